@@ -1,0 +1,308 @@
+//! `tactful`: compile a store, inspect a snapshot, decide, and record into memory.
+//!
+//! Exit codes: 0 success; 2 usage error (bad flags or arguments); 3 bad input (a store with
+//! errors, a snapshot, context, memory or event that cannot be used); 4 internal failure
+//! (cannot write the output, or a bug).
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tactful::compile::{self, Options};
+use tactful::{Context, Memory, MemoryEvent, Snapshot, decide_encoded};
+
+#[derive(Parser)]
+#[command(
+    name = "tactful",
+    version,
+    about = "Decide which offer to show a shopper, and whether to show any"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compile a store file (and an optional model file) into a snapshot.
+    Compile {
+        /// The store file (TOML).
+        store: PathBuf,
+        /// The model file (TOML) from `tactful train` or written by hand.
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Where to write the snapshot [default: the store file with extension `.snap`].
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Only check the files; write nothing.
+        #[arg(long)]
+        check: bool,
+        /// Largest snapshot allowed, in bytes (overrides the store's `snapshot_budget`).
+        #[arg(long)]
+        budget: Option<u64>,
+        /// Print diagnostics as JSON lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Summarise a snapshot.
+    Inspect {
+        /// The snapshot file.
+        snapshot: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Decide for one shopper: prints `{"decision": ..., "memory": "..."}`.
+    Decide {
+        /// The snapshot file.
+        snapshot: PathBuf,
+        /// The context JSON file, or `-` for standard input.
+        #[arg(long)]
+        context: PathBuf,
+        /// The shopper's memory string (empty for a new shopper).
+        #[arg(long, default_value = "")]
+        memory: String,
+        /// The time in Unix milliseconds, overriding the context's `now`.
+        #[arg(long)]
+        now: Option<i64>,
+        /// Indent the JSON.
+        #[arg(long)]
+        pretty: bool,
+    },
+    /// Record an event into memory: prints the new memory string.
+    Record {
+        /// The shopper's memory string (empty for a new shopper).
+        #[arg(long, default_value = "")]
+        memory: String,
+        /// The event JSON: `{"type": "dismiss", "offerId": "...", "at": 1763726400000}`.
+        #[arg(long)]
+        event: String,
+    },
+}
+
+/// What `decide` prints: the decision in its declared field order, and the new memory.
+#[derive(serde::Serialize)]
+struct DecideOutput<'a> {
+    decision: &'a tactful::Decision,
+    memory: &'a str,
+}
+
+/// A failure and the exit code it maps to.
+enum Failure {
+    BadInput(String),
+    Internal(String),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::BadInput(message)) => {
+            eprintln!("{message}");
+            ExitCode::from(3)
+        }
+        Err(Failure::Internal(message)) => {
+            eprintln!("internal error: {message}");
+            ExitCode::from(4)
+        }
+    }
+}
+
+fn run(command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Compile {
+            store,
+            model,
+            output,
+            check,
+            budget,
+            json,
+        } => {
+            let result = compile::compile_paths(&store, model.as_deref(), &Options { budget });
+            let (compiled, diagnostics) = match result {
+                Ok(c) => {
+                    let warnings = c.warnings.clone();
+                    (Some(c), warnings)
+                }
+                Err(d) => (None, d),
+            };
+            for d in &diagnostics {
+                if json {
+                    eprintln!(
+                        "{}",
+                        serde_json::to_string(d).map_err(|e| Failure::Internal(e.to_string()))?
+                    );
+                } else {
+                    eprintln!("{d}\n");
+                }
+            }
+            let Some(compiled) = compiled else {
+                let errors = diagnostics
+                    .iter()
+                    .filter(|d| d.severity == compile::Severity::Error)
+                    .count();
+                return Err(Failure::BadInput(format!(
+                    "{} has {errors} error(s); no snapshot written",
+                    store.display()
+                )));
+            };
+            if check {
+                println!(
+                    "ok: {} bytes, {} warning(s)",
+                    compiled.bytes.len(),
+                    compiled.warnings.len()
+                );
+                return Ok(());
+            }
+            let output = output.unwrap_or_else(|| store.with_extension("snap"));
+            std::fs::write(&output, &compiled.bytes).map_err(|e| {
+                Failure::Internal(format!("cannot write `{}`: {e}", output.display()))
+            })?;
+            println!(
+                "wrote {} ({} bytes, {} warning(s))",
+                output.display(),
+                compiled.bytes.len(),
+                compiled.warnings.len()
+            );
+            Ok(())
+        }
+        Command::Inspect { snapshot, json } => {
+            let snapshot = load(&snapshot)?;
+            let info = snapshot.info();
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&info)
+                        .map_err(|e| Failure::Internal(e.to_string()))?
+                );
+            } else {
+                print_info(&snapshot);
+            }
+            Ok(())
+        }
+        Command::Decide {
+            snapshot,
+            context,
+            memory,
+            now,
+            pretty,
+        } => {
+            let snapshot = load(&snapshot)?;
+            let text = read_input(&context)?;
+            let mut context = Context::from_json(&text)
+                .map_err(|e| Failure::BadInput(format!("{e} [{}]", e.code)))?;
+            if let Some(now) = now {
+                context.now = now;
+            }
+            let (decision, memory) = decide_encoded(&snapshot, &context, &memory)
+                .map_err(|e| Failure::BadInput(format!("{e} [{}]", e.code)))?;
+            let out = DecideOutput {
+                decision: &decision,
+                memory: &memory,
+            };
+            let text = if pretty {
+                serde_json::to_string_pretty(&out)
+            } else {
+                serde_json::to_string(&out)
+            };
+            println!("{}", text.map_err(|e| Failure::Internal(e.to_string()))?);
+            Ok(())
+        }
+        Command::Record { memory, event } => {
+            let event: MemoryEvent = {
+                let mut de = serde_json::Deserializer::from_str(&event);
+                serde_path_to_error::deserialize(&mut de).map_err(|e| {
+                    Failure::BadInput(format!("event field `{}`: {}", e.path(), e.inner()))
+                })?
+            };
+            let (mut memory, problem) = Memory::decode_or_fresh(&memory);
+            if let Some(problem) = problem {
+                eprintln!(
+                    "warning: {problem}; starting from fresh memory [{}]",
+                    problem.code()
+                );
+            }
+            memory
+                .record(&event)
+                .map_err(|e| Failure::BadInput(format!("{e} [{}]", e.code())))?;
+            println!("{}", memory.encode());
+            Ok(())
+        }
+    }
+}
+
+fn load(path: &Path) -> Result<Snapshot, Failure> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| Failure::BadInput(format!("cannot read `{}`: {e}", path.display())))?;
+    Snapshot::from_bytes(&bytes)
+        .map_err(|e| Failure::BadInput(format!("{}: {e} [{}]", path.display(), e.code())))
+}
+
+fn read_input(path: &Path) -> Result<String, Failure> {
+    if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| Failure::BadInput(format!("cannot read standard input: {e}")))?;
+        Ok(text)
+    } else {
+        std::fs::read_to_string(path)
+            .map_err(|e| Failure::BadInput(format!("cannot read `{}`: {e}", path.display())))
+    }
+}
+
+fn print_info(snapshot: &Snapshot) {
+    let info = snapshot.info();
+    let p = snapshot.payload();
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "snapshot   {}", info.snapshot_id);
+    let _ = writeln!(out, "store      {} ({})", info.store_name, info.store_id);
+    let _ = writeln!(
+        out,
+        "format     version {} (engine reads up to {}), tactful {}",
+        info.format_version, info.engine_format_version, info.engine_version
+    );
+    let _ = writeln!(out, "size       {} bytes", info.bytes);
+    let _ = writeln!(
+        out,
+        "catalog    {} items in {} categories, {} offers, {} families",
+        info.items,
+        p.categories.len(),
+        info.offers,
+        p.families.len()
+    );
+    let _ = writeln!(
+        out,
+        "policy     {} rules, {} pairings, holdout {}%, daily cap {}",
+        info.rules, info.pairings, info.holdout_percent, p.policy.daily_cap
+    );
+    let _ = writeln!(
+        out,
+        "model      {} neighbour entries, {} signals read",
+        info.neighbours,
+        p.signals.len()
+    );
+    for offer in &p.offers {
+        let surfaces: Vec<&str> = tactful::Surface::ALL
+            .iter()
+            .filter(|s| offer.surfaces.contains(**s))
+            .map(|s| s.as_str())
+            .collect();
+        let _ = writeln!(
+            out,
+            "  offer {:<28} {:<10} {:>8} {}  [{}]",
+            offer.id,
+            offer.kind.as_str(),
+            offer.price,
+            info.currency,
+            surfaces.join(", ")
+        );
+    }
+}

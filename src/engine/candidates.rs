@@ -1,0 +1,124 @@
+//! Where candidates come from: learned affinity from the shopper's cart, owned and viewed
+//! items; the store's curated pairings; a same-category fallback; a popularity fallback.
+//!
+//! Each source gives an affinity in `[0, 1]`; an offer found by several keeps the largest and
+//! up to three sources, which become its reasons. Seeds weigh cart items 1.0, owned items 0.6
+//! and viewed items 0.3. Only the best [`MAX_CANDIDATES`] go on to the policy, so a decision's
+//! cost does not grow with the catalog.
+
+use crate::engine::shopper::Shopper;
+
+/// Most candidates considered per decision.
+pub const MAX_CANDIDATES: usize = 32;
+/// Most seed items read per decision (cart first, then owned, then viewed).
+pub const MAX_SEEDS: usize = 32;
+/// Affinity an offer gets for sharing a category with a seed, times the seed weight.
+pub const CATEGORY_AFFINITY: f64 = 0.12;
+/// Affinity the most popular offer gets from the popularity fallback.
+pub const POPULAR_AFFINITY: f64 = 0.08;
+const SEED_WEIGHTS: [f64; 3] = [1.0, 0.6, 0.3];
+
+/// How a candidate was found.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Source {
+    /// `item`, a learned neighbour of a seed item, with the attach rate when the model has one.
+    Learned {
+        seed: u32,
+        item: u32,
+        attach: Option<u8>,
+    },
+    /// A curated pairing (index into the snapshot's pairings).
+    Curated { seed: u32, pairing: u32 },
+    /// Same category as a seed item.
+    Category { seed: u32 },
+    /// Among the most popular offers.
+    Popular,
+}
+
+/// An offer worth checking.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// The offer's index.
+    pub offer: u32,
+    /// The best affinity found, in `[0, 1]`.
+    pub affinity: f64,
+    /// How it was found, best first (at most three).
+    pub sources: Vec<Source>,
+}
+
+/// The best candidates for this shopper, by affinity, ties by offer id.
+pub fn generate(shopper: &Shopper<'_>) -> Vec<Candidate> {
+    let snapshot = shopper.snapshot;
+    let payload = snapshot.payload();
+    let seeds = [&shopper.cart, &shopper.owned, &shopper.viewed]
+        .into_iter()
+        .zip(SEED_WEIGHTS)
+        .flat_map(|(items, weight)| items.iter().map(move |&item| (item, weight)))
+        .take(MAX_SEEDS);
+
+    let mut found: Vec<(u32, f64, Source)> = Vec::new();
+    for (seed, weight) in seeds {
+        snapshot.for_each_neighbour(seed, |neighbour, strength, attach| {
+            let affinity = weight * f64::from(strength) / 255.0;
+            for &offer in snapshot.offers_selling(neighbour) {
+                found.push((
+                    offer,
+                    affinity,
+                    Source::Learned {
+                        seed,
+                        item: neighbour,
+                        attach,
+                    },
+                ));
+            }
+        });
+        for pairing in snapshot.pairing_range(seed) {
+            if let Some(p) = payload.pairings.get(pairing) {
+                found.push((
+                    p.offer,
+                    weight * f64::from(p.strength),
+                    Source::Curated {
+                        seed,
+                        pairing: pairing as u32,
+                    },
+                ));
+            }
+        }
+        if let Some(item) = payload.items.get(seed as usize) {
+            for &offer in snapshot.category_offers(item.category) {
+                found.push((offer, weight * CATEGORY_AFFINITY, Source::Category { seed }));
+            }
+        }
+    }
+    for &offer in snapshot.popular_offers() {
+        found.push((
+            offer,
+            POPULAR_AFFINITY * f64::from(snapshot.offer_popularity(offer)) / 255.0,
+            Source::Popular,
+        ));
+    }
+
+    found.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
+    let mut candidates: Vec<Candidate> = Vec::new();
+    for (offer, affinity, source) in found {
+        match candidates.last_mut() {
+            Some(last) if last.offer == offer => {
+                if last.sources.len() < 3 && !last.sources.contains(&source) {
+                    last.sources.push(source);
+                }
+            }
+            _ => candidates.push(Candidate {
+                offer,
+                affinity,
+                sources: vec![source],
+            }),
+        }
+    }
+    candidates.sort_by(|a, b| {
+        b.affinity
+            .total_cmp(&a.affinity)
+            .then(a.offer.cmp(&b.offer))
+    });
+    candidates.truncate(MAX_CANDIDATES);
+    candidates
+}

@@ -1,0 +1,352 @@
+//! The context resolved against a snapshot: ids become indexes, events become signal counts,
+//! facts are type-checked, the lifecycle stage is settled, and the three scores are computed.
+//! Conditions read the result through [`Env`].
+
+use crate::context::{Context, ContextError, FactValue};
+use crate::engine::decision::{Readiness, ScorePart, Warning};
+use crate::memory::{Stamp, stamp_from_millis};
+use crate::program::{Env, Value};
+use crate::snapshot::Snapshot;
+use crate::snapshot::wire::{FactKind, Feature, Logistic};
+use crate::vocab::{Stage, Surface};
+
+/// Days without a purchase after which a shopper counts as dormant.
+pub const DORMANT_AFTER_DAYS: f64 = 90.0;
+/// Signals that mark a shopper outgrowing their plan.
+const EXPANSION_SIGNALS: [&str; 2] = ["limit_reached", "teammate_invited"];
+
+/// One fact's resolved value.
+#[derive(Debug, Clone, PartialEq)]
+enum Fact {
+    Num(f64),
+    Text(String),
+    Flag(bool),
+}
+
+/// The context, resolved.
+#[derive(Debug)]
+pub struct Shopper<'s> {
+    pub snapshot: &'s Snapshot,
+    pub surface: Surface,
+    pub now: Stamp,
+    pub session_start: Stamp,
+    /// Sorted, deduplicated item indexes.
+    pub cart: Vec<u32>,
+    pub owned: Vec<u32>,
+    pub viewed: Vec<u32>,
+    /// Cart value in minor units.
+    pub cart_value: u64,
+    /// Occurrences per snapshot signal.
+    signal_counts: Vec<f64>,
+    /// `(signal, time, label)` of each event the snapshot knows, in context order.
+    pub events: Vec<(u32, Stamp, Option<String>)>,
+    facts: Vec<Fact>,
+    pub stage: Stage,
+    pub task_in_progress: bool,
+    pub readiness: f64,
+    pub readiness_parts: Vec<ScorePart>,
+    pub risk: f64,
+    pub price_sensitivity: f64,
+}
+
+impl<'s> Shopper<'s> {
+    /// Resolves `context` against `snapshot`, adding what it worked around to `warnings`.
+    ///
+    /// # Errors
+    /// A [`ContextError`] for out-of-bounds fields, unknown facts and facts of the wrong type.
+    pub fn resolve(
+        snapshot: &'s Snapshot,
+        context: &Context,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<Self, ContextError> {
+        context.check_bounds()?;
+        let payload = snapshot.payload();
+        let mut unknown = Vec::new();
+        let mut items = |name: &str, ids: &[String]| {
+            let mut out: Vec<u32> = ids
+                .iter()
+                .filter_map(|id| {
+                    let found = snapshot.item_by_id(id);
+                    if found.is_none() && unknown.len() < 8 {
+                        unknown.push(format!("{name}: `{id}`"));
+                    }
+                    found
+                })
+                .collect();
+            out.sort_unstable();
+            out.dedup();
+            out
+        };
+        let cart = items("cart", &context.cart);
+        let owned = items("owned", &context.owned);
+        let viewed = items("viewed", &context.viewed);
+        if !unknown.is_empty() {
+            warnings.push(Warning {
+                code: "context.unknown_item".into(),
+                message: format!(
+                    "item ids not in the snapshot were ignored: {}",
+                    unknown.join(", ")
+                ),
+            });
+        }
+
+        let mut facts: Vec<Fact> = payload
+            .facts
+            .iter()
+            .map(|decl| match decl.kind {
+                FactKind::Number => Fact::Num(0.0),
+                FactKind::Text => Fact::Text(String::new()),
+                FactKind::Flag => Fact::Flag(false),
+            })
+            .collect();
+        for (name, value) in &context.facts {
+            let path = || format!("facts.{name}");
+            let Some(at) = payload.facts.iter().position(|f| &f.name == name) else {
+                return Err(ContextError::new(
+                    "context.unknown_fact",
+                    path(),
+                    "is not a fact this store declares",
+                ));
+            };
+            let (Some(decl), Some(slot)) = (payload.facts.get(at), facts.get_mut(at)) else {
+                continue;
+            };
+            *slot = match (decl.kind, value) {
+                (FactKind::Number, FactValue::Number(n)) => Fact::Num(*n),
+                (FactKind::Text, FactValue::Text(t)) => Fact::Text(t.clone()),
+                (FactKind::Flag, FactValue::Flag(b)) => Fact::Flag(*b),
+                (kind, _) => {
+                    let want = match kind {
+                        FactKind::Number => "a number",
+                        FactKind::Text => "a string",
+                        FactKind::Flag => "a boolean",
+                    };
+                    return Err(ContextError::new(
+                        "context.fact_type",
+                        path(),
+                        format!("must be {want}"),
+                    ));
+                }
+            };
+        }
+
+        let now = stamp_from_millis(context.now);
+        let mut signal_counts = vec![0.0; payload.signals.len()];
+        let mut events = Vec::new();
+        let mut expansion_signal = false;
+        for event in &context.events {
+            expansion_signal |= EXPANSION_SIGNALS.contains(&event.name.as_str());
+            if let Some(signal) = snapshot.signal_by_name(&event.name) {
+                if let Some(count) = signal_counts.get_mut(signal as usize) {
+                    *count += 1.0;
+                }
+                events.push((
+                    signal,
+                    event.at.map_or(now, stamp_from_millis),
+                    event.label.clone(),
+                ));
+            }
+        }
+
+        let session_length = i64::from(payload.policy.session_length) * 60_000;
+        let session_start = stamp_from_millis(
+            context
+                .session_start
+                .unwrap_or(context.now - session_length),
+        );
+        let cart_value = context.cart_value.unwrap_or_else(|| {
+            cart.iter()
+                .filter_map(|&i| payload.items.get(i as usize))
+                .map(|i| i.price)
+                .sum()
+        });
+
+        let number = |i: usize| match facts.get(i) {
+            Some(Fact::Num(n)) => *n,
+            _ => 0.0,
+        };
+        let stage = context.stage.unwrap_or_else(|| {
+            let (orders, days) = (number(0), number(3));
+            if orders < 1.0 && owned.is_empty() {
+                Stage::PrePurchase
+            } else if days >= DORMANT_AFTER_DAYS {
+                Stage::Dormant
+            } else if expansion_signal {
+                Stage::Expansion
+            } else if orders <= 1.0 {
+                Stage::FirstSuccess
+            } else {
+                Stage::RepeatUse
+            }
+        });
+
+        let mut shopper = Shopper {
+            snapshot,
+            surface: context.surface,
+            now,
+            session_start,
+            cart,
+            owned,
+            viewed,
+            cart_value,
+            signal_counts,
+            events,
+            facts,
+            stage,
+            task_in_progress: context.task_in_progress,
+            readiness: 0.0,
+            readiness_parts: Vec::new(),
+            risk: 0.0,
+            price_sensitivity: 0.0,
+        };
+        let model = &payload.model;
+        let (readiness, parts) = shopper.logistic(&model.readiness);
+        shopper.readiness = readiness;
+        shopper.readiness_parts = parts;
+        shopper.risk = shopper.logistic(&model.risk).0;
+        shopper.price_sensitivity = shopper.logistic(&model.price_sensitivity).0;
+        Ok(shopper)
+    }
+
+    /// Cart value in major units.
+    pub fn cart_major(&self) -> f64 {
+        self.cart_value as f64 / libm::pow(10.0, f64::from(self.snapshot.payload().currency_digits))
+    }
+
+    /// A feature's value and name.
+    fn feature(&self, feature: Feature) -> (f64, String) {
+        let p = self.snapshot.payload();
+        let count = |n: usize| libm::log1p(n as f64);
+        match feature {
+            Feature::Signal(s) => (
+                libm::log1p(self.signal_counts.get(s as usize).copied().unwrap_or(0.0)),
+                format!(
+                    "signals.{}",
+                    p.signals.get(s as usize).map_or("?", String::as_str)
+                ),
+            ),
+            Feature::Fact(f) => {
+                let value = match self.facts.get(f as usize) {
+                    Some(Fact::Num(n)) => *n,
+                    Some(Fact::Flag(b)) => f64::from(u8::from(*b)),
+                    _ => 0.0,
+                };
+                (
+                    value,
+                    format!(
+                        "facts.{}",
+                        p.facts.get(f as usize).map_or("?", |d| d.name.as_str())
+                    ),
+                )
+            }
+            Feature::CartValue => (libm::log1p(self.cart_major()), "cart.value".into()),
+            Feature::CartSize => (count(self.cart.len()), "cart.size".into()),
+            Feature::OwnedCount => (count(self.owned.len()), "owned.count".into()),
+            Feature::Stage(stage) => (
+                f64::from(u8::from(self.stage == stage)),
+                format!("stage.{stage}"),
+            ),
+            Feature::Surface(surface) => (
+                f64::from(u8::from(self.surface == surface)),
+                format!("surface.{surface}"),
+            ),
+        }
+    }
+
+    /// A logistic score and its nonzero parts, largest first (at most five).
+    fn logistic(&self, model: &Logistic) -> (f64, Vec<ScorePart>) {
+        let mut z = f64::from(model.bias);
+        let mut parts = Vec::new();
+        for &(feature, weight) in &model.weights {
+            let (value, name) = self.feature(feature);
+            let contribution = f64::from(weight) * value;
+            z += contribution;
+            if contribution != 0.0 {
+                parts.push(ScorePart {
+                    feature: name,
+                    value: round4(value),
+                    contribution: round4(contribution),
+                });
+            }
+        }
+        parts.sort_by(|a, b| {
+            b.contribution
+                .abs()
+                .total_cmp(&a.contribution.abs())
+                .then_with(|| a.feature.cmp(&b.feature))
+        });
+        parts.truncate(5);
+        (round4(1.0 / (1.0 + libm::exp(-z))), parts)
+    }
+
+    /// The readiness score as the decision reports it.
+    pub fn readiness_report(&self) -> Readiness {
+        Readiness {
+            score: self.readiness,
+            parts: self.readiness_parts.clone(),
+        }
+    }
+
+    /// Whether a sorted item list holds `item`.
+    fn holds(list: &[u32], item: u32) -> bool {
+        list.binary_search(&item).is_ok()
+    }
+}
+
+/// Rounds to four decimals, so decisions print the same everywhere and read cleanly.
+pub fn round4(x: f64) -> f64 {
+    libm::round(x * 10_000.0) / 10_000.0
+}
+
+impl Env for Shopper<'_> {
+    fn fact(&self, index: u32) -> Value<'_> {
+        match self.facts.get(index as usize) {
+            Some(Fact::Num(n)) => Value::Num(*n),
+            Some(Fact::Text(t)) => Value::Text(t),
+            Some(Fact::Flag(b)) => Value::Flag(*b),
+            None => Value::Flag(false),
+        }
+    }
+    fn signal(&self, index: u32) -> f64 {
+        self.signal_counts
+            .get(index as usize)
+            .copied()
+            .unwrap_or(0.0)
+    }
+    fn cart_value(&self) -> f64 {
+        self.cart_major()
+    }
+    fn cart_size(&self) -> usize {
+        self.cart.len()
+    }
+    fn owned_count(&self) -> usize {
+        self.owned.len()
+    }
+    fn viewed_count(&self) -> usize {
+        self.viewed.len()
+    }
+    fn in_cart(&self, item: u32) -> bool {
+        Self::holds(&self.cart, item)
+    }
+    fn owns(&self, item: u32) -> bool {
+        Self::holds(&self.owned, item)
+    }
+    fn viewed(&self, item: u32) -> bool {
+        Self::holds(&self.viewed, item)
+    }
+    fn readiness(&self) -> f64 {
+        self.readiness
+    }
+    fn risk(&self) -> f64 {
+        self.risk
+    }
+    fn price_sensitivity(&self) -> f64 {
+        self.price_sensitivity
+    }
+    fn stage(&self) -> Stage {
+        self.stage
+    }
+    fn surface(&self) -> Surface {
+        self.surface
+    }
+}

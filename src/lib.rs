@@ -1,0 +1,49 @@
+//! tactful decides which cross-sell or upsell offer to show a shopper, and whether to show any,
+//! on the shopper's device or at the edge, with no server round trip.
+//!
+//! A store compiles its catalog, offers, rules and model into a [`Snapshot`]; the engine loads
+//! it once and then [`decide`]s in microseconds. The engine is pure: no clock, no randomness,
+//! no I/O. The host passes the time and a shopper key, and keeps the shopper's [`Memory`].
+//!
+//! ```no_run
+//! # fn run(bytes: &[u8], memory: &str) -> Result<(), Box<dyn std::error::Error>> {
+//! use tactful::{Context, Snapshot, Surface, decide_encoded};
+//!
+//! let snapshot = Snapshot::from_bytes(bytes)?;
+//! let mut context = Context::new(Surface::Checkout, 1_763_726_400_000, "shopper-42");
+//! context.cart.push("course-foundations".into());
+//! let (decision, memory) = decide_encoded(&snapshot, &context, memory)?;
+//! println!("{:?}: {} offer(s), memory {memory}", decision.play, decision.offers.len());
+//! # Ok(()) }
+//! ```
+//!
+//! Entry points:
+//! - [`Snapshot::from_bytes`] loads and validates a snapshot (see [`snapshot`] for the format);
+//! - [`decide`] and [`decide_encoded`] make a decision;
+//! - [`Memory`] records, merges, prunes, encodes and decodes a shopper's memory;
+//! - `compile` (feature `compiler`) turns a store file and a model file into a snapshot.
+
+mod context;
+mod engine;
+mod hash;
+mod memory;
+mod program;
+pub mod snapshot;
+mod vocab;
+
+#[cfg(feature = "compiler")]
+pub mod compile;
+
+pub use context::{Context, ContextError, Event, FactValue};
+pub use engine::decision::{
+    Decision, ExposedOffer, Exposure, LeftOut, Readiness, ScorePart, ShownOffer, SkipReason,
+    Warning,
+};
+pub use engine::{Outcome, decide, decide_encoded};
+pub use hash::offer_memory_key;
+pub use memory::{
+    EventKind, Memory, MemoryError, MemoryEvent, OfferHistory, Stamp, stamp_from_millis,
+};
+pub use program::{Const, Op, Program};
+pub use snapshot::{Snapshot, SnapshotError, SnapshotInfo};
+pub use vocab::{Frame, KindSet, OfferKind, Play, Stage, Surface, SurfaceSet, Tier};

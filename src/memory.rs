@@ -1,0 +1,733 @@
+//! One shopper's memory: what they were shown, dismissed, accepted and bought, per offer.
+//!
+//! # What it must do
+//! - **Fit in a cookie.** Encoded as a version byte and a postcard body, then base64url without
+//!   padding. Times are seconds since 2020-01-01 UTC, stored as deltas from a base so most take
+//!   two or three bytes; the surface of an impression rides in the low three bits of its delta.
+//!   100 impressions and 20 dismissals over 30 offers encode under 1 KB (a test holds this).
+//! - **Lose nothing on merge.** Two tabs, or the browser and the edge cookie, each append events.
+//!   Every event is a set element identified by its offer, kind, time (and surface), so
+//!   [`Memory::merge`] is a union: commutative, associative and idempotent (property-tested).
+//!   Each list keeps only its newest `MAX_*` entries, and "the newest N of a union" is itself
+//!   associative, so the bounds do not break those laws. A consequence to know: two impressions
+//!   of one offer on one surface within the same second count as one.
+//! - **Forget only what nothing needs.** [`Memory::prune`] drops impressions older than the
+//!   longest cap or cooldown window of the snapshot, and empty entries; dismissals, accepts and
+//!   purchases of an offer are kept (the cooldown ladder and "not offered again" need them).
+//! - **Never throw into the page.** [`Memory::decode_or_fresh`] turns unreadable memory into
+//!   fresh memory plus a warning. Memory written by an older format version is read through
+//!   that version's decoder (version 1 is the first, so there is none older yet); a newer
+//!   version cannot be read and is reported, never silently reinterpreted.
+//!
+//! Memory is keyed by a hash of the offer id ([`offer_memory_key`]), not by a position in a
+//! snapshot, so it survives a new snapshot. Recording needs no snapshot.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+
+use crate::hash::offer_memory_key;
+use crate::snapshot::Snapshot;
+use crate::vocab::Surface;
+
+/// The memory format this build writes, and the newest it reads.
+pub const MEMORY_VERSION: u8 = 1;
+/// Unix seconds of 2020-01-01T00:00:00Z, the zero of memory time.
+pub const EPOCH_UNIX_SECONDS: i64 = 1_577_836_800;
+/// Longest memory string accepted, in characters.
+pub const MAX_ENCODED_LEN: usize = 16 * 1024;
+/// Most offers remembered after a merge or decode.
+pub const MAX_OFFERS: usize = 1_024;
+/// Most offers kept by [`Memory::prune`], the most recently active first.
+pub const MAX_OFFERS_AFTER_PRUNE: usize = 128;
+/// Newest impressions kept per offer.
+pub const MAX_IMPRESSIONS: usize = 32;
+/// Newest dismissals kept per offer (the longest cooldown ladder).
+pub const MAX_DISMISSALS: usize = crate::snapshot::MAX_COOLDOWN_RUNGS;
+/// Newest accepts, and newest purchases, kept per offer.
+pub const MAX_ACCEPTS: usize = 4;
+/// Newest purchases of anything kept.
+pub const MAX_PURCHASES: usize = 8;
+
+/// Seconds since 2020-01-01 UTC.
+pub type Stamp = u32;
+
+/// Converts host time (Unix milliseconds) to a memory stamp, clamping times before 2020 to 0.
+pub fn stamp_from_millis(millis: i64) -> Stamp {
+    let seconds = millis.div_euclid(1000) - EPOCH_UNIX_SECONDS;
+    seconds.clamp(0, i64::from(u32::MAX)) as Stamp
+}
+
+/// A shopper's memory.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Memory {
+    /// How many decisions were made with this memory (seeds exploration). Merged by maximum.
+    pub decisions: u32,
+    /// Purchases of anything, for the quiet period; sorted, newest last.
+    pub purchases: Vec<Stamp>,
+    /// Per-offer history, sorted by key.
+    pub offers: Vec<OfferHistory>,
+}
+
+/// What happened with one offer. Every list is sorted ascending without duplicates.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OfferHistory {
+    /// [`offer_memory_key`] of the offer id.
+    pub key: u32,
+    /// When and where it was shown.
+    pub impressions: Vec<(Stamp, Surface)>,
+    /// When it was dismissed.
+    pub dismissals: Vec<Stamp>,
+    /// When it was accepted.
+    pub accepts: Vec<Stamp>,
+    /// When it was bought.
+    pub purchases: Vec<Stamp>,
+}
+
+/// Why memory could not be read, or an event not recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MemoryError {
+    /// Longer than [`MAX_ENCODED_LEN`].
+    TooLong {
+        /// Its length.
+        len: usize,
+    },
+    /// Not base64url.
+    NotBase64 {
+        /// The decoder's description, with the offending offset.
+        detail: String,
+    },
+    /// Empty after decoding.
+    Empty,
+    /// Written by a newer tactful.
+    NewerVersion {
+        /// The memory's version.
+        found: u8,
+        /// The newest this build reads.
+        supported: u8,
+    },
+    /// A version that never existed.
+    UnknownVersion {
+        /// The memory's version.
+        found: u8,
+    },
+    /// The body does not decode, or breaks a limit.
+    Corrupt {
+        /// What was wrong.
+        detail: String,
+    },
+    /// An event that lacks what its kind needs.
+    BadEvent {
+        /// The missing or wrong field.
+        field: &'static str,
+        /// What was wrong.
+        detail: String,
+    },
+}
+
+impl core::fmt::Display for MemoryError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::TooLong { len } => write!(
+                f,
+                "memory is {len} characters, over the {MAX_ENCODED_LEN}-character limit"
+            ),
+            Self::NotBase64 { detail } => write!(f, "memory is not base64url: {detail}"),
+            Self::Empty => f.write_str("memory is empty after decoding"),
+            Self::NewerVersion { found, supported } => {
+                write!(
+                    f,
+                    "memory format version {found} is newer than this engine reads (up to {supported})"
+                )
+            }
+            Self::UnknownVersion { found } => {
+                write!(f, "memory format version {found} does not exist")
+            }
+            Self::Corrupt { detail } => write!(f, "memory is corrupt: {detail}"),
+            Self::BadEvent { field, detail } => write!(f, "event field `{field}`: {detail}"),
+        }
+    }
+}
+
+impl std::error::Error for MemoryError {}
+
+impl MemoryError {
+    /// A stable machine-readable code.
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::TooLong { .. } => "memory.too_long",
+            Self::NotBase64 { .. } => "memory.not_base64",
+            Self::Empty => "memory.empty",
+            Self::NewerVersion { .. } => "memory.newer_version",
+            Self::UnknownVersion { .. } => "memory.unknown_version",
+            Self::Corrupt { .. } => "memory.corrupt",
+            Self::BadEvent { .. } => "memory.bad_event",
+        }
+    }
+}
+
+/// What a host records into memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// The offer was visible to the shopper.
+    Impression,
+    /// The shopper dismissed it.
+    Dismiss,
+    /// The shopper accepted it (added it, clicked through).
+    Accept,
+    /// The shopper bought it, or bought anything (without an offer).
+    Purchase,
+}
+
+/// One event to record, in the JSON shape hosts send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MemoryEvent {
+    /// What happened.
+    #[serde(rename = "type")]
+    pub kind: EventKind,
+    /// The offer; required except for a purchase of anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offer_id: Option<String>,
+    /// Where; required for an impression.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub surface: Option<Surface>,
+    /// When, in Unix milliseconds.
+    pub at: i64,
+}
+
+impl Memory {
+    /// Empty memory.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The history of one offer, if any.
+    pub fn offer(&self, key: u32) -> Option<&OfferHistory> {
+        self.offers
+            .binary_search_by_key(&key, |h| h.key)
+            .ok()
+            .and_then(|i| self.offers.get(i))
+    }
+
+    #[expect(clippy::indexing_slicing, reason = "`at` was just found or inserted")]
+    fn offer_mut(&mut self, key: u32) -> &mut OfferHistory {
+        let at = match self.offers.binary_search_by_key(&key, |h| h.key) {
+            Ok(at) => at,
+            Err(at) => {
+                self.offers.insert(
+                    at,
+                    OfferHistory {
+                        key,
+                        ..OfferHistory::default()
+                    },
+                );
+                at
+            }
+        };
+        &mut self.offers[at]
+    }
+
+    /// Records one event.
+    ///
+    /// # Errors
+    /// [`MemoryError::BadEvent`] when the event lacks its offer or surface.
+    pub fn record(&mut self, event: &MemoryEvent) -> Result<(), MemoryError> {
+        let at = stamp_from_millis(event.at);
+        let key = match (&event.offer_id, event.kind) {
+            (Some(id), _) if id.is_empty() || id.len() > 256 => {
+                return Err(MemoryError::BadEvent {
+                    field: "offerId",
+                    detail: "must be 1 to 256 bytes".into(),
+                });
+            }
+            (Some(id), _) => Some(offer_memory_key(id)),
+            (None, EventKind::Purchase) => None,
+            (None, kind) => {
+                return Err(MemoryError::BadEvent {
+                    field: "offerId",
+                    detail: format!("a `{kind:?}` event needs the offer it is about")
+                        .to_lowercase(),
+                });
+            }
+        };
+        if event.kind == EventKind::Impression && event.surface.is_none() {
+            return Err(MemoryError::BadEvent {
+                field: "surface",
+                detail: "an impression needs the surface it was shown on".into(),
+            });
+        }
+        if event.kind == EventKind::Purchase {
+            insert_bounded(&mut self.purchases, at, MAX_PURCHASES);
+        }
+        let Some(key) = key else { return Ok(()) };
+        let history = self.offer_mut(key);
+        match event.kind {
+            EventKind::Impression => {
+                if let Some(surface) = event.surface {
+                    insert_bounded(&mut history.impressions, (at, surface), MAX_IMPRESSIONS);
+                }
+            }
+            EventKind::Dismiss => insert_bounded(&mut history.dismissals, at, MAX_DISMISSALS),
+            EventKind::Accept => insert_bounded(&mut history.accepts, at, MAX_ACCEPTS),
+            EventKind::Purchase => insert_bounded(&mut history.purchases, at, MAX_ACCEPTS),
+        }
+        Ok(())
+    }
+
+    /// The union of two memories: nothing either holds is lost (within the per-list bounds).
+    #[must_use]
+    pub fn merge(&self, other: &Memory) -> Memory {
+        let mut offers = Vec::with_capacity(self.offers.len().max(other.offers.len()));
+        let (mut a, mut b) = (
+            self.offers.iter().peekable(),
+            other.offers.iter().peekable(),
+        );
+        loop {
+            let next = match (a.peek(), b.peek()) {
+                (Some(x), Some(y)) if x.key == y.key => {
+                    let merged = OfferHistory {
+                        key: x.key,
+                        impressions: union(&x.impressions, &y.impressions, MAX_IMPRESSIONS),
+                        dismissals: union(&x.dismissals, &y.dismissals, MAX_DISMISSALS),
+                        accepts: union(&x.accepts, &y.accepts, MAX_ACCEPTS),
+                        purchases: union(&x.purchases, &y.purchases, MAX_ACCEPTS),
+                    };
+                    a.next();
+                    b.next();
+                    merged
+                }
+                (Some(x), Some(y)) if x.key < y.key => a.next().cloned().unwrap_or_default(),
+                (Some(_), Some(_)) => b.next().cloned().unwrap_or_default(),
+                (Some(_), None) => a.next().cloned().unwrap_or_default(),
+                (None, Some(_)) => b.next().cloned().unwrap_or_default(),
+                (None, None) => break,
+            };
+            offers.push(next);
+        }
+        // A safety valve far above what a cookie holds; below it merge is a true union.
+        offers.truncate(MAX_OFFERS);
+        Memory {
+            decisions: self.decisions.max(other.decisions),
+            purchases: union(&self.purchases, &other.purchases, MAX_PURCHASES),
+            offers,
+        }
+    }
+
+    /// Forgets what no cap, cooldown or quiet period of `snapshot` can need at time `now`.
+    pub fn prune(&mut self, snapshot: &Snapshot, now: Stamp) {
+        let horizon = now.saturating_sub(snapshot.longest_window().saturating_mul(60));
+        for history in &mut self.offers {
+            history.impressions.retain(|&(at, _)| at >= horizon);
+        }
+        self.offers.retain(|h| {
+            !(h.impressions.is_empty()
+                && h.dismissals.is_empty()
+                && h.accepts.is_empty()
+                && h.purchases.is_empty())
+        });
+        if self.offers.len() > MAX_OFFERS_AFTER_PRUNE {
+            let mut by_recency: Vec<(Stamp, u32)> = self
+                .offers
+                .iter()
+                .map(|h| (h.last_activity(), h.key))
+                .collect();
+            by_recency.sort_unstable_by(|x, y| y.cmp(x));
+            let mut keep: Vec<u32> = by_recency
+                .iter()
+                .take(MAX_OFFERS_AFTER_PRUNE)
+                .map(|&(_, k)| k)
+                .collect();
+            keep.sort_unstable();
+            self.offers.retain(|h| keep.binary_search(&h.key).is_ok());
+        }
+        // The quiet period needs only the newest purchase inside its window; keep one more.
+        let quiet_horizon = now.saturating_sub(
+            snapshot
+                .payload()
+                .policy
+                .quiet_after_purchase
+                .saturating_mul(60),
+        );
+        let keep_from = self
+            .purchases
+            .iter()
+            .rposition(|&p| p < quiet_horizon)
+            .unwrap_or(0);
+        self.purchases.drain(..keep_from);
+    }
+
+    /// Encodes as the memory string hosts store.
+    pub fn encode(&self) -> String {
+        let base = self.earliest().unwrap_or(0);
+        let wire = WireV1 {
+            decisions: self.decisions,
+            base,
+            purchases: deltas(self.purchases.iter().copied(), base),
+            offers: self
+                .offers
+                .iter()
+                .map(|h| WireOffer {
+                    key: h.key.to_le_bytes(),
+                    impressions: impression_deltas(&h.impressions, base),
+                    dismissals: deltas(h.dismissals.iter().copied(), base),
+                    accepts: deltas(h.accepts.iter().copied(), base),
+                    purchases: deltas(h.purchases.iter().copied(), base),
+                })
+                .collect(),
+        };
+        let mut bytes = vec![MEMORY_VERSION];
+        // postcard cannot fail on these plain types; an empty body would decode as corrupt.
+        bytes.extend(postcard::to_allocvec(&wire).unwrap_or_default());
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    /// Decodes a memory string. An empty string is fresh memory.
+    ///
+    /// # Errors
+    /// A [`MemoryError`] naming what could not be read.
+    pub fn decode(encoded: &str) -> Result<Memory, MemoryError> {
+        let encoded = encoded.trim();
+        if encoded.is_empty() {
+            return Ok(Memory::new());
+        }
+        if encoded.len() > MAX_ENCODED_LEN {
+            return Err(MemoryError::TooLong { len: encoded.len() });
+        }
+        let bytes = URL_SAFE_NO_PAD
+            .decode(encoded)
+            .map_err(|e| MemoryError::NotBase64 {
+                detail: e.to_string(),
+            })?;
+        let (&version, body) = bytes.split_first().ok_or(MemoryError::Empty)?;
+        match version {
+            1 => decode_v1(body),
+            0 => Err(MemoryError::UnknownVersion { found: 0 }),
+            found => Err(MemoryError::NewerVersion {
+                found,
+                supported: MEMORY_VERSION,
+            }),
+        }
+    }
+
+    /// Decodes a memory string, or starts fresh and says why. Never fails: this is what a page
+    /// or an edge worker calls with whatever it found in storage.
+    pub fn decode_or_fresh(encoded: &str) -> (Memory, Option<MemoryError>) {
+        match Memory::decode(encoded) {
+            Ok(memory) => (memory, None),
+            Err(error) => (Memory::new(), Some(error)),
+        }
+    }
+
+    fn earliest(&self) -> Option<Stamp> {
+        let offers = self.offers.iter().filter_map(|h| {
+            [
+                h.impressions.first().map(|i| i.0),
+                h.dismissals.first().copied(),
+                h.accepts.first().copied(),
+                h.purchases.first().copied(),
+            ]
+            .into_iter()
+            .flatten()
+            .min()
+        });
+        offers.chain(self.purchases.first().copied()).min()
+    }
+}
+
+impl OfferHistory {
+    fn last_activity(&self) -> Stamp {
+        [
+            self.impressions.last().map(|i| i.0),
+            self.dismissals.last().copied(),
+            self.accepts.last().copied(),
+            self.purchases.last().copied(),
+        ]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(0)
+    }
+}
+
+/// Inserts into a sorted set, keeping only the newest `max`.
+fn insert_bounded<T: Ord>(list: &mut Vec<T>, value: T, max: usize) {
+    if let Err(at) = list.binary_search(&value) {
+        list.insert(at, value);
+    }
+    let excess = list.len().saturating_sub(max);
+    list.drain(..excess);
+}
+
+/// The union of two sorted sets, keeping the newest `max`.
+fn union<T: Ord + Copy>(a: &[T], b: &[T], max: usize) -> Vec<T> {
+    let mut out: Vec<T> = a.iter().chain(b).copied().collect();
+    out.sort_unstable();
+    out.dedup();
+    let excess = out.len().saturating_sub(max);
+    out.drain(..excess);
+    out
+}
+
+#[derive(Serialize, Deserialize)]
+struct WireV1 {
+    decisions: u32,
+    base: Stamp,
+    purchases: Vec<u32>,
+    offers: Vec<WireOffer>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct WireOffer {
+    key: [u8; 4],
+    impressions: Vec<u32>,
+    dismissals: Vec<u32>,
+    accepts: Vec<u32>,
+    purchases: Vec<u32>,
+}
+
+fn deltas(stamps: impl Iterator<Item = Stamp>, base: Stamp) -> Vec<u32> {
+    let mut previous = base;
+    stamps
+        .map(|s| {
+            let d = s.saturating_sub(previous);
+            previous = s;
+            d
+        })
+        .collect()
+}
+
+/// Impressions as `(delta << 3) | surface`. A delta that does not fit in 29 bits (17 years)
+/// is clamped; it only happens for clocks far in the future.
+fn impression_deltas(impressions: &[(Stamp, Surface)], base: Stamp) -> Vec<u32> {
+    let mut previous = base;
+    impressions
+        .iter()
+        .map(|&(s, surface)| {
+            let d = s.saturating_sub(previous).min(u32::MAX >> 3);
+            previous = previous.saturating_add(d);
+            (d << 3) | surface.index() as u32
+        })
+        .collect()
+}
+
+fn corrupt(detail: impl Into<String>) -> MemoryError {
+    MemoryError::Corrupt {
+        detail: detail.into(),
+    }
+}
+
+fn undelta(list: &[u32], base: Stamp, what: &str, max: usize) -> Result<Vec<Stamp>, MemoryError> {
+    if list.len() > max {
+        return Err(corrupt(format!(
+            "{} {what}, over the limit of {max}",
+            list.len()
+        )));
+    }
+    let mut previous = base;
+    let mut out = Vec::with_capacity(list.len());
+    for &d in list {
+        previous = previous
+            .checked_add(d)
+            .ok_or_else(|| corrupt(format!("{what} time overflows")))?;
+        if out.last() != Some(&previous) {
+            out.push(previous);
+        }
+    }
+    Ok(out)
+}
+
+fn decode_v1(body: &[u8]) -> Result<Memory, MemoryError> {
+    let (wire, rest) =
+        postcard::take_from_bytes::<WireV1>(body).map_err(|e| corrupt(e.to_string()))?;
+    if !rest.is_empty() {
+        return Err(corrupt(format!("{} bytes after the body", rest.len())));
+    }
+    if wire.offers.len() > MAX_OFFERS {
+        return Err(corrupt(format!(
+            "{} offers, over the limit of {MAX_OFFERS}",
+            wire.offers.len()
+        )));
+    }
+    let mut offers = Vec::with_capacity(wire.offers.len());
+    let mut previous_key: Option<u32> = None;
+    for offer in &wire.offers {
+        let key = u32::from_le_bytes(offer.key);
+        if previous_key.is_some_and(|p| p >= key) {
+            return Err(corrupt("offer keys are not sorted"));
+        }
+        previous_key = Some(key);
+        if offer.impressions.len() > MAX_IMPRESSIONS {
+            return Err(corrupt(format!(
+                "{} impressions, over the limit of {MAX_IMPRESSIONS}",
+                offer.impressions.len()
+            )));
+        }
+        let mut impressions = Vec::with_capacity(offer.impressions.len());
+        let mut at = wire.base;
+        for &packed in &offer.impressions {
+            let surface = Surface::ALL
+                .get((packed & 7) as usize)
+                .copied()
+                .ok_or_else(|| corrupt(format!("surface tag {}", packed & 7)))?;
+            at = at
+                .checked_add(packed >> 3)
+                .ok_or_else(|| corrupt("impression time overflows"))?;
+            if impressions.last().is_none_or(|&last| last < (at, surface)) {
+                impressions.push((at, surface));
+            } else if impressions.last() != Some(&(at, surface)) {
+                // Same second, lower surface tag: keep the set sorted.
+                let slot = impressions
+                    .binary_search(&(at, surface))
+                    .unwrap_or_else(|i| i);
+                impressions.insert(slot, (at, surface));
+            }
+        }
+        offers.push(OfferHistory {
+            key,
+            impressions,
+            dismissals: undelta(&offer.dismissals, wire.base, "dismissals", MAX_DISMISSALS)?,
+            accepts: undelta(&offer.accepts, wire.base, "accepts", MAX_ACCEPTS)?,
+            purchases: undelta(&offer.purchases, wire.base, "purchases", MAX_ACCEPTS)?,
+        });
+    }
+    Ok(Memory {
+        decisions: wire.decisions,
+        purchases: undelta(&wire.purchases, wire.base, "purchases", MAX_PURCHASES)?,
+        offers,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY_MS: i64 = 86_400_000;
+    const T0: i64 = 1_763_700_000_000; // 2025-11-21
+
+    fn event(kind: EventKind, offer: &str, at: i64) -> MemoryEvent {
+        MemoryEvent {
+            kind,
+            offer_id: Some(offer.into()),
+            surface: Some(Surface::Checkout),
+            at,
+        }
+    }
+
+    #[test]
+    fn round_trips() {
+        let mut m = Memory::new();
+        m.record(&event(EventKind::Impression, "a", T0)).unwrap();
+        m.record(&event(EventKind::Dismiss, "a", T0 + 5_000))
+            .unwrap();
+        m.record(&MemoryEvent {
+            kind: EventKind::Purchase,
+            offer_id: None,
+            surface: None,
+            at: T0 + DAY_MS,
+        })
+        .unwrap();
+        m.decisions = 7;
+        let decoded = Memory::decode(&m.encode()).unwrap();
+        assert_eq!(decoded, m);
+        assert_eq!(Memory::decode("").unwrap(), Memory::new());
+    }
+
+    #[test]
+    fn budget_holds_for_a_busy_shopper() {
+        // 100 impressions and 20 dismissals over 30 offers, spread over 30 days.
+        let mut m = Memory::new();
+        for i in 0..100i64 {
+            let offer = format!("offer-{}", i % 30);
+            let at = T0 + i * (30 * DAY_MS / 100) + (i * 7_919 % 3_600) * 1000;
+            let mut e = event(EventKind::Impression, &offer, at);
+            e.surface = Some(Surface::ALL[(i % 6) as usize]);
+            m.record(&e).unwrap();
+            if i % 5 == 0 {
+                m.record(&event(EventKind::Dismiss, &offer, at + 60_000))
+                    .unwrap();
+            }
+        }
+        let encoded = m.encode();
+        assert!(encoded.len() <= 1024, "{} bytes", encoded.len());
+        assert_eq!(Memory::decode(&encoded).unwrap(), m);
+    }
+
+    #[test]
+    fn bad_strings_are_typed_errors() {
+        assert_eq!(
+            Memory::decode("!!!").unwrap_err().code(),
+            "memory.not_base64"
+        );
+        assert_eq!(
+            Memory::decode("Ag").unwrap_err(),
+            MemoryError::NewerVersion {
+                found: 2,
+                supported: 1
+            }
+        );
+        assert_eq!(
+            Memory::decode("AA").unwrap_err().code(),
+            "memory.unknown_version"
+        );
+        assert_eq!(Memory::decode("AQ").unwrap_err().code(), "memory.corrupt");
+        assert_eq!(
+            Memory::decode(&"A".repeat(MAX_ENCODED_LEN + 1))
+                .unwrap_err()
+                .code(),
+            "memory.too_long"
+        );
+        let (fresh, warning) = Memory::decode_or_fresh("garbage!");
+        assert_eq!(fresh, Memory::new());
+        assert!(warning.is_some());
+    }
+
+    #[test]
+    fn events_need_their_fields() {
+        let mut m = Memory::new();
+        let mut e = event(EventKind::Impression, "a", T0);
+        e.surface = None;
+        assert_eq!(m.record(&e).unwrap_err().code(), "memory.bad_event");
+        e.offer_id = None;
+        e.kind = EventKind::Dismiss;
+        assert!(m.record(&e).is_err());
+        assert_eq!(m, Memory::new());
+    }
+
+    #[test]
+    fn merge_is_a_union() {
+        let mut a = Memory::new();
+        let mut b = Memory::new();
+        a.record(&event(EventKind::Dismiss, "x", T0)).unwrap();
+        b.record(&event(EventKind::Dismiss, "x", T0 + DAY_MS))
+            .unwrap();
+        b.record(&event(EventKind::Accept, "y", T0)).unwrap();
+        let m = a.merge(&b);
+        assert_eq!(m.offer(offer_memory_key("x")).unwrap().dismissals.len(), 2);
+        assert_eq!(m, b.merge(&a));
+        assert_eq!(m.merge(&m), m);
+    }
+
+    #[test]
+    fn lists_keep_the_newest() {
+        let mut m = Memory::new();
+        for i in 0..(MAX_DISMISSALS as i64 + 3) {
+            m.record(&event(EventKind::Dismiss, "x", T0 + i * 1000))
+                .unwrap();
+        }
+        let d = &m.offer(offer_memory_key("x")).unwrap().dismissals;
+        assert_eq!(d.len(), MAX_DISMISSALS);
+        assert_eq!(
+            *d.last().unwrap(),
+            stamp_from_millis(T0 + (MAX_DISMISSALS as i64 + 2) * 1000)
+        );
+    }
+
+    #[test]
+    fn stamps_clamp() {
+        assert_eq!(stamp_from_millis(0), 0);
+        assert_eq!(stamp_from_millis(i64::MAX), u32::MAX);
+        assert_eq!(stamp_from_millis(EPOCH_UNIX_SECONDS * 1000 + 1999), 1);
+    }
+}

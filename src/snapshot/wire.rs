@@ -1,0 +1,373 @@
+//! The payload of a format-1 snapshot, exactly as postcard writes it.
+//!
+//! These types are frozen: a change to any of them is a new format version, with a new module
+//! beside this one and a golden file in `tests/golden/`. Indexes (`u32` positions into the
+//! vectors here) are checked by `validate` before anything reads them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::program::Program;
+use crate::vocab::{Frame, KindSet, OfferKind, Play, Stage, Surface, SurfaceSet, Tier};
+
+/// Durations are whole minutes; `NEVER` is a cooldown that does not end.
+pub type Minutes = u32;
+
+/// A cooldown rung that never ends.
+pub const NEVER: Minutes = u32::MAX;
+
+/// The whole compiled store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Payload {
+    /// The store's id, from the store file.
+    pub store_id: String,
+    /// The store's display name, used in reasons.
+    pub store_name: String,
+    /// ISO 4217 code; all money is in minor units of it.
+    pub currency: String,
+    /// Digits of the minor unit (2 for USD cents, 0 for JPY).
+    pub currency_digits: u8,
+    /// The catalog, sorted by id.
+    pub items: Vec<Item>,
+    /// Category names; items point into this.
+    pub categories: Vec<String>,
+    /// Offer families; offers point into this.
+    pub families: Vec<String>,
+    /// The offers, sorted by id.
+    pub offers: Vec<Offer>,
+    /// One entry per [`Surface`], in [`Surface::ALL`] order.
+    pub surfaces: Vec<SurfaceRules>,
+    /// Store-wide limits and thresholds.
+    pub policy: Policy,
+    /// Store-wide rules, in file order.
+    pub rules: Vec<Rule>,
+    /// Every condition, compiled.
+    pub programs: Vec<Program>,
+    /// Declared shopper facts, by index; the [`BUILTIN_FACTS`] come first, in that order.
+    pub facts: Vec<FactDecl>,
+    /// Signal (event) names that anything reads, by index.
+    pub signals: Vec<String>,
+    /// Curated pairings: an item goes with an offer; sorted by item.
+    pub pairings: Vec<Pairing>,
+    /// The learned model.
+    pub model: Model,
+}
+
+/// A product the store sells.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Item {
+    /// Stable id, as the store's pages and events name it.
+    pub id: String,
+    /// Display name, used in reasons.
+    pub name: String,
+    /// Index into [`Payload::categories`].
+    pub category: u32,
+    /// Price in minor units.
+    pub price: u64,
+}
+
+/// Something the engine can show.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Offer {
+    /// Stable id; memory keys are derived from it.
+    pub id: String,
+    /// Display title.
+    pub title: String,
+    /// What the offer is.
+    pub kind: OfferKind,
+    /// Items the offer sells (indexes into [`Payload::items`]).
+    pub items: Vec<u32>,
+    /// Price in minor units, before discount.
+    pub price: u64,
+    /// Discount in whole percent (0 for none).
+    pub discount_percent: u8,
+    /// What one sale costs the store, in minor units (margin = price after discount - cost).
+    pub cost: u64,
+    /// The one-sentence job the offer does for the buyer.
+    pub job: String,
+    /// Where it may appear.
+    pub surfaces: SurfaceSet,
+    /// Index into [`Payload::families`].
+    pub family: Option<u32>,
+    /// Copy per frame; at least one.
+    pub copy: Vec<(Frame, String)>,
+    /// Items the shopper must own.
+    pub requires: Vec<u32>,
+    /// Items whose ownership rules the offer out.
+    pub excluded_by: Vec<u32>,
+    /// Whether it may be offered again after an accept or purchase.
+    pub repeatable: bool,
+    /// Its rung on the checkout tier ladder.
+    pub tier: Option<Tier>,
+    /// At most `max` impressions per `window`.
+    pub cap: Option<Cap>,
+    /// Cooldown after the 1st, 2nd, ... dismissal; the last rung repeats.
+    pub cooldown: Vec<Minutes>,
+    /// Cooldown this offer takes when another offer of its family is dismissed.
+    pub family_cooldown: Minutes,
+    /// Condition that must hold (index into [`Payload::programs`]).
+    pub when: Option<u32>,
+    /// Condition that rules the offer out.
+    pub unless: Option<u32>,
+    /// The shopper key hash this offer's memory lives under.
+    pub memory_key: u32,
+}
+
+/// A frequency cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cap {
+    /// Most impressions.
+    pub max: u16,
+    /// In this rolling window.
+    pub window: Minutes,
+}
+
+/// Per-surface limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SurfaceRules {
+    /// Offers per decision.
+    pub limit: u8,
+    /// Impressions on this surface per session.
+    pub per_session: u16,
+    /// Impressions on this surface per rolling day.
+    pub per_day: u16,
+    /// Offers only right after a completed meaningful action.
+    pub needs_trigger: bool,
+    /// Whether the quiet period after a purchase applies here.
+    pub quiet_after_purchase: bool,
+}
+
+/// Store-wide policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Policy {
+    /// Impressions across all surfaces per rolling day.
+    pub daily_cap: u16,
+    /// Nothing is offered for this long after any purchase (on surfaces where it applies).
+    pub quiet_after_purchase: Minutes,
+    /// How long a session lasts when the host does not say when it started.
+    pub session_length: Minutes,
+    /// The holdout group, if any.
+    pub holdout: Option<Holdout>,
+    /// What opens the in-product window.
+    pub trigger: Trigger,
+    /// Checkout tier ladder by cart value, ascending by `below`.
+    pub tiers: Vec<TierStep>,
+    /// Thresholds that choose the play.
+    pub thresholds: Thresholds,
+    /// Offer kinds each play may show, in [`Play::ALL`] order (Protect's is empty).
+    pub play_kinds: Vec<KindSet>,
+    /// Exploration, if any.
+    pub exploration: Option<Exploration>,
+}
+
+/// A share of shoppers who are shown nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Holdout {
+    /// Share in basis points (1/100 of a percent).
+    pub basis_points: u16,
+    /// Salt for the bucket hash; change it to draw a new group.
+    pub salt: String,
+}
+
+/// The in-product trigger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trigger {
+    /// Signals that complete a meaningful action.
+    pub completed: Vec<u32>,
+    /// Signals that start a task (an offer waits for the next completion).
+    pub started: Vec<u32>,
+    /// How long after a completion offers may show.
+    pub within: Minutes,
+}
+
+/// One rung of the checkout tier ladder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TierStep {
+    /// Applies when the cart value (minor units) is below this; `u64::MAX` for the top rung.
+    pub below: u64,
+    /// The tier offered.
+    pub tier: Tier,
+}
+
+/// Thresholds for the play, as scores in `[0, 1]`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Thresholds {
+    /// Risk at or above this protects.
+    pub protect_risk: f32,
+    /// Risk at or above this limits to Assist.
+    pub assist_risk: f32,
+    /// Readiness below this limits to Assist.
+    pub assist_readiness: f32,
+    /// Readiness at or above this may Commit.
+    pub commit_readiness: f32,
+    /// Price sensitivity at or above this prefers value framing.
+    pub price_sensitive: f32,
+}
+
+/// Exploration: now and then show another of the best offers, with its propensity logged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exploration {
+    /// Share of decisions that explore, in basis points.
+    pub basis_points: u16,
+    /// Explore among this many of the best eligible offers.
+    pub among: u8,
+}
+
+/// A store-wide rule: when its condition holds, its effects apply.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rule {
+    /// Name shown in reasons.
+    pub id: String,
+    /// Condition (index into [`Payload::programs`]).
+    pub when: u32,
+    /// Limit the play to at most this one (`Protect` shows nothing, `Assist` only Assist kinds).
+    pub play: Option<Play>,
+    /// Offers left out.
+    pub exclude_offers: Vec<u32>,
+    /// Kinds left out.
+    pub exclude_kinds: KindSet,
+    /// Frame to prefer.
+    pub frame: Option<Frame>,
+    /// Show prices without discounts.
+    pub no_discount: bool,
+}
+
+/// The value type of a declared fact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FactKind {
+    /// A number (absent means 0).
+    Number,
+    /// A string (absent means "").
+    Text,
+    /// A boolean (absent means false).
+    Flag,
+}
+
+/// Facts every store has, at these indexes: the engine reads them to derive the lifecycle stage.
+pub const BUILTIN_FACTS: [(&str, FactKind); 6] = [
+    ("orders", FactKind::Number),
+    ("refunds", FactKind::Number),
+    ("cancellations", FactKind::Number),
+    ("days_since_last_purchase", FactKind::Number),
+    ("source", FactKind::Text),
+    ("plan", FactKind::Text),
+];
+
+/// A shopper fact the store declared.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FactDecl {
+    /// Name in context JSON and conditions.
+    pub name: String,
+    /// Its type.
+    pub kind: FactKind,
+}
+
+/// "This item goes with that offer", written by the store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pairing {
+    /// The item the shopper has, wants or views.
+    pub item: u32,
+    /// The offer it goes with.
+    pub offer: u32,
+    /// Strength in `[0, 1]`, combined with learned affinity by taking the larger.
+    pub strength: f32,
+    /// Why, in the store's words (shown as a reason); may be empty.
+    pub note: String,
+}
+
+/// What the engine learned from the store's data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+    /// Readiness to expand.
+    pub readiness: Logistic,
+    /// Risk of regret (refunds, support-heavy).
+    pub risk: Logistic,
+    /// Price sensitivity.
+    pub price_sensitivity: Logistic,
+    /// Popularity per item in `0..=255`, one per item.
+    pub popularity: Vec<u8>,
+    /// Item neighbours, as a compact blob (see [`NeighbourBlob`]).
+    pub neighbours: NeighbourBlob,
+    /// Days the attach rates were measured over ("within 30 days").
+    pub attach_window_days: u16,
+}
+
+/// A logistic model over named features.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Logistic {
+    /// Intercept.
+    pub bias: f32,
+    /// Weight per feature.
+    pub weights: Vec<(Feature, f32)>,
+}
+
+/// A named input of a logistic model. Counts enter as `ln(1 + n)`, money as `ln(1 + major units)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Feature {
+    /// How often a signal occurred (index into [`Payload::signals`]).
+    Signal(u32),
+    /// A numeric or flag fact (index into [`Payload::facts`]).
+    Fact(u32),
+    /// The cart's value.
+    CartValue,
+    /// Items in the cart.
+    CartSize,
+    /// Items owned.
+    OwnedCount,
+    /// 1 in this lifecycle stage, else 0.
+    Stage(Stage),
+    /// 1 on this surface, else 0.
+    Surface(Surface),
+}
+
+/// Item neighbours packed for size and for a load that does not allocate per item.
+///
+/// `offsets` has one entry per item plus one; item `i`'s neighbours are entries
+/// `offsets[i]..offsets[i+1]`. An entry is fixed-width: a little-endian `u16` delta of the
+/// neighbour's index from the previous neighbour of the same item (the first from 0; each list
+/// is sorted by index), a weight in `0..=255`, and an attach rate in whole percent
+/// ([`ATTACH_UNKNOWN`] when unknown): four bytes. Catalogs over 65,535 items use `wide`
+/// entries with a `u32` delta: six bytes. Fixed width makes validation one tight pass at load;
+/// the small deltas are what lets brotli shrink the blob on the way to a device.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct NeighbourBlob {
+    /// Entry offsets, `items + 1` of them, non-decreasing.
+    pub offsets: Vec<u32>,
+    /// Whether entries carry a 4-byte delta.
+    pub wide: bool,
+    /// The packed entries.
+    #[serde(with = "serde_bytes_compat")]
+    pub entries: Vec<u8>,
+}
+
+/// An attach rate that the model does not know.
+pub const ATTACH_UNKNOWN: u8 = 255;
+
+/// postcard writes `Vec<u8>` as a length and the bytes either way; this keeps deserialising it
+/// a single copy instead of a per-byte visit.
+mod serde_bytes_compat {
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(bytes)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Vec<u8>;
+            fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str("bytes")
+            }
+            fn visit_bytes<E>(self, v: &[u8]) -> Result<Vec<u8>, E> {
+                Ok(v.to_vec())
+            }
+            fn visit_borrowed_bytes<E>(self, v: &'de [u8]) -> Result<Vec<u8>, E> {
+                Ok(v.to_vec())
+            }
+            fn visit_byte_buf<E>(self, v: Vec<u8>) -> Result<Vec<u8>, E> {
+                Ok(v)
+            }
+        }
+        deserializer.deserialize_bytes(Visitor)
+    }
+}

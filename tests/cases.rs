@@ -1,0 +1,353 @@
+//! Runs every data-driven case file in `tests/cases/` through the engine.
+//!
+//! A case file is JSON, in the same shapes JavaScript sends and receives:
+//!
+//! ```json
+//! {
+//!   "name": "what the case shows",
+//!   "rules": [1],                  // the brief's "what must always hold" rules it covers
+//!   "store": "sample",             // or a store file path relative to tests/cases/
+//!   "steps": [
+//!     { "memory": "<memory string>" },                        // set memory (may be corrupt)
+//!     { "record": { "type": "dismiss", "offerId": "x", "at": 1763726400000 } },
+//!     { "decide": { <context> }, "expect": { <expectations> } }
+//!   ]
+//! }
+//! ```
+//!
+//! Memory carries from step to step: a decision's new memory is the next step's memory.
+//! Expectations (all optional): `play`, `offers` (ids, in order), `offersInclude`,
+//! `offersExclude` (never shown, nor would-have-shown), `maxOffers`, `leftOut` (offer id to
+//! reason), `holdout`, `wouldHaveShown` (ids), `warnings` (codes), `error` (a context error
+//! code), `reasonsContain` (offer id to a substring of one of its reasons), `frame` (offer id to
+//! frame), `exposureOffers` (ids), `explored`, `propensity`.
+//!
+//! Every decision is also made a second time, from memory encoded and decoded again, and must
+//! come out byte-identical (rule 7).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::Value;
+use tactful::compile::{Options, compile_paths};
+use tactful::{Context, Memory, MemoryEvent, Snapshot, decide_encoded};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Case {
+    name: String,
+    rules: Vec<u8>,
+    #[serde(default = "sample")]
+    store: String,
+    steps: Vec<Step>,
+}
+
+fn sample() -> String {
+    "sample".into()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Step {
+    memory: Option<String>,
+    record: Option<MemoryEvent>,
+    decide: Option<Value>,
+    #[serde(default)]
+    expect: Expect,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct Expect {
+    play: Option<String>,
+    offers: Option<Vec<String>>,
+    #[serde(default)]
+    offers_include: Vec<String>,
+    #[serde(default)]
+    offers_exclude: Vec<String>,
+    max_offers: Option<usize>,
+    #[serde(default)]
+    left_out: BTreeMap<String, String>,
+    holdout: Option<bool>,
+    would_have_shown: Option<Vec<String>>,
+    warnings: Option<Vec<String>>,
+    error: Option<String>,
+    #[serde(default)]
+    reasons_contain: BTreeMap<String, String>,
+    #[serde(default)]
+    frame: BTreeMap<String, String>,
+    exposure_offers: Option<Vec<String>>,
+    explored: Option<bool>,
+    propensity: Option<f64>,
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn load_store(store: &str) -> Snapshot {
+    let (path, model) = if store == "sample" {
+        (
+            root().join("www/sample-store/store.toml"),
+            Some(root().join("www/sample-store/model.toml")),
+        )
+    } else {
+        (root().join("tests/cases").join(store), None)
+    };
+    let compiled = match compile_paths(&path, model.as_deref(), &Options::default()) {
+        Ok(c) => c,
+        Err(d) => panic!(
+            "{} does not compile:\n{}",
+            path.display(),
+            d.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+    };
+    match Snapshot::from_bytes(&compiled.bytes) {
+        Ok(s) => s,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+fn ids(list: &Value) -> Vec<String> {
+    list.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|o| o["offerId"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn check(step: usize, decision: &Value, expect: &Expect, problems: &mut Vec<String>) {
+    let mut fail = |what: String| problems.push(format!("step {step}: {what}"));
+    let shown = ids(&decision["offers"]);
+    let would = ids(&decision["wouldHaveShown"]);
+    if let Some(play) = &expect.play {
+        if decision["play"] != Value::String(play.clone()) {
+            fail(format!("play is {}, expected {play}", decision["play"]));
+        }
+    }
+    if let Some(offers) = &expect.offers {
+        if &shown != offers {
+            fail(format!("offers are {shown:?}, expected {offers:?}"));
+        }
+    }
+    for id in &expect.offers_include {
+        if !shown.contains(id) {
+            fail(format!("offers {shown:?} do not include {id}"));
+        }
+    }
+    for id in &expect.offers_exclude {
+        if shown.contains(id) || would.contains(id) {
+            fail(format!(
+                "{id} is shown or would have been: {shown:?} / {would:?}"
+            ));
+        }
+    }
+    if let Some(max) = expect.max_offers {
+        if shown.len() > max {
+            fail(format!(
+                "{} offers shown, at most {max} expected",
+                shown.len()
+            ));
+        }
+    }
+    for (id, reason) in &expect.left_out {
+        let found = decision["leftOut"]
+            .as_array()
+            .and_then(|l| l.iter().find(|x| x["offerId"] == Value::String(id.clone())));
+        match found {
+            Some(x) if x["reason"] == Value::String(reason.clone()) => {}
+            Some(x) => fail(format!(
+                "{id} left out for {}, expected {reason} ({})",
+                x["reason"], x["detail"]
+            )),
+            None => fail(format!("{id} is not left out; expected {reason}")),
+        }
+    }
+    if let Some(h) = expect.holdout {
+        if decision["holdout"] != Value::Bool(h) {
+            fail(format!("holdout is {}, expected {h}", decision["holdout"]));
+        }
+    }
+    if let Some(w) = &expect.would_have_shown {
+        if &would != w {
+            fail(format!("would have shown {would:?}, expected {w:?}"));
+        }
+    }
+    if let Some(codes) = &expect.warnings {
+        let found: Vec<String> = decision["warnings"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|w| w["code"].as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if &found != codes {
+            fail(format!("warnings {found:?}, expected {codes:?}"));
+        }
+    }
+    for (id, text) in &expect.reasons_contain {
+        let offer = decision["offers"]
+            .as_array()
+            .and_then(|l| l.iter().find(|x| x["offerId"] == Value::String(id.clone())));
+        let reasons: Vec<&str> = offer
+            .and_then(|o| o["reasons"].as_array())
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        if !reasons.iter().any(|r| r.contains(text.as_str())) {
+            fail(format!(
+                "reasons of {id} {reasons:?} do not mention {text:?}"
+            ));
+        }
+    }
+    for (id, frame) in &expect.frame {
+        let offer = decision["offers"]
+            .as_array()
+            .and_then(|l| l.iter().find(|x| x["offerId"] == Value::String(id.clone())));
+        if offer.map(|o| &o["frame"]) != Some(&Value::String(frame.clone())) {
+            fail(format!(
+                "frame of {id} is {:?}, expected {frame}",
+                offer.map(|o| &o["frame"])
+            ));
+        }
+    }
+    if let Some(exposed) = &expect.exposure_offers {
+        let found = ids(&decision["exposure"]["offers"]);
+        if &found != exposed {
+            fail(format!("exposure offers {found:?}, expected {exposed:?}"));
+        }
+    }
+    if let Some(explored) = expect.explored {
+        if decision["exposure"]["explored"] != Value::Bool(explored) {
+            fail(format!(
+                "explored is {}, expected {explored}",
+                decision["exposure"]["explored"]
+            ));
+        }
+    }
+    if let Some(p) = expect.propensity {
+        if decision["exposure"]["propensity"].as_f64() != Some(p) {
+            fail(format!(
+                "propensity is {}, expected {p}",
+                decision["exposure"]["propensity"]
+            ));
+        }
+    }
+}
+
+fn run_case(path: &Path, covered: &mut [bool; 10]) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let case: Case = match serde_json::from_str(&text) {
+        Ok(c) => c,
+        Err(e) => return vec![format!("does not parse: {e}")],
+    };
+    assert!(!case.name.is_empty());
+    for &rule in &case.rules {
+        if let Some(c) = covered.get_mut(usize::from(rule)) {
+            *c = true;
+        }
+    }
+    let snapshot = load_store(&case.store);
+    let mut memory = String::new();
+    let mut problems = Vec::new();
+    for (i, step) in case.steps.iter().enumerate() {
+        if let Some(m) = &step.memory {
+            memory.clone_from(m);
+        }
+        if let Some(event) = &step.record {
+            let (mut m, _) = Memory::decode_or_fresh(&memory);
+            if let Err(e) = m.record(event) {
+                problems.push(format!("step {i}: record failed: {e}"));
+            }
+            memory = m.encode();
+        }
+        let Some(context) = &step.decide else {
+            continue;
+        };
+        let context = match Context::from_json(&context.to_string()) {
+            Ok(c) => c,
+            Err(e) => {
+                if step.expect.error.as_deref() != Some(e.code) {
+                    problems.push(format!("step {i}: context refused: {e} [{}]", e.code));
+                }
+                continue;
+            }
+        };
+        match decide_encoded(&snapshot, &context, &memory) {
+            Ok((decision, next)) => {
+                if let Some(code) = &step.expect.error {
+                    problems.push(format!("step {i}: expected error {code}, got a decision"));
+                }
+                let json = serde_json::to_value(&decision).unwrap_or_default();
+                // Rule 7: the same inputs give the same decision, also from re-encoded memory.
+                let reencoded = Memory::decode(&memory)
+                    .map(|m| m.encode())
+                    .unwrap_or_else(|_| memory.clone());
+                let again = decide_encoded(&snapshot, &context, &reencoded)
+                    .map(|(d, n)| (serde_json::to_string(&d).unwrap_or_default(), n));
+                if again.as_ref().map(|(d, _)| d)
+                    != Ok(&serde_json::to_string(&decision).unwrap_or_default())
+                {
+                    problems.push(format!(
+                        "step {i}: the same inputs gave a different decision"
+                    ));
+                }
+                check(i, &json, &step.expect, &mut problems);
+                memory = next;
+            }
+            Err(e) => {
+                if step.expect.error.as_deref() != Some(e.code) {
+                    problems.push(format!("step {i}: decision refused: {e} [{}]", e.code));
+                }
+            }
+        }
+    }
+    problems
+}
+
+#[test]
+fn every_case_file_holds() {
+    let dir = root().join("tests/cases");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "json"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    assert!(!files.is_empty(), "no case files in {}", dir.display());
+    let mut covered = [false; 10];
+    let mut failures = Vec::new();
+    for file in &files {
+        for problem in run_case(file, &mut covered) {
+            failures.push(format!(
+                "{}: {problem}",
+                file.file_name()
+                    .map(|n| n.to_string_lossy())
+                    .unwrap_or_default()
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} case problem(s):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    let missing: Vec<usize> = (1..=9)
+        .filter(|&r| !covered.get(r).copied().unwrap_or(false))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "no case file covers rule(s) {missing:?} of the brief"
+    );
+    println!("{} case files passed", files.len());
+}
