@@ -316,7 +316,12 @@ impl Memory {
     }
 
     /// Forgets what no cap, cooldown or quiet period of `snapshot` can need at time `now`.
+    ///
+    /// Ages are measured from the earlier of `now` and the newest event in memory, so one
+    /// decision with a clock far in the future cannot erase what a cap needs once the clock is
+    /// right again: old events go only after newer ones have been recorded.
     pub fn prune(&mut self, snapshot: &Snapshot, now: Stamp) {
+        let now = now.min(self.latest().unwrap_or(now));
         let horizon = now.saturating_sub(snapshot.longest_window().saturating_mul(60));
         for history in &mut self.offers {
             history.impressions.retain(|&(at, _)| at >= horizon);
@@ -418,6 +423,15 @@ impl Memory {
             Ok(memory) => (memory, None),
             Err(error) => (Memory::new(), Some(error)),
         }
+    }
+
+    /// The newest time anywhere in memory.
+    fn latest(&self) -> Option<Stamp> {
+        self.offers
+            .iter()
+            .map(OfferHistory::last_activity)
+            .chain(self.purchases.last().copied())
+            .max()
     }
 
     fn earliest(&self) -> Option<Stamp> {

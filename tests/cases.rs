@@ -25,6 +25,12 @@
 //! Every decision is also made a second time, from memory encoded and decoded again, and must
 //! come out byte-identical (rule 7).
 
+#![allow(
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test states its expectations by panicking"
+)]
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

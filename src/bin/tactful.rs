@@ -69,6 +69,9 @@ enum Command {
         /// Indent the JSON.
         #[arg(long)]
         pretty: bool,
+        /// Print the decision for people instead of JSON.
+        #[arg(long, conflicts_with = "pretty")]
+        explain: bool,
     },
     /// Record an event into memory: prints the new memory string.
     Record {
@@ -193,6 +196,7 @@ fn run(command: Command) -> Result<(), Failure> {
             memory,
             now,
             pretty,
+            explain,
         } => {
             let snapshot = load(&snapshot)?;
             let text = read_input(&context)?;
@@ -203,6 +207,10 @@ fn run(command: Command) -> Result<(), Failure> {
             }
             let (decision, memory) = decide_encoded(&snapshot, &context, &memory)
                 .map_err(|e| Failure::BadInput(format!("{e} [{}]", e.code)))?;
+            if explain {
+                print_explained(&snapshot, &decision, &memory);
+                return Ok(());
+            }
             let out = DecideOutput {
                 decision: &decision,
                 memory: &memory,
@@ -256,6 +264,94 @@ fn read_input(path: &Path) -> Result<String, Failure> {
         std::fs::read_to_string(path)
             .map_err(|e| Failure::BadInput(format!("cannot read `{}`: {e}", path.display())))
     }
+}
+
+/// Money in minor units, as major units with the currency's digits.
+fn money(minor: u64, digits: u8) -> String {
+    let scale = 10u64.pow(u32::from(digits));
+    if digits == 0 {
+        minor.to_string()
+    } else {
+        format!(
+            "{}.{:0width$}",
+            minor / scale,
+            minor % scale,
+            width = usize::from(digits)
+        )
+    }
+}
+
+fn print_explained(snapshot: &Snapshot, decision: &tactful::Decision, memory: &str) {
+    let digits = snapshot.payload().currency_digits;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "play       {} ({})",
+        decision.play,
+        decision.play_reasons.join("; ")
+    );
+    let _ = writeln!(
+        out,
+        "shopper    stage {}, readiness {}, risk {}, price sensitivity {}",
+        decision.stage, decision.readiness.score, decision.risk, decision.price_sensitivity
+    );
+    if decision.holdout {
+        let _ = writeln!(
+            out,
+            "holdout    yes: shown nothing; would have shown {}",
+            decision.would_have_shown.len()
+        );
+    }
+    let shown = if decision.holdout {
+        &decision.would_have_shown
+    } else {
+        &decision.offers
+    };
+    for (i, offer) in shown.iter().enumerate() {
+        let discount = if offer.discount_percent > 0 {
+            format!(
+                " ({}% off {})",
+                offer.discount_percent,
+                money(offer.price, digits)
+            )
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "offer {}    {} [{}, {}] {} {}{}",
+            i + 1,
+            offer.offer_id,
+            offer.kind,
+            offer.frame,
+            money(offer.final_price, digits),
+            decision.currency,
+            discount
+        );
+        let _ = writeln!(out, "           \"{}\"", offer.copy);
+        for reason in &offer.reasons {
+            let _ = writeln!(out, "           - {reason}");
+        }
+    }
+    if shown.is_empty() {
+        let _ = writeln!(out, "offers     none");
+    }
+    for left in &decision.left_out {
+        let _ = writeln!(
+            out,
+            "left out   {}: {} ({})",
+            left.offer_id,
+            serde_json::to_value(left.reason)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default(),
+            left.detail
+        );
+    }
+    for warning in &decision.warnings {
+        let _ = writeln!(out, "warning    {} [{}]", warning.message, warning.code);
+    }
+    let _ = writeln!(out, "memory     {memory}");
 }
 
 fn print_info(snapshot: &Snapshot) {

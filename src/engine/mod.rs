@@ -37,7 +37,7 @@ use crate::snapshot::wire::{NEVER, Offer, Policy};
 use crate::vocab::{Frame, KindSet, OfferKind, Play, Stage, Surface, Tier};
 use candidates::{Candidate, Source};
 use decision::{Decision, ExposedOffer, Exposure, LeftOut, ShownOffer, SkipReason, Warning};
-use shopper::{Shopper, round4};
+use shopper::{Shopper, latest_of, round4};
 
 /// A decision and the memory to store after it.
 #[derive(Debug, Clone, PartialEq)]
@@ -102,6 +102,7 @@ fn decide_with_warnings(
         rules: &rules,
         tier: checkout_tier(&shopper, policy),
         family_dismissals: family_dismissals(snapshot, memory),
+        bought_items: bought_items(snapshot, memory),
     };
 
     // 3. Per-offer checks.
@@ -158,7 +159,7 @@ fn decide_with_warnings(
             });
             left_out.push(skip.into_left_out(offer));
         } else if !shown_kinds.contains(offer.kind) {
-            let detail = format!("a {} is not shown in the {play} play", offer.kind);
+            let detail = format!("{} offers are not shown in the {play} play", offer.kind);
             left_out.push(
                 Skip::new(SkipReason::Play, format!("policy.plays.{play}"), detail)
                     .into_left_out(offer),
@@ -173,12 +174,8 @@ fn decide_with_warnings(
             .then(a.offer.id.cmp(&b.offer.id))
     });
     let (slots, limit_skip) = state.slots();
-    let (order, explored, propensity) = explore(
-        &context.shopper_key,
-        policy,
-        memory,
-        ranked.len().min(slots),
-    );
+    let (order, explored, propensity) =
+        explore(&context.shopper_key, policy, memory, ranked.len(), slots);
     let mut shown = Vec::new();
     for &index in &order {
         if let Some(r) = ranked.get(index) {
@@ -395,6 +392,19 @@ fn checkout_tier(shopper: &Shopper<'_>, policy: &Policy) -> Option<Tier> {
         .map(|step| step.tier)
 }
 
+/// The items of non-repeatable offers the shopper accepted or bought: the host may not have
+/// added them to `owned` or `cart` yet, and they must not be offered again inside a bundle.
+fn bought_items(snapshot: &Snapshot, memory: &Memory) -> Vec<(u32, u32)> {
+    memory
+        .offers
+        .iter()
+        .filter(|h| !h.accepts.is_empty() || !h.purchases.is_empty())
+        .filter_map(|h| snapshot.offer_by_key(h.key))
+        .filter(|&o| !offer_of(snapshot, o).repeatable)
+        .flat_map(|o| offer_of(snapshot, o).items.iter().map(move |&i| (i, o)))
+        .collect()
+}
+
 /// For each family, the latest dismissal of each offer in it: `(family, when, offer)`.
 fn family_dismissals(snapshot: &Snapshot, memory: &Memory) -> Vec<(u32, Stamp, u32)> {
     memory
@@ -414,6 +424,8 @@ struct State<'a, 's> {
     rules: &'a RuleEffects,
     tier: Option<Tier>,
     family_dismissals: Vec<(u32, Stamp, u32)>,
+    /// `(item, offer)` for the items of every non-repeatable offer accepted or bought.
+    bought_items: Vec<(u32, u32)>,
 }
 
 impl State<'_, '_> {
@@ -473,6 +485,24 @@ impl State<'_, '_> {
                 SkipReason::AlreadyBought,
                 rule("repeatable"),
                 "accepted or bought before, and not repeatable",
+            ));
+        }
+        let bought = |item: u32| {
+            self.bought_items
+                .iter()
+                .find(|&&(i, o)| i == item && o != index)
+        };
+        if let Some(&(item, other)) = offer.items.iter().find_map(|&i| bought(i)) {
+            let other = offer_of(shopper.snapshot, other);
+            let detail = format!(
+                "{} was already accepted or bought with `{}`",
+                item_name(item),
+                other.id
+            );
+            return Some(Skip::new(
+                SkipReason::AlreadyBought,
+                format!("offers.{}.repeatable", other.id),
+                detail,
             ));
         }
         let holds = |program: Option<u32>| {
@@ -698,17 +728,10 @@ fn choose_play(
 
     if surface_rules.is_some_and(|r| r.needs_trigger) {
         let trigger = &policy.trigger;
-        let latest = |names: &[u32]| {
-            shopper
-                .events
-                .iter()
-                .filter(|(s, _, _)| names.contains(s))
-                .max_by_key(|(_, at, _)| *at)
-        };
-        let completed = latest(&trigger.completed);
-        let started = latest(&trigger.started);
+        let completed = latest_of(&shopper.events, &trigger.completed);
+        let started = latest_of(&shopper.events, &trigger.started);
         let in_progress = shopper.task_in_progress
-            || started.is_some_and(|(_, s, _)| completed.is_none_or(|(_, c, _)| s > c));
+            || started.is_some_and(|s| completed.is_none_or(|c| s.recency() > c.recency()));
         if in_progress {
             return protect(
                 SkipReason::TaskInProgress,
@@ -716,8 +739,8 @@ fn choose_play(
                 "a task is in progress: offers wait until it is completed".into(),
             );
         }
-        let within = trigger.within.saturating_mul(60);
-        if completed.is_none_or(|(_, at, _)| now.saturating_sub(*at) > within) {
+        let within = i64::from(trigger.within) * 60_000;
+        if completed.is_none_or(|c| shopper.now_millis - c.at > within) {
             let why = format!(
                 "no meaningful action was completed in the last {}",
                 minutes_text(trigger.within)
@@ -928,16 +951,11 @@ fn reasons(shopper: &Shopper<'_>, candidate: &Candidate) -> Vec<String> {
         .is_some_and(|r| r.needs_trigger);
     if needs_trigger {
         let completed = &payload.policy.trigger.completed;
-        if let Some((signal, _, label)) = shopper
-            .events
-            .iter()
-            .filter(|(s, _, _)| completed.contains(s))
-            .max_by_key(|(_, at, _)| *at)
-        {
-            let what = label.clone().unwrap_or_else(|| {
+        if let Some(event) = latest_of(&shopper.events, completed) {
+            let what = event.label.clone().unwrap_or_else(|| {
                 payload
                     .signals
-                    .get(*signal as usize)
+                    .get(event.signal as usize)
                     .map_or("?", String::as_str)
                     .replace('_', " ")
             });
@@ -978,18 +996,23 @@ fn reasons(shopper: &Shopper<'_>, candidate: &Candidate) -> Vec<String> {
 }
 
 /// The order to show the ranked offers in, whether the first was explored, and its propensity.
+///
+/// Exploration draws the first slot among the best `among` eligible offers (not only those
+/// that fit in the slots, so a one-offer checkout explores too); the other slots stay greedy.
 fn explore(
     shopper_key: &str,
     policy: &Policy,
     memory: &Memory,
+    eligible: usize,
     slots: usize,
 ) -> (Vec<usize>, bool, f64) {
+    let slots = slots.min(eligible);
     let greedy: Vec<usize> = (0..slots).collect();
     let Some(exploration) = policy.exploration.filter(|_| slots > 0) else {
         return (greedy, false, 1.0);
     };
     let epsilon = f64::from(exploration.basis_points) / 10_000.0;
-    let among = usize::from(exploration.among).min(slots.max(1));
+    let among = usize::from(exploration.among).clamp(1, eligible);
     let key = shopper_key.as_bytes();
     let count = memory.decisions.to_le_bytes();
     let explores = unit_draw(&[b"explore", key, &count]) < epsilon;

@@ -15,6 +15,31 @@ pub const DORMANT_AFTER_DAYS: f64 = 90.0;
 /// Signals that mark a shopper outgrowing their plan.
 const EXPANSION_SIGNALS: [&str; 2] = ["limit_reached", "teammate_invited"];
 
+/// An event the snapshot reads, with its time in milliseconds and its place in the context.
+#[derive(Debug, Clone)]
+pub struct SeenEvent {
+    pub signal: u32,
+    pub at: i64,
+    pub order: usize,
+    pub label: Option<String>,
+}
+
+impl SeenEvent {
+    /// Which of two events happened later: by time, then by order in the context (the host
+    /// lists events as they happened, and untimed events all count as `now`).
+    pub fn recency(&self) -> (i64, usize) {
+        (self.at, self.order)
+    }
+}
+
+/// The latest event whose signal is in `signals`.
+pub fn latest_of<'e>(events: &'e [SeenEvent], signals: &[u32]) -> Option<&'e SeenEvent> {
+    events
+        .iter()
+        .filter(|e| signals.contains(&e.signal))
+        .max_by_key(|e| e.recency())
+}
+
 /// One fact's resolved value.
 #[derive(Debug, Clone, PartialEq)]
 enum Fact {
@@ -28,6 +53,7 @@ enum Fact {
 pub struct Shopper<'s> {
     pub snapshot: &'s Snapshot,
     pub surface: Surface,
+    pub now_millis: i64,
     pub now: Stamp,
     pub session_start: Stamp,
     /// Sorted, deduplicated item indexes.
@@ -38,8 +64,8 @@ pub struct Shopper<'s> {
     pub cart_value: u64,
     /// Occurrences per snapshot signal.
     signal_counts: Vec<f64>,
-    /// `(signal, time, label)` of each event the snapshot knows, in context order.
-    pub events: Vec<(u32, Stamp, Option<String>)>,
+    /// The events the snapshot knows, in context order.
+    pub events: Vec<SeenEvent>,
     facts: Vec<Fact>,
     pub stage: Stage,
     pub task_in_progress: bool,
@@ -140,11 +166,12 @@ impl<'s> Shopper<'s> {
                 if let Some(count) = signal_counts.get_mut(signal as usize) {
                     *count += 1.0;
                 }
-                events.push((
+                events.push(SeenEvent {
                     signal,
-                    event.at.map_or(now, stamp_from_millis),
-                    event.label.clone(),
-                ));
+                    at: event.at.unwrap_or(context.now),
+                    order: events.len(),
+                    label: event.label.clone(),
+                });
             }
         }
 
@@ -183,6 +210,7 @@ impl<'s> Shopper<'s> {
         let mut shopper = Shopper {
             snapshot,
             surface: context.surface,
+            now_millis: context.now,
             now,
             session_start,
             cart,
