@@ -1,0 +1,223 @@
+//! Ranking what is eligible: expected value, the frame and copy, the reasons in words, and
+//! exploration with its propensity.
+
+use crate::engine::candidates::{Candidate, Source};
+use crate::engine::decision::ShownOffer;
+use crate::engine::policy::RuleEffects;
+use crate::engine::shopper::{Shopper, latest_of, round4};
+use crate::hash::unit_draw;
+use crate::memory::Memory;
+use crate::snapshot::wire::{Offer, Policy};
+use crate::vocab::{Frame, OfferKind, Play};
+
+/// An eligible offer with its score.
+pub(super) struct Ranked<'a> {
+    pub(super) offer: &'a Offer,
+    pub(super) candidate: &'a Candidate,
+    pub(super) discount: u8,
+    pub(super) accept: f64,
+    pub(super) score: f64,
+}
+
+impl<'a> Ranked<'a> {
+    pub(super) fn new(
+        shopper: &Shopper<'_>,
+        rules: &RuleEffects,
+        candidate: &'a Candidate,
+        offer: &'a Offer,
+    ) -> Self {
+        let discount = if rules.no_discount.is_some() {
+            0
+        } else {
+            offer.discount_percent
+        };
+        let mut p = (0.02 + 0.5 * candidate.affinity) * (0.4 + 1.2 * shopper.readiness);
+        let attach = candidate.sources.iter().find_map(|s| match s {
+            Source::Learned {
+                attach: Some(a), ..
+            } => Some(f64::from(*a) / 100.0),
+            _ => None,
+        });
+        if let Some(attach) = attach {
+            p = (p + attach) / 2.0;
+        }
+        p *= 1.0 + f64::from(discount) / 100.0 * shopper.price_sensitivity;
+        let accept = p.clamp(0.0, 0.95);
+        let final_price = final_price(offer.price, discount);
+        let scale = libm::pow(10.0, f64::from(shopper.snapshot.payload().currency_digits));
+        let margin = (final_price as f64 - offer.cost as f64) / scale;
+        Ranked {
+            offer,
+            candidate,
+            discount,
+            accept,
+            score: accept * margin,
+        }
+    }
+
+    pub(super) fn show(
+        &self,
+        shopper: &Shopper<'_>,
+        play: Play,
+        rules: &RuleEffects,
+    ) -> ShownOffer {
+        let offer = self.offer;
+        let frame = choose_frame(offer, play, rules, shopper);
+        let (frame, copy) = offer
+            .copy
+            .iter()
+            .find(|(f, _)| *f == frame)
+            .or(offer.copy.first())
+            .cloned()
+            .unwrap_or((frame, String::new()));
+        ShownOffer {
+            offer_id: offer.id.clone(),
+            title: offer.title.clone(),
+            kind: offer.kind,
+            frame,
+            copy,
+            job: offer.job.clone(),
+            price: offer.price,
+            discount_percent: self.discount,
+            final_price: final_price(offer.price, self.discount),
+            score: round4(self.score),
+            accept_probability: round4(self.accept),
+            reasons: reasons(shopper, self.candidate),
+        }
+    }
+}
+
+fn final_price(price: u64, discount: u8) -> u64 {
+    price - price * u64::from(discount.min(100)) / 100
+}
+
+/// The frame: a rule's, else value framing for the price-sensitive, else what fits the play.
+fn choose_frame(offer: &Offer, play: Play, rules: &RuleEffects, shopper: &Shopper<'_>) -> Frame {
+    let has = |f: Frame| offer.copy.iter().any(|(g, _)| *g == f);
+    if let Some(f) = rules.frame.filter(|&f| has(f)) {
+        return f;
+    }
+    let sensitive = shopper.price_sensitivity
+        >= f64::from(shopper.snapshot.payload().policy.thresholds.price_sensitive);
+    if sensitive && has(Frame::CostEfficiency) {
+        return Frame::CostEfficiency;
+    }
+    let preferred: &[Frame] = match (play, offer.kind) {
+        (Play::Assist, _) => &[Frame::RiskReduction, Frame::Convenience],
+        (Play::Commit, OfferKind::Plan) => &[Frame::CostEfficiency, Frame::OutcomeAcceleration],
+        (Play::Commit, OfferKind::Upgrade) => &[Frame::Premium, Frame::OutcomeAcceleration],
+        (Play::Commit, _) => &[Frame::OutcomeAcceleration, Frame::Premium],
+        _ => &[
+            Frame::Completeness,
+            Frame::Convenience,
+            Frame::OutcomeAcceleration,
+        ],
+    };
+    preferred
+        .iter()
+        .copied()
+        .find(|&f| has(f))
+        .or_else(|| offer.copy.first().map(|(f, _)| *f))
+        .unwrap_or(Frame::Convenience)
+}
+
+/// Reasons in words: the trigger first on in-product surfaces, then how the offer was found.
+fn reasons(shopper: &Shopper<'_>, candidate: &Candidate) -> Vec<String> {
+    let payload = shopper.snapshot.payload();
+    let item_name = |i: u32| {
+        payload
+            .items
+            .get(i as usize)
+            .map_or("?", |it| it.name.as_str())
+    };
+    let mut out = Vec::new();
+    let needs_trigger = payload
+        .surfaces
+        .get(shopper.surface.index())
+        .is_some_and(|r| r.needs_trigger);
+    if needs_trigger {
+        let completed = &payload.policy.trigger.completed;
+        if let Some(event) = latest_of(&shopper.events, completed) {
+            let what = event.label.clone().unwrap_or_else(|| {
+                payload
+                    .signals
+                    .get(event.signal as usize)
+                    .map_or("?", String::as_str)
+                    .replace('_', " ")
+            });
+            out.push(format!("you just completed {what}"));
+        }
+    }
+    for source in &candidate.sources {
+        out.push(match *source {
+            Source::Learned {
+                seed,
+                item,
+                attach: Some(attach),
+            } => {
+                format!(
+                    "{attach}% of buyers of {} add {} within {} days",
+                    item_name(seed),
+                    item_name(item),
+                    payload.model.attach_window_days
+                )
+            }
+            Source::Learned { seed, .. } => format!("often bought with {}", item_name(seed)),
+            Source::Curated { seed, pairing } => match payload.pairings.get(pairing as usize) {
+                Some(p) if !p.note.is_empty() => p.note.clone(),
+                _ => format!("goes with {}", item_name(seed)),
+            },
+            Source::Category { seed } => {
+                let category = payload
+                    .items
+                    .get(seed as usize)
+                    .and_then(|i| payload.categories.get(i.category as usize));
+                format!("more in {}", category.map_or("?", String::as_str))
+            }
+            Source::Popular => format!("popular with {} shoppers", payload.store_name),
+        });
+    }
+    out.dedup();
+    out
+}
+
+/// The order to show the ranked offers in, whether the first was explored, and its propensity.
+///
+/// Exploration draws the first slot among the best `among` eligible offers (not only those
+/// that fit in the slots, so a one-offer checkout explores too); the other slots stay greedy.
+pub(super) fn explore(
+    shopper_key: &str,
+    policy: &Policy,
+    memory: &Memory,
+    eligible: usize,
+    slots: usize,
+) -> (Vec<usize>, bool, f64) {
+    let slots = slots.min(eligible);
+    let greedy: Vec<usize> = (0..slots).collect();
+    let Some(exploration) = policy.exploration.filter(|_| slots > 0) else {
+        return (greedy, false, 1.0);
+    };
+    let epsilon = f64::from(exploration.basis_points) / 10_000.0;
+    let among = usize::from(exploration.among).clamp(1, eligible);
+    let key = shopper_key.as_bytes();
+    let count = memory.decisions.to_le_bytes();
+    let explores = unit_draw(&[b"explore", key, &count]) < epsilon;
+    let pick = if explores {
+        ((unit_draw(&[b"explore-pick", key, &count]) * among as f64) as usize).min(among - 1)
+    } else {
+        0
+    };
+    let share = epsilon / among as f64;
+    let propensity = round4(if pick == 0 {
+        1.0 - epsilon + share
+    } else {
+        share
+    });
+    let mut order = vec![pick];
+    order.extend(
+        (0..slots)
+            .filter(|&i| i != pick)
+            .take(slots.saturating_sub(1)),
+    );
+    (order, explores && pick != 0, propensity)
+}
