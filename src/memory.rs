@@ -495,7 +495,10 @@ struct WireV1 {
 #[derive(Serialize, Deserialize)]
 struct WireOffer {
     key: [u8; 4],
-    impressions: Vec<u32>,
+    /// `(delta << 3) | surface`. A `u64` because a delta can span the whole 80 years of
+    /// memory time; postcard writes `u32` and `u64` as the same varint, so this is the same
+    /// encoding as a `u32` for every delta under 2^29 seconds.
+    impressions: Vec<u64>,
     dismissals: Vec<u32>,
     accepts: Vec<u32>,
     purchases: Vec<u32>,
@@ -512,16 +515,15 @@ fn deltas(stamps: impl Iterator<Item = Stamp>, base: Stamp) -> Vec<u32> {
         .collect()
 }
 
-/// Impressions as `(delta << 3) | surface`. A delta that does not fit in 29 bits (17 years)
-/// is clamped; it only happens for clocks far in the future.
-fn impression_deltas(impressions: &[(Stamp, Surface)], base: Stamp) -> Vec<u32> {
+/// Impressions as `(delta << 3) | surface`.
+fn impression_deltas(impressions: &[(Stamp, Surface)], base: Stamp) -> Vec<u64> {
     let mut previous = base;
     impressions
         .iter()
         .map(|&(s, surface)| {
-            let d = s.saturating_sub(previous).min(u32::MAX >> 3);
-            previous = previous.saturating_add(d);
-            (d << 3) | surface.index() as u32
+            let d = s.saturating_sub(previous);
+            previous = s;
+            (u64::from(d) << 3) | surface.index() as u64
         })
         .collect()
 }
@@ -585,8 +587,9 @@ fn decode_v1(body: &[u8]) -> Result<Memory, MemoryError> {
                 .get((packed & 7) as usize)
                 .copied()
                 .ok_or_else(|| corrupt(format!("surface tag {}", packed & 7)))?;
-            at = at
-                .checked_add(packed >> 3)
+            at = u32::try_from(packed >> 3)
+                .ok()
+                .and_then(|delta| at.checked_add(delta))
                 .ok_or_else(|| corrupt("impression time overflows"))?;
             if impressions.last().is_none_or(|&last| last < (at, surface)) {
                 impressions.push((at, surface));

@@ -1,0 +1,278 @@
+//! Golden files for released format versions.
+//!
+//! NEVER REGENERATE THESE FILES. `tests/golden/inkwell-v1.snap` (the sample store compiled by
+//! format version 1) and `tests/golden/memory-v1.txt` (a memory string written by memory
+//! version 1) were written once, when the formats were released. Every future build must still
+//! read them, because snapshots and memory strings already out on devices and in cookies will
+//! be read by newer engines. When a format version changes, ADD new golden files next to these
+//! (`inkwell-v2.snap`, `memory-v2.txt`) and new tests for them; keep the old ones and their
+//! tests unchanged. If one of these tests fails, the change under test broke compatibility: fix
+//! the change, not the golden file.
+//!
+//! How they were made (for the record, not to be re-run):
+//! - `tactful compile www/sample-store/store.toml --model www/sample-store/model.toml
+//!   -o tests/golden/inkwell-v1.snap` (5830 bytes, sha256 6c89f93e…3c85);
+//! - `tactful record` of the ten events in [`golden_events`], in that order, then one
+//!   `tactful decide` on checkout at [`T0`] with that memory (which counts one decision).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test states its expectations by panicking"
+)]
+
+use tactful::{
+    Context, EventKind, Memory, MemoryEvent, Snapshot, Surface, decide, decide_encoded,
+    offer_memory_key, stamp_from_millis,
+};
+
+const GOLDEN_SNAPSHOT: &[u8] = include_bytes!("golden/inkwell-v1.snap");
+const GOLDEN_MEMORY: &str = include_str!("golden/memory-v1.txt");
+
+/// 2025-11-21T12:00:00Z, in Unix milliseconds: the "now" the golden memory was written around.
+const T0: i64 = 1_763_726_400_000;
+const HOUR: i64 = 3_600_000;
+const DAY: i64 = 24 * HOUR;
+
+fn event(kind: EventKind, offer: Option<&str>, surface: Option<Surface>, at: i64) -> MemoryEvent {
+    MemoryEvent {
+        kind,
+        offer_id: offer.map(str::to_string),
+        surface,
+        at,
+    }
+}
+
+/// The events recorded into the golden memory, in the order they were recorded.
+fn golden_events() -> Vec<MemoryEvent> {
+    use EventKind::{Accept, Dismiss, Impression, Purchase};
+    vec![
+        event(
+            Impression,
+            Some("starter-brushes"),
+            Some(Surface::Checkout),
+            T0 - 2 * DAY,
+        ),
+        event(
+            Dismiss,
+            Some("starter-brushes"),
+            None,
+            T0 - 2 * DAY + 10_000,
+        ),
+        event(
+            Impression,
+            Some("workbook-addon"),
+            Some(Surface::Checkout),
+            T0 - DAY,
+        ),
+        event(Accept, Some("workbook-addon"), None, T0 - DAY + 30_000),
+        event(Purchase, Some("workbook-addon"), None, T0 - DAY + 60_000),
+        event(Purchase, None, None, T0 - DAY + 60_000),
+        event(
+            Impression,
+            Some("portfolio-review"),
+            Some(Surface::PostPurchase),
+            T0 - DAY + 90_000,
+        ),
+        event(Dismiss, Some("portfolio-review"), None, T0 - DAY + 95_000),
+        event(
+            Impression,
+            Some("portfolio-review"),
+            Some(Surface::Email),
+            T0 - HOUR,
+        ),
+        event(Dismiss, Some("portfolio-review"), None, T0 - HOUR + 100_000),
+    ]
+}
+
+fn golden_snapshot() -> Snapshot {
+    Snapshot::from_bytes(GOLDEN_SNAPSHOT).expect("the format-1 golden snapshot must still load")
+}
+
+#[test]
+fn golden_v1_snapshot_still_loads_as_format_1() {
+    assert_eq!(
+        GOLDEN_SNAPSHOT.len(),
+        5830,
+        "the golden file itself was changed"
+    );
+    assert_eq!(&GOLDEN_SNAPSHOT[..4], b"TCTF");
+    assert_eq!(
+        u16::from_le_bytes([GOLDEN_SNAPSHOT[4], GOLDEN_SNAPSHOT[5]]),
+        1
+    );
+
+    let snapshot = golden_snapshot();
+    let info = snapshot.info();
+    assert_eq!(info.format_version, 1);
+    assert!(info.engine_format_version >= 1);
+    // The id is the store id and a prefix of the payload checksum: it pins the hash function,
+    // which also derives memory keys and holdout buckets and so must never change.
+    assert_eq!(info.snapshot_id, "inkwell-studio@7b33b420bd69");
+    assert_eq!(snapshot.id(), "inkwell-studio@7b33b420bd69");
+    assert_eq!(info.store_id, "inkwell-studio");
+    assert_eq!(info.store_name, "Inkwell Studio");
+    assert_eq!(info.currency, "USD");
+    assert_eq!(info.bytes, 5830);
+    assert_eq!(info.items, 12);
+    assert_eq!(info.offers, 13);
+    assert_eq!(info.rules, 5);
+    assert_eq!(info.pairings, 4);
+    assert_eq!(info.neighbours, 18);
+    assert!((info.holdout_percent - 5.0).abs() < 1e-9);
+
+    let p = snapshot.payload();
+    let workbook = snapshot
+        .offer_by_id("workbook-addon")
+        .expect("workbook-addon");
+    assert_eq!(p.offers[workbook as usize].price, 1200);
+    assert_eq!(
+        p.offers[workbook as usize].memory_key,
+        offer_memory_key("workbook-addon")
+    );
+    assert_eq!(
+        snapshot.offer_by_key(offer_memory_key("workbook-addon")),
+        Some(workbook)
+    );
+    assert!(snapshot.item_by_id("course-foundations").is_some());
+}
+
+#[test]
+fn golden_v1_snapshot_still_decides() {
+    let snapshot = golden_snapshot();
+    let foundations = snapshot.item_by_id("course-foundations").unwrap();
+    for key in [
+        "golden-shopper",
+        "shopper-1",
+        "shopper-2",
+        "shopper-3",
+        "s-4",
+        "s-5",
+    ] {
+        let mut context = Context::new(Surface::Checkout, T0, key);
+        context.cart.push("course-foundations".into());
+        let outcome = decide(&snapshot, &context, &Memory::new()).expect("a valid context");
+        let d = &outcome.decision;
+        assert_eq!(d.snapshot_id, "inkwell-studio@7b33b420bd69");
+        assert_eq!(d.surface, Surface::Checkout);
+        assert_eq!(d.currency, "USD");
+        // Checkout shows at most one offer, holdout or not.
+        assert!(d.offers.len() + d.would_have_shown.len() <= 1, "{d:#?}");
+        if !d.holdout {
+            assert!(d.would_have_shown.is_empty());
+        } else {
+            assert!(d.offers.is_empty());
+        }
+        for shown in d.offers.iter().chain(&d.would_have_shown) {
+            let offer =
+                &snapshot.payload().offers[snapshot.offer_by_id(&shown.offer_id).unwrap() as usize];
+            assert!(
+                !offer.items.contains(&foundations),
+                "offered what is in the cart: {shown:?}"
+            );
+            assert!(!shown.reasons.is_empty());
+        }
+        // The bundle that sells the course in the cart is left out for that reason.
+        assert!(
+            d.left_out
+                .iter()
+                .any(|l| l.offer_id == "foundations-advanced-bundle"
+                    && serde_json::to_value(l.reason).unwrap() == "in_cart"),
+            "{:#?}",
+            d.left_out
+        );
+        assert_eq!(outcome.memory.decisions, 1);
+    }
+}
+
+#[test]
+fn golden_v1_memory_still_decodes_to_its_events() {
+    let decoded =
+        Memory::decode(GOLDEN_MEMORY).expect("the version-1 golden memory must still decode");
+
+    let mut expected = Memory::new();
+    for e in golden_events() {
+        expected.record(&e).unwrap();
+    }
+    expected.decisions = 1;
+    assert_eq!(decoded, expected);
+
+    // The same, spelled out, so a change in `record` cannot hide a change in decoding.
+    let s = stamp_from_millis;
+    assert_eq!(decoded.decisions, 1);
+    assert_eq!(decoded.purchases, vec![s(T0 - DAY + 60_000)]);
+    assert_eq!(decoded.offers.len(), 3);
+    let starter = decoded.offer(offer_memory_key("starter-brushes")).unwrap();
+    assert_eq!(
+        starter.impressions,
+        vec![(s(T0 - 2 * DAY), Surface::Checkout)]
+    );
+    assert_eq!(starter.dismissals, vec![s(T0 - 2 * DAY + 10_000)]);
+    assert!(starter.accepts.is_empty() && starter.purchases.is_empty());
+    let workbook = decoded.offer(offer_memory_key("workbook-addon")).unwrap();
+    assert_eq!(workbook.impressions, vec![(s(T0 - DAY), Surface::Checkout)]);
+    assert!(workbook.dismissals.is_empty());
+    assert_eq!(workbook.accepts, vec![s(T0 - DAY + 30_000)]);
+    assert_eq!(workbook.purchases, vec![s(T0 - DAY + 60_000)]);
+    let review = decoded.offer(offer_memory_key("portfolio-review")).unwrap();
+    assert_eq!(
+        review.impressions,
+        vec![
+            (s(T0 - DAY + 90_000), Surface::PostPurchase),
+            (s(T0 - HOUR), Surface::Email)
+        ]
+    );
+    assert_eq!(
+        review.dismissals,
+        vec![s(T0 - DAY + 95_000), s(T0 - HOUR + 100_000)]
+    );
+    assert_eq!(
+        stamp_from_millis(T0),
+        185_889_600,
+        "memory time is seconds since 2020-01-01"
+    );
+
+    // Re-encoding gives back the very same string: version 1 is still what this build writes.
+    assert_eq!(decoded.encode(), GOLDEN_MEMORY.trim());
+}
+
+#[test]
+fn golden_v1_memory_and_snapshot_decide_together() {
+    let snapshot = golden_snapshot();
+    let mut context = Context::new(Surface::Checkout, T0, "golden-shopper");
+    context.cart.push("course-foundations".into());
+    let (decision, memory) = decide_encoded(&snapshot, &context, GOLDEN_MEMORY.trim()).unwrap();
+    assert!(decision.warnings.is_empty(), "{:?}", decision.warnings);
+    assert!(decision.offers.len() + decision.would_have_shown.len() <= 1);
+    let reason = |id: &str| {
+        decision
+            .left_out
+            .iter()
+            .find(|l| l.offer_id == id)
+            .map(|l| serde_json::to_value(l.reason).unwrap())
+    };
+    // Bought through the offer, and not repeatable.
+    assert_eq!(reason("workbook-addon"), Some("already_bought".into()));
+    // Dismissed two days ago; the first rung of its ladder is three days.
+    assert_eq!(reason("starter-brushes"), Some("cooling_down".into()));
+    let until = decision
+        .left_out
+        .iter()
+        .find(|l| l.offer_id == "starter-brushes")
+        .and_then(|l| l.until)
+        .unwrap();
+    assert_eq!(until, (T0 - 2 * DAY + 10_000) + 3 * DAY);
+    for shown in decision.offers.iter().chain(&decision.would_have_shown) {
+        assert_ne!(shown.offer_id, "workbook-addon");
+        assert_ne!(shown.offer_id, "starter-brushes");
+    }
+    let next = Memory::decode(&memory).unwrap();
+    assert_eq!(next.decisions, 2);
+    let golden = Memory::decode(GOLDEN_MEMORY).unwrap();
+    assert_eq!(
+        next.offers, golden.offers,
+        "nothing in the golden memory is old enough to prune"
+    );
+}
