@@ -396,7 +396,7 @@ fn print_info(snapshot: &Snapshot) {
             "  offer {:<28} {:<10} {:>8} {}  [{}]",
             offer.id,
             offer.kind.as_str(),
-            offer.price,
+            money(offer.price, p.currency_digits),
             info.currency,
             surfaces.join(", ")
         );

@@ -431,42 +431,10 @@ impl Builder {
                 ),
             }
         }
-        let items_in = root.items.iter().map(|i| (ROOT, i)).chain(
-            parts
-                .iter()
-                .flat_map(|(f, p)| p.items.iter().map(move |i| (*f, i))),
-        );
-        let items_in: Vec<(FileId, &store::ItemSection)> = items_in.collect();
-        let offers_in: Vec<(FileId, &store::OfferSection)> = root
-            .offers
-            .iter()
-            .map(|o| (ROOT, o))
-            .chain(
-                parts
-                    .iter()
-                    .flat_map(|(f, p)| p.offers.iter().map(move |o| (*f, o))),
-            )
-            .collect();
-        let rules_in: Vec<(FileId, &store::RuleSection)> = root
-            .rules
-            .iter()
-            .map(|r| (ROOT, r))
-            .chain(
-                parts
-                    .iter()
-                    .flat_map(|(f, p)| p.rules.iter().map(move |r| (*f, r))),
-            )
-            .collect();
-        let pairings_in: Vec<(FileId, &store::PairingSection)> = root
-            .pairings
-            .iter()
-            .map(|r| (ROOT, r))
-            .chain(
-                parts
-                    .iter()
-                    .flat_map(|(f, p)| p.pairings.iter().map(move |r| (*f, r))),
-            )
-            .collect();
+        let items_in = gather(ROOT, &root.items, &parts, |p| &p.items);
+        let offers_in = gather(ROOT, &root.offers, &parts, |p| &p.offers);
+        let rules_in = gather(ROOT, &root.rules, &parts, |p| &p.rules);
+        let pairings_in = gather(ROOT, &root.pairings, &parts, |p| &p.pairings);
 
         // [store]
         let s = &root.store;
@@ -1606,6 +1574,23 @@ fn pack_neighbours(mut lists: Vec<Vec<(u32, u8, u8)>>, wide: bool) -> NeighbourB
         wide,
         entries,
     }
+}
+
+/// One kind of section from the root file and then from each included file, with the file
+/// each came from.
+fn gather<'a, T>(
+    root_file: FileId,
+    root: &'a [T],
+    parts: &'a [(FileId, store::Parts)],
+    pick: fn(&store::Parts) -> &Vec<T>,
+) -> Vec<(FileId, &'a T)> {
+    let included = parts
+        .iter()
+        .flat_map(move |(file, p)| pick(p).iter().map(move |x| (*file, x)));
+    root.iter()
+        .map(|x| (root_file, x))
+        .chain(included)
+        .collect()
 }
 
 fn default_surface(surface: Surface) -> SurfaceRules {
