@@ -542,7 +542,6 @@ fn build(spec: &StoreSpec, holdout_override: Option<Option<Holdout>>) -> Payload
             }
             let id = offer_id(i);
             Offer {
-                memory_key: offer_memory_key(&id),
                 id,
                 title: format!("Offer {i}"),
                 kind: OfferKind::ALL[usize::from(o.kind)],
@@ -1262,7 +1261,7 @@ fn check_decision(
             prop_assert_eq!(s.discount_percent, 0, "a no-discount rule holds");
             prop_assert_eq!(s.final_price, s.price);
         }
-        let history = memory.offer(offer.memory_key);
+        let history = memory.offer(offer_memory_key(&offer.id));
         // Rule 4: not again after an accept or purchase, unless repeatable.
         if !offer.repeatable {
             if let Some(h) = history {
@@ -1302,7 +1301,7 @@ fn check_decision(
                     continue;
                 }
                 if let Some(&at) = memory
-                    .offer(other.memory_key)
+                    .offer(offer_memory_key(&other.id))
                     .and_then(|h| h.dismissals.last())
                 {
                     prop_assert!(
@@ -1377,7 +1376,7 @@ fn oracle_catches_violations(
             })
             .unwrap();
         let ladder_rung = dismissed
-            .offer(offer.memory_key)
+            .offer(offer_memory_key(&offer.id))
             .map_or(0, |h| h.dismissals.len().min(offer.cooldown.len()) - 1);
         if offer.cooldown[ladder_rung] > 0 {
             prop_assert!(

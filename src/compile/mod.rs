@@ -1166,7 +1166,6 @@ impl Builder {
                 family_cooldown,
                 when: when.as_ref().map(|c| c.program),
                 unless: unless.as_ref().map(|c| c.program),
-                memory_key: key,
             });
             offer_conditions.push((when, unless));
         }

@@ -56,7 +56,7 @@ pub fn generate(shopper: &Shopper<'_>) -> Vec<Candidate> {
         .flat_map(|(items, weight)| items.iter().map(move |&item| (item, weight)))
         .take(MAX_SEEDS);
 
-    let mut found: Vec<(u32, f64, Source)> = Vec::new();
+    let mut found: Vec<(u32, f64, Source)> = Vec::with_capacity(256);
     for (seed, weight) in seeds {
         snapshot.for_each_neighbour(seed, |neighbour, strength, attach| {
             let affinity = weight * f64::from(strength) / 255.0;
@@ -98,27 +98,47 @@ pub fn generate(shopper: &Shopper<'_>) -> Vec<Candidate> {
         ));
     }
 
-    found.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
-    let mut candidates: Vec<Candidate> = Vec::new();
-    for (offer, affinity, source) in found {
-        match candidates.last_mut() {
-            Some(last) if last.offer == offer => {
-                if last.sources.len() < 3 && !last.sources.contains(&source) {
-                    last.sources.push(source);
-                }
-            }
-            _ => candidates.push(Candidate {
-                offer,
-                affinity,
-                sources: vec![source],
-            }),
+    // Group by offer, best affinity first; the position in `found` breaks ties so the
+    // unstable sort gives the order a stable one would (sources in the order they were found).
+    let mut order: Vec<(u32, f64, u32)> = found
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.0, f.1, i as u32))
+        .collect();
+    order.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(&b.2)));
+    // One group per offer: (offer, best affinity, its range in `order`).
+    let mut groups: Vec<(u32, f64, core::ops::Range<usize>)> = Vec::new();
+    for (at, &(offer, affinity, _)) in order.iter().enumerate() {
+        match groups.last_mut() {
+            Some(last) if last.0 == offer => last.2.end = at + 1,
+            _ => groups.push((offer, affinity, at..at + 1)),
         }
     }
-    candidates.sort_by(|a, b| {
-        b.affinity
-            .total_cmp(&a.affinity)
-            .then(a.offer.cmp(&b.offer))
-    });
-    candidates.truncate(MAX_CANDIDATES);
-    candidates
+    let best_first = |a: &(u32, f64, core::ops::Range<usize>),
+                      b: &(u32, f64, core::ops::Range<usize>)| {
+        b.1.total_cmp(&a.1).then(a.0.cmp(&b.0))
+    };
+    if groups.len() > MAX_CANDIDATES {
+        groups.select_nth_unstable_by(MAX_CANDIDATES - 1, best_first);
+        groups.truncate(MAX_CANDIDATES);
+    }
+    groups.sort_unstable_by(best_first);
+    groups
+        .into_iter()
+        .map(|(offer, affinity, range)| {
+            let mut sources: Vec<Source> = Vec::with_capacity(3);
+            for &(_, _, i) in order.get(range).unwrap_or_default() {
+                if let Some(&(_, _, source)) = found.get(i as usize) {
+                    if sources.len() < 3 && !sources.contains(&source) {
+                        sources.push(source);
+                    }
+                }
+            }
+            Candidate {
+                offer,
+                affinity,
+                sources,
+            }
+        })
+        .collect()
 }

@@ -64,7 +64,7 @@ pub fn decide(
     context: &Context,
     memory: &Memory,
 ) -> Result<Outcome, ContextError> {
-    decide_with_warnings(snapshot, context, memory, Vec::new())
+    decide_with_warnings(snapshot, context, memory.clone(), Vec::new())
 }
 
 /// Decides with memory as the string hosts store. Unreadable memory becomes fresh memory and a
@@ -85,16 +85,17 @@ pub fn decide_encoded(
         })
         .into_iter()
         .collect();
-    let outcome = decide_with_warnings(snapshot, context, &memory, warnings)?;
+    let outcome = decide_with_warnings(snapshot, context, memory, warnings)?;
     Ok((outcome.decision, outcome.memory.encode()))
 }
 
 fn decide_with_warnings(
     snapshot: &Snapshot,
     context: &Context,
-    memory: &Memory,
+    owned_memory: Memory,
     mut warnings: Vec<Warning>,
 ) -> Result<Outcome, ContextError> {
+    let memory = &owned_memory;
     let shopper = Shopper::resolve(snapshot, context, &mut warnings)?;
     let payload = snapshot.payload();
     let policy = &payload.policy;
@@ -237,7 +238,7 @@ fn decide_with_warnings(
         (shown, Vec::new())
     };
 
-    let mut next_memory = memory.clone();
+    let mut next_memory = owned_memory;
     next_memory.decisions = next_memory.decisions.saturating_add(1);
     next_memory.prune(snapshot, shopper.now);
     let decision = Decision {

@@ -182,7 +182,7 @@ impl State<'_, '_> {
                 format!("the shopper owns {}", item_name(i)),
             ));
         }
-        let history = self.memory.offer(offer.memory_key);
+        let history = self.memory.offer(shopper.snapshot.offer_key(index));
         if !offer.repeatable
             && history.is_some_and(|h| !h.accepts.is_empty() || !h.purchases.is_empty())
         {
@@ -248,7 +248,7 @@ impl State<'_, '_> {
                 format!("rule `{id}` excludes {} offers", offer.kind),
             ));
         }
-        if let Some(skip) = self.cooldown(offer, history) {
+        if let Some(skip) = self.cooldown(index, offer, history) {
             return Some(skip);
         }
         if let (Some(cap), Some(h)) = (offer.cap, history) {
@@ -285,7 +285,7 @@ impl State<'_, '_> {
     }
 
     /// The cooldown ladder after the offer's own dismissals, then its family's cooldown.
-    fn cooldown(&self, offer: &Offer, history: Option<&OfferHistory>) -> Option<Skip> {
+    fn cooldown(&self, index: u32, offer: &Offer, history: Option<&OfferHistory>) -> Option<Skip> {
         let now = self.shopper.now;
         if let Some(h) = history {
             if let (Some(&last), false) = (h.dismissals.last(), offer.cooldown.is_empty()) {
@@ -316,7 +316,7 @@ impl State<'_, '_> {
         }
         let family = offer.family?;
         let payload = self.shopper.snapshot.payload();
-        let own = self.shopper.snapshot.offer_by_id(&offer.id);
+        let own = Some(index);
         let (at, other) = self
             .family_dismissals
             .iter()

@@ -228,11 +228,14 @@ impl<'s> Shopper<'s> {
             price_sensitivity: 0.0,
         };
         let model = &payload.model;
-        let (readiness, parts) = shopper.logistic(&model.readiness);
+        let (readiness, parts) = (
+            shopper.score(&model.readiness),
+            shopper.parts(&model.readiness),
+        );
         shopper.readiness = readiness;
         shopper.readiness_parts = parts;
-        shopper.risk = shopper.logistic(&model.risk).0;
-        shopper.price_sensitivity = shopper.logistic(&model.price_sensitivity).0;
+        shopper.risk = shopper.score(&model.risk);
+        shopper.price_sensitivity = shopper.score(&model.price_sensitivity);
         Ok(shopper)
     }
 
@@ -241,70 +244,80 @@ impl<'s> Shopper<'s> {
         self.cart_value as f64 / libm::pow(10.0, f64::from(self.snapshot.payload().currency_digits))
     }
 
-    /// A feature's value and name.
-    fn feature(&self, feature: Feature) -> (f64, String) {
-        let p = self.snapshot.payload();
+    /// A feature's value.
+    fn feature_value(&self, feature: Feature) -> f64 {
         let count = |n: usize| libm::log1p(n as f64);
+        let indicator = |yes: bool| f64::from(u8::from(yes));
         match feature {
-            Feature::Signal(s) => (
-                libm::log1p(self.signal_counts.get(s as usize).copied().unwrap_or(0.0)),
-                format!(
-                    "signals.{}",
-                    p.signals.get(s as usize).map_or("?", String::as_str)
-                ),
-            ),
-            Feature::Fact(f) => {
-                let value = match self.facts.get(f as usize) {
-                    Some(Fact::Num(n)) => *n,
-                    Some(Fact::Flag(b)) => f64::from(u8::from(*b)),
-                    _ => 0.0,
-                };
-                (
-                    value,
-                    format!(
-                        "facts.{}",
-                        p.facts.get(f as usize).map_or("?", |d| d.name.as_str())
-                    ),
-                )
+            Feature::Signal(s) => {
+                libm::log1p(self.signal_counts.get(s as usize).copied().unwrap_or(0.0))
             }
-            Feature::CartValue => (libm::log1p(self.cart_major()), "cart.value".into()),
-            Feature::CartSize => (count(self.cart.len()), "cart.size".into()),
-            Feature::OwnedCount => (count(self.owned.len()), "owned.count".into()),
-            Feature::Stage(stage) => (
-                f64::from(u8::from(self.stage == stage)),
-                format!("stage.{stage}"),
-            ),
-            Feature::Surface(surface) => (
-                f64::from(u8::from(self.surface == surface)),
-                format!("surface.{surface}"),
-            ),
+            Feature::Fact(f) => match self.facts.get(f as usize) {
+                Some(Fact::Num(n)) => *n,
+                Some(Fact::Flag(b)) => indicator(*b),
+                _ => 0.0,
+            },
+            Feature::CartValue => libm::log1p(self.cart_major()),
+            Feature::CartSize => count(self.cart.len()),
+            Feature::OwnedCount => count(self.owned.len()),
+            Feature::Stage(stage) => indicator(self.stage == stage),
+            Feature::Surface(surface) => indicator(self.surface == surface),
         }
     }
 
-    /// A logistic score and its nonzero parts, largest first (at most five).
-    fn logistic(&self, model: &Logistic) -> (f64, Vec<ScorePart>) {
-        let mut z = f64::from(model.bias);
-        let mut parts = Vec::new();
-        for &(feature, weight) in &model.weights {
-            let (value, name) = self.feature(feature);
-            let contribution = f64::from(weight) * value;
-            z += contribution;
-            if contribution != 0.0 {
-                parts.push(ScorePart {
-                    feature: name,
-                    value: round4(value),
-                    contribution: round4(contribution),
-                });
-            }
+    /// A feature's name, as the model file writes it.
+    fn feature_name(&self, feature: Feature) -> String {
+        let p = self.snapshot.payload();
+        match feature {
+            Feature::Signal(s) => format!(
+                "signals.{}",
+                p.signals.get(s as usize).map_or("?", String::as_str)
+            ),
+            Feature::Fact(f) => format!(
+                "facts.{}",
+                p.facts.get(f as usize).map_or("?", |d| d.name.as_str())
+            ),
+            Feature::CartValue => "cart.value".into(),
+            Feature::CartSize => "cart.size".into(),
+            Feature::OwnedCount => "owned.count".into(),
+            Feature::Stage(stage) => format!("stage.{stage}"),
+            Feature::Surface(surface) => format!("surface.{surface}"),
         }
-        parts.sort_by(|a, b| {
-            b.contribution
-                .abs()
-                .total_cmp(&a.contribution.abs())
-                .then_with(|| a.feature.cmp(&b.feature))
-        });
+    }
+
+    /// A logistic score.
+    fn score(&self, model: &Logistic) -> f64 {
+        let z = model
+            .weights
+            .iter()
+            .fold(f64::from(model.bias), |z, &(feature, weight)| {
+                z + f64::from(weight) * self.feature_value(feature)
+            });
+        round4(1.0 / (1.0 + libm::exp(-z)))
+    }
+
+    /// The nonzero parts of a logistic score, largest first (at most five).
+    fn parts(&self, model: &Logistic) -> Vec<ScorePart> {
+        let mut parts: Vec<(Feature, f64, f64)> = model
+            .weights
+            .iter()
+            .map(|&(feature, weight)| {
+                let value = self.feature_value(feature);
+                (feature, value, f64::from(weight) * value)
+            })
+            .filter(|&(_, _, contribution)| contribution != 0.0)
+            .collect();
+        // Largest first; ties in weight order, which the compiler sorts by feature name.
+        parts.sort_by(|a, b| b.2.abs().total_cmp(&a.2.abs()));
         parts.truncate(5);
-        (round4(1.0 / (1.0 + libm::exp(-z))), parts)
+        parts
+            .into_iter()
+            .map(|(feature, value, contribution)| ScorePart {
+                feature: self.feature_name(feature),
+                value: round4(value),
+                contribution: round4(contribution),
+            })
+            .collect()
     }
 
     /// The readiness score as the decision reports it.

@@ -254,6 +254,8 @@ pub struct Snapshot {
 /// Lookup tables built once at load.
 #[derive(Debug, Clone, Default)]
 struct Index {
+    /// Each offer's memory key ([`offer_memory_key`](crate::hash::offer_memory_key) of its id).
+    offer_keys: Vec<u32>,
     /// `(memory key, offer)`, sorted by key.
     offers_by_key: Vec<(u32, u32)>,
     /// For item `i`, the offers selling it are `item_offers[item_offer_starts[i]..item_offer_starts[i+1]]`.
@@ -378,8 +380,8 @@ impl Snapshot {
                 detail: format!("{} bytes left after the payload", rest.len()),
             });
         }
-        validate(&payload)?;
-        let index = Index::build(&payload);
+        let offer_keys = validate(&payload)?;
+        let index = Index::build(&payload, offer_keys);
         let id = format!("{}@{:012x}", payload.store_id, actual_sum >> 16);
         Ok(Snapshot {
             payload,
@@ -423,6 +425,15 @@ impl Snapshot {
                 .map_or(0.0, |h| f64::from(h.basis_points) / 100.0),
             currency: p.currency.clone(),
         }
+    }
+
+    /// The key under which an offer's history is kept in a shopper's memory.
+    pub fn offer_key(&self, offer: u32) -> u32 {
+        self.index
+            .offer_keys
+            .get(offer as usize)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// The offer index whose memory key is `key`.
@@ -551,10 +562,11 @@ fn read_delta(entry: &[u8], wide: bool) -> (u32, &[u8]) {
     }
 }
 
-fn over(what: &str, count: usize, limit: usize) -> Result<(), SnapshotError> {
+/// Fails when `count` is over `limit`; `what` names it, built only on failure.
+fn over(what: impl FnOnce() -> String, count: usize, limit: usize) -> Result<(), SnapshotError> {
     if count > limit {
         Err(SnapshotError::OverLimit {
-            what: what.to_string(),
+            what: what(),
             count,
             limit,
         })
@@ -591,17 +603,17 @@ fn text(at: impl FnOnce() -> String, s: &str) -> Result<(), SnapshotError> {
     }
 }
 
-/// Checks every limit and index of a decoded payload.
-fn validate(p: &Payload) -> Result<(), SnapshotError> {
-    over("items", p.items.len(), MAX_ITEMS)?;
-    over("offers", p.offers.len(), MAX_OFFERS)?;
-    over("rules", p.rules.len(), MAX_RULES)?;
-    over("programs", p.programs.len(), MAX_PROGRAMS)?;
-    over("facts", p.facts.len(), MAX_FACTS)?;
-    over("signals", p.signals.len(), MAX_SIGNALS)?;
-    over("categories", p.categories.len(), MAX_ITEMS)?;
-    over("families", p.families.len(), MAX_OFFERS)?;
-    over("pairings", p.pairings.len(), MAX_OFFERS)?;
+/// Checks every limit and index of a decoded payload, and returns each offer's memory key.
+fn validate(p: &Payload) -> Result<Vec<u32>, SnapshotError> {
+    over(|| "items".into(), p.items.len(), MAX_ITEMS)?;
+    over(|| "offers".into(), p.offers.len(), MAX_OFFERS)?;
+    over(|| "rules".into(), p.rules.len(), MAX_RULES)?;
+    over(|| "programs".into(), p.programs.len(), MAX_PROGRAMS)?;
+    over(|| "facts".into(), p.facts.len(), MAX_FACTS)?;
+    over(|| "signals".into(), p.signals.len(), MAX_SIGNALS)?;
+    over(|| "categories".into(), p.categories.len(), MAX_ITEMS)?;
+    over(|| "families".into(), p.families.len(), MAX_OFFERS)?;
+    over(|| "pairings".into(), p.pairings.len(), MAX_OFFERS)?;
     text(|| "store_id".into(), &p.store_id)?;
     text(|| "store_name".into(), &p.store_name)?;
     if p.currency_digits > 4 {
@@ -648,19 +660,17 @@ fn validate(p: &Payload) -> Result<(), SnapshotError> {
                 "offers must be sorted by id without duplicates",
             ));
         }
-        if offer.memory_key != crate::hash::offer_memory_key(&offer.id) {
-            return Err(invalid(
-                format!("offers[{i}].memory_key"),
-                "does not match the hash of the offer id",
-            ));
-        }
-        keys.push(offer.memory_key);
+        keys.push(crate::hash::offer_memory_key(&offer.id));
         for (name, list) in [
             ("items", &offer.items),
             ("requires", &offer.requires),
             ("excluded_by", &offer.excluded_by),
         ] {
-            over(&format!("offers[{i}].{name}"), list.len(), MAX_OFFER_ITEMS)?;
+            over(
+                || format!("offers[{i}].{name}"),
+                list.len(),
+                MAX_OFFER_ITEMS,
+            )?;
             for (j, &item) in list.iter().enumerate() {
                 in_range(|| format!("offers[{i}].{name}[{j}]"), item.into(), n_items)?;
             }
@@ -681,7 +691,7 @@ fn validate(p: &Payload) -> Result<(), SnapshotError> {
             text(|| format!("offers[{i}].copy[{j}]"), copy)?;
         }
         over(
-            &format!("offers[{i}].cooldown"),
+            || format!("offers[{i}].cooldown"),
             offer.cooldown.len(),
             MAX_COOLDOWN_RUNGS,
         )?;
@@ -713,11 +723,12 @@ fn validate(p: &Payload) -> Result<(), SnapshotError> {
             ));
         }
     }
-    keys.sort_unstable();
-    if keys.windows(2).any(|w| w.first() == w.get(1)) {
+    let mut sorted_keys = keys.clone();
+    sorted_keys.sort_unstable();
+    if sorted_keys.windows(2).any(|w| w.first() == w.get(1)) {
         return Err(invalid(
-            "offers[].memory_key",
-            "two offers share a memory key",
+            "offers[].id",
+            "two offer ids hash to the same memory key",
         ));
     }
     if p.surfaces.len() != Surface::ALL.len() {
@@ -757,7 +768,7 @@ fn validate(p: &Payload) -> Result<(), SnapshotError> {
         ("completed", &policy.trigger.completed),
         ("started", &policy.trigger.started),
     ] {
-        over(&format!("policy.trigger.{name}"), list.len(), MAX_SIGNALS)?;
+        over(|| format!("policy.trigger.{name}"), list.len(), MAX_SIGNALS)?;
         for (j, &s) in list.iter().enumerate() {
             in_range(
                 || format!("policy.trigger.{name}[{j}]"),
@@ -766,7 +777,7 @@ fn validate(p: &Payload) -> Result<(), SnapshotError> {
             )?;
         }
     }
-    over("policy.tiers", policy.tiers.len(), 16)?;
+    over(|| "policy.tiers".into(), policy.tiers.len(), 16)?;
     if policy
         .tiers
         .windows(2)
@@ -802,7 +813,7 @@ fn validate(p: &Payload) -> Result<(), SnapshotError> {
         text(|| format!("rules[{i}].id"), &rule.id)?;
         in_range(|| format!("rules[{i}].when"), rule.when.into(), n_programs)?;
         over(
-            &format!("rules[{i}].exclude_offers"),
+            || format!("rules[{i}].exclude_offers"),
             rule.exclude_offers.len(),
             MAX_OFFERS,
         )?;
@@ -845,7 +856,8 @@ fn validate(p: &Payload) -> Result<(), SnapshotError> {
             ));
         }
     }
-    validate_model(p)
+    validate_model(p)?;
+    Ok(keys)
 }
 
 fn validate_model(p: &Payload) -> Result<(), SnapshotError> {
@@ -856,7 +868,7 @@ fn validate_model(p: &Payload) -> Result<(), SnapshotError> {
         ("price_sensitivity", &model.price_sensitivity),
     ] {
         over(
-            &format!("model.{name}.weights"),
+            || format!("model.{name}.weights"),
             logistic.weights.len(),
             MAX_FEATURES,
         )?;
@@ -926,12 +938,11 @@ fn validate_model(p: &Payload) -> Result<(), SnapshotError> {
 }
 
 impl Index {
-    fn build(p: &Payload) -> Self {
-        let mut offers_by_key: Vec<(u32, u32)> = p
-            .offers
+    fn build(p: &Payload, offer_keys: Vec<u32>) -> Self {
+        let mut offers_by_key: Vec<(u32, u32)> = offer_keys
             .iter()
             .enumerate()
-            .map(|(i, o)| (o.memory_key, i as u32))
+            .map(|(i, &key)| (key, i as u32))
             .collect();
         offers_by_key.sort_unstable();
 
@@ -1031,6 +1042,7 @@ impl Index {
         signals_by_name.sort_unstable();
 
         Index {
+            offer_keys,
             offers_by_key,
             item_offer_starts,
             item_offers,

@@ -108,8 +108,6 @@ pub struct Offer {
     pub when: Option<u32>,
     /// Condition that rules the offer out.
     pub unless: Option<u32>,
-    /// The shopper key hash this offer's memory lives under.
-    pub memory_key: u32,
 }
 
 /// A frequency cap.
