@@ -1,6 +1,10 @@
 //! Where candidates come from: learned affinity from the shopper's cart, owned and viewed
 //! items; the store's curated pairings; a same-category fallback; a popularity fallback.
 //!
+//! Only offers allowed on the decision's surface are candidates: an offer that may not appear
+//! here is not a near miss, and letting such offers take candidate places would crowd out the
+//! surface's own in a large catalog.
+//!
 //! Each source gives an affinity in `[0, 1]`; an offer found by several keeps the largest and
 //! up to three sources, which become its reasons. Seeds weigh cart items 1.0, owned items 0.6
 //! and viewed items 0.3. Only the best [`MAX_CANDIDATES`] go on to the policy, so a decision's
@@ -56,11 +60,21 @@ pub fn generate(shopper: &Shopper<'_>) -> Vec<Candidate> {
         .flat_map(|(items, weight)| items.iter().map(move |&item| (item, weight)))
         .take(MAX_SEEDS);
 
+    let on_surface = |offer: u32| {
+        payload
+            .offers
+            .get(offer as usize)
+            .is_some_and(|o| o.surfaces.contains(shopper.surface))
+    };
     let mut found: Vec<(u32, f64, Source)> = Vec::with_capacity(256);
     for (seed, weight) in seeds {
         snapshot.for_each_neighbour(seed, |neighbour, strength, attach| {
             let affinity = weight * f64::from(strength) / 255.0;
-            for &offer in snapshot.offers_selling(neighbour) {
+            for &offer in snapshot
+                .offers_selling(neighbour)
+                .iter()
+                .filter(|&&o| on_surface(o))
+            {
                 found.push((
                     offer,
                     affinity,
@@ -73,7 +87,11 @@ pub fn generate(shopper: &Shopper<'_>) -> Vec<Candidate> {
             }
         });
         for pairing in snapshot.pairing_range(seed) {
-            if let Some(p) = payload.pairings.get(pairing) {
+            if let Some(p) = payload
+                .pairings
+                .get(pairing)
+                .filter(|p| on_surface(p.offer))
+            {
                 found.push((
                     p.offer,
                     weight * f64::from(p.strength),
@@ -85,12 +103,12 @@ pub fn generate(shopper: &Shopper<'_>) -> Vec<Candidate> {
             }
         }
         if let Some(item) = payload.items.get(seed as usize) {
-            for &offer in snapshot.category_offers(item.category) {
+            for &offer in snapshot.category_offers(shopper.surface, item.category) {
                 found.push((offer, weight * CATEGORY_AFFINITY, Source::Category { seed }));
             }
         }
     }
-    for &offer in snapshot.popular_offers() {
+    for &offer in snapshot.popular_offers(shopper.surface) {
         found.push((
             offer,
             POPULAR_AFFINITY * f64::from(snapshot.offer_popularity(offer)) / 255.0,

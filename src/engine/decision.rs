@@ -119,8 +119,6 @@ pub struct LeftOut {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SkipReason {
-    /// The offer may not appear on this surface.
-    NotOnSurface,
     /// The shopper owns an item it sells.
     Owned,
     /// An item it sells is in the cart.

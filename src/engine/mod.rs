@@ -4,9 +4,9 @@
 //! # The order of a decision
 //! 1. Resolve the context against the snapshot and score readiness, risk and price sensitivity
 //!    ([`shopper`]).
-//! 2. Gather candidates ([`candidates`]).
+//! 2. Gather candidates among the offers allowed on the surface ([`candidates`]).
 //! 3. Check each candidate against the offer's own rules, in this order, and leave it out with
-//!    the first that fails: surface, owned, in cart, `requires`, `excluded_by`, already bought,
+//!    the first that fails: owned, in cart, `requires`, `excluded_by`, already bought,
 //!    `when`, `unless` and store rules, cooldown ladder, family cooldown, offer cap, checkout
 //!    tier.
 //! 4. Choose the play: Protect when a trigger is missing, a task is in progress, the quiet

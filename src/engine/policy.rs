@@ -147,13 +147,6 @@ impl State<'_, '_> {
         };
         let rule = |field: &str| format!("offers.{}.{field}", offer.id);
 
-        if !offer.surfaces.contains(shopper.surface) {
-            return Some(Skip::new(
-                SkipReason::NotOnSurface,
-                rule("surfaces"),
-                format!("not offered on {}", shopper.surface),
-            ));
-        }
         if let Some(&i) = offer.items.iter().find(|&&i| shopper.owns(i)) {
             return Some(Skip::new(
                 SkipReason::Owned,

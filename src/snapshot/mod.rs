@@ -261,10 +261,11 @@ struct Index {
     /// For item `i`, the offers selling it are `item_offers[item_offer_starts[i]..item_offer_starts[i+1]]`.
     item_offer_starts: Vec<u32>,
     item_offers: Vec<u32>,
-    /// For each category, its most popular offers (at most [`CATEGORY_FALLBACK`]).
+    /// For each surface and category (at `surface * categories + category`), the most popular
+    /// offers allowed on that surface (at most [`CATEGORY_FALLBACK`]).
     category_offers: Vec<Vec<u32>>,
-    /// The most popular offers overall (at most [`POPULAR_FALLBACK`]).
-    popular_offers: Vec<u32>,
+    /// For each surface, the most popular offers allowed on it (at most [`POPULAR_FALLBACK`]).
+    popular_offers: Vec<Vec<u32>>,
     /// Each offer's popularity: the mean of its items'.
     offer_popularity: Vec<u8>,
     /// The longest window any cap or cooldown needs remembered, in minutes.
@@ -476,17 +477,21 @@ impl Snapshot {
         }
     }
 
-    /// The most popular offers in a category.
-    pub fn category_offers(&self, category: u32) -> &[u32] {
+    /// The most popular offers in a category that may appear on `surface`.
+    pub fn category_offers(&self, surface: Surface, category: u32) -> &[u32] {
+        let at = surface.index() * self.payload.categories.len() + category as usize;
         self.index
             .category_offers
-            .get(category as usize)
+            .get(at)
             .map_or(&[], Vec::as_slice)
     }
 
-    /// The most popular offers overall.
-    pub fn popular_offers(&self) -> &[u32] {
-        &self.index.popular_offers
+    /// The most popular offers that may appear on `surface`.
+    pub fn popular_offers(&self, surface: Surface) -> &[u32] {
+        self.index
+            .popular_offers
+            .get(surface.index())
+            .map_or(&[], Vec::as_slice)
     }
 
     /// An offer's popularity in `0..=255`.
@@ -994,26 +999,28 @@ impl Index {
                 o,
             )
         });
-        let popular_offers = by_popularity
-            .iter()
-            .copied()
-            .take(POPULAR_FALLBACK)
-            .collect();
-        let mut category_offers = vec![Vec::new(); p.categories.len()];
+        let n_categories = p.categories.len();
+        let mut popular_offers = vec![Vec::new(); Surface::ALL.len()];
+        let mut category_offers = vec![Vec::new(); Surface::ALL.len() * n_categories];
         for &o in &by_popularity {
             let Some(offer) = p.offers.get(o as usize) else {
                 continue;
             };
-            let Some(category) = offer
+            let category = offer
                 .items
                 .first()
                 .and_then(|&i| p.items.get(i as usize))
-                .map(|item| item.category)
-            else {
-                continue;
-            };
-            if let Some(list) = category_offers.get_mut(category as usize) {
-                if list.len() < CATEGORY_FALLBACK {
+                .map(|item| item.category as usize);
+            for surface in Surface::ALL.iter().filter(|&&s| offer.surfaces.contains(s)) {
+                if let Some(list) = popular_offers
+                    .get_mut(surface.index())
+                    .filter(|l| l.len() < POPULAR_FALLBACK)
+                {
+                    list.push(o);
+                }
+                let slot = category
+                    .and_then(|c| category_offers.get_mut(surface.index() * n_categories + c));
+                if let Some(list) = slot.filter(|l| l.len() < CATEGORY_FALLBACK) {
                     list.push(o);
                 }
             }
