@@ -26,6 +26,13 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::{Builder, FileId, Names, Source};
+use crate::snapshot::{
+    self,
+    wire::{ATTACH_UNKNOWN, FactKind, Feature, Logistic, Model, NeighbourBlob},
+};
+use crate::vocab::{Stage, Surface};
+
 /// A model file.
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -57,4 +64,181 @@ pub struct NeighbourSection {
     pub item: Spanned<String>,
     pub weight: Spanned<f64>,
     pub attach: Option<Spanned<f64>>,
+}
+
+impl Builder {
+    pub(super) fn model(
+        &mut self,
+        source: Option<Source>,
+        names: &mut Names<'_>,
+        items: &BTreeMap<String, u32>,
+    ) -> Model {
+        let neutral = |bias: f32| Logistic {
+            bias,
+            weights: Vec::new(),
+        };
+        let mut model = Model {
+            readiness: neutral(0.0),
+            risk: neutral(-3.0),
+            price_sensitivity: neutral(-2.0),
+            popularity: vec![128; items.len()],
+            neighbours: NeighbourBlob {
+                offsets: vec![0; items.len() + 1],
+                wide: items.len() > usize::from(u16::MAX),
+                entries: Vec::new(),
+            },
+            attach_window_days: 30,
+        };
+        let Some(source) = source else { return model };
+        self.sources.push(source);
+        let file = self.sources.len() - 1;
+        let Some(parsed) = self.parse::<ModelFile>(file) else {
+            return model;
+        };
+        model.attach_window_days = parsed.attach_window_days.unwrap_or(30);
+        for (section, slot) in [
+            (&parsed.readiness, &mut model.readiness),
+            (&parsed.risk, &mut model.risk),
+            (&parsed.price_sensitivity, &mut model.price_sensitivity),
+        ] {
+            let Some(section) = section else { continue };
+            slot.bias = section.bias;
+            slot.weights = section
+                .weights
+                .iter()
+                .filter_map(|(name, &w)| self.feature(file, name, names).map(|f| (f, w)))
+                .collect();
+        }
+        let mut skipped = 0usize;
+        for (id, value) in &parsed.popularity {
+            let v = *value.get_ref();
+            if !(0.0..=1.0).contains(&v) {
+                self.error(file, "range", value.span(), "popularity is in [0, 1]");
+            }
+            match items
+                .get(id.get_ref())
+                .and_then(|&i| model.popularity.get_mut(i as usize))
+            {
+                Some(slot) => *slot = libm::round(v.clamp(0.0, 1.0) * 255.0) as u8,
+                None => skipped += 1,
+            }
+        }
+        let mut lists: Vec<Vec<(u32, u8, u8)>> = vec![Vec::new(); items.len()];
+        for (id, neighbours) in &parsed.neighbours {
+            let Some(&from) = items.get(id.get_ref()) else {
+                skipped += 1;
+                continue;
+            };
+            for n in neighbours {
+                let weight = *n.weight.get_ref();
+                if !(0.0..=1.0).contains(&weight) {
+                    self.error(
+                        file,
+                        "range",
+                        n.weight.span(),
+                        "a neighbour weight is in [0, 1]",
+                    );
+                }
+                let attach = n.attach.as_ref().map_or(ATTACH_UNKNOWN, |a| {
+                    if !(0.0..=1.0).contains(a.get_ref()) {
+                        self.error(
+                            file,
+                            "range",
+                            a.span(),
+                            "an attach rate is a fraction in [0, 1]",
+                        );
+                    }
+                    libm::round(a.get_ref().clamp(0.0, 1.0) * 100.0) as u8
+                });
+                match items.get(n.item.get_ref()) {
+                    Some(&to) if to != from => {
+                        if let Some(list) = lists.get_mut(from as usize) {
+                            list.push((
+                                to,
+                                libm::round(weight.clamp(0.0, 1.0) * 255.0) as u8,
+                                attach,
+                            ));
+                        }
+                    }
+                    Some(_) => self.warning(
+                        file,
+                        "self_neighbour",
+                        n.item.span(),
+                        "an item is not its own neighbour; skipped",
+                    ),
+                    None => skipped += 1,
+                }
+            }
+        }
+        if skipped > 0 {
+            self.warning(
+                file,
+                "unknown_id",
+                0..0,
+                format!("{skipped} item ids in the model are not in the store and were skipped"),
+            );
+        }
+        model.neighbours = pack_neighbours(lists, model.neighbours.wide);
+        model
+    }
+
+    fn feature(
+        &mut self,
+        file: FileId,
+        name: &Spanned<String>,
+        names: &mut Names<'_>,
+    ) -> Option<Feature> {
+        let text = name.get_ref().as_str();
+        let found = match text.split_once('.') {
+            Some(("signals", s)) => names.intern_signal(s).map(Feature::Signal),
+            Some(("facts", f)) => names
+                .facts
+                .iter()
+                .position(|d| d.name == f && d.kind != FactKind::Text)
+                .map(|i| Feature::Fact(i as u32)),
+            Some(("cart", "value")) => Some(Feature::CartValue),
+            Some(("cart", "size")) => Some(Feature::CartSize),
+            Some(("owned", "count")) => Some(Feature::OwnedCount),
+            Some(("stage", s)) => Stage::parse(s).map(Feature::Stage),
+            Some(("surface", s)) => Surface::parse(s).map(Feature::Surface),
+            _ => None,
+        };
+        if found.is_none() {
+            self.error(file, "unknown_feature", name.span(), format!("unknown feature `{text}`: use signals.<event>, facts.<number or boolean fact>, cart.value, cart.size, owned.count, stage.<stage> or surface.<surface>"));
+        }
+        found
+    }
+}
+
+/// Packs neighbour lists into the snapshot's fixed-width blob (see [`NeighbourBlob`]).
+fn pack_neighbours(mut lists: Vec<Vec<(u32, u8, u8)>>, wide: bool) -> NeighbourBlob {
+    let mut offsets = Vec::with_capacity(lists.len() + 1);
+    let mut entries = Vec::new();
+    offsets.push(0u32);
+    let mut count = 0u32;
+    for list in &mut lists {
+        list.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        list.dedup_by_key(|n| n.0);
+        list.truncate(snapshot::MAX_NEIGHBOURS);
+        list.sort_unstable_by_key(|n| n.0);
+        let mut previous = 0u32;
+        for &(to, weight, attach) in list.iter() {
+            let delta = to - previous;
+            previous = to;
+            if wide {
+                entries.extend_from_slice(&delta.to_le_bytes());
+            } else {
+                entries.extend_from_slice(&(delta as u16).to_le_bytes());
+            }
+            entries.push(weight);
+            entries.push(attach);
+        }
+        count += list.len() as u32;
+        offsets.push(count);
+    }
+    NeighbourBlob {
+        offsets,
+        wide,
+        entries,
+    }
 }
