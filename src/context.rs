@@ -206,6 +206,16 @@ impl Context {
         check_len("events", self.events.len(), MAX_LIST)?;
         for (i, event) in self.events.iter().enumerate() {
             check_text(|| format!("events[{i}].name"), &event.name)?;
+            if let Some(at) = event
+                .at
+                .filter(|at| !(EARLIEST_MILLIS..LATEST_MILLIS).contains(at))
+            {
+                return Err(ContextError::new(
+                    "context.time",
+                    format!("events[{i}].at"),
+                    format!("{at} is not a Unix time in milliseconds between 2020 and 2100"),
+                ));
+            }
             if let Some(label) = &event.label {
                 check_text(|| format!("events[{i}].label"), label)?;
             }

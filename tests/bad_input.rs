@@ -1528,3 +1528,39 @@ proptest! {
         }
     }
 }
+
+/// Prices and costs at the edge of `u64` must not overflow the discount or the margin.
+#[test]
+fn extreme_prices_decide_without_overflow() {
+    let mut payload = sample_payload();
+    for (i, offer) in payload.offers.iter_mut().enumerate() {
+        offer.price = u64::MAX - i as u64;
+        offer.cost = if i % 2 == 0 { u64::MAX } else { 0 };
+        offer.discount_percent = [0, 1, 50, 99, 100][i % 5];
+    }
+    for item in &mut payload.items {
+        item.price = u64::MAX;
+    }
+    let bytes = tactful::snapshot::encode(&payload).unwrap();
+    let snapshot = Snapshot::from_bytes(&bytes).unwrap();
+    let mut checked = 0;
+    for context in probe_contexts() {
+        let outcome = tactful::decide(&snapshot, &context, &tactful::Memory::new()).unwrap();
+        for offer in outcome
+            .decision
+            .offers
+            .iter()
+            .chain(&outcome.decision.would_have_shown)
+        {
+            checked += 1;
+            let expected =
+                (u128::from(offer.price) * u128::from(100 - offer.discount_percent) / 100) as u64;
+            assert_eq!(offer.final_price, expected, "{}", offer.offer_id);
+            assert!(offer.score.is_finite());
+        }
+    }
+    assert!(
+        checked >= 3,
+        "only {checked} offers were shown: the test proves nothing"
+    );
+}

@@ -921,7 +921,7 @@ impl Builder {
                 None => sold
                     .iter()
                     .filter_map(|&i| item_prices.get(i as usize))
-                    .sum(),
+                    .fold(0u64, |sum, &p| sum.saturating_add(p)),
             };
             let discount_percent = o.discount.as_ref().map_or(0, |d| {
                 if *d.get_ref() > 100 {
@@ -1386,13 +1386,14 @@ impl Builder {
                 );
             }
         }
-        // The compiler's output must load; if not, that is a bug here, reported as one.
         if let Err(e) = Snapshot::from_bytes(&bytes) {
+            // The compiler checks what people get wrong; the format's own limits (string
+            // lengths, items per offer, neighbours per item...) are checked here, by loading.
             self.error(
                 ROOT,
-                "internal",
+                "format_limit",
                 0..0,
-                format!("internal error: the compiled snapshot does not load: {e}"),
+                format!("the store breaks a snapshot format limit: {e}"),
             );
         }
         Some(bytes)

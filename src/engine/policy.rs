@@ -434,7 +434,7 @@ pub(super) fn choose_play(
             );
         }
         let within = i64::from(trigger.within) * 60_000;
-        if completed.is_none_or(|c| shopper.now_millis - c.at > within) {
+        if completed.is_none_or(|c| shopper.now_millis.saturating_sub(c.at) > within) {
             let why = format!(
                 "no meaningful action was completed in the last {}",
                 minutes_text(trigger.within)

@@ -87,8 +87,10 @@ impl<'a> Ranked<'a> {
     }
 }
 
+/// The price after a whole-percent discount, rounded down; exact for any price (no overflow).
 fn final_price(price: u64, discount: u8) -> u64 {
-    price - price * u64::from(discount.min(100)) / 100
+    let kept = u128::from(100 - discount.min(100));
+    u64::try_from(u128::from(price) * kept / 100).unwrap_or(price)
 }
 
 /// The frame: a rule's, else value framing for the price-sensitive, else what fits the play.

@@ -184,8 +184,7 @@ impl<'s> Shopper<'s> {
         let cart_value = context.cart_value.unwrap_or_else(|| {
             cart.iter()
                 .filter_map(|&i| payload.items.get(i as usize))
-                .map(|i| i.price)
-                .sum()
+                .fold(0u64, |sum, i| sum.saturating_add(i.price))
         });
 
         let number = |i: usize| match facts.get(i) {
