@@ -20,7 +20,7 @@
 //! `offersExclude` (never shown, nor would-have-shown), `maxOffers`, `leftOut` (offer id to
 //! reason), `holdout`, `wouldHaveShown` (ids), `warnings` (codes), `error` (a context error
 //! code), `reasonsContain` (offer id to a substring of one of its reasons), `frame` (offer id to
-//! frame), `exposureOffers` (ids), `explored`, `propensity`.
+//! frame), `discountPercent` (offer id to the discount shown), `exposureOffers` (ids), `explored`, `propensity`.
 //!
 //! Every decision is also made a second time, from memory encoded and decoded again, and must
 //! come out byte-identical (rule 7).
@@ -83,6 +83,8 @@ struct Expect {
     reasons_contain: BTreeMap<String, String>,
     #[serde(default)]
     frame: BTreeMap<String, String>,
+    #[serde(default)]
+    discount_percent: BTreeMap<String, u64>,
     exposure_offers: Option<Vec<String>>,
     explored: Option<bool>,
     propensity: Option<f64>,
@@ -220,6 +222,17 @@ fn check(step: usize, decision: &Value, expect: &Expect, problems: &mut Vec<Stri
             fail(format!(
                 "frame of {id} is {:?}, expected {frame}",
                 offer.map(|o| &o["frame"])
+            ));
+        }
+    }
+    for (id, percent) in &expect.discount_percent {
+        let offer = decision["offers"]
+            .as_array()
+            .and_then(|l| l.iter().find(|x| x["offerId"] == Value::String(id.clone())));
+        if offer.map(|o| &o["discountPercent"]) != Some(&Value::from(*percent)) {
+            fail(format!(
+                "discount of {id} is {:?}, expected {percent}",
+                offer.map(|o| &o["discountPercent"])
             ));
         }
     }
