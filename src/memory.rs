@@ -12,8 +12,10 @@
 //!   associative, so the bounds do not break those laws. A consequence to know: two impressions
 //!   of one offer on one surface within the same second count as one.
 //! - **Forget only what nothing needs.** [`Memory::prune`] drops impressions older than the
-//!   longest cap or cooldown window of the snapshot, and empty entries; dismissals, accepts and
-//!   purchases of an offer are kept (the cooldown ladder and "not offered again" need them).
+//!   longest cap or cooldown window of the snapshot, and empty entries; past 128 offers it
+//!   forgets impression-only histories, least recently active first. Dismissals, accepts and
+//!   purchases are kept (the cooldown ladder and "not offered again" need them); only a memory
+//!   over [`MAX_REMEMBERED_OFFERS`] offers, which could not be decoded, loses any.
 //! - **Never throw into the page.** [`Memory::decode_or_fresh`] turns unreadable memory into
 //!   fresh memory plus a warning. Memory written by an older format version is read through
 //!   that version's decoder (version 1 is the first, so there is none older yet); a newer
@@ -27,7 +29,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
 use crate::hash::offer_memory_key;
-use crate::snapshot::Snapshot;
+use crate::snapshot::{MAX_CAP, Snapshot};
 use crate::vocab::Surface;
 
 /// The memory format this build writes, and the newest it reads.
@@ -36,12 +38,13 @@ pub const MEMORY_VERSION: u8 = 1;
 pub const EPOCH_UNIX_SECONDS: i64 = 1_577_836_800;
 /// Longest memory string accepted, in characters.
 pub const MAX_ENCODED_LEN: usize = 16 * 1024;
-/// Most offers remembered after a merge or decode.
-pub const MAX_OFFERS: usize = 1_024;
+/// Most offers remembered at all: more cannot be decoded, so recording and merging evict down
+/// to it (see [`Memory::prune`] for the order).
+pub const MAX_REMEMBERED_OFFERS: usize = 1_024;
 /// Most offers kept by [`Memory::prune`], the most recently active first.
 pub const MAX_OFFERS_AFTER_PRUNE: usize = 128;
-/// Newest impressions kept per offer.
-pub const MAX_IMPRESSIONS: usize = 32;
+/// Newest impressions kept per offer: enough to count the largest cap ([`MAX_CAP`]).
+pub const MAX_IMPRESSIONS: usize = MAX_CAP as usize;
 /// Newest dismissals kept per offer (the longest cooldown ladder).
 pub const MAX_DISMISSALS: usize = crate::snapshot::MAX_COOLDOWN_RUNGS;
 /// Newest accepts, and newest purchases, kept per offer.
@@ -273,6 +276,7 @@ impl Memory {
             EventKind::Accept => insert_bounded(&mut history.accepts, at, MAX_ACCEPTS),
             EventKind::Purchase => insert_bounded(&mut history.purchases, at, MAX_ACCEPTS),
         }
+        self.evict(MAX_REMEMBERED_OFFERS, true);
         Ok(())
     }
 
@@ -306,16 +310,20 @@ impl Memory {
             };
             offers.push(next);
         }
-        // A safety valve far above what a cookie holds; below it merge is a true union.
-        offers.truncate(MAX_OFFERS);
-        Memory {
+        let mut merged = Memory {
             decisions: self.decisions.max(other.decisions),
             purchases: union(&self.purchases, &other.purchases, MAX_PURCHASES),
             offers,
-        }
+        };
+        // A safety valve far above what a cookie holds; below it merge is a true union.
+        merged.evict(MAX_REMEMBERED_OFFERS, true);
+        merged
     }
 
-    /// Forgets what no cap, cooldown or quiet period of `snapshot` can need at time `now`.
+    /// Forgets what no cap, cooldown or quiet period of `snapshot` can need at time `now`:
+    /// impressions older than the longest window, and then, while more than
+    /// [`MAX_OFFERS_AFTER_PRUNE`] offers are remembered, the histories that hold only
+    /// impressions, least recently active first. Dismissals, accepts and purchases stay.
     ///
     /// Ages are measured from the earlier of `now` and the newest event in memory, so one
     /// decision with a clock far in the future cannot erase what a cap needs once the clock is
@@ -332,21 +340,7 @@ impl Memory {
                 && h.accepts.is_empty()
                 && h.purchases.is_empty())
         });
-        if self.offers.len() > MAX_OFFERS_AFTER_PRUNE {
-            let mut by_recency: Vec<(Stamp, u32)> = self
-                .offers
-                .iter()
-                .map(|h| (h.last_activity(), h.key))
-                .collect();
-            by_recency.sort_unstable_by(|x, y| y.cmp(x));
-            let mut keep: Vec<u32> = by_recency
-                .iter()
-                .take(MAX_OFFERS_AFTER_PRUNE)
-                .map(|&(_, k)| k)
-                .collect();
-            keep.sort_unstable();
-            self.offers.retain(|h| keep.binary_search(&h.key).is_ok());
-        }
+        self.evict(MAX_OFFERS_AFTER_PRUNE, false);
         // The quiet period needs only the newest purchase inside its window; keep one more.
         let quiet_horizon = now.saturating_sub(
             snapshot
@@ -361,6 +355,34 @@ impl Memory {
             .rposition(|&p| p < quiet_horizon)
             .unwrap_or(0);
         self.purchases.drain(..keep_from);
+    }
+
+    /// Evicts whole offer histories until at most `max` remain: first those that hold only
+    /// impressions, the least recently active first; then, only when `hard`, the least recently
+    /// active of any. Dismissals, accepts and purchases are the memory that rules 2 and 4 stand
+    /// on, so only the hard limit (more than [`MAX_REMEMBERED_OFFERS`], which could not be
+    /// decoded) ever evicts them.
+    fn evict(&mut self, max: usize, hard: bool) {
+        if self.offers.len() <= max {
+            return;
+        }
+        // Impression-only histories sort first, then by recency; ties by key.
+        let mut order: Vec<(bool, Stamp, u32)> = self
+            .offers
+            .iter()
+            .map(|h| (!h.holds_outcomes(), h.last_activity(), h.key))
+            .collect();
+        order.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+        let excess = self.offers.len() - max;
+        let mut evicted: Vec<u32> = order
+            .iter()
+            .filter(|(impressions_only, _, _)| hard || *impressions_only)
+            .take(excess)
+            .map(|&(_, _, key)| key)
+            .collect();
+        evicted.sort_unstable();
+        self.offers
+            .retain(|h| evicted.binary_search(&h.key).is_err());
     }
 
     /// Encodes as the memory string hosts store.
@@ -451,6 +473,11 @@ impl Memory {
 }
 
 impl OfferHistory {
+    /// Whether it holds a dismissal, an accept or a purchase.
+    fn holds_outcomes(&self) -> bool {
+        !(self.dismissals.is_empty() && self.accepts.is_empty() && self.purchases.is_empty())
+    }
+
     fn last_activity(&self) -> Stamp {
         [
             self.impressions.last().map(|i| i.0),
@@ -560,9 +587,9 @@ fn decode_v1(body: &[u8]) -> Result<Memory, MemoryError> {
     if !rest.is_empty() {
         return Err(corrupt(format!("{} bytes after the body", rest.len())));
     }
-    if wire.offers.len() > MAX_OFFERS {
+    if wire.offers.len() > MAX_REMEMBERED_OFFERS {
         return Err(corrupt(format!(
-            "{} offers, over the limit of {MAX_OFFERS}",
+            "{} offers, over the limit of {MAX_REMEMBERED_OFFERS}",
             wire.offers.len()
         )));
     }
@@ -746,5 +773,48 @@ mod tests {
         assert_eq!(stamp_from_millis(0), 0);
         assert_eq!(stamp_from_millis(i64::MAX), u32::MAX);
         assert_eq!(stamp_from_millis(EPOCH_UNIX_SECONDS * 1000 + 1999), 1);
+    }
+
+    #[test]
+    fn eviction_keeps_dismissals_accepts_and_purchases() {
+        let mut m = Memory::new();
+        m.record(&event(EventKind::Dismiss, "never-again", T0))
+            .unwrap();
+        m.record(&event(EventKind::Accept, "bought", T0)).unwrap();
+        for i in 0..300i64 {
+            m.record(&event(
+                EventKind::Impression,
+                &format!("seen-{i}"),
+                T0 + i * 1000,
+            ))
+            .unwrap();
+        }
+        m.evict(MAX_OFFERS_AFTER_PRUNE, false);
+        assert_eq!(m.offers.len(), MAX_OFFERS_AFTER_PRUNE);
+        assert!(m.offer(offer_memory_key("never-again")).is_some());
+        assert!(m.offer(offer_memory_key("bought")).is_some());
+        // The newest impression-only histories are the ones kept.
+        assert!(m.offer(offer_memory_key("seen-299")).is_some());
+        assert!(m.offer(offer_memory_key("seen-0")).is_none());
+    }
+
+    #[test]
+    fn recording_never_writes_memory_that_cannot_be_read() {
+        let mut m = Memory::new();
+        for i in 0..(MAX_REMEMBERED_OFFERS as i64 + 50) {
+            m.record(&event(
+                EventKind::Dismiss,
+                &format!("offer-{i}"),
+                T0 + i * 1000,
+            ))
+            .unwrap();
+        }
+        assert_eq!(m.offers.len(), MAX_REMEMBERED_OFFERS);
+        let encoded = m.encode();
+        assert!(encoded.len() <= MAX_ENCODED_LEN, "{}", encoded.len());
+        assert_eq!(Memory::decode(&encoded).unwrap(), m);
+        // Over the hard limit the least recently active go: the newest dismissal stays.
+        let newest = format!("offer-{}", MAX_REMEMBERED_OFFERS + 49);
+        assert!(m.offer(offer_memory_key(&newest)).is_some());
     }
 }

@@ -1564,3 +1564,62 @@ fn extreme_prices_decide_without_overflow() {
         "only {checked} offers were shown: the test proves nothing"
     );
 }
+
+/// Caps above what memory can count, an empty cooldown ladder, and an in-product surface that
+/// does not wait for a completed action are refused where they are written.
+#[test]
+fn limits_that_memory_or_the_brief_cannot_keep() {
+    let text = with_offer_line(r#"cap = { max = 40, per = "7d" }"#);
+    expect_error(
+        &text,
+        &Options::default(),
+        "cap",
+        "from 1 to 32",
+        ("{ max = 40", 0),
+    );
+    let text = with_offer_line("cooldown = []");
+    expect_error(
+        &text,
+        &Options::default(),
+        "cooldown",
+        "at least one rung",
+        ("[]", 0),
+    );
+    let text = format!("{STORE}\n[surfaces.in_product]\nneeds_trigger = false\n");
+    expect_error(
+        &text,
+        &Options::default(),
+        "trigger",
+        "in-product offers always wait",
+        ("in_product", 0),
+    );
+    let text = format!("{STORE}\n[surfaces.checkout]\nper_day = 33\n");
+    expect_error(
+        &text,
+        &Options::default(),
+        "cap",
+        "at most 32",
+        ("checkout]", 0),
+    );
+    let text = format!("{STORE}\n[policy]\ndaily_cap = 100\n");
+    expect_error(&text, &Options::default(), "cap", "at most 32", ("100", 0));
+    let text = format!("{STORE}\n[policy.thresholds]\nprotect_risk = 1.8\n");
+    expect_error(
+        &text,
+        &Options::default(),
+        "range",
+        "not in [0, 1]",
+        ("1.8", 0),
+    );
+    let text = STORE.replace(
+        "[store]\n",
+        "[store]\nsnapshot_budget = \"99999999999999999MB\"\n",
+    );
+    expect_error(
+        &text,
+        &Options::default(),
+        "size",
+        "is not a size",
+        ("\"99999999999999999MB\"", 0),
+    );
+}

@@ -328,7 +328,8 @@ fn offer_strategy() -> impl Strategy<Value = OfferSpec> {
                 1u16..=3,
                 prop::sample::select(vec![60, DAY_MIN, 3 * DAY_MIN, 30 * DAY_MIN]),
             )),
-            prop::collection::vec(duration_strategy(), 0..=4),
+            // A ladder has at least one rung (the format requires it).
+            prop::collection::vec(duration_strategy(), 1..=4),
             prop::sample::select(vec![0, 60, DAY_MIN, 3 * DAY_MIN, NEVER]),
             prop::option::weighted(0.3, any::<u8>()),
             prop::option::weighted(0.2, any::<u8>()),
@@ -591,13 +592,17 @@ fn build(spec: &StoreSpec, holdout_override: Option<Option<Holdout>>) -> Payload
     let surfaces: Vec<SurfaceRules> = spec
         .surfaces
         .iter()
+        .enumerate()
         .map(
-            |&(limit, per_session, per_day, needs_trigger, quiet_after_purchase)| SurfaceRules {
-                limit,
-                per_session,
-                per_day,
-                needs_trigger,
-                quiet_after_purchase,
+            |(i, &(limit, per_session, per_day, needs_trigger, quiet_after_purchase))| {
+                SurfaceRules {
+                    limit,
+                    per_session,
+                    per_day,
+                    // In-product offers always wait for a completed action (the format requires it).
+                    needs_trigger: needs_trigger || i == Surface::InProduct.index(),
+                    quiet_after_purchase,
+                }
             },
         )
         .collect();

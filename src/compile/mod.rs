@@ -33,7 +33,7 @@ use crate::snapshot::wire::{
     BUILTIN_FACTS, Cap, Exploration, FactDecl, FactKind, Holdout, Item, Minutes, NEVER, Offer,
     Pairing, Payload, Policy, Rule, SurfaceRules, Thresholds, TierStep, Trigger,
 };
-use crate::snapshot::{self, MAX_COOLDOWN_RUNGS, Snapshot};
+use crate::snapshot::{self, MAX_CAP, MAX_COOLDOWN_RUNGS, Snapshot};
 use crate::vocab::{Frame, KindSet, OfferKind, Play, Surface, SurfaceSet, Tier};
 pub use diagnostic::{Diagnostic, Severity, Source};
 
@@ -195,8 +195,9 @@ fn parse_bytes(size: &store::ByteSize) -> Result<u64, String> {
             number
                 .trim()
                 .parse::<u64>()
-                .map(|n| n * per)
-                .map_err(|_| format!("`{text}` is not a size such as `64KB` or `2MB`"))
+                .ok()
+                .and_then(|n| n.checked_mul(per))
+                .ok_or_else(|| format!("`{text}` is not a size such as `64KB` or `2MB`"))
         }
     }
 }
@@ -623,6 +624,22 @@ impl Builder {
             }
             rules.per_session = section.per_session.unwrap_or(rules.per_session);
             rules.per_day = section.per_day.unwrap_or(rules.per_day);
+            if rules.per_session > MAX_CAP || rules.per_day > MAX_CAP {
+                self.error(ROOT, "cap", name.span(), format!("surface `{surface}` caps are at most {MAX_CAP} (memory keeps {MAX_CAP} impressions per offer)"));
+            }
+            if rules.limit == 0 || rules.per_session == 0 || rules.per_day == 0 {
+                self.warning(
+                    ROOT,
+                    "never_shown",
+                    name.span(),
+                    format!(
+                        "surface `{surface}` has a limit or cap of 0, so it never shows an offer"
+                    ),
+                );
+            }
+            if surface == Surface::InProduct && section.needs_trigger == Some(false) {
+                self.error(ROOT, "trigger", name.span(), "in-product offers always wait for a completed action: `needs_trigger` cannot be false on `in_product`");
+            }
             rules.needs_trigger = section.needs_trigger.unwrap_or(rules.needs_trigger);
             rules.quiet_after_purchase = section
                 .quiet_after_purchase
@@ -767,34 +784,32 @@ impl Builder {
             tiers.push(TierStep { below, tier });
         }
         let t = &p.thresholds;
-        let thresholds = Thresholds {
-            protect_risk: t.protect_risk.unwrap_or(0.8),
-            assist_risk: t.assist_risk.unwrap_or(0.5),
-            assist_readiness: t.assist_readiness.unwrap_or(0.3),
-            commit_readiness: t.commit_readiness.unwrap_or(0.7),
-            price_sensitive: t.price_sensitive.unwrap_or(0.6),
-        };
-        for value in [
-            thresholds.protect_risk,
-            thresholds.assist_risk,
-            thresholds.assist_readiness,
-            thresholds.commit_readiness,
-            thresholds.price_sensitive,
-        ] {
-            if !(0.0..=1.0).contains(&value) {
+        let mut threshold = |value: &Option<Spanned<f32>>, default: f32| match value {
+            Some(v) if !(0.0..=1.0).contains(v.get_ref()) => {
                 self.error(
                     ROOT,
                     "range",
-                    0..0,
-                    format!("threshold {value} in [policy.thresholds] is not in [0, 1]"),
+                    v.span(),
+                    format!("threshold {} is not in [0, 1]", v.get_ref()),
                 );
+                default
             }
-        }
+            Some(v) => *v.get_ref(),
+            None => default,
+        };
+        let thresholds = Thresholds {
+            protect_risk: threshold(&t.protect_risk, 0.8),
+            assist_risk: threshold(&t.assist_risk, 0.5),
+            assist_readiness: threshold(&t.assist_readiness, 0.3),
+            commit_readiness: threshold(&t.commit_readiness, 0.7),
+            price_sensitive: threshold(&t.price_sensitive, 0.6),
+        };
         if thresholds.assist_risk > thresholds.protect_risk {
+            let span = t.assist_risk.as_ref().map_or(0..0, Spanned::span);
             self.warning(
                 ROOT,
                 "thresholds",
-                0..0,
+                span,
                 "assist_risk is above protect_risk, so risk never leads to assist",
             );
         }
@@ -843,6 +858,19 @@ impl Builder {
             if let Some(slot) = play_kinds.get_mut(play.index()) {
                 *slot = set;
             }
+        }
+
+        if p.cooldown.as_ref().is_some_and(|l| l.get_ref().is_empty()) {
+            let span = p.cooldown.as_ref().map_or(0..0, Spanned::span);
+            self.error(
+                ROOT,
+                "cooldown",
+                span,
+                "a cooldown ladder needs at least one rung: a dismissal must keep the offer away",
+            );
+        }
+        if let Some(cap) = p.daily_cap.as_ref().filter(|cap| *cap.get_ref() > MAX_CAP) {
+            self.error(ROOT, "cap", cap.span(), format!("`daily_cap` is at most {MAX_CAP} (memory keeps {MAX_CAP} impressions per offer)"));
         }
 
         // [[offers]]: ids first, so rules and pairings can refer to them.
@@ -1002,12 +1030,12 @@ impl Builder {
                 .and_then(|t| self.vocab(file, t, Tier::parse, "tier", &names_of(Tier::ALL)));
             let cap = o.cap.as_ref().and_then(|c| {
                 let window = self.duration(file, &c.get_ref().per, false)?;
-                if window == 0 || c.get_ref().max == 0 {
+                if window == 0 || c.get_ref().max == 0 || c.get_ref().max > MAX_CAP {
                     self.error(
                         file,
                         "cap",
                         c.span(),
-                        "a cap needs `max` of at least 1 and a non-zero `per` window",
+                        format!("a cap needs `max` from 1 to {MAX_CAP} (memory keeps {MAX_CAP} impressions per offer) and a non-zero `per` window"),
                     );
                     return None;
                 }
@@ -1023,6 +1051,9 @@ impl Builder {
                         .iter()
                         .filter_map(|d| self.duration(file, d, true))
                         .collect();
+                    if ladder.get_ref().is_empty() {
+                        self.error(file, "cooldown", ladder.span(), "a cooldown ladder needs at least one rung: a dismissal must keep the offer away");
+                    }
                     if rungs.len() > MAX_COOLDOWN_RUNGS {
                         self.error(
                             file,
@@ -1337,7 +1368,7 @@ impl Builder {
             offers,
             surfaces,
             policy: Policy {
-                daily_cap: p.daily_cap.unwrap_or(10),
+                daily_cap: p.daily_cap.as_ref().map_or(10, |cap| *cap.get_ref()),
                 quiet_after_purchase: quiet,
                 session_length,
                 holdout,
@@ -1481,5 +1512,6 @@ mod tests {
         );
         assert_eq!(parse_bytes(&store::ByteSize::Bytes(10)), Ok(10));
         assert!(parse_bytes(&store::ByteSize::Text("lots".into())).is_err());
+        assert!(parse_bytes(&store::ByteSize::Text("99999999999999999MB".into())).is_err());
     }
 }

@@ -86,7 +86,7 @@ pub struct SurfaceSection {
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct PolicySection {
-    pub daily_cap: Option<u16>,
+    pub daily_cap: Option<Spanned<u16>>,
     pub quiet_after_purchase: Option<Spanned<String>>,
     pub session_length: Option<Spanned<String>>,
     pub cooldown: Option<Spanned<Vec<Spanned<String>>>>,
@@ -136,11 +136,11 @@ pub struct TierSection {
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct ThresholdsSection {
-    pub protect_risk: Option<f32>,
-    pub assist_risk: Option<f32>,
-    pub assist_readiness: Option<f32>,
-    pub commit_readiness: Option<f32>,
-    pub price_sensitive: Option<f32>,
+    pub protect_risk: Option<Spanned<f32>>,
+    pub assist_risk: Option<Spanned<f32>>,
+    pub assist_readiness: Option<Spanned<f32>>,
+    pub commit_readiness: Option<Spanned<f32>>,
+    pub price_sensitive: Option<Spanned<f32>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -168,11 +168,15 @@ impl State<'_, '_> {
                 format!("needs {}", item_name(i)),
             ));
         }
-        if let Some(&i) = offer.excluded_by.iter().find(|&&i| shopper.owns(i)) {
+        // Buying it now counts: a shopper with the advanced pack in the cart is not offered
+        // the starter pack at checkout.
+        let about_to_own = |i: u32| shopper.owns(i) || shopper.in_cart(i);
+        if let Some(&i) = offer.excluded_by.iter().find(|&&i| about_to_own(i)) {
+            let how = if shopper.owns(i) { "owns" } else { "is buying" };
             return Some(Skip::new(
                 SkipReason::ExcludedByOwned,
                 rule("excluded_by"),
-                format!("the shopper owns {}", item_name(i)),
+                format!("the shopper {how} {}", item_name(i)),
             ));
         }
         let history = self.memory.offer(shopper.snapshot.offer_key(index));

@@ -290,7 +290,7 @@ impl<'s> Shopper<'s> {
             .weights
             .iter()
             .fold(f64::from(model.bias), |z, &(feature, weight)| {
-                z + f64::from(weight) * self.feature_value(feature)
+                z + contribution(weight, self.feature_value(feature))
             });
         round4(1.0 / (1.0 + libm::exp(-z)))
     }
@@ -302,7 +302,7 @@ impl<'s> Shopper<'s> {
             .iter()
             .map(|&(feature, weight)| {
                 let value = self.feature_value(feature);
-                (feature, value, f64::from(weight) * value)
+                (feature, value, contribution(weight, value))
             })
             .filter(|&(_, _, contribution)| contribution != 0.0)
             .collect();
@@ -331,6 +331,12 @@ impl<'s> Shopper<'s> {
     fn holds(list: &[u32], item: u32) -> bool {
         list.binary_search(&item).is_ok()
     }
+}
+
+/// A feature's share of a logit, bounded: past ±50 a logistic score is 0 or 1 anyway, and a
+/// bound keeps the sum finite (no `inf - inf = NaN`) whatever facts a context carries.
+fn contribution(weight: f32, value: f64) -> f64 {
+    (f64::from(weight) * value).clamp(-50.0, 50.0)
 }
 
 /// Rounds to four decimals, so decisions print the same everywhere and read cleanly.

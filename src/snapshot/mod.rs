@@ -68,6 +68,9 @@ pub const MAX_FEATURES: usize = 256;
 pub const MAX_TEXT_BYTES: usize = 4_096;
 /// Most offers a surface may show in one decision.
 pub const MAX_SURFACE_LIMIT: u8 = 8;
+/// The largest frequency cap of any kind (per offer, per surface, per day). Memory keeps this
+/// many impressions per offer, so a larger cap could not be counted.
+pub const MAX_CAP: u16 = 32;
 
 /// Why a snapshot was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -727,6 +730,18 @@ fn validate(p: &Payload) -> Result<Vec<u32>, SnapshotError> {
                 "must be a finite, non-zero window",
             ));
         }
+        if offer
+            .cap
+            .is_some_and(|cap| cap.max == 0 || cap.max > MAX_CAP)
+        {
+            return Err(invalid(format!("offers[{i}].cap.max"), "must be 1 to 32"));
+        }
+        if offer.cooldown.is_empty() {
+            return Err(invalid(
+                format!("offers[{i}].cooldown"),
+                "a dismissal must cool an offer down: at least one rung",
+            ));
+        }
     }
     let mut sorted_keys = keys.clone();
     sorted_keys.sort_unstable();
@@ -746,6 +761,22 @@ fn validate(p: &Payload) -> Result<Vec<u32>, SnapshotError> {
                 "over the per-decision limit of 8",
             ));
         }
+        if surface.per_session > MAX_CAP || surface.per_day > MAX_CAP {
+            return Err(invalid(format!("surfaces[{i}]"), "caps are at most 32"));
+        }
+    }
+    if !p
+        .surfaces
+        .get(Surface::InProduct.index())
+        .is_some_and(|s| s.needs_trigger)
+    {
+        return Err(invalid(
+            "surfaces[in_product].needs_trigger",
+            "in-product offers always wait for a completed action",
+        ));
+    }
+    if p.policy.daily_cap > MAX_CAP {
+        return Err(invalid("policy.daily_cap", "caps are at most 32"));
     }
     let policy = &p.policy;
     if policy.play_kinds.len() != Play::ALL.len() {
