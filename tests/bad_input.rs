@@ -1228,7 +1228,12 @@ fn decide_encoded_falls_back_to_fresh_memory_with_a_warning() {
         let mut without = decision.clone();
         without.warnings.clear();
         assert_eq!(without, fresh.decision, "{bad}");
-        assert_eq!(Memory::decode(&memory).unwrap(), fresh.memory);
+        if code == "memory.newer_version" {
+            // A newer engine's memory is returned unchanged, so a rollout loses nothing.
+            assert_eq!(memory, bad);
+        } else {
+            assert_eq!(Memory::decode(&memory).unwrap(), fresh.memory);
+        }
     }
 }
 
@@ -1455,7 +1460,11 @@ proptest! {
                     prop_assert!(decision.warnings.iter().any(|w| w.code == e.code()));
                 }
             }
-            prop_assert!(Memory::decode(&memory).is_ok(), "the engine writes memory it can read");
+            match Memory::decode(&s) {
+                // Memory from a newer engine is handed back unchanged, never overwritten.
+                Err(tactful::MemoryError::NewerVersion { .. }) => prop_assert_eq!(&memory, &s),
+                _ => prop_assert!(Memory::decode(&memory).is_ok(), "the engine writes memory it can read"),
+            }
         }
     }
 
@@ -1622,4 +1631,76 @@ fn limits_that_memory_or_the_brief_cannot_keep() {
         "is not a size",
         ("\"99999999999999999MB\"", 0),
     );
+}
+
+/// Repeated entries would let a small snapshot multiply a decision's work: neighbours and a
+/// rule's excluded offers must be distinct.
+#[test]
+fn repeated_entries_are_refused() {
+    refused(
+        |p| {
+            let rule = p
+                .rules
+                .iter_mut()
+                .find(|r| !r.exclude_offers.is_empty())
+                .unwrap();
+            let first = rule.exclude_offers[0];
+            rule.exclude_offers.push(first);
+        },
+        "rules[4].exclude_offers",
+    );
+    let (item, start) = {
+        let p = sample_payload();
+        let offsets = &p.model.neighbours.offsets;
+        let item = (0..offsets.len() - 1)
+            .find(|&i| offsets[i + 1] - offsets[i] >= 2)
+            .unwrap();
+        (item, offsets[item] as usize)
+    };
+    refused(
+        |p| {
+            let at = (start + 1) * 4;
+            p.model.neighbours.entries[at] = 0;
+            p.model.neighbours.entries[at + 1] = 0;
+        },
+        &format!("model.neighbours[{item}][1]"),
+    );
+}
+
+/// One item sold by 20,000 offers, with the shopper's cart full of its neighbours: the
+/// decision reads a bounded number of them and still keeps every rule.
+#[test]
+fn an_item_sold_by_many_offers_is_read_within_bounds() {
+    let mut payload = sample_payload();
+    let template = payload.offers[0].clone();
+    let popular_item = template.items[0];
+    payload.offers = (0..20_000)
+        .map(|i| tactful::snapshot::wire::Offer {
+            id: format!("offer-{i:05}"),
+            items: vec![popular_item],
+            ..template.clone()
+        })
+        .collect();
+    payload
+        .rules
+        .iter_mut()
+        .for_each(|r| r.exclude_offers.clear());
+    payload.pairings.clear();
+    let bytes = snapshot::encode(&payload).unwrap();
+    let snapshot = Snapshot::from_bytes(&bytes).unwrap();
+    let mut context = Context::new(Surface::ALL[0], T0, "many");
+    context.cart = payload
+        .items
+        .iter()
+        .map(|i| i.id.clone())
+        .filter(|id| *id != payload.items[popular_item as usize].id)
+        .collect();
+    let outcome = tactful::decide(&snapshot, &context, &tactful::Memory::new()).unwrap();
+    let d = outcome.decision;
+    assert!(
+        d.offers.len() + d.left_out.len() <= 32,
+        "{} candidates",
+        d.offers.len() + d.left_out.len()
+    );
+    assert!(d.offers.len() <= 1);
 }

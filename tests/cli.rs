@@ -480,9 +480,13 @@ fn record_prints_a_memory_string_that_decodes() {
 #[test]
 fn record_with_malformed_memory_warns_and_starts_fresh() {
     let event = format!(r#"{{"type":"accept","offerId":"workbook-addon","at":{T0}}}"#);
+    // Memory from a newer version is refused, not overwritten.
+    let out = tactful(&["record", "--memory", "Ag", "--event", &event]);
+    assert_exit(&out, 3);
+    assert!(stderr(&out).contains("memory.newer_version"), "{}", stderr(&out));
+    assert!(stdout(&out).trim().is_empty());
     for (bad, code) in [
         ("not base64!", "memory.not_base64"),
-        ("Ag", "memory.newer_version"),
         ("AQID", "memory.corrupt"),
     ] {
         let out = tactful(&["record", "--memory", bad, "--event", &event]);

@@ -231,6 +231,13 @@ fn run(command: Command) -> Result<(), Failure> {
                 })?
             };
             let (mut memory, problem) = Memory::decode_or_fresh(&memory);
+            if let Some(problem @ tactful::MemoryError::NewerVersion { .. }) = &problem {
+                // Recording into fresh memory would overwrite what a newer engine wrote.
+                return Err(Failure::BadInput(format!(
+                    "{problem}; the memory was not changed [{}]",
+                    problem.code()
+                )));
+            }
             if let Some(problem) = problem {
                 eprintln!(
                     "warning: {problem}; starting from fresh memory [{}]",

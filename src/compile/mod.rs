@@ -1234,7 +1234,7 @@ impl Builder {
                     self.warning(file, "no_effect", p.span(), "a rule can only lower the play, and commit is the highest: this changes nothing");
                 }
             }
-            let exclude_offers: Vec<u32> = r
+            let mut exclude_offers: Vec<u32> = r
                 .exclude_offers
                 .iter()
                 .filter_map(|o| {
@@ -1250,6 +1250,8 @@ impl Builder {
                     found
                 })
                 .collect();
+            exclude_offers.sort_unstable();
+            exclude_offers.dedup();
             let exclude_kinds = r
                 .exclude_kinds
                 .iter()

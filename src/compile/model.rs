@@ -217,8 +217,10 @@ fn pack_neighbours(mut lists: Vec<Vec<(u32, u8, u8)>>, wide: bool) -> NeighbourB
     offsets.push(0u32);
     let mut count = 0u32;
     for list in &mut lists {
-        list.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        // A neighbour listed twice keeps its strongest entry; then the strongest are kept.
+        list.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
         list.dedup_by_key(|n| n.0);
+        list.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         list.truncate(snapshot::MAX_NEIGHBOURS);
         list.sort_unstable_by_key(|n| n.0);
         let mut previous = 0u32;

@@ -16,6 +16,12 @@ use crate::engine::shopper::Shopper;
 pub const MAX_CANDIDATES: usize = 32;
 /// Most seed items read per decision (cart first, then owned, then viewed).
 pub const MAX_SEEDS: usize = 32;
+/// Most offers read per learned neighbour, and most curated pairings read per seed.
+pub const MAX_PER_SOURCE: usize = 16;
+/// Candidate sightings after which no further seed is read. With the two limits above this bounds a
+/// decision's work whatever a snapshot holds: an item sold by a hundred thousand offers, or
+/// listed with a hundred thousand pairings, costs no more than one sold by sixteen.
+pub const MAX_SIGHTINGS: usize = 4_096;
 /// Affinity an offer gets for sharing a category with a seed, times the seed weight.
 pub const CATEGORY_AFFINITY: f64 = 0.12;
 /// Affinity the most popular offer gets from the popularity fallback.
@@ -68,6 +74,10 @@ pub fn generate(shopper: &Shopper<'_>) -> Vec<Candidate> {
     };
     let mut found: Vec<(u32, f64, Source)> = Vec::with_capacity(256);
     for (seed, weight) in seeds {
+        // Checked per seed: one seed adds at most 256 neighbours x MAX_PER_SOURCE sightings.
+        if found.len() >= MAX_SIGHTINGS {
+            break;
+        }
         snapshot.for_each_neighbour(seed, |neighbour, strength, attach| {
             let affinity = weight * f64::from(strength) / 255.0;
             for &offer in snapshot
@@ -86,7 +96,7 @@ pub fn generate(shopper: &Shopper<'_>) -> Vec<Candidate> {
                 ));
             }
         });
-        for pairing in snapshot.pairing_range(seed) {
+        for pairing in snapshot.pairing_range(seed).take(MAX_PER_SOURCE) {
             if let Some(p) = payload
                 .pairings
                 .get(pairing)

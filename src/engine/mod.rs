@@ -32,7 +32,7 @@ pub mod shopper;
 
 use crate::context::{Context, ContextError};
 use crate::hash::stable_hash;
-use crate::memory::{EPOCH_UNIX_SECONDS, Memory, Stamp};
+use crate::memory::{EPOCH_UNIX_SECONDS, Memory, MemoryError, Stamp};
 use crate::snapshot::Snapshot;
 use crate::snapshot::wire::Offer;
 use crate::vocab::Play;
@@ -68,7 +68,8 @@ pub fn decide(
 }
 
 /// Decides with memory as the string hosts store. Unreadable memory becomes fresh memory and a
-/// warning on the decision; it never fails the decision. Returns the new memory string.
+/// warning on the decision; it never fails the decision. Returns the new memory string, except
+/// for memory written by a newer format version, which is returned unchanged.
 ///
 /// # Errors
 /// A [`ContextError`], as [`decide`].
@@ -77,16 +78,28 @@ pub fn decide_encoded(
     context: &Context,
     memory: &str,
 ) -> Result<(Decision, String), ContextError> {
-    let (memory, problem) = Memory::decode_or_fresh(memory);
+    let (decoded, problem) = Memory::decode_or_fresh(memory);
+    // Memory from a newer engine (a rollout in progress) is valid, just not readable here:
+    // decide from fresh memory, but hand the string back as it was so nothing is lost.
+    let newer = matches!(problem, Some(MemoryError::NewerVersion { .. }));
     let warnings = problem
         .map(|e| Warning {
             code: e.code().into(),
-            message: format!("{e}; starting from fresh memory"),
+            message: if newer {
+                format!("{e}; deciding from fresh memory and returning the memory unchanged")
+            } else {
+                format!("{e}; starting from fresh memory")
+            },
         })
         .into_iter()
         .collect();
-    let outcome = decide_with_warnings(snapshot, context, memory, warnings)?;
-    Ok((outcome.decision, outcome.memory.encode()))
+    let outcome = decide_with_warnings(snapshot, context, decoded, warnings)?;
+    let next = if newer {
+        memory.to_string()
+    } else {
+        outcome.memory.encode()
+    };
+    Ok((outcome.decision, next))
 }
 
 fn decide_with_warnings(

@@ -8,28 +8,27 @@ use crate::engine::{Skip, minutes_text, offer_of, ordinal};
 use crate::memory::{Memory, OfferHistory, Stamp};
 use crate::program::Env;
 use crate::snapshot::Snapshot;
-use crate::snapshot::wire::{NEVER, Offer, Policy};
-use crate::vocab::{Frame, KindSet, Play, Stage, Surface, Tier};
+use crate::snapshot::wire::{NEVER, Offer, Policy, Rule};
+use crate::vocab::{Frame, OfferKind, Play, Stage, Surface, Tier};
 
 const DAY: Stamp = 24 * 60 * 60;
 
-/// What the store's rules say for this shopper.
+/// What the store's rules say for this shopper. Borrows the matching rules from the snapshot
+/// rather than copying what they exclude: a decision's work must not grow with a rule's size.
 #[derive(Debug, Default)]
-pub(super) struct RuleEffects {
+pub(super) struct RuleEffects<'s> {
+    /// The rules whose condition holds, in file order.
+    pub(super) matched: Vec<&'s Rule>,
     /// The lowest play a matching rule allows, and that rule's id.
-    pub(super) play_cap: Option<(Play, String)>,
-    /// Offers excluded, with the rule that did it.
-    pub(super) excluded_offers: Vec<(u32, String)>,
-    /// Kinds excluded, with the rule that did it.
-    pub(super) excluded_kinds: Vec<(KindSet, String)>,
+    pub(super) play_cap: Option<(Play, &'s str)>,
     /// The first matching rule's frame.
     pub(super) frame: Option<Frame>,
     /// Whether prices are shown without discount, and the rule that said so.
-    pub(super) no_discount: Option<String>,
+    pub(super) no_discount: Option<&'s str>,
 }
 
-impl RuleEffects {
-    pub(super) fn evaluate(shopper: &Shopper<'_>) -> Self {
+impl<'s> RuleEffects<'s> {
+    pub(super) fn evaluate(shopper: &Shopper<'s>) -> Self {
         let payload = shopper.snapshot.payload();
         let mut effects = RuleEffects::default();
         for rule in &payload.rules {
@@ -43,28 +42,34 @@ impl RuleEffects {
             if let Some(play) = rule.play {
                 if effects
                     .play_cap
-                    .as_ref()
-                    .is_none_or(|(cap, _)| play_rank(play) < play_rank(*cap))
+                    .is_none_or(|(cap, _)| play_rank(play) < play_rank(cap))
                 {
-                    effects.play_cap = Some((play, rule.id.clone()));
+                    effects.play_cap = Some((play, rule.id.as_str()));
                 }
-            }
-            effects
-                .excluded_offers
-                .extend(rule.exclude_offers.iter().map(|&o| (o, rule.id.clone())));
-            if !rule.exclude_kinds.is_empty() {
-                effects
-                    .excluded_kinds
-                    .push((rule.exclude_kinds, rule.id.clone()));
             }
             if effects.frame.is_none() {
                 effects.frame = rule.frame;
             }
             if rule.no_discount && effects.no_discount.is_none() {
-                effects.no_discount = Some(rule.id.clone());
+                effects.no_discount = Some(rule.id.as_str());
             }
+            effects.matched.push(rule);
         }
         effects
+    }
+
+    /// The first matching rule that excludes this offer (its `exclude_offers` are sorted) or
+    /// its kind.
+    fn excluding(&self, offer: u32, kind: OfferKind) -> Option<(&'s Rule, bool)> {
+        self.matched.iter().find_map(|&rule| {
+            if rule.exclude_offers.binary_search(&offer).is_ok() {
+                Some((rule, true))
+            } else if rule.exclude_kinds.contains(kind) {
+                Some((rule, false))
+            } else {
+                None
+            }
+        })
     }
 }
 
@@ -126,7 +131,7 @@ pub(super) fn family_dismissals(snapshot: &Snapshot, memory: &Memory) -> Vec<(u3
 pub(super) struct State<'a, 's> {
     pub(super) shopper: &'a Shopper<'s>,
     pub(super) memory: &'a Memory,
-    pub(super) rules: &'a RuleEffects,
+    pub(super) rules: &'a RuleEffects<'s>,
     pub(super) tier: Option<Tier>,
     pub(super) family_dismissals: Vec<(u32, Stamp, u32)>,
     /// `(item, offer)` for the items of every non-repeatable offer accepted or bought.
@@ -226,23 +231,17 @@ impl State<'_, '_> {
                 "its `unless` condition holds",
             ));
         }
-        if let Some((_, id)) = self.rules.excluded_offers.iter().find(|(o, _)| *o == index) {
+        if let Some((rule, by_id)) = self.rules.excluding(index, offer.kind) {
+            let id = &rule.id;
+            let detail = if by_id {
+                format!("rule `{id}` excludes it")
+            } else {
+                format!("rule `{id}` excludes {} offers", offer.kind)
+            };
             return Some(Skip::new(
                 SkipReason::ExcludedByRule,
                 format!("rules.{id}"),
-                format!("rule `{id}` excludes it"),
-            ));
-        }
-        if let Some((_, id)) = self
-            .rules
-            .excluded_kinds
-            .iter()
-            .find(|(kinds, _)| kinds.contains(offer.kind))
-        {
-            return Some(Skip::new(
-                SkipReason::ExcludedByRule,
-                format!("rules.{id}"),
-                format!("rule `{id}` excludes {} offers", offer.kind),
+                detail,
             ));
         }
         if let Some(skip) = self.cooldown(index, offer, history) {

@@ -29,6 +29,7 @@
 pub mod wire;
 
 use core::fmt;
+use std::collections::BTreeMap;
 
 use crate::hash::stable_hash;
 use crate::program::{Bounds, ProgramError};
@@ -264,9 +265,10 @@ struct Index {
     /// For item `i`, the offers selling it are `item_offers[item_offer_starts[i]..item_offer_starts[i+1]]`.
     item_offer_starts: Vec<u32>,
     item_offers: Vec<u32>,
-    /// For each surface and category (at `surface * categories + category`), the most popular
-    /// offers allowed on that surface (at most [`CATEGORY_FALLBACK`]).
-    category_offers: Vec<Vec<u32>>,
+    /// For each (surface, category) that has offers, the most popular offers allowed on that
+    /// surface (at most [`CATEGORY_FALLBACK`]). A map, not a table: its size follows the offers,
+    /// not the number of categories a snapshot claims.
+    category_offers: BTreeMap<(usize, u32), Vec<u32>>,
     /// For each surface, the most popular offers allowed on it (at most [`POPULAR_FALLBACK`]).
     popular_offers: Vec<Vec<u32>>,
     /// Each offer's popularity: the mean of its items'.
@@ -482,10 +484,9 @@ impl Snapshot {
 
     /// The most popular offers in a category that may appear on `surface`.
     pub fn category_offers(&self, surface: Surface, category: u32) -> &[u32] {
-        let at = surface.index() * self.payload.categories.len() + category as usize;
         self.index
             .category_offers
-            .get(at)
+            .get(&(surface.index(), category))
             .map_or(&[], Vec::as_slice)
     }
 
@@ -860,6 +861,16 @@ fn validate(p: &Payload) -> Result<Vec<u32>, SnapshotError> {
                 n_offers,
             )?;
         }
+        if rule
+            .exclude_offers
+            .windows(2)
+            .any(|w| w.first() >= w.get(1))
+        {
+            return Err(invalid(
+                format!("rules[{i}].exclude_offers"),
+                "must be sorted without duplicates",
+            ));
+        }
     }
     for (i, fact) in p.facts.iter().enumerate() {
         text(|| format!("facts[{i}].name"), &fact.name)?;
@@ -956,6 +967,12 @@ fn validate_model(p: &Payload) -> Result<(), SnapshotError> {
         let mut index = 0u64;
         for (j, entry) in bytes.chunks_exact(width).enumerate() {
             let (delta, rest) = read_delta(entry, blob.wide);
+            if j > 0 && delta == 0 {
+                return Err(invalid(
+                    format!("model.neighbours[{item}][{j}]"),
+                    "an item's neighbours must be distinct",
+                ));
+            }
             index += u64::from(delta);
             in_range(
                 || format!("model.neighbours[{item}][{j}]"),
@@ -1030,9 +1047,8 @@ impl Index {
                 o,
             )
         });
-        let n_categories = p.categories.len();
         let mut popular_offers = vec![Vec::new(); Surface::ALL.len()];
-        let mut category_offers = vec![Vec::new(); Surface::ALL.len() * n_categories];
+        let mut category_offers: BTreeMap<(usize, u32), Vec<u32>> = BTreeMap::new();
         for &o in &by_popularity {
             let Some(offer) = p.offers.get(o as usize) else {
                 continue;
@@ -1041,7 +1057,7 @@ impl Index {
                 .items
                 .first()
                 .and_then(|&i| p.items.get(i as usize))
-                .map(|item| item.category as usize);
+                .map(|item| item.category);
             for surface in Surface::ALL.iter().filter(|&&s| offer.surfaces.contains(s)) {
                 if let Some(list) = popular_offers
                     .get_mut(surface.index())
@@ -1049,10 +1065,11 @@ impl Index {
                 {
                     list.push(o);
                 }
-                let slot = category
-                    .and_then(|c| category_offers.get_mut(surface.index() * n_categories + c));
-                if let Some(list) = slot.filter(|l| l.len() < CATEGORY_FALLBACK) {
-                    list.push(o);
+                if let Some(c) = category {
+                    let list = category_offers.entry((surface.index(), c)).or_default();
+                    if list.len() < CATEGORY_FALLBACK {
+                        list.push(o);
+                    }
                 }
             }
         }
