@@ -28,6 +28,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
+use crate::context::{EARLIEST_MILLIS, LATEST_MILLIS};
 use crate::hash::offer_memory_key;
 use crate::snapshot::{MAX_CAP, Snapshot};
 use crate::vocab::Surface;
@@ -235,8 +236,18 @@ impl Memory {
     /// Records one event.
     ///
     /// # Errors
-    /// [`MemoryError::BadEvent`] when the event lacks its offer or surface.
+    /// [`MemoryError::BadEvent`] when the event lacks its offer or surface, or its time is not
+    /// between 2020 and 2100 (the range a context's `now` may take).
     pub fn record(&mut self, event: &MemoryEvent) -> Result<(), MemoryError> {
+        if !(EARLIEST_MILLIS..LATEST_MILLIS).contains(&event.at) {
+            return Err(MemoryError::BadEvent {
+                field: "at",
+                detail: format!(
+                    "{} is not a Unix time in milliseconds between 2020 and 2100",
+                    event.at
+                ),
+            });
+        }
         let at = stamp_from_millis(event.at);
         let key = match (&event.offer_id, event.kind) {
             (Some(id), _) if id.is_empty() || id.len() > 256 => {

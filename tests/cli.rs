@@ -483,7 +483,11 @@ fn record_with_malformed_memory_warns_and_starts_fresh() {
     // Memory from a newer version is refused, not overwritten.
     let out = tactful(&["record", "--memory", "Ag", "--event", &event]);
     assert_exit(&out, 3);
-    assert!(stderr(&out).contains("memory.newer_version"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("memory.newer_version"),
+        "{}",
+        stderr(&out)
+    );
     assert!(stdout(&out).trim().is_empty());
     for (bad, code) in [
         ("not base64!", "memory.not_base64"),

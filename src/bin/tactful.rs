@@ -84,6 +84,17 @@ enum Command {
     },
 }
 
+/// Writes one line to standard output. A reader that went away (`tactful decide | head`) is
+/// not an error; any other write failure is.
+fn emit(line: std::fmt::Arguments<'_>) -> Result<(), Failure> {
+    match writeln!(std::io::stdout().lock(), "{line}") {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Failure::Internal(format!("cannot write the output: {e}")))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// What `decide` prints: the decision in its declared field order, and the new memory.
 #[derive(serde::Serialize)]
 struct DecideOutput<'a> {
@@ -157,34 +168,34 @@ fn run(command: Command) -> Result<(), Failure> {
                 )));
             };
             if check {
-                println!(
+                emit(format_args!(
                     "ok: {} bytes, {} warning(s)",
                     compiled.bytes.len(),
                     compiled.warnings.len()
-                );
+                ))?;
                 return Ok(());
             }
             let output = output.unwrap_or_else(|| store.with_extension("snap"));
             std::fs::write(&output, &compiled.bytes).map_err(|e| {
                 Failure::Internal(format!("cannot write `{}`: {e}", output.display()))
             })?;
-            println!(
+            emit(format_args!(
                 "wrote {} ({} bytes, {} warning(s))",
                 output.display(),
                 compiled.bytes.len(),
                 compiled.warnings.len()
-            );
+            ))?;
             Ok(())
         }
         Command::Inspect { snapshot, json } => {
             let snapshot = load(&snapshot)?;
             let info = snapshot.info();
             if json {
-                println!(
+                emit(format_args!(
                     "{}",
                     serde_json::to_string_pretty(&info)
                         .map_err(|e| Failure::Internal(e.to_string()))?
-                );
+                ))?;
             } else {
                 print_info(&snapshot);
             }
@@ -220,15 +231,21 @@ fn run(command: Command) -> Result<(), Failure> {
             } else {
                 serde_json::to_string(&out)
             };
-            println!("{}", text.map_err(|e| Failure::Internal(e.to_string()))?);
+            emit(format_args!(
+                "{}",
+                text.map_err(|e| Failure::Internal(e.to_string()))?
+            ))?;
             Ok(())
         }
         Command::Record { memory, event } => {
             let event: MemoryEvent = {
                 let mut de = serde_json::Deserializer::from_str(&event);
-                serde_path_to_error::deserialize(&mut de).map_err(|e| {
+                let event = serde_path_to_error::deserialize(&mut de).map_err(|e| {
                     Failure::BadInput(format!("event field `{}`: {}", e.path(), e.inner()))
-                })?
+                })?;
+                de.end()
+                    .map_err(|e| Failure::BadInput(format!("event: {e}")))?;
+                event
             };
             let (mut memory, problem) = Memory::decode_or_fresh(&memory);
             if let Some(problem @ tactful::MemoryError::NewerVersion { .. }) = &problem {
@@ -247,7 +264,7 @@ fn run(command: Command) -> Result<(), Failure> {
             memory
                 .record(&event)
                 .map_err(|e| Failure::BadInput(format!("{e} [{}]", e.code())))?;
-            println!("{}", memory.encode());
+            emit(format_args!("{}", memory.encode()))?;
             Ok(())
         }
     }

@@ -208,4 +208,7 @@ pub struct ExposedOffer {
     pub frame: Frame,
     /// Its score.
     pub score: f64,
+    /// The probability that this policy shows this offer in this decision (1 when the policy
+    /// does not explore), for off-policy evaluation.
+    pub propensity: f64,
 }

@@ -191,16 +191,15 @@ fn decide_with_warnings(
             .then(a.offer.id.cmp(&b.offer.id))
     });
     let (slots, limit_skip) = state.slots();
-    let (order, explored, propensity) =
-        explore(&context.shopper_key, policy, memory, ranked.len(), slots);
+    let slate = explore(&context.shopper_key, policy, memory, ranked.len(), slots);
     let mut shown = Vec::new();
-    for &index in &order {
+    for &index in &slate.order {
         if let Some(r) = ranked.get(index) {
             shown.push(r.show(&shopper, play, &rules));
         }
     }
     for (index, r) in ranked.iter().enumerate() {
-        if !order.contains(&index) {
+        if !slate.order.contains(&index) {
             left_out.push(limit_skip.clone().into_left_out(r.offer));
         }
     }
@@ -231,8 +230,12 @@ fn decide_with_warnings(
         at: context.now,
         holdout,
         play,
-        explored,
-        propensity: if shown.is_empty() { 1.0 } else { propensity },
+        explored: slate.explored,
+        propensity: if shown.is_empty() {
+            1.0
+        } else {
+            slate.first_propensity
+        },
         offers: shown
             .iter()
             .enumerate()
@@ -241,6 +244,7 @@ fn decide_with_warnings(
                 position: i as u8,
                 frame: s.frame,
                 score: s.score,
+                propensity: slate.propensities.get(i).copied().unwrap_or(1.0),
             })
             .collect(),
     };

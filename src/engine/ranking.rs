@@ -183,21 +183,58 @@ fn reasons(shopper: &Shopper<'_>, candidate: &Candidate) -> Vec<String> {
     out
 }
 
-/// The order to show the ranked offers in, whether the first was explored, and its propensity.
+/// The probability that exploration puts ranked offer `j` first.
+fn first_propensity(j: usize, epsilon: f64, among: usize) -> f64 {
+    let share = epsilon / among as f64;
+    if j == 0 { 1.0 - epsilon + share } else { share }
+}
+
+/// The probability that ranked offer `i` is shown: it is drawn first, or it is among the best
+/// `slots - 1` of the offers left after the draw.
+fn shown_propensity(i: usize, slots: usize, epsilon: f64, among: usize) -> f64 {
+    let stays = |j: usize| i == j || (if i < j { i } else { i - 1 }) + 1 < slots;
+    round4(
+        (0..among)
+            .filter(|&j| stays(j))
+            .map(|j| first_propensity(j, epsilon, among))
+            .sum(),
+    )
+}
+
+/// What to show, in order, and how likely this policy was to show it.
+pub(super) struct Slate {
+    /// Indexes into the ranked offers, in the order to show them.
+    pub(super) order: Vec<usize>,
+    /// Whether exploration put another offer than the best first.
+    pub(super) explored: bool,
+    /// The probability of this first offer.
+    pub(super) first_propensity: f64,
+    /// For each offer in `order`, the probability that it is shown at all.
+    pub(super) propensities: Vec<f64>,
+}
+
+/// The order to show the ranked offers in, with propensities for off-policy evaluation.
 ///
 /// Exploration draws the first slot among the best `among` eligible offers (not only those
-/// that fit in the slots, so a one-offer checkout explores too); the other slots stay greedy.
+/// that fit in the slots, so a one-offer checkout explores too); the other slots are filled
+/// greedily from the rest. The best offer comes first with probability
+/// `1 - epsilon + epsilon / among`, each other of the `among` with `epsilon / among`; an
+/// offer's propensity sums those draws over the first picks that leave it in the slate.
 pub(super) fn explore(
     shopper_key: &str,
     policy: &Policy,
     memory: &Memory,
     eligible: usize,
     slots: usize,
-) -> (Vec<usize>, bool, f64) {
+) -> Slate {
     let slots = slots.min(eligible);
-    let greedy: Vec<usize> = (0..slots).collect();
     let Some(exploration) = policy.exploration.filter(|_| slots > 0) else {
-        return (greedy, false, 1.0);
+        return Slate {
+            order: (0..slots).collect(),
+            explored: false,
+            first_propensity: 1.0,
+            propensities: vec![1.0; slots],
+        };
     };
     let epsilon = f64::from(exploration.basis_points) / 10_000.0;
     let among = usize::from(exploration.among).clamp(1, eligible);
@@ -209,17 +246,40 @@ pub(super) fn explore(
     } else {
         0
     };
-    let share = epsilon / among as f64;
-    let propensity = round4(if pick == 0 {
-        1.0 - epsilon + share
-    } else {
-        share
-    });
     let mut order = vec![pick];
-    order.extend(
-        (0..slots)
-            .filter(|&i| i != pick)
-            .take(slots.saturating_sub(1)),
-    );
-    (order, explores && pick != 0, propensity)
+    order.extend((0..slots).filter(|&i| i != pick).take(slots - 1));
+    let propensities = order
+        .iter()
+        .map(|&i| shown_propensity(i, slots, epsilon, among))
+        .collect();
+    Slate {
+        order,
+        explored: explores && pick != 0,
+        first_propensity: round4(first_propensity(pick, epsilon, among)),
+        propensities,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn propensities_add_up_to_the_slate() {
+        for (slots, epsilon, among) in [(1, 0.5, 3), (2, 0.5, 3), (3, 0.1, 5), (2, 1.0, 2)] {
+            let total: f64 = (0..6)
+                .map(|i| shown_propensity(i, slots, epsilon, among))
+                .sum();
+            assert!(
+                (total - slots as f64).abs() < 1e-3,
+                "{slots} {epsilon} {among}: {total}"
+            );
+        }
+        // One slot, half the decisions explore among three: the best is shown 2/3 of the time.
+        assert_eq!(shown_propensity(0, 1, 0.5, 3), 0.6667);
+        assert_eq!(shown_propensity(1, 1, 0.5, 3), 0.1667);
+        assert_eq!(shown_propensity(3, 1, 0.5, 3), 0.0);
+        // Two slots: the second best is shown unless the third is drawn first.
+        assert_eq!(shown_propensity(1, 2, 0.5, 3), 0.8333);
+    }
 }
