@@ -7,13 +7,18 @@
 //!
 //! Each source gives an affinity in `[0, 1]`; an offer found by several keeps the largest and
 //! up to three sources, which become its reasons. Seeds weigh cart items 1.0, owned items 0.6
-//! and viewed items 0.3. Only the best [`MAX_CANDIDATES`] go on to the policy, so a decision's
-//! cost does not grow with the catalog.
+//! and viewed items 0.3. Only the best [`MAX_CANDIDATES`] go on to the policy, which checks
+//! them in order of affinity until [`MAX_ELIGIBLE`] are eligible; with the limits on what is
+//! read per seed, a decision's cost does not grow with the catalog.
 
 use crate::engine::shopper::Shopper;
 
-/// Most candidates considered per decision.
-pub const MAX_CANDIDATES: usize = 32;
+/// Most candidates generated and checked per decision.
+pub const MAX_CANDIDATES: usize = 128;
+/// The policy stops checking candidates once this many are eligible: more could never be
+/// shown (a surface shows at most 8, exploration draws among at most 255 of the best, and
+/// in practice among a handful).
+pub const MAX_ELIGIBLE: usize = 32;
 /// Most seed items read per decision (cart first, then owned, then viewed).
 pub const MAX_SEEDS: usize = 32;
 /// Most offers read per learned neighbour, and most curated pairings read per seed.

@@ -126,7 +126,12 @@ fn decide_with_warnings(
     let candidates = candidates::generate(&shopper);
     let mut left_out = Vec::new();
     let mut eligible: Vec<&Candidate> = Vec::new();
+    // In order of affinity, so that owned or cooling-down offers near the top do not use up
+    // the places of eligible ones further down.
     for candidate in &candidates {
+        if eligible.len() >= candidates::MAX_ELIGIBLE {
+            break;
+        }
         match state.check(candidate.offer) {
             Some(skip) => left_out.push(skip.into_left_out(offer_of(snapshot, candidate.offer))),
             None => eligible.push(candidate),
@@ -199,9 +204,17 @@ fn decide_with_warnings(
         }
     }
     for (index, r) in ranked.iter().enumerate() {
-        if !slate.order.contains(&index) {
-            left_out.push(limit_skip.clone().into_left_out(r.offer));
+        if slate.order.contains(&index) {
+            continue;
         }
+        // An offer that a greedy slate would have shown made room for the explored one.
+        let skip = if slate.explored && index < slate.order.len() {
+            let detail = "exploration showed another of the best offers in its place";
+            Skip::new(SkipReason::SurfaceLimit, "policy.exploration", detail)
+        } else {
+            limit_skip.clone()
+        };
+        left_out.push(skip.into_left_out(r.offer));
     }
 
     // 6. Holdout and exposure.
