@@ -150,7 +150,7 @@ fn reasons(shopper: &Shopper<'_>, candidate: &Candidate) -> Vec<String> {
             out.push(format!("you just completed {what}"));
         }
     }
-    for source in &candidate.sources {
+    for source in candidate.sources.iter() {
         out.push(match *source {
             Source::Learned {
                 seed,
