@@ -1697,9 +1697,9 @@ fn an_item_sold_by_many_offers_is_read_within_bounds() {
         .collect();
     let outcome = tactful::decide(&snapshot, &context, &tactful::Memory::new()).unwrap();
     let d = outcome.decision;
-    // At most MAX_CANDIDATES (128) candidates are checked, whatever the snapshot holds.
+    // At most MAX_CANDIDATES (64) candidates are checked, whatever the snapshot holds.
     assert!(
-        d.offers.len() + d.left_out.len() <= 128,
+        d.offers.len() + d.left_out.len() <= 64,
         "{} candidates",
         d.offers.len() + d.left_out.len()
     );

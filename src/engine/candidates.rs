@@ -14,11 +14,10 @@
 use crate::engine::shopper::Shopper;
 
 /// Most candidates generated and checked per decision.
-pub const MAX_CANDIDATES: usize = 128;
-/// The policy stops checking candidates once this many are eligible: more could never be
-/// shown (a surface shows at most 8, exploration draws among at most 255 of the best, and
-/// in practice among a handful).
-pub const MAX_ELIGIBLE: usize = 32;
+pub const MAX_CANDIDATES: usize = 64;
+/// The policy stops checking candidates once this many are eligible: a surface shows at most
+/// 8, and every further check writes a left-out entry that costs more than it tells.
+pub const MAX_ELIGIBLE: usize = 16;
 /// Most seed items read per decision (cart first, then owned, then viewed).
 pub const MAX_SEEDS: usize = 32;
 /// Most offers read per learned neighbour, and most curated pairings read per seed.
