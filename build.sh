@@ -6,7 +6,9 @@
 #   ./build.sh test    set up what is missing, build, and run every check and test suite
 #   ./build.sh bench   run the benchmarks (release build; prints numbers)
 #
-# Needs Rust (rustup) on the PATH. Everything else it installs itself, once.
+# Needs Rust (rustup) and Node with npm on the PATH. Everything else it installs itself, once:
+# the wasm32 target, wasm-bindgen-cli at the version in Cargo.lock, and the Node tools in
+# tests/js (wasm-opt from the binaryen package) from their lock file.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -14,6 +16,8 @@ OUT=out
 SNAPSHOT="$OUT/inkwell-studio.snap"
 STORE=www/sample-store
 CLI=target/release/tactful
+WASM=target/wasm32-unknown-unknown/wasm/tactful.wasm
+TOOLS=tests/js
 
 say() { printf '\n==> %s\n' "$*"; }
 
@@ -30,12 +34,45 @@ setup() {
   fi
 }
 
+ensure_wasm_tools() {
+  command -v node >/dev/null && command -v npm >/dev/null || { echo "node and npm are needed for the wasm package" >&2; exit 1; }
+  local want
+  want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+  if [ "$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" != "$want" ]; then
+    say "installing wasm-bindgen-cli $want (once; a few minutes)"
+    cargo install wasm-bindgen-cli --version "$want"
+  fi
+  if [ ! -x "$TOOLS/node_modules/.bin/wasm-opt" ] || [ "$TOOLS/package-lock.json" -nt "$TOOLS/node_modules/.package-lock.json" ]; then
+    say "installing the Node tools (npm ci in $TOOLS)"
+    npm ci --prefix "$TOOLS" --no-audit --no-fund
+  fi
+}
+
+build_wasm() {
+  ensure_wasm_tools
+  say "building the engine for WebAssembly"
+  cargo build --locked --profile wasm --target wasm32-unknown-unknown --no-default-features --features json --lib
+  rm -rf pkg
+  local target dir
+  for target in web nodejs; do
+    dir=$([ "$target" = nodejs ] && echo node || echo web)
+    wasm-bindgen --target "$target" --out-dir "pkg/$dir" --out-name tactful --remove-name-section --no-typescript "$WASM"
+    "$TOOLS/node_modules/.bin/wasm-opt" -Oz "pkg/$dir/tactful_bg.wasm" -o "pkg/$dir/tactful_bg.wasm"
+  done
+  # wasm-bindgen writes no package.json: say which module system each folder speaks.
+  echo '{ "type": "module" }' > pkg/web/package.json
+  echo '{ "type": "commonjs" }' > pkg/node/package.json
+  cp pkg-config/package.json pkg-config/README.md pkg-config/LICENSE pkg/
+  node "$TOOLS/sizes.mjs" pkg/web/tactful_bg.wasm pkg/web/tactful.js "$SNAPSHOT"
+}
+
 build() {
   say "building the tactful CLI (release)"
   cargo build --release --locked --bin tactful
   mkdir -p "$OUT"
   say "compiling the sample store"
   "$CLI" compile "$STORE/store.toml" --model "$STORE/model.toml" -o "$SNAPSHOT"
+  build_wasm
 }
 
 demo() {
@@ -56,6 +93,7 @@ run_tests() {
   say "clippy (wasm32-unknown-unknown)"
   cargo clippy --locked --all-targets --target wasm32-unknown-unknown -- -D warnings
   cargo clippy --locked --lib --no-default-features --target wasm32-unknown-unknown -- -D warnings
+  cargo clippy --locked --lib --no-default-features --features json --target wasm32-unknown-unknown -- -D warnings
   say "tests (unit, case files, properties, bad input, golden, CLI, docs)"
   cargo test --locked
   build
@@ -63,6 +101,8 @@ run_tests() {
   for context in checkout lesson-completed lesson-in-progress; do
     "$CLI" decide "$SNAPSHOT" --context "$STORE/contexts/$context.json" >/dev/null
   done
+  say "JavaScript tests against the built pkg/"
+  node --test "$TOOLS"/*.test.mjs
   say "all tests passed"
 }
 

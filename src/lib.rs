@@ -34,6 +34,10 @@ mod vocab;
 #[cfg(feature = "compiler")]
 pub mod compile;
 
+// The JS face reads contexts as JSON text (see its docs), so it needs the `json` feature.
+#[cfg(all(target_arch = "wasm32", feature = "json"))]
+mod wasm;
+
 pub use context::{Context, ContextError, Event, FactValue};
 pub use engine::decision::{
     Decision, ExposedOffer, Exposure, LeftOut, Readiness, ScorePart, ShownOffer, SkipReason,

@@ -184,6 +184,18 @@ pub enum EventKind {
     Purchase,
 }
 
+impl EventKind {
+    /// The spelling in JSON.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Impression => "impression",
+            EventKind::Dismiss => "dismiss",
+            EventKind::Accept => "accept",
+            EventKind::Purchase => "purchase",
+        }
+    }
+}
+
 /// One event to record, in the JSON shape hosts send.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -261,8 +273,7 @@ impl Memory {
             (None, kind) => {
                 return Err(MemoryError::BadEvent {
                     field: "offerId",
-                    detail: format!("a `{kind:?}` event needs the offer it is about")
-                        .to_lowercase(),
+                    detail: format!("a `{}` event needs the offer it is about", kind.as_str()),
                 });
             }
         };

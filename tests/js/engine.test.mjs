@@ -1,0 +1,141 @@
+// The npm package as a program would use it: the built pkg/ (Node build), the sample snapshot,
+// the same contexts the native CLI decides. Run by ./build.sh test after the build.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const require = createRequire(import.meta.url);
+const { Engine, recordEvent, parseMemory, mergeMemory, memorySize } = require(join(root, "pkg/node/tactful.js"));
+const snapshotPath = join(root, "out/inkwell-studio.snap");
+const bytes = new Uint8Array(readFileSync(snapshotPath));
+const contexts = ["checkout", "lesson-completed", "lesson-in-progress"].map((name) => ({
+  name,
+  path: join(root, "www/sample-store/contexts", `${name}.json`),
+}));
+
+function expectError(fn, name, code) {
+  let thrown;
+  try {
+    fn();
+  } catch (e) {
+    thrown = e;
+  }
+  assert.ok(thrown instanceof Error, `expected an Error, got ${thrown}`);
+  assert.equal(thrown.name, name, thrown.message);
+  assert.equal(thrown.code, code, thrown.message);
+  return thrown;
+}
+
+test("loads the sample snapshot and describes it", () => {
+  const info = Engine.fromBytes(bytes).info();
+  assert.equal(info.storeId, "inkwell-studio");
+  assert.equal(info.formatVersion, 1);
+  assert.equal(info.offers, 13);
+  assert.match(info.snapshotId, /^inkwell-studio@[0-9a-f]{12}$/);
+});
+
+test("decides exactly as the native engine does", () => {
+  const engine = Engine.fromBytes(bytes);
+  for (const { name, path } of contexts) {
+    const context = JSON.parse(readFileSync(path, "utf8"));
+    const wasm = engine.decide(context, "");
+    const native = JSON.parse(execFileSync(join(root, "target/release/tactful"), ["decide", snapshotPath, "--context", path]));
+    assert.deepEqual(wasm, native, name);
+  }
+});
+
+test("checkout shows at most one offer, and a dismissal keeps it away", () => {
+  const engine = Engine.fromBytes(bytes);
+  const context = JSON.parse(readFileSync(contexts[0].path, "utf8"));
+  const first = engine.decide(context, "");
+  assert.ok(first.decision.offers.length <= 1);
+  const shown = first.decision.offers[0].offerId;
+  const memory = engine.record(first.memory, { type: "dismiss", offerId: shown, at: context.now + 1000 });
+  const next = engine.decide({ ...context, now: context.now + 86_400_000 }, memory);
+  assert.ok(!next.decision.offers.some((o) => o.offerId === shown));
+  assert.equal(next.decision.leftOut.find((l) => l.offerId === shown).reason, "cooling_down");
+});
+
+test("bad snapshots throw SnapshotError with a code", () => {
+  expectError(() => Engine.fromBytes(new Uint8Array([1, 2, 3])), "SnapshotError", "snapshot.too_short");
+  const wrongMagic = bytes.slice();
+  wrongMagic[0] = 0x58;
+  expectError(() => Engine.fromBytes(wrongMagic), "SnapshotError", "snapshot.bad_magic");
+  const newer = bytes.slice();
+  newer[4] = 9;
+  const e = expectError(() => Engine.fromBytes(newer), "SnapshotError", "snapshot.newer_version");
+  assert.match(e.message, /version 9/);
+  const flipped = bytes.slice();
+  flipped[bytes.length - 5] ^= 0x10;
+  expectError(() => Engine.fromBytes(flipped), "SnapshotError", "snapshot.checksum");
+  expectError(() => Engine.fromBytes(bytes.slice(0, bytes.length - 1)), "SnapshotError", "snapshot.length");
+});
+
+test("bad contexts throw ContextError naming the field", () => {
+  const engine = Engine.fromBytes(bytes);
+  const good = { surface: "checkout", now: 1763726400000, shopperKey: "k" };
+  let e = expectError(() => engine.decide({ ...good, colour: "red" }, ""), "ContextError", "context.json");
+  assert.match(e.message, /colour/);
+  e = expectError(() => engine.decide({ ...good, events: [{ name: "view_item", labl: "x" }] }, ""), "ContextError", "context.json");
+  assert.equal(e.path, "events[0].labl");
+  e = expectError(() => engine.decide({ ...good, surface: "sidebar" }, ""), "ContextError", "context.json");
+  assert.equal(e.path, "surface");
+  e = expectError(() => engine.decide({ ...good, facts: { refund: 1 } }, ""), "ContextError", "context.unknown_fact");
+  assert.equal(e.path, "facts.refund");
+  expectError(() => engine.decide({ ...good, now: 12 }, ""), "ContextError", "context.time");
+  expectError(() => engine.decide(null, ""), "ContextError", "context.json");
+  expectError(() => engine.decide("checkout", ""), "ContextError", "context.json");
+});
+
+test("bad memory never throws from decide, and bad events throw MemoryError", () => {
+  const engine = Engine.fromBytes(bytes);
+  const context = { surface: "checkout", now: 1763726400000, shopperKey: "k", cart: ["course-foundations"] };
+  const { decision, memory } = engine.decide(context, "!!! not memory");
+  assert.deepEqual(decision.warnings.map((w) => w.code), ["memory.not_base64"]);
+  assert.equal(parseMemory(memory), memory);
+  expectError(() => parseMemory("AQ"), "MemoryError", "memory.corrupt");
+  expectError(() => recordEvent("", { type: "dismiss", at: 1763726400000 }), "MemoryError", "memory.bad_event");
+  expectError(() => recordEvent("", { type: "wave", offerId: "x", at: 1763726400000 }), "MemoryError", "memory.bad_event");
+  // Memory from a newer version is refused, never overwritten.
+  expectError(() => recordEvent("Ag", { type: "dismiss", offerId: "x", at: 1763726400000 }), "MemoryError", "memory.newer_version");
+});
+
+test("memory merges without losing a dismissal", () => {
+  const at = 1763726400000;
+  const tab = recordEvent("", { type: "dismiss", offerId: "creator-toolkit", at });
+  const edge = recordEvent("", { type: "impression", offerId: "workbook-addon", surface: "cart", at: at + 5 });
+  const merged = mergeMemory(tab, edge);
+  assert.equal(mergeMemory(edge, tab), merged);
+  assert.equal(mergeMemory(merged, merged), merged);
+  assert.ok(memorySize(merged) > memorySize(tab));
+  const engine = Engine.fromBytes(bytes);
+  const next = engine.decide({ surface: "checkout", now: at + 60_000, shopperKey: "k", cart: ["course-foundations"] }, merged);
+  assert.equal(next.decision.leftOut.find((l) => l.offerId === "creator-toolkit")?.reason, "cooling_down");
+});
+
+test("no input traps the module", () => {
+  let seed = 42;
+  const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const engine = Engine.fromBytes(bytes);
+  for (let i = 0; i < 300; i++) {
+    const junk = new Uint8Array(Math.floor(random() * 64)).map(() => Math.floor(random() * 256));
+    const damaged = bytes.slice();
+    damaged[Math.floor(random() * damaged.length)] ^= 1 << Math.floor(random() * 8);
+    for (const input of [junk, damaged, bytes.slice(0, Math.floor(random() * bytes.length))]) {
+      try {
+        Engine.fromBytes(input);
+      } catch (e) {
+        assert.equal(e.name, "SnapshotError");
+      }
+    }
+    const memory = Array.from({ length: Math.floor(random() * 40) }, () => "AQ-_zZ09!"[Math.floor(random() * 9)]).join("");
+    engine.decide({ surface: "checkout", now: 1763726400000, shopperKey: `k${i}` }, memory);
+  }
+  // The module still works after all of that.
+  assert.equal(engine.info().storeId, "inkwell-studio");
+});
