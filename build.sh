@@ -62,7 +62,7 @@ build_wasm() {
   # wasm-bindgen writes no package.json: say which module system each folder speaks.
   echo '{ "type": "module" }' > pkg/web/package.json
   echo '{ "type": "commonjs" }' > pkg/node/package.json
-  cp pkg-config/package.json pkg-config/README.md pkg-config/LICENSE pkg/
+  cp pkg-config/package.json pkg-config/README.md pkg-config/LICENSE pkg-config/*.d.ts pkg/
   node "$TOOLS/sizes.mjs" pkg/web/tactful_bg.wasm pkg/web/tactful.js "$SNAPSHOT"
 }
 

@@ -1,0 +1,79 @@
+// The package as a store's developer gets it: `npm pack` of the built pkg/, installed into a
+// scratch project, imported by its name from CommonJS and from an ES module, and its
+// declarations type-checked by tsc against a usage file.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, "..", "..");
+const snapshot = join(root, "out/inkwell-studio.snap");
+const checkout = join(root, "www/sample-store/contexts/checkout.json");
+const tsc = join(here, "node_modules/.bin/tsc");
+const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+
+const program = (load) => `${load}
+const bytes = new Uint8Array(require("node:fs").readFileSync(${JSON.stringify(snapshot)}));
+const engine = Engine.fromBytes(bytes);
+const context = JSON.parse(require("node:fs").readFileSync(${JSON.stringify(checkout)}, "utf8"));
+const { decision, memory } = engine.decide(context, "");
+let error;
+try { engine.decide({ surface: "checkout", now: 1763726400000, shopperKey: "pack", colour: 1 }, ""); } catch (e) { error = e; }
+console.log(JSON.stringify({ store: engine.info().storeId, offers: decision.offers.length, memory: memorySize(memory) > 0, error: [error.name, error.code] }));
+`;
+
+const usage = `import { Engine, mergeMemory, recordEvent, type Context, type Decision, type TactfulError } from "tactful";
+declare const bytes: Uint8Array;
+const engine: Engine = Engine.fromBytes(bytes);
+const context: Context = { surface: "in_product", now: Date.now(), shopperKey: "k", events: [{ name: "lesson_completed", label: "lesson 3" }] };
+const decided = engine.decide(context, null);
+const decision: Decision = decided.decision;
+const first: string | undefined = decision.offers[0]?.copy;
+const play: "assist" | "expand" | "commit" | "protect" = decision.play;
+const memory: string = recordEvent(decided.memory, { type: "dismiss", offerId: "x", at: Date.now() });
+const merged: string = mergeMemory(memory, decided.memory);
+try { engine.decide(context); } catch (e) { const code: string = (e as TactfulError).code; void code; }
+void first; void play; void merged;
+`;
+
+test("the packed package installs and works by its name, in CommonJS, ESM and TypeScript", () => {
+  const work = mkdtempSync(join(tmpdir(), "tactful-pack-"));
+  try {
+    run("npm", ["pack", join(root, "pkg"), "--pack-destination", work, "--silent"], root);
+    const tarball = readdirSync(work).find((f) => f.endsWith(".tgz"));
+    assert.ok(tarball, "npm pack wrote a tarball");
+    const app = join(work, "app");
+    mkdirSync(app);
+    writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", private: true }));
+    run("npm", ["install", "--no-audit", "--no-fund", join(work, tarball)], app);
+
+    const expected = { store: "inkwell-studio", offers: 1, memory: true, error: ["ContextError", "context.json"] };
+    writeFileSync(join(app, "main.cjs"), program(`const { Engine, memorySize } = require("tactful");`));
+    assert.deepEqual(JSON.parse(run("node", ["main.cjs"], app)), expected);
+    writeFileSync(join(app, "main.mjs"), `import { createRequire } from "node:module";
+const require = createRequire(import.meta.url);
+import { Engine, memorySize } from "tactful";
+${program("")}`);
+    assert.deepEqual(JSON.parse(run("node", ["main.mjs"], app)), expected);
+
+    writeFileSync(join(app, "usage.ts"), usage);
+    writeFileSync(join(app, "tsconfig.json"), JSON.stringify({
+      compilerOptions: { module: "nodenext", moduleResolution: "nodenext", target: "es2022", strict: true, noEmit: true, types: [] },
+      files: ["usage.ts"],
+    }));
+    run(tsc, ["-p", app], app);
+    // The browser declarations type-check with the DOM library.
+    // (--ignoreConfig: tsc refuses files on its command line when it finds the app's tsconfig.)
+    const installed = join(app, "node_modules/tactful");
+    run(tsc, ["--ignoreConfig", "--noEmit", "--strict", "--lib", "es2022,dom", "--types", "", "web.d.ts"], installed);
+    // And a wrong use is refused: the check can fail.
+    writeFileSync(join(app, "usage.ts"), `${usage}\nconst wrong: number = decision.play;\n`);
+    assert.throws(() => run(tsc, ["-p", app], app));
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
