@@ -146,20 +146,7 @@ impl Context {
     /// A [`ContextError`] with code `context.json` and the field's path.
     #[cfg(feature = "json")]
     pub fn from_json(json: &str) -> Result<Self, ContextError> {
-        let mut deserializer = serde_json::Deserializer::from_str(json);
-        let context: Context =
-            serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-                let path = e.path().to_string();
-                ContextError::new(
-                    "context.json",
-                    if path == "." { String::new() } else { path },
-                    e.into_inner().to_string(),
-                )
-            })?;
-        deserializer
-            .end()
-            .map_err(|e| ContextError::new("context.json", "", e.to_string()))?;
-        Ok(context)
+        crate::json::parse(json).map_err(|e| ContextError::new("context.json", e.path, e.message))
     }
 
     /// Checks the shape limits that do not need a snapshot.

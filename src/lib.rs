@@ -26,9 +26,12 @@
 mod context;
 mod engine;
 mod hash;
+#[cfg(feature = "json")]
+mod json;
 mod memory;
 mod program;
 pub mod snapshot;
+mod sort;
 mod vocab;
 
 #[cfg(feature = "compiler")]
@@ -40,8 +43,8 @@ mod wasm;
 
 pub use context::{Context, ContextError, Event, FactValue};
 pub use engine::decision::{
-    Decision, ExposedOffer, Exposure, LeftOut, Readiness, ScorePart, ShownOffer, SkipReason,
-    Warning,
+    Decided, Decision, ExposedOffer, Exposure, LeftOut, Readiness, ScorePart, ShownOffer,
+    SkipReason, Warning,
 };
 pub use engine::{Outcome, decide, decide_encoded};
 pub use hash::offer_memory_key;

@@ -122,8 +122,8 @@ pub enum MemoryError {
     },
     /// An event that lacks what its kind needs.
     BadEvent {
-        /// The missing or wrong field.
-        field: &'static str,
+        /// The missing or wrong field, as a path (`offerId`).
+        field: String,
         /// What was wrong.
         detail: String,
     },
@@ -213,6 +213,21 @@ pub struct MemoryEvent {
     pub at: i64,
 }
 
+impl MemoryEvent {
+    /// Parses event JSON (`{"type":"dismiss","offerId":"x","at":1763726400000}`), naming the
+    /// path of the first wrong field.
+    ///
+    /// # Errors
+    /// [`MemoryError::BadEvent`] with the field's path.
+    #[cfg(feature = "json")]
+    pub fn from_json(json: &str) -> Result<Self, MemoryError> {
+        crate::json::parse(json).map_err(|e| MemoryError::BadEvent {
+            field: e.path,
+            detail: e.message,
+        })
+    }
+}
+
 impl Memory {
     /// Empty memory.
     pub fn new() -> Self {
@@ -253,7 +268,7 @@ impl Memory {
     pub fn record(&mut self, event: &MemoryEvent) -> Result<(), MemoryError> {
         if !(EARLIEST_MILLIS..LATEST_MILLIS).contains(&event.at) {
             return Err(MemoryError::BadEvent {
-                field: "at",
+                field: "at".into(),
                 detail: format!(
                     "{} is not a Unix time in milliseconds between 2020 and 2100",
                     event.at
@@ -264,7 +279,7 @@ impl Memory {
         let key = match (&event.offer_id, event.kind) {
             (Some(id), _) if id.is_empty() || id.len() > 256 => {
                 return Err(MemoryError::BadEvent {
-                    field: "offerId",
+                    field: "offerId".into(),
                     detail: "must be 1 to 256 bytes".into(),
                 });
             }
@@ -272,14 +287,14 @@ impl Memory {
             (None, EventKind::Purchase) => None,
             (None, kind) => {
                 return Err(MemoryError::BadEvent {
-                    field: "offerId",
+                    field: "offerId".into(),
                     detail: format!("a `{}` event needs the offer it is about", kind.as_str()),
                 });
             }
         };
         if event.kind == EventKind::Impression && event.surface.is_none() {
             return Err(MemoryError::BadEvent {
-                field: "surface",
+                field: "surface".into(),
                 detail: "an impression needs the surface it was shown on".into(),
             });
         }
@@ -394,7 +409,12 @@ impl Memory {
             .iter()
             .map(|h| (!h.holds_outcomes(), h.last_activity(), h.key))
             .collect();
-        order.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+        crate::sort::sort_by(&mut order, |a, b| {
+            b.0.cmp(&a.0)
+                .then(a.1.cmp(&b.1))
+                .then(a.2.cmp(&b.2))
+                .is_lt()
+        });
         let excess = self.offers.len() - max;
         let mut evicted: Vec<u32> = order
             .iter()
@@ -402,7 +422,7 @@ impl Memory {
             .take(excess)
             .map(|&(_, _, key)| key)
             .collect();
-        evicted.sort_unstable();
+        crate::sort::sort(&mut evicted);
         self.offers
             .retain(|h| evicted.binary_search(&h.key).is_err());
     }
@@ -526,7 +546,7 @@ fn insert_bounded<T: Ord>(list: &mut Vec<T>, value: T, max: usize) {
 /// The union of two sorted sets, keeping the newest `max`.
 fn union<T: Ord + Copy>(a: &[T], b: &[T], max: usize) -> Vec<T> {
     let mut out: Vec<T> = a.iter().chain(b).copied().collect();
-    out.sort_unstable();
+    crate::sort::sort(&mut out);
     out.dedup();
     let excess = out.len().saturating_sub(max);
     out.drain(..excess);

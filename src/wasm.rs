@@ -1,19 +1,27 @@
 //! The JavaScript face: the only file that names `wasm_bindgen`.
 //!
-//! Everything here is a thin translation. Contexts and events arrive as JS values and are read
-//! as JSON text (`JSON.stringify`, then the same `serde_json` path the CLI uses), because
-//! `serde_wasm_bindgen` visits only a struct's known fields and so cannot refuse an unknown
-//! one; this way a wrong field is named with the same path on every host. Decisions leave as
-//! plain JSON-compatible objects through `serde_wasm_bindgen`. Failures
-//! cross as real `Error` objects whose `name` is `SnapshotError`, `ContextError` or
-//! `MemoryError` and whose `code` is the same stable code the CLI prints; nothing is thrown as
-//! a string and no input traps the module.
+//! Everything here is a thin translation, and it crosses the boundary as JSON text:
+//!
+//! - Contexts and events come in as JS values (or JSON text), made into text with
+//!   `JSON.stringify` and read by the same `serde_json` path the CLI uses, because
+//!   `serde_wasm_bindgen` visits only a struct's known fields and so cannot refuse an unknown
+//!   one. A wrong field is named with the same path on every host.
+//! - Decisions leave as the JSON text the CLI prints (`decideJson`), made by the same
+//!   `serde_json` code, so the browser, the edge and the CLI give the same bytes; `decide`
+//!   hands that text to `JSON.parse`. One string across the boundary is also cheaper, in time
+//!   and in module size, than building the object field by field from Rust.
+//! - The snapshot summary, a small flat struct, goes through `serde_wasm_bindgen`.
+//!
+//! Failures cross as real `Error` objects whose `name` is `SnapshotError`, `ContextError` or
+//! `MemoryError`, whose `code` is the stable code the CLI prints, and, for contexts and events,
+//! whose `path` names the field; nothing is thrown as a string and no input traps the module.
 
-use js_sys::{Error, Reflect};
-use serde::Serialize;
+use js_sys::{Error, JSON, Reflect};
 use wasm_bindgen::prelude::*;
 
-use crate::{Context, ContextError, Memory, MemoryError, MemoryEvent, Snapshot, SnapshotError};
+use crate::{
+    Context, ContextError, Decided, Memory, MemoryError, MemoryEvent, Snapshot, SnapshotError,
+};
 
 #[wasm_bindgen(start)]
 fn start() {
@@ -32,6 +40,10 @@ fn js_error(name: &str, code: &str, message: &str, path: Option<&str>) -> JsValu
     error.into()
 }
 
+fn internal_error(message: &str) -> JsValue {
+    js_error("InternalError", "internal", message, None)
+}
+
 fn snapshot_error(e: &SnapshotError) -> JsValue {
     js_error("SnapshotError", e.code(), &e.to_string(), None)
 }
@@ -41,51 +53,24 @@ fn context_error(e: &ContextError) -> JsValue {
 }
 
 fn memory_error(e: &MemoryError) -> JsValue {
-    js_error("MemoryError", e.code(), &e.to_string(), None)
+    let path = match e {
+        MemoryError::BadEvent { field, .. } => Some(field.as_str()),
+        _ => None,
+    };
+    js_error("MemoryError", e.code(), &e.to_string(), path)
 }
 
-/// Serialises to a plain object (not a `Map`), as `JSON.parse` would give.
-fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
+/// JSON text for a JS value: a string is taken as JSON text already, anything else goes
+/// through `JSON.stringify`. `None` for what has no JSON form (`undefined`, a function).
+fn json_text(value: &JsValue) -> Option<String> {
     value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| js_error("InternalError", "internal", &e.to_string(), None))
+        .as_string()
+        .or_else(|| JSON::stringify(value).ok().and_then(|s| s.as_string()))
 }
 
-/// Reads a JS value as JSON text, naming the path of the first wrong field.
-fn from_js<T: serde::de::DeserializeOwned>(
-    value: &JsValue,
-    name: &str,
-) -> Result<T, (String, String)> {
-    let text = js_sys::JSON::stringify(value)
-        .ok()
-        .and_then(|s| s.as_string())
-        .ok_or_else(|| (String::new(), format!("{name} is not JSON data")))?;
-    let mut deserializer = serde_json::Deserializer::from_str(&text);
-    let parsed = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-        let path = e.path().to_string();
-        let path = if path == "." { String::new() } else { path };
-        let message = format!("{name} field `{path}`: {}", e.into_inner());
-        (path, message)
-    })?;
-    Ok(parsed)
-}
-
-impl Context {
-    /// Reads a context from a JS value, as [`Context::from_json`] reads JSON text.
-    fn from_json_value(value: &JsValue) -> Result<Context, JsValue> {
-        let text = js_sys::JSON::stringify(value)
-            .ok()
-            .and_then(|s| s.as_string())
-            .unwrap_or_default();
-        Context::from_json(&text).map_err(|e| context_error(&e))
-    }
-}
-
-/// What `decide` returns.
-#[derive(Serialize)]
-struct Decided<'a> {
-    decision: &'a crate::Decision,
-    memory: &'a str,
+fn read_context(value: &JsValue) -> Result<Context, JsValue> {
+    let text = json_text(value).unwrap_or_default();
+    Context::from_json(&text).map_err(|e| context_error(&e))
 }
 
 /// A loaded snapshot, ready to decide.
@@ -112,7 +97,12 @@ impl Engine {
     /// # Errors
     /// Only if the summary cannot be converted, which is a bug.
     pub fn info(&self) -> Result<JsValue, JsValue> {
-        to_js(&self.snapshot.info())
+        // A plain object (not a `Map`), as `JSON.parse` would give.
+        serde::Serialize::serialize(
+            &self.snapshot.info(),
+            &serde_wasm_bindgen::Serializer::json_compatible(),
+        )
+        .map_err(|e| internal_error(&e.to_string()))
     }
 
     /// Decides for one shopper: returns `{ decision, memory }`. Unreadable memory becomes fresh
@@ -121,14 +111,26 @@ impl Engine {
     /// # Errors
     /// A `ContextError` naming the field of the context that is wrong.
     pub fn decide(&self, context: JsValue, memory: Option<String>) -> Result<JsValue, JsValue> {
-        let context = Context::from_json_value(&context)?;
+        let text = self.decide_json(context, memory)?;
+        JSON::parse(&text).map_err(|_| internal_error("a decision is not valid JSON"))
+    }
+
+    /// Decides, as [`Engine::decide`], and returns the JSON text of `{ decision, memory }`:
+    /// byte for byte what `tactful decide` prints, ready to log or to send on.
+    ///
+    /// # Errors
+    /// A `ContextError` naming the field of the context that is wrong.
+    #[wasm_bindgen(js_name = decideJson)]
+    pub fn decide_json(&self, context: JsValue, memory: Option<String>) -> Result<String, JsValue> {
+        let context = read_context(&context)?;
         let (decision, memory) =
             crate::decide_encoded(&self.snapshot, &context, memory.as_deref().unwrap_or(""))
                 .map_err(|e| context_error(&e))?;
-        to_js(&Decided {
+        let decided = Decided {
             decision: &decision,
             memory: &memory,
-        })
+        };
+        serde_json::to_string(&decided).map_err(|e| internal_error(&e.to_string()))
     }
 
     /// Records an event (`impression`, `dismiss`, `accept`, `purchase`) into memory and returns
@@ -147,9 +149,8 @@ impl Engine {
 /// A `MemoryError` for a malformed event, or memory written by a newer version.
 #[wasm_bindgen(js_name = recordEvent)]
 pub fn record(memory: Option<String>, event: JsValue) -> Result<String, JsValue> {
-    let event: MemoryEvent = from_js(&event, "event").map_err(|(path, message)| {
-        js_error("MemoryError", "memory.bad_event", &message, Some(&path))
-    })?;
+    let event = MemoryEvent::from_json(&json_text(&event).unwrap_or_default())
+        .map_err(|e| memory_error(&e))?;
     let (mut decoded, problem) = Memory::decode_or_fresh(memory.as_deref().unwrap_or(""));
     if let Some(problem @ MemoryError::NewerVersion { .. }) = &problem {
         return Err(memory_error(problem));

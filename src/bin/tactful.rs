@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use tactful::compile::{self, Options};
-use tactful::{Context, Memory, MemoryEvent, Snapshot, decide_encoded};
+use tactful::{Context, Decided, Memory, MemoryEvent, Snapshot, decide_encoded};
 
 #[derive(Parser)]
 #[command(
@@ -93,13 +93,6 @@ fn emit(line: std::fmt::Arguments<'_>) -> Result<(), Failure> {
         }
         _ => Ok(()),
     }
-}
-
-/// What `decide` prints: the decision in its declared field order, and the new memory.
-#[derive(serde::Serialize)]
-struct DecideOutput<'a> {
-    decision: &'a tactful::Decision,
-    memory: &'a str,
 }
 
 /// A failure and the exit code it maps to.
@@ -222,7 +215,7 @@ fn run(command: Command) -> Result<(), Failure> {
                 print_explained(&snapshot, &decision, &memory);
                 return Ok(());
             }
-            let out = DecideOutput {
+            let out = Decided {
                 decision: &decision,
                 memory: &memory,
             };
@@ -238,15 +231,8 @@ fn run(command: Command) -> Result<(), Failure> {
             Ok(())
         }
         Command::Record { memory, event } => {
-            let event: MemoryEvent = {
-                let mut de = serde_json::Deserializer::from_str(&event);
-                let event = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-                    Failure::BadInput(format!("event field `{}`: {}", e.path(), e.inner()))
-                })?;
-                de.end()
-                    .map_err(|e| Failure::BadInput(format!("event: {e}")))?;
-                event
-            };
+            let event =
+                MemoryEvent::from_json(&event).map_err(|e| Failure::BadInput(e.to_string()))?;
             let (mut memory, problem) = Memory::decode_or_fresh(&memory);
             if let Some(problem @ tactful::MemoryError::NewerVersion { .. }) = &problem {
                 // Recording into fresh memory would overwrite what a newer engine wrote.

@@ -158,7 +158,12 @@ pub fn generate(shopper: &Shopper<'_>) -> Vec<Candidate> {
         .enumerate()
         .map(|(i, f)| (f.0, f.1, i as u32))
         .collect();
-    order.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(&b.2)));
+    crate::sort::sort_by(&mut order, |a, b| {
+        a.0.cmp(&b.0)
+            .then(b.1.total_cmp(&a.1))
+            .then(a.2.cmp(&b.2))
+            .is_lt()
+    });
     // One group per offer: (offer, best affinity, its range in `order`).
     let mut groups: Vec<(u32, f64, core::ops::Range<usize>)> = Vec::new();
     for (at, &(offer, affinity, _)) in order.iter().enumerate() {
@@ -167,15 +172,10 @@ pub fn generate(shopper: &Shopper<'_>) -> Vec<Candidate> {
             _ => groups.push((offer, affinity, at..at + 1)),
         }
     }
-    let best_first = |a: &(u32, f64, core::ops::Range<usize>),
-                      b: &(u32, f64, core::ops::Range<usize>)| {
-        b.1.total_cmp(&a.1).then(a.0.cmp(&b.0))
-    };
-    if groups.len() > MAX_CANDIDATES {
-        groups.select_nth_unstable_by(MAX_CANDIDATES - 1, best_first);
-        groups.truncate(MAX_CANDIDATES);
-    }
-    groups.sort_unstable_by(best_first);
+    // Best affinity first; ties by offer index (each offer has one group).
+    crate::sort::keep_smallest_by(&mut groups, MAX_CANDIDATES, |a, b| {
+        b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)).is_lt()
+    });
     groups
         .into_iter()
         .map(|(offer, affinity, range)| {

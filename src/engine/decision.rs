@@ -46,6 +46,17 @@ pub struct Decision {
     pub exposure: Exposure,
 }
 
+/// What a host returns for a decision: `{"decision": {...}, "memory": "..."}`, the decision
+/// in its declared field order and the shopper's updated memory. The CLI prints it and the
+/// WebAssembly build returns it, both through `serde_json`, so the two are the same bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Decided<'a> {
+    /// The decision.
+    pub decision: &'a Decision,
+    /// The memory string to keep for the next decision.
+    pub memory: &'a str,
+}
+
 /// The readiness score and the features that moved it most.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]

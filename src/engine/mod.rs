@@ -190,10 +190,12 @@ fn decide_with_warnings(
             ranked.push(Ranked::new(&shopper, &rules, candidate, offer));
         }
     }
-    ranked.sort_by(|a, b| {
+    // Offer ids are unique, so this is a total order.
+    crate::sort::sort_by(&mut ranked, |a, b| {
         b.score
             .total_cmp(&a.score)
             .then(a.offer.id.cmp(&b.offer.id))
+            .is_lt()
     });
     let (slots, limit_skip) = state.slots();
     let slate = explore(&context.shopper_key, policy, memory, ranked.len(), slots);

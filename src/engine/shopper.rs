@@ -99,7 +99,7 @@ impl<'s> Shopper<'s> {
                     found
                 })
                 .collect();
-            out.sort_unstable();
+            crate::sort::sort(&mut out);
             out.dedup();
             out
         };
@@ -297,21 +297,23 @@ impl<'s> Shopper<'s> {
 
     /// The nonzero parts of a logistic score, largest first (at most five).
     fn parts(&self, model: &Logistic) -> Vec<ScorePart> {
-        let mut parts: Vec<(Feature, f64, f64)> = model
+        let mut parts: Vec<(Feature, f64, f64, usize)> = model
             .weights
             .iter()
-            .map(|&(feature, weight)| {
+            .enumerate()
+            .map(|(at, &(feature, weight))| {
                 let value = self.feature_value(feature);
-                (feature, value, contribution(weight, value))
+                (feature, value, contribution(weight, value), at)
             })
-            .filter(|&(_, _, contribution)| contribution != 0.0)
+            .filter(|&(_, _, contribution, _)| contribution != 0.0)
             .collect();
         // Largest first; ties in weight order, which the compiler sorts by feature name.
-        parts.sort_by(|a, b| b.2.abs().total_cmp(&a.2.abs()));
-        parts.truncate(5);
+        crate::sort::keep_smallest_by(&mut parts, 5, |a, b| {
+            b.2.abs().total_cmp(&a.2.abs()).then(a.3.cmp(&b.3)).is_lt()
+        });
         parts
             .into_iter()
-            .map(|(feature, value, contribution)| ScorePart {
+            .map(|(feature, value, contribution, _)| ScorePart {
                 feature: self.feature_name(feature),
                 value: round4(value),
                 contribution: round4(contribution),

@@ -745,7 +745,7 @@ fn validate(p: &Payload) -> Result<Vec<u32>, SnapshotError> {
         }
     }
     let mut sorted_keys = keys.clone();
-    sorted_keys.sort_unstable();
+    crate::sort::sort(&mut sorted_keys);
     if sorted_keys.windows(2).any(|w| w.first() == w.get(1)) {
         return Err(invalid(
             "offers[].id",
@@ -997,7 +997,7 @@ impl Index {
             .enumerate()
             .map(|(i, &key)| (key, i as u32))
             .collect();
-        offers_by_key.sort_unstable();
+        crate::sort::sort(&mut offers_by_key);
 
         // Counting sort of (item, offer) pairs into compressed rows.
         let mut item_offer_starts = vec![0u32; p.items.len() + 1];
@@ -1041,11 +1041,9 @@ impl Index {
             .collect();
         // Most popular first; ties by offer index so the order is stable.
         let mut by_popularity: Vec<u32> = (0..p.offers.len() as u32).collect();
-        by_popularity.sort_by_key(|&o| {
-            (
-                core::cmp::Reverse(offer_popularity.get(o as usize).copied().unwrap_or(0)),
-                o,
-            )
+        let popularity = |o: u32| offer_popularity.get(o as usize).copied().unwrap_or(0);
+        crate::sort::sort_by(&mut by_popularity, |&a, &b| {
+            (core::cmp::Reverse(popularity(a)), a) < (core::cmp::Reverse(popularity(b)), b)
         });
         let mut popular_offers = vec![Vec::new(); Surface::ALL.len()];
         let mut category_offers: BTreeMap<(usize, u32), Vec<u32>> = BTreeMap::new();
@@ -1094,7 +1092,7 @@ impl Index {
             .enumerate()
             .map(|(i, s)| (s.clone(), i as u32))
             .collect();
-        signals_by_name.sort_unstable();
+        crate::sort::sort(&mut signals_by_name);
 
         Index {
             offer_keys,

@@ -15,6 +15,13 @@
 //! memory decoded and encoded again) and through [`decide`] with memory decoded beforehand.
 //! Each sample is an [`Instant`] taken around one call (the result is dropped after the clock
 //! stops). At the end the measured values are printed beside the targets.
+//!
+//! With `TACTFUL_BENCH_EXPORT=<dir>` it also writes, for each store, what the Node benchmark
+//! (`tests/bench/node/bench.mjs`) measures: `<store>.snap`, `<store>-workload.json` (the same
+//! contexts and memory strings, as `[{ "context", "memory" }]`) and `<store>-offers.json` (each
+//! offer's surfaces, items, `requires`, `excluded_by` and conditions, and the store rules, for
+//! the peers to translate into their own rules); `sample` and `generated` name the stores. With
+//! `TACTFUL_BENCH_EXPORT_ONLY=1` as well it exports and measures nothing.
 
 // A benchmark, not library code: a panic here is a broken benchmark, and indexes into the
 // generated tables are in range by construction.
@@ -28,8 +35,10 @@
 
 use std::collections::BTreeSet;
 use std::hint::black_box;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
+
+use serde_json::json;
 
 use tactful::compile::{Options, compile_paths};
 use tactful::snapshot::{
@@ -54,6 +63,9 @@ const SAMPLE_DECISIONS: usize = 20_000;
 const LARGE_DECISIONS: usize = 10_000;
 /// Distinct contexts (each with its own prepared memory) cycled through by the decisions.
 const POOL: usize = 1_024;
+/// Workload seeds of the two stores.
+const SAMPLE_SEED: u64 = 0x5A3F_1E00_0000_0001;
+const LARGE_SEED: u64 = 0x5A3F_1E00_0000_0002;
 
 const N_ITEMS: usize = 10_000;
 const N_OFFERS: usize = 10_000;
@@ -1020,6 +1032,103 @@ fn time_decisions(snapshot: &Snapshot, w: &Workload, runs: usize, encoded: bool)
 }
 
 // ------------------------------------------------------------------------------------------------
+// Export for the Node benchmark.
+
+/// Writes `<stem>.snap`, `<stem>-workload.json` and `<stem>-offers.json` into `dir`. The
+/// workload is the one [`measure`] times with the same seed. The offers file holds what a
+/// feature-flag peer can evaluate, by name: surfaces, items, `requires`, `excluded_by`, `when`
+/// and `unless` (program indexes), the store rules that exclude offers or kinds, and the
+/// programs as the engine runs them (postfix ops; indexes into `items`, `facts`, `signals`).
+fn export(dir: &Path, stem: &str, bytes: &[u8], seed: u64) {
+    let snapshot = Snapshot::from_bytes(bytes).unwrap();
+    let w = workload(&snapshot, seed);
+    let pool: Vec<_> = w
+        .contexts
+        .iter()
+        .zip(&w.memories)
+        .map(|(context, memory)| json!({ "context": context, "memory": memory }))
+        .collect();
+
+    let p = snapshot.payload();
+    let ids = |items: &[u32]| -> Vec<&str> {
+        items
+            .iter()
+            .map(|&i| p.items[i as usize].id.as_str())
+            .collect()
+    };
+    let offers: Vec<_> = p
+        .offers
+        .iter()
+        .map(|o| {
+            let surfaces: Vec<&str> = Surface::ALL
+                .iter()
+                .filter(|&&s| o.surfaces.contains(s))
+                .map(|s| s.as_str())
+                .collect();
+            json!({
+                "id": o.id,
+                "kind": o.kind.as_str(),
+                "surfaces": surfaces,
+                "items": ids(&o.items),
+                "requires": ids(&o.requires),
+                "excludedBy": ids(&o.excluded_by),
+                "when": o.when,
+                "unless": o.unless,
+            })
+        })
+        .collect();
+    let rules: Vec<_> = p
+        .rules
+        .iter()
+        .filter(|r| !r.exclude_offers.is_empty() || !r.exclude_kinds.is_empty())
+        .map(|r| {
+            let kinds: Vec<&str> = OfferKind::ALL
+                .iter()
+                .filter(|&&k| r.exclude_kinds.contains(k))
+                .map(|k| k.as_str())
+                .collect();
+            let excluded: Vec<&str> = r
+                .exclude_offers
+                .iter()
+                .map(|&o| p.offers[o as usize].id.as_str())
+                .collect();
+            json!({ "id": r.id, "when": r.when, "excludeOffers": excluded, "excludeKinds": kinds })
+        })
+        .collect();
+    let items: Vec<_> = p
+        .items
+        .iter()
+        .map(|i| json!({ "id": i.id, "price": i.price }))
+        .collect();
+    let facts: Vec<_> = p
+        .facts
+        .iter()
+        .map(|f| json!({ "name": f.name, "kind": f.kind }))
+        .collect();
+    let offers_file = json!({
+        "snapshotId": snapshot.id(),
+        "currencyDigits": p.currency_digits,
+        "items": items,
+        "facts": facts,
+        "signals": p.signals,
+        "offers": offers,
+        "rules": rules,
+        "programs": p.programs,
+    });
+
+    let write = |name: String, data: &[u8]| std::fs::write(dir.join(name), data).unwrap();
+    write(format!("{stem}.snap"), bytes);
+    write(
+        format!("{stem}-workload.json"),
+        &serde_json::to_vec(&pool).unwrap(),
+    );
+    write(
+        format!("{stem}-offers.json"),
+        &serde_json::to_vec(&offers_file).unwrap(),
+    );
+}
+
+// ------------------------------------------------------------------------------------------------
 // Reporting.
 
 struct Measured {
@@ -1141,19 +1250,29 @@ fn main() {
         start.elapsed().as_secs_f64()
     );
 
+    if let Some(dir) = std::env::var_os("TACTFUL_BENCH_EXPORT").map(PathBuf::from) {
+        std::fs::create_dir_all(&dir).unwrap();
+        export(&dir, "sample", &sample_bytes, SAMPLE_SEED);
+        export(&dir, "generated", &large_bytes, LARGE_SEED);
+        println!("exported the stores and workloads to {}", dir.display());
+        if std::env::var_os("TACTFUL_BENCH_EXPORT_ONLY").is_some_and(|v| v == "1") {
+            return;
+        }
+    }
+
     let sample = measure(
         "sample store",
         &sample_bytes,
         SAMPLE_LOAD_RUNS,
         SAMPLE_DECISIONS,
-        0x5A3F_1E00_0000_0001,
+        SAMPLE_SEED,
     );
     let large = measure(
         "generated store (10k offers)",
         &large_bytes,
         LARGE_LOAD_RUNS,
         LARGE_DECISIONS,
-        0x5A3F_1E00_0000_0002,
+        LARGE_SEED,
     );
 
     println!();
