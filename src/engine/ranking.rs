@@ -44,7 +44,7 @@ impl<'a> Ranked<'a> {
         p *= 1.0 + f64::from(discount) / 100.0 * shopper.price_sensitivity;
         let accept = p.clamp(0.0, 0.95);
         let final_price = final_price(offer.price, discount);
-        let scale = libm::pow(10.0, f64::from(shopper.snapshot.payload().currency_digits));
+        let scale = shopper.snapshot.minor_per_major();
         let margin = (final_price as f64 - offer.cost as f64) / scale;
         Ranked {
             offer,

@@ -240,7 +240,7 @@ impl<'s> Shopper<'s> {
 
     /// Cart value in major units.
     pub fn cart_major(&self) -> f64 {
-        self.cart_value as f64 / libm::pow(10.0, f64::from(self.snapshot.payload().currency_digits))
+        self.cart_value as f64 / self.snapshot.minor_per_major()
     }
 
     /// A feature's value.

@@ -408,6 +408,13 @@ impl Snapshot {
         &self.payload
     }
 
+    /// Minor units in one major unit of the store's currency (100 for cents): exactly
+    /// `10^currency_digits`, by multiplication (libm's `pow` would add 5 KB to the wasm module
+    /// for this one use; `currency_digits` is at most 4, so every product is exact).
+    pub fn minor_per_major(&self) -> f64 {
+        (0..self.payload.currency_digits).fold(1.0, |scale, _| scale * 10.0)
+    }
+
     /// A summary for people and hosts.
     pub fn info(&self) -> SnapshotInfo {
         let p = &self.payload;
