@@ -190,7 +190,12 @@ export class Engine {
   static fromBytes(bytes: Uint8Array): Engine;
   info(): SnapshotInfo;
   /** Throws a `ContextError`; bad memory never throws (fresh memory and a warning). */
-  decide(context: Context, memory?: string | null): Decided;
+  decide(context: Context | string, memory?: string | null): Decided;
+  /**
+   * The same decision as JSON text, `{"decision":...,"memory":"..."}`: byte for byte what
+   * `tactful decide` prints. A string context is taken as JSON text.
+   */
+  decideJson(context: Context | string, memory?: string | null): string;
   /** Throws a `MemoryError` for a malformed event or memory from a newer version. */
   record(memory: string | null | undefined, event: MemoryEvent): string;
   /** Frees the engine's memory in the module. */

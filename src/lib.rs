@@ -23,6 +23,7 @@
 //! - [`Memory`] records, merges, prunes, encodes and decodes a shopper's memory;
 //! - `compile` (feature `compiler`) turns a store file and a model file into a snapshot.
 
+mod base64url;
 mod context;
 mod engine;
 mod hash;

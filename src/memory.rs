@@ -24,8 +24,6 @@
 //! Memory is keyed by a hash of the offer id ([`offer_memory_key`]), not by a position in a
 //! snapshot, so it survives a new snapshot. Recording needs no snapshot.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
 use crate::context::{EARLIEST_MILLIS, LATEST_MILLIS};
@@ -449,7 +447,7 @@ impl Memory {
         let mut bytes = vec![MEMORY_VERSION];
         // postcard cannot fail on these plain types; an empty body would decode as corrupt.
         bytes.extend(postcard::to_allocvec(&wire).unwrap_or_default());
-        URL_SAFE_NO_PAD.encode(bytes)
+        crate::base64url::encode(&bytes)
     }
 
     /// Decodes a memory string. An empty string is fresh memory.
@@ -464,11 +462,8 @@ impl Memory {
         if encoded.len() > MAX_ENCODED_LEN {
             return Err(MemoryError::TooLong { len: encoded.len() });
         }
-        let bytes = URL_SAFE_NO_PAD
-            .decode(encoded)
-            .map_err(|e| MemoryError::NotBase64 {
-                detail: e.to_string(),
-            })?;
+        let bytes = crate::base64url::decode(encoded)
+            .map_err(|detail| MemoryError::NotBase64 { detail })?;
         let (&version, body) = bytes.split_first().ok_or(MemoryError::Empty)?;
         match version {
             1 => decode_v1(body),

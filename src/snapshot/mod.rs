@@ -29,7 +29,6 @@
 pub mod wire;
 
 use core::fmt;
-use std::collections::BTreeMap;
 
 use crate::hash::stable_hash;
 use crate::program::{Bounds, ProgramError};
@@ -266,9 +265,10 @@ struct Index {
     item_offer_starts: Vec<u32>,
     item_offers: Vec<u32>,
     /// For each (surface, category) that has offers, the most popular offers allowed on that
-    /// surface (at most [`CATEGORY_FALLBACK`]). A map, not a table: its size follows the offers,
-    /// not the number of categories a snapshot claims.
-    category_offers: BTreeMap<(usize, u32), Vec<u32>>,
+    /// surface (at most [`CATEGORY_FALLBACK`]), sorted by (surface, category). A sorted list,
+    /// not a table: its size follows the offers, not the number of categories a snapshot
+    /// claims (and not a `BTreeMap`, whose code costs the wasm module about 5 KB).
+    category_offers: Vec<((usize, u32), Vec<u32>)>,
     /// For each surface, the most popular offers allowed on it (at most [`POPULAR_FALLBACK`]).
     popular_offers: Vec<Vec<u32>>,
     /// Each offer's popularity: the mean of its items'.
@@ -491,10 +491,12 @@ impl Snapshot {
 
     /// The most popular offers in a category that may appear on `surface`.
     pub fn category_offers(&self, surface: Surface, category: u32) -> &[u32] {
-        self.index
-            .category_offers
-            .get(&(surface.index(), category))
-            .map_or(&[], Vec::as_slice)
+        let offers = &self.index.category_offers;
+        offers
+            .binary_search_by_key(&(surface.index(), category), |(key, _)| *key)
+            .ok()
+            .and_then(|at| offers.get(at))
+            .map_or(&[], |(_, list)| list.as_slice())
     }
 
     /// The most popular offers that may appear on `surface`.
@@ -1053,8 +1055,9 @@ impl Index {
             (core::cmp::Reverse(popularity(a)), a) < (core::cmp::Reverse(popularity(b)), b)
         });
         let mut popular_offers = vec![Vec::new(); Surface::ALL.len()];
-        let mut category_offers: BTreeMap<(usize, u32), Vec<u32>> = BTreeMap::new();
-        for &o in &by_popularity {
+        // (surface, category, popularity rank, offer), to be grouped by (surface, category).
+        let mut by_category: Vec<(usize, u32, usize, u32)> = Vec::new();
+        for (rank, &o) in by_popularity.iter().enumerate() {
             let Some(offer) = p.offers.get(o as usize) else {
                 continue;
             };
@@ -1071,11 +1074,20 @@ impl Index {
                     list.push(o);
                 }
                 if let Some(c) = category {
-                    let list = category_offers.entry((surface.index(), c)).or_default();
+                    by_category.push((surface.index(), c, rank, o));
+                }
+            }
+        }
+        crate::sort::sort(&mut by_category);
+        let mut category_offers: Vec<((usize, u32), Vec<u32>)> = Vec::new();
+        for (surface, category, _, o) in by_category {
+            match category_offers.last_mut() {
+                Some((key, list)) if *key == (surface, category) => {
                     if list.len() < CATEGORY_FALLBACK {
                         list.push(o);
                     }
                 }
+                _ => category_offers.push(((surface, category), vec![o])),
             }
         }
 

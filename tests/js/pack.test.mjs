@@ -60,6 +60,21 @@ import { Engine, memorySize } from "tactful";
 ${program("")}`);
     assert.deepEqual(JSON.parse(run("node", ["main.mjs"], app)), expected);
 
+    // The edge entry, as workerd and edge-light resolve the package: it takes a compiled
+    // WebAssembly.Module (importable as "tactful/tactful_bg.wasm") and refuses raw bytes.
+    writeFileSync(join(app, "edge.mjs"), `import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { init, Engine, memorySize } from "tactful";
+const require = createRequire(import.meta.url);
+const wasm = readFileSync(require.resolve("tactful/tactful_bg.wasm"));
+let refused;
+try { init(new Uint8Array(wasm)); } catch (e) { refused = [e.name, e.code]; }
+init(new WebAssembly.Module(wasm));
+${program("")}`.replace("console.log(JSON.stringify({", "console.log(JSON.stringify({ refused,"));
+    assert.deepEqual(JSON.parse(run("node", ["--conditions=workerd", "edge.mjs"], app)), { refused: ["TypeError", "init.not_a_module"], ...expected });
+    // Without the condition the same import is the Node build, which needs no init.
+    assert.throws(() => run("node", ["edge.mjs"], app), /export 'init' not found|does not provide an export named 'init'/);
+
     writeFileSync(join(app, "usage.ts"), usage);
     writeFileSync(join(app, "tsconfig.json"), JSON.stringify({
       compilerOptions: { module: "nodenext", moduleResolution: "nodenext", target: "es2022", strict: true, noEmit: true, types: [] },
@@ -69,7 +84,7 @@ ${program("")}`);
     // The browser declarations type-check with the DOM library.
     // (--ignoreConfig: tsc refuses files on its command line when it finds the app's tsconfig.)
     const installed = join(app, "node_modules/tactful");
-    run(tsc, ["--ignoreConfig", "--noEmit", "--strict", "--lib", "es2022,dom", "--types", "", "web.d.ts"], installed);
+    run(tsc, ["--ignoreConfig", "--noEmit", "--strict", "--lib", "es2022,dom", "--types", "", "web.d.ts", "edge.d.ts"], installed);
     // And a wrong use is refused: the check can fail.
     writeFileSync(join(app, "usage.ts"), `${usage}\nconst wrong: number = decision.play;\n`);
     assert.throws(() => run(tsc, ["-p", app], app));

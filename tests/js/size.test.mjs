@@ -1,0 +1,32 @@
+// Size budgets of what a page or an edge worker downloads, as tests: the optimised .wasm, the
+// JS glue and the sample snapshot, compressed as a CDN serves them. ./build.sh prints the same
+// figures at every build (tests/js/sizes.mjs).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const gzip = (path) => gzipSync(readFileSync(join(root, path)), { level: 9 }).length;
+const KiB = 1024;
+
+// The issue's budget is 100 KiB gzip (aim 60); the module is 111.8 KiB today, so this guards
+// against growth while the rest of the diet (README, "Budgets and measured numbers") is done.
+const WASM_GZIP_CEILING = 113 * KiB;
+const WASM_GZIP_TARGET = 100 * KiB;
+
+test("the optimised .wasm stays under its ceiling, gzip", (t) => {
+  const size = gzip("pkg/web/tactful_bg.wasm");
+  t.diagnostic(`wasm gzip ${(size / KiB).toFixed(1)} KiB; target ${WASM_GZIP_TARGET / KiB} KiB ${size <= WASM_GZIP_TARGET ? "met" : "NOT met"}`);
+  assert.ok(size <= WASM_GZIP_CEILING, `${size} bytes gzip, over the ${WASM_GZIP_CEILING}-byte ceiling`);
+  // Every entry ships the same optimised module.
+  assert.deepEqual(readFileSync(join(root, "pkg/node/tactful_bg.wasm")).length, readFileSync(join(root, "pkg/web/tactful_bg.wasm")).length);
+});
+
+test("the JS glue and the sample snapshot are small", () => {
+  assert.ok(gzip("pkg/web/tactful.js") <= 6 * KiB, "web glue over 6 KiB gzip");
+  assert.ok(gzip("pkg/edge/tactful.js") <= 1 * KiB, "edge entry over 1 KiB gzip");
+  assert.ok(gzip("out/inkwell-studio.snap") <= 4 * KiB, "sample snapshot over 4 KiB gzip");
+});
