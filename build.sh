@@ -4,7 +4,8 @@
 #   ./build.sh         set up what is missing, build, and run the demo on the sample store
 #   ./build.sh build   set up what is missing and build, without the demo
 #   ./build.sh test    set up what is missing, build, and run every check and test suite
-#   ./build.sh bench   run the benchmarks (release build; prints numbers)
+#   ./build.sh bench   run the benchmarks: native, then the npm package under Node beside its
+#                      peers (GrowthBook, Flipt); prints numbers
 #
 # Needs Rust (rustup) and Node with npm on the PATH. Everything else it installs itself, once:
 # the wasm32 target, wasm-bindgen-cli at the version in Cargo.lock, and the Node tools in
@@ -62,6 +63,10 @@ build_wasm() {
   # wasm-bindgen writes no package.json: say which module system each folder speaks.
   echo '{ "type": "module" }' > pkg/web/package.json
   echo '{ "type": "commonjs" }' > pkg/node/package.json
+  # The edge entry shares the web build's glue and .wasm, and takes a compiled module.
+  mkdir -p pkg/edge
+  cp pkg-config/edge.js pkg/edge/tactful.js
+  echo '{ "type": "module" }' > pkg/edge/package.json
   cp pkg-config/package.json pkg-config/README.md pkg-config/LICENSE pkg-config/*.d.ts pkg/
   node "$TOOLS/sizes.mjs" pkg/web/tactful_bg.wasm pkg/web/tactful.js "$SNAPSHOT"
 }
@@ -97,6 +102,11 @@ run_tests() {
   say "tests (unit, case files, properties, bad input, golden, CLI, docs)"
   cargo test --locked
   build
+  # Only tests/wasm.rs runs on wasm32: the other targets need files, processes, the native-only
+  # compiler or proptest (getrandom has no wasm32-unknown-unknown backend); see its docs.
+  say "wasm-bindgen tests under Node (the engine compiled to wasm32)"
+  cargo test --locked --target wasm32-unknown-unknown --no-default-features --features json --test wasm 2>&1 | tee target/wasm-tests.log
+  grep -Eq '^test result: ok\. [1-9][0-9]* passed' target/wasm-tests.log || { echo "no wasm-bindgen test ran" >&2; exit 1; }
   say "smoke: the demo decisions run"
   for context in checkout lesson-completed lesson-in-progress; do
     "$CLI" decide "$SNAPSHOT" --context "$STORE/contexts/$context.json" >/dev/null
@@ -111,6 +121,12 @@ case "${1:-demo}" in
   demo) build; demo ;;
   build) build ;;
   test) run_tests ;;
-  bench) cargo bench --locked --bench engine ;;
+  bench)
+    cargo bench --locked --bench engine
+    # The npm package under Node, beside GrowthBook and Flipt in the same run.
+    build
+    npm ci --prefix tests/bench/node --no-audit --no-fund
+    node tests/bench/node/bench.mjs
+    ;;
   *) echo "usage: ./build.sh [build|test|bench]" >&2; exit 2 ;;
 esac

@@ -24,6 +24,11 @@
 //!
 //! Every decision is also made a second time, from memory encoded and decoded again, and must
 //! come out byte-identical (rule 7).
+//!
+//! Each run also exports every case for `tests/js/parity.test.mjs`, which replays it through the
+//! wasm build under Node and compares byte for byte: `<CARGO_TARGET_TMPDIR>/cases/` (that is
+//! `target/tmp/cases/`) holds `<case>.snap` (the compiled snapshot), `<case>.json` (the steps,
+//! each with the native engine's exact output) and `manifest.json` (the cases and step counts).
 
 #![allow(
     clippy::panic,
@@ -35,9 +40,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 use tactful::compile::{Options, compile_paths};
-use tactful::{Context, Memory, MemoryEvent, Snapshot, decide_encoded};
+use tactful::{Context, Decided, Memory, MemoryEvent, Snapshot, decide_encoded};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -94,7 +99,8 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn load_store(store: &str) -> Snapshot {
+/// The store compiled to a snapshot, and the snapshot's bytes (for the export).
+fn load_store(store: &str) -> (Snapshot, Vec<u8>) {
     let (path, model) = if store == "sample" {
         (
             root().join("www/sample-store/store.toml"),
@@ -115,8 +121,57 @@ fn load_store(store: &str) -> Snapshot {
         ),
     };
     match Snapshot::from_bytes(&compiled.bytes) {
-        Ok(s) => s,
+        Ok(s) => (s, compiled.bytes),
         Err(e) => panic!("{e}"),
+    }
+}
+
+/// The case files as the wasm parity test replays them (see the module docs).
+struct Export {
+    dir: PathBuf,
+    manifest: Vec<Value>,
+}
+
+impl Export {
+    /// Starts an export in an emptied directory, so no stale case is replayed.
+    fn new() -> Self {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cases");
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir)
+                .unwrap_or_else(|e| panic!("cannot clean {}: {e}", dir.display()));
+        }
+        std::fs::create_dir_all(&dir)
+            .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+        Export {
+            dir,
+            manifest: Vec::new(),
+        }
+    }
+
+    fn write(&self, name: &str, bytes: &[u8]) {
+        let path = self.dir.join(name);
+        std::fs::write(&path, bytes)
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+    }
+
+    /// Writes one case: its snapshot and its steps (`{memory}`, `{record, memory}` with the
+    /// memory after it, `{decide, memory, output}` with the context as the engine read it, the
+    /// memory going in and the exact output text, or `{decide, memory, error}` with a code).
+    fn case(&mut self, name: &str, snapshot: &[u8], steps: Vec<Value>) {
+        self.write(&format!("{name}.snap"), snapshot);
+        let count = steps.len();
+        self.write(
+            &format!("{name}.json"),
+            json!({ "steps": steps }).to_string().as_bytes(),
+        );
+        self.manifest.push(json!({ "name": name, "steps": count }));
+    }
+
+    fn finish(self) {
+        self.write(
+            "manifest.json",
+            json!({ "cases": self.manifest }).to_string().as_bytes(),
+        );
     }
 }
 
@@ -260,24 +315,28 @@ fn check(step: usize, decision: &Value, expect: &Expect, problems: &mut Vec<Stri
     }
 }
 
-fn run_case(path: &Path, covered: &mut [bool; 10]) -> Vec<String> {
+fn run_case(path: &Path, covered: &mut [bool; 10], export: &mut Export) -> Vec<String> {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let case: Case = match serde_json::from_str(&text) {
         Ok(c) => c,
         Err(e) => return vec![format!("does not parse: {e}")],
     };
+    // The steps once more as plain JSON, to export each event exactly as the file gives it.
+    let raw: Value = serde_json::from_str(&text).unwrap_or_default();
+    let mut exported = Vec::new();
     assert!(!case.name.is_empty());
     for &rule in &case.rules {
         if let Some(c) = covered.get_mut(usize::from(rule)) {
             *c = true;
         }
     }
-    let snapshot = load_store(&case.store);
+    let (snapshot, snapshot_bytes) = load_store(&case.store);
     let mut memory = String::new();
     let mut problems = Vec::new();
     for (i, step) in case.steps.iter().enumerate() {
         if let Some(m) = &step.memory {
             memory.clone_from(m);
+            exported.push(json!({ "step": i, "memory": memory }));
         }
         if let Some(event) = &step.record {
             let (mut m, _) = Memory::decode_or_fresh(&memory);
@@ -285,21 +344,35 @@ fn run_case(path: &Path, covered: &mut [bool; 10]) -> Vec<String> {
                 problems.push(format!("step {i}: record failed: {e}"));
             }
             memory = m.encode();
+            let event = &raw["steps"][i]["record"];
+            exported.push(json!({ "step": i, "record": event, "memory": memory }));
         }
         let Some(context) = &step.decide else {
             continue;
         };
-        let context = match Context::from_json(&context.to_string()) {
+        let context_text = context.to_string();
+        let context = match Context::from_json(&context_text) {
             Ok(c) => c,
             Err(e) => {
                 if step.expect.error.as_deref() != Some(e.code) {
                     problems.push(format!("step {i}: context refused: {e} [{}]", e.code));
                 }
+                exported.push(
+                    json!({ "step": i, "decide": context_text, "memory": memory, "error": e.code }),
+                );
                 continue;
             }
         };
         match decide_encoded(&snapshot, &context, &memory) {
             Ok((decision, next)) => {
+                let decided = Decided {
+                    decision: &decision,
+                    memory: &next,
+                };
+                let output = serde_json::to_string(&decided).unwrap_or_default();
+                exported.push(
+                    json!({ "step": i, "decide": context_text, "memory": memory, "output": output }),
+                );
                 if let Some(code) = &step.expect.error {
                     problems.push(format!("step {i}: expected error {code}, got a decision"));
                 }
@@ -324,9 +397,17 @@ fn run_case(path: &Path, covered: &mut [bool; 10]) -> Vec<String> {
                 if step.expect.error.as_deref() != Some(e.code) {
                     problems.push(format!("step {i}: decision refused: {e} [{}]", e.code));
                 }
+                exported.push(
+                    json!({ "step": i, "decide": context_text, "memory": memory, "error": e.code }),
+                );
             }
         }
     }
+    let name = path
+        .file_stem()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    export.case(&name, &snapshot_bytes, exported);
     problems
 }
 
@@ -345,8 +426,9 @@ fn every_case_file_holds() {
     assert!(!files.is_empty(), "no case files in {}", dir.display());
     let mut covered = [false; 10];
     let mut failures = Vec::new();
+    let mut export = Export::new();
     for file in &files {
-        for problem in run_case(file, &mut covered) {
+        for problem in run_case(file, &mut covered, &mut export) {
             failures.push(format!(
                 "{}: {problem}",
                 file.file_name()
@@ -355,6 +437,7 @@ fn every_case_file_holds() {
             ));
         }
     }
+    export.finish();
     assert!(
         failures.is_empty(),
         "{} case problem(s):\n{}",

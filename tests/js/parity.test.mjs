@@ -1,0 +1,106 @@
+// Every data-driven case file, replayed through the wasm build (pkg/node), must give the native
+// engine's decision JSON byte for byte. `cargo test --test cases` (tests/cases.rs) exports each
+// case into <target dir>/tmp/cases/: the compiled snapshot, and every step with the context as
+// the engine read it, the memory going in and the native output text (or error code). Run by
+// ./build.sh test after `cargo test` and the build.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { dirname, join, resolve } from "node:path";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const require = createRequire(import.meta.url);
+const { Engine, recordEvent } = require(join(root, "pkg/node/tactful.js"));
+
+// Where cargo puts CARGO_TARGET_TMPDIR: <target dir>/tmp, the target dir being CARGO_TARGET_DIR
+// (relative to the working directory, as cargo reads it) or target/ in the project.
+const targetDir = process.env.CARGO_TARGET_DIR ? resolve(process.env.CARGO_TARGET_DIR) : join(root, "target");
+const exportDir = join(targetDir, "tmp", "cases");
+const manifestPath = join(exportDir, "manifest.json");
+
+/// Where two texts first differ, with a little of each around it, for a failure message.
+function firstDifference(wasm, native) {
+  let i = 0;
+  while (i < wasm.length && i < native.length && wasm[i] === native[i]) i++;
+  const around = (s) => JSON.stringify(s.slice(Math.max(0, i - 40), i + 40));
+  return `first difference at offset ${i} (wasm ${wasm.length} chars, native ${native.length})\n  wasm:   ${around(wasm)}\n  native: ${around(native)}`;
+}
+
+function thrown(fn) {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
+/// Replays one exported case, carrying memory exactly as tests/cases.rs does; returns the counts.
+function replay(name) {
+  const engine = Engine.fromBytes(new Uint8Array(readFileSync(join(exportDir, `${name}.snap`))));
+  const { steps } = JSON.parse(readFileSync(join(exportDir, `${name}.json`), "utf8"));
+  const counts = { steps: 0, decisions: 0, errors: 0, records: 0 };
+  let memory = "";
+  for (const op of steps) {
+    // The context as JSON text (what the native engine read) and, where a JS value carries it
+    // unchanged, as an object too (a number beyond 2^53 does not survive JSON.parse).
+    const contexts = "decide" in op ? [op.decide] : [];
+    if (contexts.length && JSON.stringify(JSON.parse(op.decide)) === op.decide) contexts.push(JSON.parse(op.decide));
+    const where = `${name} step ${op.step}`;
+    if ("record" in op) {
+      memory = recordEvent(memory, op.record);
+      assert.equal(memory, op.memory, `${where}: memory after recording ${JSON.stringify(op.record)}`);
+      counts.records++;
+    } else if ("decide" in op) {
+      assert.equal(memory, op.memory, `${where}: the memory going in differs from the native harness's`);
+      if ("error" in op) {
+        for (const context of contexts) {
+          const e = thrown(() => engine.decideJson(context, memory));
+          assert.ok(e instanceof Error, `${where}: expected ContextError ${op.error}, got ${e ?? "a decision"}`);
+          assert.equal(e.name, "ContextError", `${where}: ${e.message}`);
+          assert.equal(e.code, op.error, `${where}: ${e.message}`);
+        }
+        counts.errors++;
+      } else {
+        const text = engine.decideJson(op.decide, memory);
+        if (text !== op.output) assert.fail(`${where}: decideJson differs from the native engine: ${firstDifference(text, op.output)}`);
+        const native = JSON.parse(op.output);
+        for (const context of contexts) assert.deepEqual(engine.decide(context, memory), native, `${where}: decide`);
+        memory = native.memory;
+        counts.decisions++;
+      }
+    } else {
+      memory = op.memory;
+    }
+    counts.steps++;
+  }
+  return { counts, exported: steps.length };
+}
+
+test("every case file decides byte for byte as the native engine", (t) => {
+  assert.ok(existsSync(manifestPath), `no case export at ${exportDir}: run cargo test --test cases first`);
+  const { cases } = JSON.parse(readFileSync(manifestPath, "utf8"));
+  // The export is whole and current: one exported case per case file, no more, no fewer.
+  const caseFiles = readdirSync(join(root, "tests/cases"))
+    .filter((f) => f.endsWith(".json"))
+    .map((f) => f.slice(0, -".json".length))
+    .sort();
+  assert.deepEqual(cases.map((c) => c.name).sort(), caseFiles, "the export does not match tests/cases/*.json: run cargo test --test cases again");
+
+  const total = { steps: 0, decisions: 0, errors: 0, records: 0 };
+  let expected = 0;
+  for (const { name, steps } of cases) {
+    const { counts, exported } = replay(name);
+    assert.equal(exported, steps, `${name}: the manifest says ${steps} steps, the case file holds ${exported}`);
+    assert.equal(counts.steps, steps, `${name}: compared ${counts.steps} of ${steps} steps`);
+    for (const k of Object.keys(total)) total[k] += counts[k];
+    expected += steps;
+  }
+  assert.equal(total.steps, expected);
+  assert.ok(total.steps > 0 && total.decisions > 0, "the export holds no decision to compare");
+  t.diagnostic(
+    `${cases.length} cases, ${total.steps} steps: ${total.decisions} decisions byte for byte, ${total.errors} context errors, ${total.records} records`,
+  );
+});
