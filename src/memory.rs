@@ -146,6 +146,7 @@ impl core::fmt::Display for MemoryError {
                 write!(f, "memory format version {found} does not exist")
             }
             Self::Corrupt { detail } => write!(f, "memory is corrupt: {detail}"),
+            Self::BadEvent { field, detail } if field.is_empty() => write!(f, "event: {detail}"),
             Self::BadEvent { field, detail } => write!(f, "event field `{field}`: {detail}"),
         }
     }

@@ -101,6 +101,10 @@ test("bad memory never throws from decide, and bad events throw MemoryError", ()
   expectError(() => parseMemory("AQ"), "MemoryError", "memory.corrupt");
   expectError(() => recordEvent("", { type: "dismiss", at: 1763726400000 }), "MemoryError", "memory.bad_event");
   expectError(() => recordEvent("", { type: "wave", offerId: "x", at: 1763726400000 }), "MemoryError", "memory.bad_event");
+  // An event that is not an object names no field.
+  const notAnObject = expectError(() => recordEvent("", null), "MemoryError", "memory.bad_event");
+  assert.equal(notAnObject.path, "");
+  assert.match(notAnObject.message, /^event: invalid type: null/);
   // Memory from a newer version is refused, never overwritten.
   expectError(() => recordEvent("Ag", { type: "dismiss", offerId: "x", at: 1763726400000 }), "MemoryError", "memory.newer_version");
 });

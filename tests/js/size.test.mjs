@@ -12,8 +12,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const gzip = (path) => gzipSync(readFileSync(join(root, path)), { level: 9 }).length;
 const KiB = 1024;
 
-// The issue's budget is 100 KiB gzip (aim 60); the module is 111.8 KiB today, so this guards
-// against growth while the rest of the diet (README, "Budgets and measured numbers") is done.
+// The budget is 100 KiB gzip (aim 60). The module is 111.8 KiB today, so this ceiling stops it
+// growing until the rest of the diet lands (README, "The npm package" under Budgets).
 const WASM_GZIP_CEILING = 113 * KiB;
 const WASM_GZIP_TARGET = 100 * KiB;
 
@@ -22,7 +22,7 @@ test("the optimised .wasm stays under its ceiling, gzip", (t) => {
   t.diagnostic(`wasm gzip ${(size / KiB).toFixed(1)} KiB; target ${WASM_GZIP_TARGET / KiB} KiB ${size <= WASM_GZIP_TARGET ? "met" : "NOT met"}`);
   assert.ok(size <= WASM_GZIP_CEILING, `${size} bytes gzip, over the ${WASM_GZIP_CEILING}-byte ceiling`);
   // Every entry ships the same optimised module.
-  assert.deepEqual(readFileSync(join(root, "pkg/node/tactful_bg.wasm")).length, readFileSync(join(root, "pkg/web/tactful_bg.wasm")).length);
+  assert.equal(readFileSync(join(root, "pkg/node/tactful_bg.wasm")).length, readFileSync(join(root, "pkg/web/tactful_bg.wasm")).length);
 });
 
 test("the JS glue and the sample snapshot are small", () => {
