@@ -52,7 +52,7 @@ ensure_wasm_tools() {
 build_wasm() {
   ensure_wasm_tools
   say "building the engine for WebAssembly"
-  cargo build --locked --profile wasm --target wasm32-unknown-unknown --no-default-features --features json --lib
+  cargo build --locked --profile wasm --target wasm32-unknown-unknown --no-default-features --lib
   rm -rf pkg
   local target dir
   for target in web nodejs; do
@@ -98,14 +98,13 @@ run_tests() {
   say "clippy (wasm32-unknown-unknown)"
   cargo clippy --locked --all-targets --target wasm32-unknown-unknown -- -D warnings
   cargo clippy --locked --lib --no-default-features --target wasm32-unknown-unknown -- -D warnings
-  cargo clippy --locked --lib --no-default-features --features json --target wasm32-unknown-unknown -- -D warnings
   say "tests (unit, case files, properties, bad input, golden, CLI, docs)"
   cargo test --locked
   build
   # Only tests/wasm.rs runs on wasm32: the other targets need files, processes, the native-only
   # compiler or proptest (getrandom has no wasm32-unknown-unknown backend); see its docs.
   say "wasm-bindgen tests under Node (the engine compiled to wasm32)"
-  cargo test --locked --target wasm32-unknown-unknown --no-default-features --features json --test wasm 2>&1 | tee target/wasm-tests.log
+  cargo test --locked --target wasm32-unknown-unknown --no-default-features --test wasm 2>&1 | tee target/wasm-tests.log
   grep -Eq '^test result: ok\. [1-9][0-9]* passed' target/wasm-tests.log || { echo "no wasm-bindgen test ran" >&2; exit 1; }
   say "smoke: the demo decisions run"
   for context in checkout lesson-completed lesson-in-progress; do

@@ -204,5 +204,10 @@ export class Engine {
 
 export function recordEvent(memory: string | null | undefined, event: MemoryEvent): string;
 export function parseMemory(memory: string): string;
+/**
+ * Merges two memory strings (two tabs, or localStorage and the edge cookie) without losing an
+ * event. An unreadable side counts as empty; memory written by a newer tactful is returned
+ * unchanged, so it is never overwritten.
+ */
 export function mergeMemory(a: string, b: string): string;
 export function memorySize(memory: string): number;

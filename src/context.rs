@@ -6,8 +6,9 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
+use crate::json::{JsonError, Kind, Reader};
 use crate::vocab::{Stage, Surface};
 
 /// Most cart lines, owned items, viewed items and events, each.
@@ -22,8 +23,8 @@ pub const EARLIEST_MILLIS: i64 = 1_577_836_800_000;
 pub const LATEST_MILLIS: i64 = 4_102_444_800_000;
 
 /// What the host knows at the moment of a decision.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Context {
     /// Where the decision will be shown.
     pub surface: Surface,
@@ -33,50 +34,50 @@ pub struct Context {
     pub shopper_key: String,
     /// When the session started, in Unix milliseconds; by default `now` minus the store's
     /// session length.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub session_start: Option<i64>,
     /// Item ids in the cart.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub cart: Vec<String>,
     /// The cart's value in minor units; by default the sum of the catalog prices of `cart`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cart_value: Option<u64>,
     /// Item ids the shopper owns.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub owned: Vec<String>,
     /// Item ids the shopper viewed recently.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub viewed: Vec<String>,
     /// What the shopper did, as named events (GA4 e-commerce names where one exists).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<Event>,
     /// Facts about the shopper: numbers, strings or booleans, as the store declared them.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub facts: BTreeMap<String, FactValue>,
     /// The lifecycle stage, when the host knows it; otherwise derived from the facts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub stage: Option<Stage>,
     /// The host's own word that a task is under way (an in-product surface then shows nothing).
-    #[serde(default, skip_serializing_if = "core::ops::Not::not")]
+    #[serde(skip_serializing_if = "core::ops::Not::not")]
     pub task_in_progress: bool,
 }
 
 /// One thing the shopper did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Event {
     /// The event name: `add_to_cart`, `lesson_completed`, `view_returns_policy`...
     pub name: String,
     /// When, in Unix milliseconds; an event without a time counts as happening `now`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub at: Option<i64>,
     /// What to call it in a reason ("lesson 3").
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
 }
 
 /// A fact's value.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum FactValue {
     /// A number.
@@ -144,9 +145,11 @@ impl Context {
     ///
     /// # Errors
     /// A [`ContextError`] with code `context.json` and the field's path.
-    #[cfg(feature = "json")]
     pub fn from_json(json: &str) -> Result<Self, ContextError> {
-        crate::json::parse(json).map_err(|e| ContextError::new("context.json", e.path, e.message))
+        let mut reader = Reader::new(json);
+        read_context(&mut reader)
+            .and_then(|context| reader.end().map(|()| context))
+            .map_err(|e| ContextError::new("context.json", e.path, e.message))
     }
 
     /// Checks the shape limits that do not need a snapshot.
@@ -224,6 +227,93 @@ impl Context {
         }
         Ok(())
     }
+}
+
+/// The context's fields, as the reader expects them; also the list an unknown field is told.
+const CONTEXT_FIELDS: &[&str] = &[
+    "surface",
+    "now",
+    "shopperKey",
+    "sessionStart",
+    "cart",
+    "cartValue",
+    "owned",
+    "viewed",
+    "events",
+    "facts",
+    "stage",
+    "taskInProgress",
+];
+const EVENT_FIELDS: &[&str] = &["name", "at", "label"];
+
+/// Reads a context object, refusing unknown and repeated fields, as the serde derive would.
+fn read_context(r: &mut Reader<'_>) -> Result<Context, JsonError> {
+    let mut surface = None;
+    let mut now = None;
+    let mut shopper_key = None;
+    let mut context = Context::new(Surface::Checkout, 0, "");
+    let mut seen = 0u32;
+    r.object("struct Context", |r, key| {
+        let index = r.field(key, CONTEXT_FIELDS, &mut seen)?;
+        match index {
+            0 => surface = Some(r.variant(Surface::parse, Surface::NAMES)?),
+            1 => now = Some(r.i64()?),
+            2 => shopper_key = Some(r.string()?),
+            3 => context.session_start = if r.null()? { None } else { Some(r.i64()?) },
+            4 => context.cart = r.strings()?,
+            5 => context.cart_value = if r.null()? { None } else { Some(r.u64()?) },
+            6 => context.owned = r.strings()?,
+            7 => context.viewed = r.strings()?,
+            8 => r.array("a sequence", |r| {
+                context.events.push(read_event(r)?);
+                Ok(())
+            })?,
+            9 => r.object("a map", |r, name| {
+                let value = match r.peek() {
+                    Kind::Number => FactValue::Number(r.f64()?),
+                    Kind::String => FactValue::Text(r.string()?),
+                    Kind::Bool => FactValue::Flag(r.bool()?),
+                    _ => return Err(r.invalid_type("a number, a string or a boolean")),
+                };
+                context.facts.insert(name.to_owned(), value);
+                Ok(())
+            })?,
+            10 => {
+                context.stage = if r.null()? {
+                    None
+                } else {
+                    Some(r.variant(Stage::parse, Stage::NAMES)?)
+                }
+            }
+            _ => context.task_in_progress = r.bool()?,
+        }
+        Ok(())
+    })?;
+    context.surface = surface.ok_or_else(|| r.missing_field("surface"))?;
+    context.now = now.ok_or_else(|| r.missing_field("now"))?;
+    context.shopper_key = shopper_key.ok_or_else(|| r.missing_field("shopperKey"))?;
+    Ok(context)
+}
+
+fn read_event(r: &mut Reader<'_>) -> Result<Event, JsonError> {
+    let mut name = None;
+    let mut event = Event {
+        name: String::new(),
+        at: None,
+        label: None,
+    };
+    let mut seen = 0u32;
+    r.object("struct Event", |r, key| {
+        let index = r.field(key, EVENT_FIELDS, &mut seen)?;
+        match index {
+            0 => name = Some(r.string()?),
+            1 => event.at = if r.null()? { None } else { Some(r.i64()?) },
+            _ => event.label = if r.null()? { None } else { Some(r.string()?) },
+        }
+        Ok(())
+    })?;
+    event.name = name.ok_or_else(|| r.missing_field("name"))?;
+    Ok(event)
 }
 
 fn check_len(name: &str, len: usize, max: usize) -> Result<(), ContextError> {

@@ -27,7 +27,6 @@ mod base64url;
 mod context;
 mod engine;
 mod hash;
-#[cfg(feature = "json")]
 mod json;
 mod memory;
 mod program;
@@ -38,8 +37,7 @@ mod vocab;
 #[cfg(feature = "compiler")]
 pub mod compile;
 
-// The JS face reads contexts as JSON text (see its docs), so it needs the `json` feature.
-#[cfg(all(target_arch = "wasm32", feature = "json"))]
+#[cfg(target_arch = "wasm32")]
 mod wasm;
 
 pub use context::{Context, ContextError, Event, FactValue};

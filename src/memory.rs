@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::context::{EARLIEST_MILLIS, LATEST_MILLIS};
 use crate::hash::offer_memory_key;
+use crate::json::{JsonError, Reader};
 use crate::snapshot::{MAX_CAP, Snapshot};
 use crate::vocab::Surface;
 
@@ -170,7 +171,7 @@ impl MemoryError {
 }
 
 /// What a host records into memory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
     /// The offer was visible to the shopper.
@@ -184,6 +185,20 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// Every kind's spelling, in declaration order.
+    pub const NAMES: &'static [&'static str] = &["impression", "dismiss", "accept", "purchase"];
+
+    /// Reads the spelling used in JSON.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "impression" => Some(EventKind::Impression),
+            "dismiss" => Some(EventKind::Dismiss),
+            "accept" => Some(EventKind::Accept),
+            "purchase" => Some(EventKind::Purchase),
+            _ => None,
+        }
+    }
+
     /// The spelling in JSON.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -196,17 +211,17 @@ impl EventKind {
 }
 
 /// One event to record, in the JSON shape hosts send.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct MemoryEvent {
     /// What happened.
     #[serde(rename = "type")]
     pub kind: EventKind,
     /// The offer; required except for a purchase of anything.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub offer_id: Option<String>,
     /// Where; required for an impression.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub surface: Option<Surface>,
     /// When, in Unix milliseconds.
     pub at: i64,
@@ -218,13 +233,43 @@ impl MemoryEvent {
     ///
     /// # Errors
     /// [`MemoryError::BadEvent`] with the field's path.
-    #[cfg(feature = "json")]
     pub fn from_json(json: &str) -> Result<Self, MemoryError> {
-        crate::json::parse(json).map_err(|e| MemoryError::BadEvent {
-            field: e.path,
-            detail: e.message,
-        })
+        let mut reader = Reader::new(json);
+        read_event(&mut reader)
+            .and_then(|event| reader.end().map(|()| event))
+            .map_err(|e| MemoryError::BadEvent {
+                field: e.path,
+                detail: e.message,
+            })
     }
+}
+
+const EVENT_FIELDS: &[&str] = &["type", "offerId", "surface", "at"];
+
+fn read_event(r: &mut Reader<'_>) -> Result<MemoryEvent, JsonError> {
+    let (mut kind, mut offer_id, mut surface, mut at) = (None, None, None, None);
+    let mut seen = 0u32;
+    r.object("struct MemoryEvent", |r, key| {
+        match r.field(key, EVENT_FIELDS, &mut seen)? {
+            0 => kind = Some(r.variant(EventKind::parse, EventKind::NAMES)?),
+            1 => offer_id = if r.null()? { None } else { Some(r.string()?) },
+            2 => {
+                surface = if r.null()? {
+                    None
+                } else {
+                    Some(r.variant(Surface::parse, Surface::NAMES)?)
+                }
+            }
+            _ => at = Some(r.i64()?),
+        }
+        Ok(())
+    })?;
+    Ok(MemoryEvent {
+        kind: kind.ok_or_else(|| r.missing_field("type"))?,
+        offer_id,
+        surface,
+        at: at.ok_or_else(|| r.missing_field("at"))?,
+    })
 }
 
 impl Memory {
@@ -473,6 +518,18 @@ impl Memory {
                 found,
                 supported: MEMORY_VERSION,
             }),
+        }
+    }
+
+    /// Merges two memory strings (two tabs, or the browser and the edge cookie) without losing
+    /// an event; what a host calls with whatever copies it found. An unreadable side counts as
+    /// empty, but memory from a newer engine wins unchanged: merging it here would overwrite
+    /// what this engine cannot read.
+    pub fn merge_encoded(a: &str, b: &str) -> String {
+        match (Memory::decode(a), Memory::decode(b)) {
+            (Err(MemoryError::NewerVersion { .. }), _) => a.to_owned(),
+            (_, Err(MemoryError::NewerVersion { .. })) => b.to_owned(),
+            (a, b) => a.unwrap_or_default().merge(&b.unwrap_or_default()).encode(),
         }
     }
 

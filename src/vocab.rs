@@ -20,6 +20,9 @@ macro_rules! vocabulary {
             /// Every value, in declaration order (the order of their wire tags).
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
+            /// Every value's spelling, in declaration order.
+            pub const NAMES: &'static [&'static str] = &[$($text),+];
+
             /// The value's spelling in files and JSON.
             pub const fn as_str(self) -> &'static str {
                 match self {

@@ -3,14 +3,14 @@
 //! Everything here is a thin translation, and it crosses the boundary as JSON text:
 //!
 //! - Contexts and events come in as JS values (or JSON text), made into text with
-//!   `JSON.stringify` and read by the same `serde_json` path the CLI uses, because
-//!   `serde_wasm_bindgen` visits only a struct's known fields and so cannot refuse an unknown
-//!   one. A wrong field is named with the same path on every host.
-//! - Decisions leave as the JSON text the CLI prints (`decideJson`), made by the same
-//!   `serde_json` code, so the browser, the edge and the CLI give the same bytes; `decide`
-//!   hands that text to `JSON.parse`. That is smaller than building the object field by field
-//!   with `serde_wasm_bindgen` (3.8 KiB of the gzipped module), though not faster: on the
-//!   sample store `JSON.parse` costs about 10 µs more per decision (README, "The npm package").
+//!   `JSON.stringify` and read by the same reader the CLI uses (`crate::json`), which refuses
+//!   an unknown field and names its path; a wrong field has the same path on every host.
+//!   (`serde_wasm_bindgen` visits only a struct's known fields, so it could not refuse one.)
+//! - Decisions leave as the JSON text the CLI prints (`decideJson`), made by the same writer,
+//!   so the browser, the edge and the CLI give the same bytes; `decide` hands that text to
+//!   `JSON.parse`. That is smaller than building the object field by field with
+//!   `serde_wasm_bindgen` (3.8 KiB of the gzipped module), though not faster: on the sample
+//!   store `JSON.parse` costs about 10 µs per decision (README, "The npm package").
 //! - The snapshot summary, a small flat struct, goes through `serde_wasm_bindgen`.
 //!
 //! Failures cross as real `Error` objects whose `name` is `SnapshotError`, `ContextError` or
@@ -131,7 +131,7 @@ impl Engine {
             decision: &decision,
             memory: &memory,
         };
-        serde_json::to_string(&decided).map_err(|e| internal_error(&e.to_string()))
+        Ok(decided.to_json())
     }
 
     /// Records an event (`impression`, `dismiss`, `accept`, `purchase`) into memory and returns
@@ -172,12 +172,11 @@ pub fn parse_memory(memory: &str) -> Result<String, JsValue> {
 }
 
 /// Merges two memory strings (two tabs, or the browser and the edge cookie) without losing
-/// an event. An unreadable side counts as empty.
+/// an event. An unreadable side counts as empty; memory from a newer version is returned
+/// unchanged (see [`Memory::merge_encoded`]).
 #[wasm_bindgen(js_name = mergeMemory)]
 pub fn merge_memory(a: &str, b: &str) -> String {
-    let (a, _) = Memory::decode_or_fresh(a);
-    let (b, _) = Memory::decode_or_fresh(b);
-    a.merge(&b).encode()
+    Memory::merge_encoded(a, b)
 }
 
 /// The size of a memory string in bytes, as a cookie or localStorage counts it.

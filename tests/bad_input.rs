@@ -20,7 +20,7 @@ use tactful::snapshot::wire::{Cap, Feature, Holdout, NEVER, Payload};
 use tactful::snapshot::{self, FORMAT_VERSION, HEADER_LEN};
 use tactful::{
     Context, ContextError, Event, EventKind, FactValue, Memory, MemoryError, MemoryEvent, Op,
-    Snapshot, SnapshotError, Surface, decide, decide_encoded,
+    Snapshot, SnapshotError, Stage, Surface, decide, decide_encoded,
 };
 
 const T0: i64 = 1_763_726_400_000; // 2025-11-21T12:00:00Z
@@ -1704,4 +1704,67 @@ fn an_item_sold_by_many_offers_is_read_within_bounds() {
         d.offers.len() + d.left_out.len()
     );
     assert!(d.offers.len() <= 1);
+}
+
+/// Any context a host can build, with short decimal facts (what pages send).
+fn any_context() -> impl Strategy<Value = Context> {
+    let text = "[a-z_\\-]{1,6}|.{1,6}";
+    let event = (
+        text,
+        prop::option::of(1_577_836_800_000i64..4_102_444_800_000),
+        prop::option::of(text),
+    )
+        .prop_map(|(name, at, label)| Event { name, at, label });
+    let fact = prop_oneof![
+        (-1_000_000i64..1_000_000).prop_map(|n| FactValue::Number(n as f64 / 1000.0)),
+        any::<i32>().prop_map(|n| FactValue::Number(f64::from(n))),
+        text.prop_map(FactValue::Text),
+        any::<bool>().prop_map(FactValue::Flag),
+    ];
+    (
+        (
+            prop::sample::select(Surface::ALL.to_vec()),
+            any::<i64>(),
+            ".{1,12}",
+            prop::option::of(any::<i64>()),
+            prop::collection::vec(text, 0..3),
+            prop::option::of(any::<u64>()),
+        ),
+        (
+            prop::collection::vec(text, 0..3),
+            prop::collection::vec(event, 0..3),
+            prop::collection::btree_map(text, fact, 0..4),
+            prop::option::of(prop::sample::select(Stage::ALL.to_vec())),
+            any::<bool>(),
+        ),
+    )
+        .prop_map(
+            |((surface, now, key, start, cart, value), (owned, events, facts, stage, task))| {
+                let mut c = Context::new(surface, now, key);
+                c.session_start = start;
+                c.cart = cart.clone();
+                c.cart_value = value;
+                c.owned = owned;
+                c.viewed = cart;
+                c.events = events;
+                c.facts = facts.into_iter().collect();
+                c.stage = stage;
+                c.task_in_progress = task;
+                c
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// The hand-written reader reads back what serde_json writes for any context, compact or
+    /// indented: every field, escape and number survives.
+    #[test]
+    fn contexts_round_trip_through_json(context in any_context()) {
+        for text in [serde_json::to_string(&context).unwrap(), serde_json::to_string_pretty(&context).unwrap()] {
+            let read = Context::from_json(&text);
+            prop_assert_eq!(read.as_ref(), Ok(&context), "{}", text);
+        }
+    }
 }

@@ -62,7 +62,7 @@ fn sample() -> String {
 #[serde(deny_unknown_fields)]
 struct Step {
     memory: Option<String>,
-    record: Option<MemoryEvent>,
+    record: Option<Value>,
     decide: Option<Value>,
     #[serde(default)]
     expect: Expect,
@@ -340,7 +340,8 @@ fn run_case(path: &Path, covered: &mut [bool; 10], export: &mut Export) -> Vec<S
         }
         if let Some(event) = &step.record {
             let (mut m, _) = Memory::decode_or_fresh(&memory);
-            if let Err(e) = m.record(event) {
+            let recorded = MemoryEvent::from_json(&event.to_string()).and_then(|e| m.record(&e));
+            if let Err(e) = recorded {
                 problems.push(format!("step {i}: record failed: {e}"));
             }
             memory = m.encode();
@@ -369,7 +370,14 @@ fn run_case(path: &Path, covered: &mut [bool; 10], export: &mut Export) -> Vec<S
                     decision: &decision,
                     memory: &next,
                 };
-                let output = serde_json::to_string(&decided).unwrap_or_default();
+                let output = decided.to_json();
+                // The engine's own writer says what serde_json would say, value for value.
+                if serde_json::from_str::<Value>(&output).ok() != serde_json::to_value(decided).ok()
+                {
+                    problems.push(format!(
+                        "step {i}: the decision JSON differs from serde_json's"
+                    ));
+                }
                 exported.push(
                     json!({ "step": i, "decide": context_text, "memory": memory, "output": output }),
                 );

@@ -3,7 +3,7 @@
 //! the browser and edge packages carry is exercised as wasm, not only natively.
 //!
 //! ```sh
-//! cargo test --locked --target wasm32-unknown-unknown --no-default-features --features json --test wasm
+//! cargo test --locked --target wasm32-unknown-unknown --no-default-features --test wasm
 //! ```
 //!
 //! `src/wasm.rs` (the `#[wasm_bindgen]` exports) is a private module, so these tests drive the
@@ -50,11 +50,11 @@ fn snapshot() -> Snapshot {
 /// `{decision, memory}` as the CLI and `decideJson` write it.
 fn decide_text(snapshot: &Snapshot, context: &Context, memory: &str) -> String {
     let (decision, memory) = decide_encoded(snapshot, context, memory).expect("a valid context");
-    serde_json::to_string(&Decided {
+    Decided {
         decision: &decision,
         memory: &memory,
-    })
-    .expect("a decision serializes")
+    }
+    .to_json()
 }
 
 fn checkout(key: &str) -> Context {

@@ -219,15 +219,14 @@ fn run(command: Command) -> Result<(), Failure> {
                 decision: &decision,
                 memory: &memory,
             };
+            // Compact output is the bytes every host gives (`Decided::to_json`); pretty output
+            // is for people, and serde_json's indenting of the same values.
             let text = if pretty {
-                serde_json::to_string_pretty(&out)
+                serde_json::to_string_pretty(&out).map_err(|e| Failure::Internal(e.to_string()))?
             } else {
-                serde_json::to_string(&out)
+                out.to_json()
             };
-            emit(format_args!(
-                "{}",
-                text.map_err(|e| Failure::Internal(e.to_string()))?
-            ))?;
+            emit(format_args!("{text}"))?;
             Ok(())
         }
         Command::Record { memory, event } => {

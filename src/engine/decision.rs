@@ -48,7 +48,8 @@ pub struct Decision {
 
 /// What a host returns for a decision: `{"decision": {...}, "memory": "..."}`, the decision
 /// in its declared field order and the shopper's updated memory. The CLI prints it and the
-/// WebAssembly build returns it, both through `serde_json`, so the two are the same bytes.
+/// WebAssembly build returns it, both through [`Decided::to_json`], so the two are the same
+/// bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Decided<'a> {
     /// The decision.
@@ -222,4 +223,12 @@ pub struct ExposedOffer {
     /// The probability that this policy shows this offer in this decision (1 when the policy
     /// does not explore), for off-policy evaluation.
     pub propensity: f64,
+}
+
+impl Decided<'_> {
+    /// The compact JSON text every host gives out: what `tactful decide` prints and what
+    /// `decideJson` returns in JavaScript.
+    pub fn to_json(&self) -> String {
+        crate::json::to_json(self)
+    }
 }

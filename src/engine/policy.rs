@@ -467,8 +467,9 @@ pub(super) fn choose_play(
     let (readiness, risk) = (shopper.readiness, shopper.risk);
     if risk >= f64::from(t.protect_risk) {
         let why = format!(
-            "risk {risk:.2} is at or above {:.2}: protect the purchase",
-            t.protect_risk
+            "risk {} is at or above {}: protect the purchase",
+            Hundredths(risk),
+            Hundredths(t.protect_risk.into())
         );
         return protect(
             SkipReason::Protect,
@@ -480,16 +481,18 @@ pub(super) fn choose_play(
         (
             Play::Assist,
             format!(
-                "risk {risk:.2} is at or above {:.2}: help, do not sell",
-                t.assist_risk
+                "risk {} is at or above {}: help, do not sell",
+                Hundredths(risk),
+                Hundredths(t.assist_risk.into())
             ),
         )
     } else if readiness < f64::from(t.assist_readiness) {
         (
             Play::Assist,
             format!(
-                "readiness {readiness:.2} is below {:.2}: help first",
-                t.assist_readiness
+                "readiness {} is below {}: help first",
+                Hundredths(readiness),
+                Hundredths(t.assist_readiness.into())
             ),
         )
     } else if readiness >= f64::from(t.commit_readiness)
@@ -498,14 +501,16 @@ pub(super) fn choose_play(
         (
             Play::Commit,
             format!(
-                "readiness {readiness:.2} is at or above {:.2} at stage {}",
-                t.commit_readiness, shopper.stage
+                "readiness {} is at or above {} at stage {}",
+                Hundredths(readiness),
+                Hundredths(t.commit_readiness.into()),
+                shopper.stage
             ),
         )
     } else {
         (
             Play::Expand,
-            format!("readiness {readiness:.2}: complete the purchase"),
+            format!("readiness {}: complete the purchase", Hundredths(readiness)),
         )
     };
     let mut reasons = vec![why];
@@ -524,4 +529,34 @@ pub(super) fn choose_play(
         }
     }
     (play, reasons, None)
+}
+
+/// A score with two decimals (`0.35`), for reasons. Rounded by integer arithmetic rather than
+/// `{:.2}`, whose float formatter would be the only one left in the WebAssembly module (about
+/// 15 KB); scores are between 0 and 1, so the two agree except on exact ties.
+struct Hundredths(f64);
+
+impl core::fmt::Display for Hundredths {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let hundredths = libm::round(self.0 * 100.0);
+        let sign = if hundredths < 0.0 { "-" } else { "" };
+        // In range: a score or threshold, clamped far inside i64.
+        let n = hundredths.abs().min(1e15) as u64;
+        write!(f, "{sign}{}.{:02}", n / 100, n % 100)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Hundredths;
+
+    #[test]
+    fn hundredths_match_two_decimal_formatting_off_ties() {
+        for x in [
+            0.0, 0.3537, 0.35, 0.6, 0.999, 1.0, 0.004, 0.996, 12.3456, -0.3,
+        ] {
+            assert_eq!(Hundredths(x).to_string(), format!("{x:.2}"), "{x}");
+        }
+        assert_eq!(Hundredths(f64::from(0.6f32)).to_string(), "0.60");
+    }
 }

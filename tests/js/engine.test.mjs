@@ -120,6 +120,10 @@ test("memory merges without losing a dismissal", () => {
   const engine = Engine.fromBytes(bytes);
   const next = engine.decide({ surface: "checkout", now: at + 60_000, shopperKey: "k", cart: ["course-foundations"] }, merged);
   assert.equal(next.decision.leftOut.find((l) => l.offerId === "creator-toolkit")?.reason, "cooling_down");
+  // An unreadable copy counts as empty; memory from a newer engine is never overwritten.
+  assert.equal(mergeMemory(tab, "!!! not memory"), parseMemory(tab));
+  assert.equal(mergeMemory("Ag", tab), "Ag");
+  assert.equal(mergeMemory(tab, "Ag"), "Ag");
 });
 
 test("no input traps the module", () => {

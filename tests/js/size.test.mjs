@@ -12,15 +12,15 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const gzip = (path) => gzipSync(readFileSync(join(root, path)), { level: 9 }).length;
 const KiB = 1024;
 
-// The budget is 100 KiB gzip (aim 60). The module is 111.8 KiB today, so this ceiling stops it
-// growing until the rest of the diet lands (README, "The npm package" under Budgets).
-const WASM_GZIP_CEILING = 113 * KiB;
-const WASM_GZIP_TARGET = 100 * KiB;
+// The budget is 100 KB gzip (100,000 bytes); the aim is 60 KB, printed but not enforced
+// (README, "The npm package" under Budgets).
+const WASM_GZIP_BUDGET = 100_000;
+const WASM_GZIP_AIM = 60_000;
 
-test("the optimised .wasm stays under its ceiling, gzip", (t) => {
+test("the optimised .wasm stays within its budget, gzip", (t) => {
   const size = gzip("pkg/web/tactful_bg.wasm");
-  t.diagnostic(`wasm gzip ${(size / KiB).toFixed(1)} KiB; target ${WASM_GZIP_TARGET / KiB} KiB ${size <= WASM_GZIP_TARGET ? "met" : "NOT met"}`);
-  assert.ok(size <= WASM_GZIP_CEILING, `${size} bytes gzip, over the ${WASM_GZIP_CEILING}-byte ceiling`);
+  t.diagnostic(`wasm gzip ${(size / 1000).toFixed(1)} KB; budget 100 KB met; aim 60 KB ${size <= WASM_GZIP_AIM ? "met" : "NOT met"}`);
+  assert.ok(size <= WASM_GZIP_BUDGET, `${size} bytes gzip, over the ${WASM_GZIP_BUDGET}-byte budget`);
   // Every entry ships the same optimised module.
   assert.equal(readFileSync(join(root, "pkg/node/tactful_bg.wasm")).length, readFileSync(join(root, "pkg/web/tactful_bg.wasm")).length);
 });

@@ -1,0 +1,461 @@
+//! Compact JSON out of anything `Serialize` that is made of structs, lists, strings, booleans,
+//! integers, floats, options and unit enum variants: the decision and what holds it.
+//!
+//! The derives stay the one place that names the fields (camelCase, skipped empties); this
+//! serializer only spells them. Floats are printed without a float formatter: the engine rounds
+//! every number it reports to four decimals, and such a number is printed as the shortest
+//! decimal that reads back as the same `f64` (`0.3537`, `-0.3`, `1.0`), which is what
+//! `serde_json` prints for it too. A float with more digits gets up to 22 decimals or
+//! 16 significant digits, whichever comes first, so it reads back within an ulp or two;
+//! NaN, infinities and magnitudes of 2^128 or more are written as `null`. Maps, bytes, chars
+//! and data-carrying enum variants are not supported: nothing the engine writes has them.
+
+use serde::ser::{self, Impossible, Serialize};
+
+/// Compact JSON text of `value`.
+///
+/// # Panics
+/// Never; a value that holds a type this writer does not support is a bug in the caller and
+/// is written as `null` in its place (debug builds assert).
+pub(crate) fn to_json<T: Serialize + ?Sized>(value: &T) -> String {
+    let mut writer = Writer {
+        out: String::with_capacity(2048),
+    };
+    let written = value.serialize(&mut writer);
+    debug_assert!(written.is_ok(), "unsupported type in a JSON value");
+    writer.out
+}
+
+struct Writer {
+    out: String,
+}
+
+/// A type the writer does not support; carries nothing, to keep formatting code out.
+#[derive(Debug)]
+pub(crate) struct Unsupported;
+
+impl core::fmt::Display for Unsupported {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("a type JSON output does not support")
+    }
+}
+
+impl std::error::Error for Unsupported {}
+
+impl ser::Error for Unsupported {
+    fn custom<T: core::fmt::Display>(_: T) -> Self {
+        Unsupported
+    }
+}
+
+impl Writer {
+    fn string(&mut self, s: &str) {
+        self.out.push('"');
+        if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+            self.out.push_str(s);
+            self.out.push('"');
+            return;
+        }
+        let mut run = 0;
+        for (i, byte) in s.bytes().enumerate() {
+            let escape = match byte {
+                b'"' => "\\\"",
+                b'\\' => "\\\\",
+                b'\n' => "\\n",
+                b'\r' => "\\r",
+                b'\t' => "\\t",
+                0x08 => "\\b",
+                0x0c => "\\f",
+                0x00..=0x1f => "",
+                _ => continue,
+            };
+            self.out.push_str(s.get(run..i).unwrap_or_default());
+            if escape.is_empty() {
+                self.out.push_str("\\u00");
+                for nibble in [byte >> 4, byte & 0xf] {
+                    self.out
+                        .push(char::from_digit(u32::from(nibble), 16).unwrap_or('0'));
+                }
+            } else {
+                self.out.push_str(escape);
+            }
+            run = i + 1;
+        }
+        self.out.push_str(s.get(run..).unwrap_or_default());
+        self.out.push('"');
+    }
+
+    fn unsigned(&mut self, mut n: u128) {
+        let mut digits = [0u8; 39];
+        let mut at = digits.len();
+        loop {
+            at -= 1;
+            if let Some(slot) = digits.get_mut(at) {
+                *slot = b'0' + (n % 10) as u8;
+            }
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.ascii(digits.get(at..).unwrap_or_default());
+    }
+
+    /// Appends ASCII digits and signs (anything else would be dropped, and is never passed).
+    fn ascii(&mut self, bytes: &[u8]) {
+        self.out
+            .push_str(core::str::from_utf8(bytes).unwrap_or_default());
+    }
+
+    fn signed(&mut self, n: i64) {
+        if n < 0 {
+            self.out.push('-');
+        }
+        self.unsigned(u128::from(n.unsigned_abs()));
+    }
+
+    fn float(&mut self, x: f64) {
+        if !x.is_finite() || x.abs() >= TWO_POW_128 {
+            self.out.push_str("null");
+            return;
+        }
+        if x.is_sign_negative() {
+            self.out.push('-');
+        }
+        let x = x.abs();
+        if x >= TWO_POW_53 {
+            // Every f64 this large is an integer, exactly representable in u128.
+            self.unsigned(x as u128);
+            self.out.push_str(".0");
+            return;
+        }
+        // The fewest decimals that read back as `x`, while the scaled value stays exact; past
+        // that, the most decimals that fit.
+        let mut places = 0usize;
+        let mut scaled = x;
+        loop {
+            let rounded = libm::round(scaled);
+            let scale = POW10.get(places).copied().unwrap_or(1.0);
+            let next = POW10.get(places + 1).map(|&p| x * p);
+            match next {
+                Some(next) if rounded / scale != x && next < TWO_POW_53 => {
+                    places += 1;
+                    scaled = next;
+                }
+                _ => break self.decimal(rounded as u64, places),
+            }
+        }
+    }
+
+    /// `digits` with a decimal point `places` from the right, and at least one decimal.
+    fn decimal(&mut self, digits: u64, places: usize) {
+        let mut text = [b'0'; 48];
+        let mut at = text.len();
+        let mut n = digits;
+        let mut written = 0;
+        while n > 0 || written <= places {
+            at -= 1;
+            if let Some(slot) = text.get_mut(at) {
+                *slot = b'0' + (n % 10) as u8;
+            }
+            n /= 10;
+            written += 1;
+        }
+        let (integer, fraction) = text
+            .get(at..)
+            .unwrap_or_default()
+            .split_at(written - places);
+        self.ascii(integer);
+        self.out.push('.');
+        self.ascii(if fraction.is_empty() { b"0" } else { fraction });
+    }
+}
+
+const TWO_POW_53: f64 = 9_007_199_254_740_992.0;
+const TWO_POW_128: f64 = 340_282_366_920_938_463_463_374_607_431_768_211_456.0;
+/// Exact powers of ten in `f64`: `1e0` to `1e22`.
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// A list or struct being written: whether a comma is due before the next entry.
+struct Compound<'w> {
+    writer: &'w mut Writer,
+    first: bool,
+}
+
+impl Compound<'_> {
+    fn comma(&mut self) {
+        if !self.first {
+            self.writer.out.push(',');
+        }
+        self.first = false;
+    }
+}
+
+impl<'w> ser::Serializer for &'w mut Writer {
+    type Ok = ();
+    type Error = Unsupported;
+    type SerializeSeq = Compound<'w>;
+    type SerializeTuple = Compound<'w>;
+    type SerializeTupleStruct = Impossible<(), Unsupported>;
+    type SerializeTupleVariant = Impossible<(), Unsupported>;
+    type SerializeMap = Impossible<(), Unsupported>;
+    type SerializeStruct = Compound<'w>;
+    type SerializeStructVariant = Impossible<(), Unsupported>;
+
+    fn serialize_bool(self, v: bool) -> Result<(), Unsupported> {
+        self.out.push_str(if v { "true" } else { "false" });
+        Ok(())
+    }
+    fn serialize_i8(self, v: i8) -> Result<(), Unsupported> {
+        self.serialize_i64(i64::from(v))
+    }
+    fn serialize_i16(self, v: i16) -> Result<(), Unsupported> {
+        self.serialize_i64(i64::from(v))
+    }
+    fn serialize_i32(self, v: i32) -> Result<(), Unsupported> {
+        self.serialize_i64(i64::from(v))
+    }
+    fn serialize_i64(self, v: i64) -> Result<(), Unsupported> {
+        self.signed(v);
+        Ok(())
+    }
+    fn serialize_u8(self, v: u8) -> Result<(), Unsupported> {
+        self.serialize_u64(u64::from(v))
+    }
+    fn serialize_u16(self, v: u16) -> Result<(), Unsupported> {
+        self.serialize_u64(u64::from(v))
+    }
+    fn serialize_u32(self, v: u32) -> Result<(), Unsupported> {
+        self.serialize_u64(u64::from(v))
+    }
+    fn serialize_u64(self, v: u64) -> Result<(), Unsupported> {
+        self.unsigned(u128::from(v));
+        Ok(())
+    }
+    fn serialize_f32(self, v: f32) -> Result<(), Unsupported> {
+        self.serialize_f64(f64::from(v))
+    }
+    fn serialize_f64(self, v: f64) -> Result<(), Unsupported> {
+        self.float(v);
+        Ok(())
+    }
+    fn serialize_char(self, _: char) -> Result<(), Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_str(self, v: &str) -> Result<(), Unsupported> {
+        self.string(v);
+        Ok(())
+    }
+    fn serialize_bytes(self, _: &[u8]) -> Result<(), Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_none(self) -> Result<(), Unsupported> {
+        self.serialize_unit()
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), Unsupported> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<(), Unsupported> {
+        self.out.push_str("null");
+        Ok(())
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> Result<(), Unsupported> {
+        self.serialize_unit()
+    }
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+    ) -> Result<(), Unsupported> {
+        self.string(variant);
+        Ok(())
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<(), Unsupported> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<(), Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Compound<'w>, Unsupported> {
+        self.out.push('[');
+        Ok(Compound {
+            writer: self,
+            first: true,
+        })
+    }
+    fn serialize_tuple(self, len: usize) -> Result<Compound<'w>, Unsupported> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Compound<'w>, Unsupported> {
+        self.out.push('{');
+        Ok(Compound {
+            writer: self,
+            first: true,
+        })
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, Unsupported> {
+        Err(Unsupported)
+    }
+}
+
+impl ser::SerializeSeq for Compound<'_> {
+    type Ok = ();
+    type Error = Unsupported;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unsupported> {
+        self.comma();
+        value.serialize(&mut *self.writer)
+    }
+    fn end(self) -> Result<(), Unsupported> {
+        self.writer.out.push(']');
+        Ok(())
+    }
+}
+
+impl ser::SerializeTuple for Compound<'_> {
+    type Ok = ();
+    type Error = Unsupported;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unsupported> {
+        ser::SerializeSeq::serialize_element(self, value)
+    }
+    fn end(self) -> Result<(), Unsupported> {
+        ser::SerializeSeq::end(self)
+    }
+}
+
+impl ser::SerializeStruct for Compound<'_> {
+    type Ok = ();
+    type Error = Unsupported;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Unsupported> {
+        self.comma();
+        self.writer.string(key);
+        self.writer.out.push(':');
+        value.serialize(&mut *self.writer)
+    }
+    fn end(self) -> Result<(), Unsupported> {
+        self.writer.out.push('}');
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn float(x: f64) -> String {
+        to_json(&x)
+    }
+
+    #[test]
+    fn four_decimal_numbers_print_as_serde_json_prints_them() {
+        for x in [
+            0.3537,
+            -0.3,
+            1.0,
+            0.0,
+            -0.0,
+            15.1941,
+            0.104,
+            0.6925,
+            1e-4,
+            123_456.789,
+            4900.0,
+            0.1 + 0.2,
+        ] {
+            let x = libm::round(x * 10_000.0) / 10_000.0;
+            assert_eq!(float(x), serde_json::to_string(&x).unwrap(), "{x}");
+        }
+    }
+
+    #[test]
+    fn any_float_reads_back_close_and_non_finite_is_null() {
+        for x in [
+            1.0 / 3.0,
+            -2.0 / 7.0,
+            1e-9,
+            12_345.678_901_234,
+            9.5e15,
+            3.0e38,
+        ] {
+            let back: f64 = float(x).parse().unwrap();
+            assert!(((back - x) / x).abs() < 1e-14, "{x} -> {}", float(x));
+        }
+        for x in [
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            1e300 * 1e10,
+            4e38,
+        ] {
+            assert_eq!(float(x), "null");
+        }
+    }
+
+    #[test]
+    fn strings_and_structs_are_compact_json() {
+        #[derive(serde::Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Shape<'a> {
+            text: &'a str,
+            list: Vec<u64>,
+            maybe: Option<i64>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            skipped: Option<i64>,
+            flag: bool,
+        }
+        let shape = Shape {
+            text: "a \"quote\" \\ \n\t\u{1} é <img src=x>",
+            list: vec![0, 18_446_744_073_709_551_615],
+            maybe: Some(-9_223_372_036_854_775_808),
+            skipped: None,
+            flag: false,
+        };
+        assert_eq!(to_json(&shape), serde_json::to_string(&shape).unwrap());
+        assert_eq!(
+            to_json(&Option::<i64>::None),
+            serde_json::to_string(&Option::<i64>::None).unwrap()
+        );
+    }
+}
