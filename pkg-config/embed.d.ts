@@ -62,6 +62,8 @@ export interface MountOptions {
   labels?: Partial<Labels>;
   /** The card's heading level (default 2; offer titles are one below). */
   headingLevel?: 1 | 2 | 3 | 4 | 5;
+  /** Formats a price in minor units (default: a small built-in table, "$49.00"; Intl if you like). */
+  formatPrice?: (minor: number, currency: string) => string;
   /** false: adopt no stylesheet; the store styles the `tactful-*` classes itself. */
   styles?: boolean;
 }
@@ -87,6 +89,9 @@ export interface Widget {
 
 /** Loads the module and the snapshot, decides, renders; resolves after the first decision. */
 export function mount(options: MountOptions): Promise<Widget>;
+
+/** The built-in price format: "$49.00", "¥4,900", "12.00 DKK". */
+export function formatMoney(minor: number, currency: string): string;
 
 /** Loads (once per snapshot URL) the module and a snapshot. */
 export function load(options: { snapshot: MountOptions["snapshot"]; wasm?: MountOptions["wasm"] }): Promise<Engine>;

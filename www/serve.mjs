@@ -131,7 +131,15 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
       process.exit(2);
     }
   }
-  const { url } = await startServer({ port, csp, mounts, log: process.env.TACTFUL_SERVE_LOG === "1" });
+  let server;
+  try {
+    server = await startServer({ port, csp, mounts, log: process.env.TACTFUL_SERVE_LOG === "1" });
+  } catch (error) {
+    if (error.code !== "EADDRINUSE") throw error;
+    console.log(`port ${port} is in use; taking a free one`);
+    server = await startServer({ port: 0, csp, mounts, log: process.env.TACTFUL_SERVE_LOG === "1" });
+  }
+  const { url } = server;
   console.log(`serving www/ (and pkg/, out/) on ${url} with CSP ${csp ? "on" : "off"}`);
   console.log(`  checkout demo   ${url}/checkout.html`);
   console.log(`  course demo     ${url}/course.html`);
