@@ -57,7 +57,13 @@ export function startServer({ port = 0, host = "127.0.0.1", csp = true, mounts =
 
   const server = createServer(async (req, res) => {
     const url = new URL(req.url, "http://localhost");
-    let path = decodeURIComponent(url.pathname);
+    let path;
+    try {
+      path = decodeURIComponent(url.pathname);
+    } catch {
+      res.writeHead(400).end();
+      return;
+    }
     if (path.endsWith("/")) path += "index.html";
     const mount = table.find(([prefix]) => path.startsWith(prefix));
     const done = (status, bytes = 0, encoding = "identity") => {
