@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # tactful's one entry point, for people and for CI.
 #
-#   ./build.sh         set up what is missing, build, and run the demo on the sample store
+#   ./build.sh         set up what is missing, build, run the CLI demo on the sample store, then
+#                      serve the browser demos (www/) on 127.0.0.1 until Ctrl-C (PORT=8080)
 #   ./build.sh build   set up what is missing and build, without the demo
-#   ./build.sh test    set up what is missing, build, and run every check and test suite
+#   ./build.sh test    set up what is missing, build, and run every check and test suite,
+#                      including the end-to-end tests in headless Chromium
 #   ./build.sh bench   run the benchmarks: native, then the npm package under Node beside its
-#                      peers (GrowthBook, Flipt); prints numbers
+#                      peers (GrowthBook, Flipt), then the embed's cost to the page in
+#                      Chromium; prints numbers
 #
 # Needs Rust (rustup) and Node with npm on the PATH. Everything else it installs itself, once:
-# the wasm32 target, wasm-bindgen-cli at the version in Cargo.lock, and the Node tools in
-# tests/js (wasm-opt from the binaryen package) from their lock file.
+# the wasm32 target, wasm-bindgen-cli at the version in Cargo.lock, the Node tools in
+# tests/js (wasm-opt from the binaryen package) and tests/browser (playwright-core) from their
+# lock files, and, for the browser tests, Chromium from the system's packages (apt-get).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -19,6 +23,8 @@ STORE=www/sample-store
 CLI=target/release/tactful
 WASM=target/wasm32-unknown-unknown/wasm/tactful.wasm
 TOOLS=tests/js
+BROWSER_TESTS=tests/browser
+CHROMIUM=${TACTFUL_CHROMIUM:-/usr/bin/chromium}
 
 say() { printf '\n==> %s\n' "$*"; }
 
@@ -49,6 +55,23 @@ ensure_wasm_tools() {
   fi
 }
 
+# The browser tests drive the system's Chromium through playwright-core, which downloads no
+# browser of its own; Chromium comes from the distribution's packages.
+ensure_chromium() {
+  if [ ! -x "$CHROMIUM" ]; then
+    command -v apt-get >/dev/null || { echo "no Chromium at $CHROMIUM and no apt-get: install Chromium, or set TACTFUL_CHROMIUM" >&2; exit 1; }
+    local sudo=""
+    [ "$(id -u)" = 0 ] || sudo=sudo
+    say "installing Chromium (apt-get install chromium chromium-driver; once)"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver >/dev/null
+  fi
+  if [ ! -d "$BROWSER_TESTS/node_modules/playwright-core" ] || [ "$BROWSER_TESTS/package-lock.json" -nt "$BROWSER_TESTS/node_modules/.package-lock.json" ]; then
+    say "installing the browser test tools (npm ci in $BROWSER_TESTS)"
+    npm ci --prefix "$BROWSER_TESTS" --no-audit --no-fund
+  fi
+}
+
 build_wasm() {
   ensure_wasm_tools
   say "building the engine for WebAssembly"
@@ -67,8 +90,12 @@ build_wasm() {
   mkdir -p pkg/edge
   cp pkg-config/edge.js pkg/edge/tactful.js
   echo '{ "type": "module" }' > pkg/edge/package.json
+  # The embed script (tactful/embed) imports the web build's glue next to it.
+  mkdir -p pkg/embed
+  cp pkg-config/embed.js pkg/embed/embed.js
+  echo '{ "type": "module" }' > pkg/embed/package.json
   cp pkg-config/package.json pkg-config/README.md pkg-config/LICENSE pkg-config/*.d.ts pkg/
-  node "$TOOLS/sizes.mjs" pkg/web/tactful_bg.wasm pkg/web/tactful.js "$SNAPSHOT"
+  node "$TOOLS/sizes.mjs" pkg/web/tactful_bg.wasm pkg/web/tactful.js pkg/embed/embed.js "$SNAPSHOT"
 }
 
 build() {
@@ -88,6 +115,8 @@ demo() {
     "$CLI" decide "$SNAPSHOT" --context "$STORE/contexts/$context.json" --explain
   done
   say "done: the full decision JSON is ./target/release/tactful decide $SNAPSHOT --context $STORE/contexts/checkout.json --pretty"
+  say "the browser demos (www/, with pkg/ and out/), under the strict CSP"
+  exec node www/serve.mjs --port "${PORT:-8080}"
 }
 
 run_tests() {
@@ -112,6 +141,9 @@ run_tests() {
   done
   say "JavaScript tests against the built pkg/"
   node --test "$TOOLS"/*.test.mjs
+  say "end-to-end tests in headless Chromium (screenshots in target/screenshots/)"
+  ensure_chromium
+  node --test "$BROWSER_TESTS"/*.test.mjs
   say "all tests passed"
 }
 
@@ -126,6 +158,9 @@ case "${1:-demo}" in
     build
     npm ci --prefix tests/bench/node --no-audit --no-fund
     node tests/bench/node/bench.mjs
+    # The embed's cost to the page, in Chromium with 4x CPU throttling, beside a peer widget.
+    ensure_chromium
+    node "$BROWSER_TESTS/bench.mjs"
     ;;
   *) echo "usage: ./build.sh [build|test|bench]" >&2; exit 2 ;;
 esac

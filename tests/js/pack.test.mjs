@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -84,7 +84,11 @@ ${program("")}`.replace("console.log(JSON.stringify({", "console.log(JSON.string
     // The browser declarations type-check with the DOM library.
     // (--ignoreConfig: tsc refuses files on its command line when it finds the app's tsconfig.)
     const installed = join(app, "node_modules/tactful");
-    run(tsc, ["--ignoreConfig", "--noEmit", "--strict", "--lib", "es2022,dom", "--types", "", "web.d.ts", "edge.d.ts"], installed);
+    run(tsc, ["--ignoreConfig", "--noEmit", "--strict", "--lib", "es2022,dom", "--types", "", "web.d.ts", "edge.d.ts", "embed.d.ts"], installed);
+    // The embed script ships in the tarball and resolves as "tactful/embed", next to the glue.
+    const embed = run("node", ["--input-type=module", "-e", "console.log(import.meta.resolve('tactful/embed'))"], app).trim();
+    assert.match(embed, /node_modules\/tactful\/embed\/embed\.js$/);
+    assert.match(readFileSync(fileURLToPath(embed), "utf8"), /from "\.\.\/web\/tactful\.js"/);
     // And a wrong use is refused: the check can fail.
     writeFileSync(join(app, "usage.ts"), `${usage}\nconst wrong: number = decision.play;\n`);
     assert.throws(() => run(tsc, ["-p", app], app));

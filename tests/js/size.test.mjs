@@ -28,5 +28,6 @@ test("the optimised .wasm stays within its budget, gzip", (t) => {
 test("the JS glue and the sample snapshot are small", () => {
   assert.ok(gzip("pkg/web/tactful.js") <= 6 * KiB, "web glue over 6 KiB gzip");
   assert.ok(gzip("pkg/edge/tactful.js") <= 1 * KiB, "edge entry over 1 KiB gzip");
+  assert.ok(gzip("pkg/embed/embed.js") <= 10 * KiB, "embed script over 10 KiB gzip");
   assert.ok(gzip("out/inkwell-studio.snap") <= 4 * KiB, "sample snapshot over 4 KiB gzip");
 });

@@ -1,0 +1,97 @@
+// The embed script (`tactful/embed`): a widget that decides, renders an accessible card into a
+// slot, keeps the shopper's memory and reports what the shopper saw and did.
+import type { Context, Decision, Engine, Exposure, ShownOffer, Surface } from "./tactful.js";
+
+export { Engine } from "./tactful.js";
+export const VERSION: string;
+
+/** What the widget tells the store: one exposure per decision that reached the screen. */
+export type Report =
+  | { type: "exposure"; decisionId: string; holdout: boolean; exposure: Exposure }
+  | { type: "accept"; decisionId: string; offerId: string; at: number }
+  | { type: "dismiss"; decisionId: string; offerId: string; at: number; via: "button" | "escape" | "api" };
+
+export interface EmbedWarning {
+  /** `memory.corrupt`, `memory.not_base64`, `memory.newer_version`, `embed.slot_not_reserved`, a decision's warning code... */
+  code: string;
+  message: string;
+}
+
+export interface Labels {
+  /** The card's heading, by surface (or one text for all). */
+  heading: string | (Partial<Record<Surface, string>> & { default?: string });
+  accept: string;
+  dismiss: string;
+  dismissHint: string;
+  added: string;
+  was: string;
+}
+
+export interface MountOptions {
+  /** The element (or a selector) the card goes in. Reserve its height in the page's CSS. */
+  slot: Element | string;
+  /** The snapshot's URL, or its bytes. */
+  snapshot: string | URL | Uint8Array | ArrayBuffer;
+  /** Where the .wasm is (default: next to the web build's glue). */
+  wasm?: RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
+  /** Default: the slot's data-tactful-surface, else "checkout". */
+  surface?: Surface;
+  /** A stable pseudonymous key; default: a random key kept in localStorage (with consent). */
+  shopperKey?: string;
+  /** Fields the store knows (cart, owned, facts, ...); a function is called at each decision. */
+  context?: Partial<Context> | (() => Partial<Context>);
+  /** The GA4 dataLayer to read and watch (default: window.dataLayer); false for none. */
+  dataLayer?: unknown[] | false;
+  /** Without consent, memory lives for this page only and nothing is read or written. Default true. */
+  consent?: boolean | (() => boolean);
+  /** The localStorage key (default "tactful.memory"). */
+  storageKey?: string;
+  /** The edge's memory cookie, merged on load (default "tactful"); false for none. */
+  cookie?: string | false;
+  /** Also write memory to that cookie, for the edge (default false). */
+  writeCookie?: boolean;
+  /** The clock, in Unix milliseconds (default Date.now); tests set it. */
+  now?: () => number;
+  onReport?: (report: Report) => void;
+  /** The shopper pressed the card's accept button: add the offer to the cart. */
+  onAccept?: (offer: ShownOffer, decision: Decision) => void;
+  onDecision?: (decision: Decision, widget: Widget) => void;
+  onWarning?: (warning: EmbedWarning) => void;
+  /** A context the engine refused (a ContextError); the slot stays empty. */
+  onError?: (error: Error) => void;
+  labels?: Partial<Labels>;
+  /** The card's heading level (default 2; offer titles are one below). */
+  headingLevel?: 1 | 2 | 3 | 4 | 5;
+  /** Formats a price in minor units (default: a small built-in table, "$49.00"; Intl if you like). */
+  formatPrice?: (minor: number, currency: string) => string;
+  /** false: adopt no stylesheet; the store styles the `tactful-*` classes itself. */
+  styles?: boolean;
+}
+
+export interface Widget {
+  readonly slot: Element;
+  /** The latest decision, or null before the first one (or after a refused context). */
+  readonly decision: Decision | null;
+  /** The shopper's memory string as it stands. */
+  readonly memory: string;
+  readonly warnings: EmbedWarning[];
+  readonly shopperKey: string;
+  /** An explicit signal; decides again and resolves with the new decision. */
+  track(event: string | { name: string; label?: string; at?: number; items?: string[] }): Promise<Decision | null>;
+  /** Decides again now (after the store changed what `context` returns). */
+  refresh(): Decision | null;
+  accept(offer: ShownOffer): void;
+  dismiss(offer: ShownOffer): void;
+  /** Consent given or withdrawn; withdrawing removes the stored copy. */
+  setConsent(given: boolean): void;
+  destroy(): void;
+}
+
+/** Loads the module and the snapshot, decides, renders; resolves after the first decision. */
+export function mount(options: MountOptions): Promise<Widget>;
+
+/** The built-in price format: "$49.00", "¥4,900", "12.00 DKK". */
+export function formatMoney(minor: number, currency: string): string;
+
+/** Loads (once per snapshot URL) the module and a snapshot. */
+export function load(options: { snapshot: MountOptions["snapshot"]; wasm?: MountOptions["wasm"] }): Promise<Engine>;

@@ -1,0 +1,726 @@
+// tactful's embed script: what a store's developer puts on a checkout page or inside an in-app
+// widget. An ES module (`import { mount } from "tactful/embed"`, or a <script type="module">
+// that imports it) with no dependencies beyond the package's own web build.
+//
+//   import { mount } from "/assets/tactful/embed/embed.js";
+//   const widget = await mount({
+//     slot: "#offer",                        // where the card goes; give it a min-height
+//     snapshot: "/assets/store.snap",        // or the snapshot's bytes
+//     surface: "checkout",
+//     shopperKey: "a stable pseudonymous key",
+//     consent: () => cookieBanner.accepted,  // no consent: memory for this page only, nothing written
+//     onReport: (report) => analytics.send(report),   // exposures, accepts and dismissals
+//     onAccept: (offer) => cart.add(offer.offerId),
+//   });
+//
+// Signals come from the page's GA4 `dataLayer` (the e-commerce events it already pushes), from
+// data- attributes (on the slot: data-tactful-surface, -cart, -owned, -viewed, -facts; on any
+// element: data-tactful-event="name", sent when it is clicked) and from widget.track(event).
+// The card is built with textContent only: nothing from the catalog is ever parsed as HTML.
+import init, { Engine, mergeMemory, parseMemory, recordEvent } from "../web/tactful.js";
+
+const VERSION = "0.1.0";
+const MAX_EVENTS = 256;
+/** GTM's own lifecycle events, which say nothing about the shopper. */
+const INTERNAL_EVENT = /^gtm\./;
+
+const engines = new Map();
+let nextId = 0;
+
+/** Loads the module (streaming instantiation) and a snapshot; one engine per snapshot URL. */
+export function load({ snapshot, wasm } = {}) {
+  const key = typeof snapshot === "string" || snapshot instanceof URL ? String(snapshot) : snapshot;
+  if (engines.has(key)) return engines.get(key);
+  // Both downloads start at once: the module compiles while the snapshot arrives.
+  const module = init(wasm === undefined ? undefined : { module_or_path: wasm });
+  const bytes = snapshotBytes(snapshot);
+  const engine = Promise.all([module, bytes]).then(([, b]) => Engine.fromBytes(b));
+  engine.catch(() => engines.delete(key));
+  engines.set(key, engine);
+  return engine;
+}
+
+async function snapshotBytes(snapshot) {
+  if (snapshot instanceof Uint8Array) return snapshot;
+  if (snapshot instanceof ArrayBuffer) return new Uint8Array(snapshot);
+  if (typeof snapshot !== "string" && !(snapshot instanceof URL)) {
+    throw embedError("embed.no_snapshot", "mount() needs `snapshot`: a URL or the snapshot's bytes");
+  }
+  const response = await fetch(snapshot, { credentials: "same-origin" });
+  if (!response.ok) throw embedError("embed.snapshot_fetch", `snapshot ${snapshot}: HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+function embedError(code, message) {
+  const error = new Error(message);
+  error.name = "EmbedError";
+  error.code = code;
+  return error;
+}
+
+/**
+ * Mounts a widget into a slot: decides, renders the card, and keeps deciding as signals come
+ * in. Resolves once the first decision is rendered (or the slot is left empty).
+ */
+export async function mount(options = {}) {
+  performance.mark?.("tactful:start");
+  const widget = new Widget(options);
+  await widget.start();
+  return widget;
+}
+
+class Widget {
+  constructor(options) {
+    const slot = typeof options.slot === "string" ? document.querySelector(options.slot) : options.slot;
+    if (!(slot instanceof Element)) throw embedError("embed.no_slot", `mount() found no slot element for ${String(options.slot)}`);
+    this.options = options;
+    this.slot = slot;
+    this.id = `tactful-${++nextId}`;
+    this.now = typeof options.now === "function" ? options.now : () => Date.now();
+    this.labels = { ...DEFAULT_LABELS, ...options.labels };
+    this.storageKey = options.storageKey ?? "tactful.memory";
+    this.cookieName = options.cookie === false ? null : (options.cookie ?? "tactful");
+    this.decision = null;
+    this.memory = "";
+    this.readOnly = false;
+    this.warnings = [];
+    this.events = [];
+    this.items = { cart: null, owned: [], viewed: [] };
+    this.reported = new Set();
+    this.shown = null;
+    this.returnFocus = null;
+    this.pending = null;
+    this.cleanups = [];
+    this.destroyed = false;
+  }
+
+  consented() {
+    const consent = this.options.consent;
+    if (consent === undefined) return true;
+    try {
+      return Boolean(typeof consent === "function" ? consent() : consent);
+    } catch {
+      return false;
+    }
+  }
+
+  async start() {
+    this.engine = await load(this.options);
+    performance.mark?.("tactful:loaded");
+    // Instantiating the module and reading the snapshot were one task; deciding is the next, so
+    // neither becomes a long task on a slow phone.
+    await nextTask();
+    if (this.destroyed) return;
+    this.info = this.engine.info();
+    this.shopperKey = this.options.shopperKey ?? this.pseudonymousKey();
+    this.loadMemory();
+    this.watchDataLayer();
+    this.watchAttributes();
+    this.watchStorage();
+    this.decide();
+  }
+
+  // ---- memory --------------------------------------------------------------------------
+
+  /** Reads every copy (localStorage, the edge cookie) and merges them; bad copies are dropped. */
+  loadMemory() {
+    this.memory = "";
+    if (!this.consented()) return;
+    const copies = [];
+    const stored = safeStorage(() => localStorage.getItem(this.storageKey));
+    if (stored) copies.push(["localStorage", stored]);
+    const cookie = this.cookieName && readCookie(this.cookieName);
+    if (cookie) copies.push([`cookie ${this.cookieName}`, cookie]);
+    for (const [where, text] of copies) this.memory = this.mergeCopy(this.memory, text, where);
+  }
+
+  /** Merges one more copy in. A copy written by a newer version is kept and never overwritten. */
+  mergeCopy(memory, text, where) {
+    if (this.readOnly) return memory;
+    let parsed;
+    try {
+      parsed = parseMemory(text);
+    } catch (error) {
+      if (error.code === "memory.newer_version") {
+        // Another host already runs a newer tactful: decide as for a new shopper and write
+        // nothing, so the rollout loses no dismissal.
+        this.readOnly = true;
+        this.warn(error.code, `${where} holds memory from a newer tactful; deciding from fresh memory and writing nothing`);
+        return text;
+      }
+      this.warn(error.code ?? "memory.corrupt", `${where} held unreadable memory (${error.message}); starting from fresh memory`);
+      return memory;
+    }
+    return memory ? mergeMemory(memory, parsed) : parsed;
+  }
+
+  /** Writes memory back, merged with whatever another tab wrote meanwhile. */
+  persist() {
+    if (this.readOnly || !this.consented()) return;
+    const stored = safeStorage(() => localStorage.getItem(this.storageKey));
+    if (stored && stored !== this.memory) {
+      try {
+        this.memory = mergeMemory(this.memory, parseMemory(stored));
+      } catch {
+        // The stored copy is unreadable (a warning was given when it was read): ours replaces it.
+      }
+    }
+    safeStorage(() => localStorage.setItem(this.storageKey, this.memory));
+    if (this.options.writeCookie && this.cookieName) {
+      document.cookie = `${this.cookieName}=${encodeURIComponent(this.memory)}; path=/; max-age=31536000; samesite=lax${location.protocol === "https:" ? "; secure" : ""}`;
+    }
+  }
+
+  watchStorage() {
+    const onStorage = (event) => {
+      if (event.key !== this.storageKey || !event.newValue || !this.consented()) return;
+      this.memory = this.mergeCopy(this.memory, event.newValue, "another tab");
+    };
+    addEventListener("storage", onStorage);
+    this.cleanups.push(() => removeEventListener("storage", onStorage));
+  }
+
+  record(event) {
+    if (this.readOnly) return;
+    try {
+      this.memory = recordEvent(this.memory, { ...event, at: Math.round(this.now()) });
+    } catch (error) {
+      this.warn(error.code ?? "memory.bad_event", `could not record ${event.type}: ${error.message}`);
+      return;
+    }
+    this.persist();
+  }
+
+  /** Consent given or withdrawn by the store's banner. Withdrawing removes the stored copy. */
+  setConsent(given) {
+    this.options.consent = Boolean(given);
+    if (given) {
+      const memory = this.memory;
+      this.loadMemory();
+      if (memory) this.memory = this.memory ? mergeMemory(this.memory, memory) : memory;
+      this.persist();
+    } else {
+      safeStorage(() => localStorage.removeItem(this.storageKey));
+      safeStorage(() => localStorage.removeItem(`${this.storageKey}.shopper`));
+    }
+  }
+
+  pseudonymousKey() {
+    const key = `${this.storageKey}.shopper`;
+    const stored = this.consented() ? safeStorage(() => localStorage.getItem(key)) : null;
+    if (stored) return stored;
+    const fresh = crypto.randomUUID ? crypto.randomUUID() : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+    if (this.consented()) safeStorage(() => localStorage.setItem(key, fresh));
+    return fresh;
+  }
+
+  warn(code, message) {
+    const warning = { code, message };
+    this.warnings.push(warning);
+    console.warn(`tactful: ${message} [${code}]`);
+    this.options.onWarning?.(warning);
+  }
+
+  // ---- signals ------------------------------------------------------------------------
+
+  watchDataLayer() {
+    if (this.options.dataLayer === false) return;
+    const layer = this.options.dataLayer ?? (globalThis.dataLayer ??= []);
+    if (!Array.isArray(layer)) return;
+    const at = Math.round(this.now());
+    for (const entry of layer) this.signal(entry, at);
+    const push = layer.push;
+    const widget = this;
+    layer.push = function (...entries) {
+      const result = push.apply(this, entries);
+      for (const entry of entries) if (widget.signal(entry, Math.round(widget.now()))) widget.schedule();
+      return result;
+    };
+    this.cleanups.push(() => {
+      layer.push = push;
+    });
+  }
+
+  /** One dataLayer entry: GTM's `{ event, ecommerce }` or gtag's `("event", name, params)`. */
+  signal(entry, at) {
+    if (!entry || typeof entry !== "object") return false;
+    let name;
+    let params;
+    if (typeof entry.length === "number" && entry[0] === "event") {
+      name = entry[1];
+      params = entry[2] ?? {};
+    } else if (typeof entry.event === "string") {
+      name = entry.event;
+      params = entry.ecommerce ?? entry;
+    } else {
+      return false;
+    }
+    if (typeof name !== "string" || !name || INTERNAL_EVENT.test(name)) return false;
+    const label = params.tactful_label ?? params.label ?? params.lesson ?? entry.label;
+    this.addEvent({ name, at: typeof params.tactful_at === "number" ? params.tactful_at : at, label });
+    this.itemsFrom(name, Array.isArray(params.items) ? params.items.map((i) => i?.item_id).filter((id) => typeof id === "string") : []);
+    return true;
+  }
+
+  itemsFrom(name, ids) {
+    const add = (list, more) => [...new Set([...list, ...more])];
+    const cart = this.items.cart ?? [];
+    switch (name) {
+      case "view_item":
+      case "select_item":
+        this.items.viewed = add(this.items.viewed, ids);
+        break;
+      case "add_to_cart":
+        this.items.cart = add(cart, ids);
+        break;
+      case "remove_from_cart":
+        this.items.cart = cart.filter((id) => !ids.includes(id));
+        break;
+      case "view_cart":
+      case "begin_checkout":
+      case "add_shipping_info":
+      case "add_payment_info":
+        if (ids.length) this.items.cart = ids;
+        break;
+      case "purchase":
+        this.items.owned = add(this.items.owned, ids);
+        this.items.cart = [];
+        this.record({ type: "purchase" });
+        break;
+      default:
+    }
+  }
+
+  addEvent(event) {
+    const clean = { name: String(event.name).slice(0, 256), at: Math.round(event.at ?? this.now()) };
+    if (event.label !== undefined && event.label !== null && String(event.label)) clean.label = String(event.label).slice(0, 256);
+    this.events.push(clean);
+    if (this.events.length > MAX_EVENTS) this.events.splice(0, this.events.length - MAX_EVENTS);
+  }
+
+  /** An explicit signal: `track("view_reviews")` or `track({ name, label, at })`. */
+  track(event) {
+    const e = typeof event === "string" ? { name: event } : event;
+    if (!e || typeof e.name !== "string" || !e.name) throw embedError("embed.bad_event", "track() takes an event name or { name, label?, at? }");
+    this.addEvent({ name: e.name, at: e.at ?? this.now(), label: e.label });
+    this.itemsFrom(e.name, Array.isArray(e.items) ? e.items : []);
+    return this.schedule();
+  }
+
+  watchAttributes() {
+    const onClick = (event) => {
+      const target = event.target instanceof Element ? event.target.closest("[data-tactful-event]") : null;
+      if (!target) return;
+      this.addEvent({ name: target.dataset.tactfulEvent, at: this.now(), label: target.dataset.tactfulLabel });
+      this.schedule();
+    };
+    document.addEventListener("click", onClick, true);
+    this.cleanups.push(() => document.removeEventListener("click", onClick, true));
+  }
+
+  /** The slot's data- attributes: surface, cart, owned and viewed ids, facts as JSON. */
+  attributes() {
+    const data = this.slot.dataset;
+    const list = (text) => (text ? text.split(/[\s,]+/).filter(Boolean) : undefined);
+    const context = {};
+    if (data.tactfulSurface) context.surface = data.tactfulSurface;
+    for (const key of ["cart", "owned", "viewed"]) {
+      const ids = list(data[`tactful${key[0].toUpperCase()}${key.slice(1)}`]);
+      if (ids) context[key] = ids;
+    }
+    if (data.tactfulFacts) {
+      try {
+        context.facts = JSON.parse(data.tactfulFacts);
+      } catch {
+        this.warn("embed.bad_facts", "data-tactful-facts is not JSON; ignored");
+      }
+    }
+    if (data.tactfulTaskInProgress !== undefined) context.taskInProgress = data.tactfulTaskInProgress !== "false";
+    return context;
+  }
+
+  /** The context: the slot's attributes, then what the signals say, then the store's own. */
+  context() {
+    const extra = typeof this.options.context === "function" ? this.options.context() : (this.options.context ?? {});
+    const fromAttributes = this.attributes();
+    const context = {
+      surface: this.options.surface ?? fromAttributes.surface ?? "checkout",
+      now: Math.round(this.now()),
+      shopperKey: this.shopperKey,
+    };
+    const owned = [...new Set([...(fromAttributes.owned ?? []), ...this.items.owned])];
+    if (fromAttributes.cart || this.items.cart) context.cart = this.items.cart ?? fromAttributes.cart;
+    if (owned.length) context.owned = owned;
+    const viewed = [...new Set([...(fromAttributes.viewed ?? []), ...this.items.viewed])];
+    if (viewed.length) context.viewed = viewed;
+    if (fromAttributes.facts) context.facts = fromAttributes.facts;
+    if (fromAttributes.taskInProgress !== undefined) context.taskInProgress = fromAttributes.taskInProgress;
+    const events = [...(extra.events ?? []), ...this.events];
+    if (events.length) context.events = events;
+    const { events: _, ...rest } = extra;
+    return { ...context, ...rest };
+  }
+
+  // ---- deciding -----------------------------------------------------------------------
+
+  /** Decides again soon (signals arrive in bursts); resolves when the card is up to date. */
+  schedule() {
+    this.pending ??= Promise.resolve().then(() => {
+      this.pending = null;
+      this.decide();
+      return this.decision;
+    });
+    return this.pending;
+  }
+
+  /** Decides now and renders; also what the store calls after it changed the context. */
+  refresh() {
+    this.decide();
+    return this.decision;
+  }
+
+  decide() {
+    if (this.destroyed) return;
+    let decided;
+    try {
+      decided = this.engine.decide(this.context(), this.memory);
+    } catch (error) {
+      console.error(`tactful: ${error.message} [${error.code ?? error.name}]`);
+      this.options.onError?.(error);
+      this.render(null);
+      return;
+    }
+    for (const warning of decided.decision.warnings) {
+      if (warning.code.startsWith("memory.") && this.warnings.some((w) => w.code === warning.code)) continue;
+      this.warn(warning.code, warning.message);
+    }
+    performance.mark?.("tactful:decided");
+    if (!this.readOnly) this.memory = decided.memory;
+    this.decision = decided.decision;
+    this.persist();
+    this.render(decided.decision);
+    this.options.onDecision?.(decided.decision, this);
+  }
+
+  // ---- the card -----------------------------------------------------------------------
+
+  render(decision) {
+    const offers = decision?.offers ?? [];
+    const same = this.shown && sameOffers(this.shown.offers, offers) && this.shown.holdout === Boolean(decision?.holdout);
+    if (same) return; // the card on screen stays, with its impressions and its exposure
+    this.clear();
+    if (!decision) return;
+    this.shown = { decision, offers, holdout: decision.holdout, dismissed: new Set() };
+    if (offers.length === 0) {
+      // A holdout shopper sees nothing, but the exposure (what would have been shown) is
+      // reported once the slot is on screen, as it would have been for a shown card.
+      if (decision.holdout && decision.exposure.offers.length) this.whenVisible(this.slot, () => this.expose(decision));
+      return;
+    }
+    adoptStyles(this.options.styles);
+    const reserved = isReserved(this.slot);
+    if (!reserved && !this.warnedReserve) {
+      this.warnedReserve = true;
+      this.warn("embed.slot_not_reserved", "the slot has no height before the card arrives, so the card shifts the layout; give it a min-height");
+    }
+    const card = element("section", reserved ? "tactful-card" : "tactful-card tactful-card--flow");
+    card.setAttribute("role", "region");
+    card.id = `${this.id}-card`;
+    card.setAttribute("aria-labelledby", `${this.id}-heading`);
+    card.dataset.decisionId = decision.decisionId;
+    const headings = this.labels.heading;
+    const text = typeof headings === "string" ? headings : (headings[decision.surface] ?? headings.default ?? DEFAULT_LABELS.heading.default);
+    const heading = element(`h${this.options.headingLevel ?? 2}`, "tactful-heading", text);
+    heading.id = `${this.id}-heading`;
+    card.append(heading);
+    offers.forEach((offer, index) => card.append(this.offerElement(offer, index, decision.currency)));
+    card.addEventListener("focusin", (event) => {
+      if (!card.contains(event.relatedTarget) && event.relatedTarget instanceof HTMLElement) this.returnFocus = event.relatedTarget;
+    });
+    card.addEventListener("keydown", (event) => {
+      if (event.key !== "Escape") return;
+      const article = event.target instanceof Element ? event.target.closest(".tactful-offer") : null;
+      const offer = article && offers.find((o) => o.offerId === article.dataset.offerId);
+      if (!offer || this.shown.dismissed.has(offer.offerId)) return;
+      event.preventDefault();
+      event.stopPropagation();
+      this.dismiss(offer, "escape");
+    });
+    this.slot.classList.add("tactful-slot");
+    this.slot.append(card);
+    this.card = card;
+    performance.mark?.("tactful:rendered");
+    this.whenVisible(card, () => {
+      for (const offer of offers) this.record({ type: "impression", offerId: offer.offerId, surface: decision.surface });
+      this.expose(decision);
+    });
+  }
+
+  offerElement(offer, index, currency) {
+    const article = element("article", "tactful-offer");
+    article.dataset.offerId = offer.offerId;
+    const titleId = `${this.id}-offer-${index}`;
+    article.setAttribute("aria-labelledby", titleId);
+    const title = element(`h${(this.options.headingLevel ?? 2) + 1}`, "tactful-title", offer.title);
+    title.id = titleId;
+    const copy = element("p", "tactful-copy", offer.copy);
+    article.append(title, copy);
+    if (offer.reasons.length) article.append(element("p", "tactful-reason", offer.reasons[0]));
+    const price = element("p", "tactful-price");
+    const format = this.options.formatPrice ?? formatMoney;
+    if (offer.discountPercent > 0) {
+      const was = element("s", "tactful-was", format(offer.price, currency));
+      was.setAttribute("aria-label", `${this.labels.was} ${format(offer.price, currency)}`);
+      price.append(was, " ");
+    }
+    price.append(element("span", "tactful-now", format(offer.finalPrice, currency)));
+    const actions = element("div", "tactful-actions");
+    const accept = element("button", "tactful-accept", this.labels.accept);
+    accept.type = "button";
+    accept.setAttribute("aria-describedby", titleId);
+    accept.addEventListener("click", () => this.accept(offer));
+    const dismiss = element("button", "tactful-dismiss", this.labels.dismiss);
+    dismiss.type = "button";
+    dismiss.setAttribute("aria-label", `${this.labels.dismiss}: ${this.labels.dismissHint} ${offer.title}`);
+    dismiss.addEventListener("click", () => this.dismiss(offer, "button"));
+    actions.append(accept, dismiss);
+    const foot = element("div", "tactful-foot");
+    foot.append(price, actions);
+    article.append(foot);
+    return article;
+  }
+
+  whenVisible(target, then) {
+    let done = false;
+    const fire = () => {
+      if (done || this.destroyed) return;
+      done = true;
+      cleanup();
+      then();
+    };
+    const visibleNow = () => document.visibilityState === "visible";
+    let inView = false;
+    const observer = typeof IntersectionObserver === "function"
+      ? new IntersectionObserver((entries) => {
+        inView = entries.some((e) => e.isIntersecting && (e.intersectionRatio >= 0.5 || e.boundingClientRect.height === 0));
+        if (inView && visibleNow()) fire();
+      }, { threshold: [0, 0.5, 1] })
+      : null;
+    const onVisibility = () => {
+      if (inView && visibleNow()) fire();
+    };
+    const cleanup = () => {
+      observer?.disconnect();
+      document.removeEventListener("visibilitychange", onVisibility);
+      this.cleanups = this.cleanups.filter((c) => c !== cleanup);
+    };
+    this.cleanups.push(cleanup);
+    document.addEventListener("visibilitychange", onVisibility);
+    if (observer) observer.observe(target);
+    else fire();
+    this.unobserve = cleanup;
+  }
+
+  expose(decision) {
+    if (this.reported.has(decision.decisionId)) return;
+    this.reported.add(decision.decisionId);
+    this.report({ type: "exposure", decisionId: decision.decisionId, holdout: decision.holdout, exposure: decision.exposure });
+  }
+
+  report(report) {
+    try {
+      this.options.onReport?.(report);
+    } catch (error) {
+      console.error("tactful: onReport threw", error);
+    }
+  }
+
+  accept(offer) {
+    const decision = this.shown?.decision;
+    if (!decision || this.shown.dismissed.has(offer.offerId)) return;
+    this.shown.dismissed.add(offer.offerId);
+    this.record({ type: "accept", offerId: offer.offerId });
+    this.report({ type: "accept", decisionId: decision.decisionId, offerId: offer.offerId, at: Math.round(this.now()) });
+    const article = this.articleFor(offer);
+    if (article) {
+      const focused = article.contains(document.activeElement);
+      const status = element("p", "tactful-status", `${this.labels.added} ${offer.title}`);
+      status.setAttribute("role", "status");
+      status.tabIndex = -1;
+      article.replaceChildren(status);
+      if (focused) status.focus();
+    }
+    try {
+      this.options.onAccept?.(offer, decision);
+    } catch (error) {
+      console.error("tactful: onAccept threw", error);
+    }
+  }
+
+  dismiss(offer, via = "api") {
+    const decision = this.shown?.decision;
+    if (!decision || this.shown.dismissed.has(offer.offerId)) return;
+    this.shown.dismissed.add(offer.offerId);
+    this.record({ type: "dismiss", offerId: offer.offerId });
+    this.report({ type: "dismiss", decisionId: decision.decisionId, offerId: offer.offerId, at: Math.round(this.now()), via });
+    const article = this.articleFor(offer);
+    const focused = Boolean(article?.contains(document.activeElement));
+    article?.remove();
+    const next = this.card?.querySelector(".tactful-offer:not([hidden]) button");
+    if (!next) this.closeCard(focused);
+    else if (focused) next.focus();
+  }
+
+  articleFor(offer) {
+    return [...(this.card?.querySelectorAll(".tactful-offer") ?? [])].find((a) => a.dataset.offerId === offer.offerId);
+  }
+
+  /** Removes the card; the slot keeps its reserved size, so nothing below it moves. */
+  closeCard(restoreFocus) {
+    const focused = restoreFocus || Boolean(this.card?.contains(document.activeElement));
+    this.card?.remove();
+    this.card = null;
+    if (!focused) return;
+    const back = this.returnFocus;
+    if (back && back.isConnected && !this.slot.contains(back)) {
+      back.focus();
+    } else {
+      if (!this.slot.hasAttribute("tabindex")) this.slot.tabIndex = -1;
+      this.slot.focus();
+    }
+  }
+
+  clear() {
+    this.unobserve?.();
+    this.unobserve = null;
+    if (this.card) this.closeCard(false);
+    this.shown = null;
+  }
+
+  destroy() {
+    this.clear();
+    this.destroyed = true;
+    for (const cleanup of this.cleanups.splice(0)) cleanup();
+  }
+}
+
+function nextTask() {
+  if (globalThis.scheduler?.yield) return globalThis.scheduler.yield();
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+function sameOffers(a, b) {
+  return a.length === b.length && a.every((offer, i) => offer.offerId === b[i].offerId && offer.copy === b[i].copy);
+}
+
+const DEFAULT_LABELS = {
+  heading: {
+    default: "Suggested for you",
+    checkout: "Add to your order",
+    cart: "Goes well with your cart",
+    in_product: "Next for your practice",
+    post_purchase: "For what you just bought",
+  },
+  accept: "Add",
+  dismiss: "No thanks",
+  dismissHint: "dismiss",
+  added: "Added:",
+  was: "was",
+};
+
+function element(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = String(text); // text only: never HTML
+  return node;
+}
+
+// Money is formatted by hand: the first Intl.NumberFormat on a page loads locale data, which
+// measured 20 ms of main thread (80 ms at 4x CPU throttling) for one price. A store that wants
+// its locale's format passes `formatPrice` (Intl is fine once the page has used it anyway).
+const SYMBOLS = { USD: "$", EUR: "€", GBP: "£", JPY: "¥", CAD: "CA$", AUD: "A$", NZD: "NZ$", INR: "₹", BRL: "R$", CHF: "CHF ", SEK: "SEK ", MXN: "MX$" };
+const NO_MINOR_UNIT = new Set(["JPY", "KRW", "VND", "CLP", "ISK", "UGX", "PYG", "XAF", "XOF", "RWF", "KMF", "GNF", "DJF", "VUV", "XPF"]);
+
+export function formatMoney(minor, currency) {
+  const digits = NO_MINOR_UNIT.has(currency) ? 0 : 2;
+  const amount = (minor / 10 ** digits).toFixed(digits).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return SYMBOLS[currency] ? `${SYMBOLS[currency]}${amount}` : `${amount} ${currency}`;
+}
+
+/** Whether the page gave the slot a height of its own (read from style, not from layout). */
+function isReserved(slot) {
+  const style = getComputedStyle(slot);
+  return parseFloat(style.minHeight) > 0 || (style.height !== "auto" && parseFloat(style.height) > 0) || slot.getBoundingClientRect().height >= 1;
+}
+
+function safeStorage(action) {
+  try {
+    return action();
+  } catch {
+    return null; // storage disabled, full, or blocked by the browser's privacy settings
+  }
+}
+
+function readCookie(name) {
+  for (const part of document.cookie ? document.cookie.split("; ") : []) {
+    const eq = part.indexOf("=");
+    if (part.slice(0, eq) === name) {
+      try {
+        return decodeURIComponent(part.slice(eq + 1));
+      } catch {
+        return part.slice(eq + 1);
+      }
+    }
+  }
+  return null;
+}
+
+// Built through the CSSOM, so a page's style-src policy need not allow inline styles. Every
+// colour and size is a custom property the store can set on the slot. Only opacity moves, and
+// only when the shopper has not asked for reduced motion.
+const CSS = `
+.tactful-slot { position: relative; }
+.tactful-card { box-sizing: border-box; position: absolute; inset: 0; overflow: auto;
+  display: flex; flex-direction: column; gap: .5rem; padding: var(--tactful-padding, .9rem 1rem);
+  background: var(--tactful-bg, #fff); color: var(--tactful-fg, #1d1d1f);
+  border: 1px solid var(--tactful-border, #d0d0d7); border-radius: var(--tactful-radius, .6rem);
+  font: var(--tactful-font, inherit); font-size: var(--tactful-font-size, .95rem); line-height: 1.4; }
+.tactful-card--flow { position: static; }
+.tactful-heading { margin: 0; font-size: .8rem; font-weight: 600; letter-spacing: .04em; text-transform: uppercase;
+  color: var(--tactful-muted, #5b5b66); }
+.tactful-offer { display: grid; gap: .25rem; }
+.tactful-offer + .tactful-offer { border-top: 1px solid var(--tactful-border, #d0d0d7); padding-top: .5rem; }
+.tactful-title { margin: 0; font-size: 1rem; }
+.tactful-copy, .tactful-reason, .tactful-price, .tactful-status { margin: 0; overflow-wrap: anywhere; }
+.tactful-reason { font-size: .82rem; color: var(--tactful-muted, #5b5b66); }
+.tactful-price { font-weight: 600; }
+.tactful-was { font-weight: 400; color: var(--tactful-muted, #5b5b66); }
+.tactful-foot { display: flex; align-items: center; justify-content: space-between; gap: .5rem; flex-wrap: wrap; margin-top: .2rem; }
+.tactful-actions { display: flex; gap: .5rem; flex-wrap: wrap; }
+.tactful-actions button { font: inherit; padding: .35rem .9rem; border-radius: .4rem; cursor: pointer;
+  border: 1px solid var(--tactful-accent, #3b3bb3); }
+.tactful-accept { background: var(--tactful-accent, #3b3bb3); color: var(--tactful-on-accent, #fff); }
+.tactful-dismiss { background: transparent; color: var(--tactful-accent, #3b3bb3); }
+.tactful-actions button:focus-visible, .tactful-status:focus-visible { outline: 3px solid var(--tactful-focus, #f5a623); outline-offset: 2px; }
+@media (prefers-reduced-motion: no-preference) {
+  .tactful-card { animation: tactful-in .18s ease-out; }
+  @keyframes tactful-in { from { opacity: 0; } to { opacity: 1; } }
+}
+`;
+
+let stylesAdopted = false;
+function adoptStyles(styles) {
+  if (styles === false || stylesAdopted) return;
+  stylesAdopted = true;
+  try {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(CSS);
+    document.adoptedStyleSheets = [sheet, ...document.adoptedStyleSheets];
+  } catch {
+    const style = document.createElement("style");
+    style.textContent = CSS;
+    document.head.append(style);
+  }
+}
+
+export { VERSION, Engine };

@@ -1,0 +1,403 @@
+// The embed script and the demos in real headless Chromium (the system's /usr/bin/chromium,
+// driven by playwright-core), against the demo server on 127.0.0.1, started and stopped here.
+// The pages take their clock from the URL (`?now=`), so cooldowns of days are stepped over
+// without sleeping. Screenshots land in target/screenshots/ for people to look at.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { launch, root, serve } from "./harness.mjs";
+import { CSP } from "../../www/serve.mjs";
+
+const SHOTS = join(root, "target/screenshots");
+const T0 = 1763726400000; // 2025-11-21 12:00 UTC, the sample contexts' time
+const DAY = 86_400_000;
+/** What each sample offer sells (www/sample-store/offers.toml). */
+const SELLS = {
+  "workbook-addon": ["workbook-foundations"],
+  "starter-brushes": ["pack-starter"],
+  "pro-brushes": ["pack-pro"],
+  "portfolio-templates": ["pack-portfolio"],
+  "social-kit": ["pack-social"],
+  "creator-toolkit": ["pack-starter", "pack-portfolio", "pack-social"],
+  "quickstart-companion": ["course-quickstart"],
+  "foundations-advanced-bundle": ["course-foundations", "course-advanced"],
+  "advanced-course-upgrade": ["course-advanced"],
+  "membership-monthly-plan": ["membership-monthly"],
+  "membership-annual-plan": ["membership-annual"],
+  "portfolio-review": ["coaching-review"],
+  "coaching-intensive": ["coaching-intensive"],
+};
+
+let browser;
+let server;
+let bare; // the same server without the CSP header, for the markup test
+
+before(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  mkdirSync(join(root, "target/browser-tests"), { recursive: true });
+  execFileSync(join(root, "target/release/tactful"), [
+    "compile", join(root, "tests/browser/stores/markup.toml"), "-o", join(root, "target/browser-tests/markup.snap"),
+  ], { stdio: "pipe" });
+  [browser, server, bare] = await Promise.all([launch(), serve(), serve({ csp: false })]);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  await bare?.close();
+});
+
+/** A fresh browser context (its own localStorage), watching for CSP violations, layout shifts and errors. */
+async function open({ viewport = { width: 1280, height: 900 }, reducedMotion = "no-preference", init } = {}) {
+  const context = await browser.newContext({ viewport, reducedMotion });
+  await context.addInitScript(() => {
+    window.__violations = [];
+    window.__cls = 0;
+    document.addEventListener("securitypolicyviolation", (e) => window.__violations.push(`${e.violatedDirective} ${e.blockedURI}`));
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) if (!entry.hadRecentInput) window.__cls += entry.value;
+    }).observe({ type: "layout-shift", buffered: true });
+  });
+  if (init) await context.addInitScript(init);
+  const page = await context.newPage();
+  const log = { console: [], errors: [], dialogs: [] };
+  page.on("console", (m) => log.console.push(`${m.type()}: ${m.text()}`));
+  page.on("pageerror", (e) => log.errors.push(e.message));
+  page.on("dialog", (d) => {
+    log.dialogs.push(d.message());
+    d.dismiss();
+  });
+  return { context, page, log };
+}
+
+async function visit(page, path, base = server.url) {
+  const response = await page.goto(`${base}${path}`);
+  assert.equal(response.status(), 200);
+  await page.waitForSelector("html[data-tactful-ready]", { timeout: 15_000 });
+  return response;
+}
+
+const offersShown = (page) => page.$$eval(".tactful-offer", (els) => els.map((e) => e.dataset.offerId));
+const reports = (page) => page.evaluate(() => window.tactfulDemo.reports);
+const decision = (page) => page.evaluate(() => window.tactfulDemo.widget.decision);
+const waitForReports = (page, n) => page.waitForFunction((count) => window.tactfulDemo.reports.length >= count, n, { timeout: 10_000 });
+
+async function clean(page, log, { shifts = true } = {}) {
+  assert.deepEqual(await page.evaluate(() => window.__violations), [], "no Content-Security-Policy violation");
+  assert.deepEqual(log.errors, [], "no uncaught error");
+  if (shifts) assert.equal(await page.evaluate(() => window.__cls), 0, "no layout shift");
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true, animations: "disabled" });
+}
+
+test("checkout shows at most one offer, as an accessible card; dismissing it keeps it away for the cooldown", async () => {
+  const { context, page, log } = await open();
+  const at = (t) => `/checkout.html?now=${t}&shopper=demo-shopper-7`;
+  await visit(page, at(T0));
+  await page.waitForSelector(".tactful-card");
+  assert.deepEqual(await offersShown(page), ["creator-toolkit"]);
+  const card = page.getByRole("region", { name: "Add to your order" });
+  assert.equal(await card.count(), 1, "the card is a region labelled by its heading");
+  assert.equal(await card.locator(".tactful-copy").textContent(), "Brushes, portfolio layouts and social templates: the whole toolkit for $49.");
+  await waitForReports(page, 1);
+  await shot(page, "checkout");
+  await page.click("#why summary");
+  await shot(page, "checkout-why-panel");
+
+  // A re-render with the same decision reports no second exposure.
+  await page.evaluate(() => window.dataLayer.push({ event: "add_payment_info", ecommerce: {} }));
+  await page.evaluate(() => window.tactfulDemo.widget.refresh());
+  await page.waitForTimeout(200);
+  const exposures = (await reports(page)).filter((r) => r.type === "exposure");
+  assert.equal(exposures.length, 1, "one exposure");
+  assert.deepEqual(exposures[0].exposure.offers.map((o) => o.offerId), ["creator-toolkit"]);
+  assert.equal(exposures[0].holdout, false);
+
+  // Keyboard: from the pay button, Tab reaches the card's buttons; Escape dismisses and focus
+  // goes back to where it was.
+  await page.focus("#pay-button");
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.className), "tactful-accept");
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.className), "tactful-dismiss");
+  await page.keyboard.press("Escape");
+  assert.equal(await page.locator(".tactful-card").count(), 0, "Escape dismissed the card");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "pay-button", "focus returned");
+  const dismissal = (await reports(page)).find((r) => r.type === "dismiss");
+  assert.equal(dismissal.offerId, "creator-toolkit");
+  assert.equal(dismissal.via, "escape");
+  await clean(page, log);
+
+  // Reloads inside the 3-day cooldown: nothing. The decision says why.
+  for (const t of [T0 + 60_000, T0 + DAY, T0 + 3 * DAY - 60_000]) {
+    await visit(page, at(t));
+    assert.deepEqual(await offersShown(page), [], `nothing at +${(t - T0) / DAY} days`);
+    const left = (await decision(page)).leftOut.find((l) => l.offerId === "creator-toolkit");
+    assert.equal(left.reason, "cooling_down");
+    assert.equal(left.until, T0 + 3 * DAY);
+  }
+  // After the cooldown it may return, and does.
+  await visit(page, at(T0 + 3 * DAY + 3_600_000));
+  await page.waitForSelector(".tactful-card");
+  assert.deepEqual(await offersShown(page), ["creator-toolkit"]);
+  await clean(page, log);
+  await context.close();
+});
+
+test("the card's buttons: accept and dismiss update memory and are reported once", async () => {
+  const { context, page, log } = await open();
+  await visit(page, `/checkout.html?now=${T0}&shopper=demo-shopper-7`);
+  await page.waitForSelector(".tactful-card");
+  await waitForReports(page, 1);
+  await page.getByRole("button", { name: "Add", exact: true }).click();
+  await page.waitForSelector(".tactful-status");
+  assert.match(await page.locator(".tactful-status").textContent(), /Added: Creator Toolkit Bundle/);
+  assert.deepEqual(await page.evaluate(() => window.tactfulDemo.accepted), ["creator-toolkit"]);
+  assert.deepEqual((await reports(page)).map((r) => r.type), ["exposure", "accept"]);
+  // Accepted is never offered again; the memory in localStorage says so after a reload.
+  const memory = await page.evaluate(() => localStorage.getItem("tactful.memory"));
+  assert.match(memory, /^[A-Za-z0-9_-]+$/);
+  await visit(page, `/checkout.html?now=${T0 + 10 * DAY}&shopper=demo-shopper-7`);
+  const left = (await decision(page)).leftOut.find((l) => l.offerId === "creator-toolkit");
+  assert.equal(left?.reason, "already_bought");
+  await clean(page, log);
+  await context.close();
+});
+
+test("the course widget shows nothing while a lesson is in progress, and an offer after it is completed", async () => {
+  const { context, page, log } = await open();
+  await visit(page, `/course.html?now=${T0}&shopper=demo-shopper-7`);
+  assert.deepEqual(await offersShown(page), [], "nothing before any lesson is completed");
+  assert.equal((await decision(page)).play, "protect");
+  await page.click("#start");
+  await page.waitForFunction(() => window.tactfulDemo.decisions.length >= 2);
+  assert.deepEqual(await offersShown(page), [], "nothing during the lesson");
+  const during = await decision(page);
+  assert.equal(during.play, "protect");
+  assert.ok(during.leftOut.some((l) => l.reason === "task_in_progress"));
+  await shot(page, "course-lesson-in-progress");
+  await page.click("#complete");
+  await page.waitForSelector(".tactful-card");
+  const shown = await offersShown(page);
+  assert.ok(shown.length >= 1 && shown.length <= 3, `1 to 3 offers after the lesson: ${shown}`);
+  assert.match(await page.locator(".tactful-reason").first().textContent(), /completed lesson 4/);
+  await waitForReports(page, 1);
+  await page.click("#why summary");
+  await shot(page, "course-lesson-completed");
+  // A new lesson takes the offers away again.
+  await page.evaluate(() => window.dataLayer.push({ event: "lesson_started", label: "lesson 5" }));
+  await page.waitForFunction(() => !document.querySelector(".tactful-card"));
+  await clean(page, log);
+  await context.close();
+});
+
+test("owned and in-cart items are never offered", async () => {
+  const { context, page, log } = await open();
+  const cases = [
+    { cart: ["course-quickstart"], owned: ["course-foundations"] },
+    { cart: ["course-foundations", "workbook-foundations"], owned: ["pack-starter"] },
+    { cart: ["course-foundations", "pack-starter"], owned: [] },
+    { cart: ["course-foundations"], owned: ["pack-starter", "pack-portfolio"] },
+  ];
+  let leftOutFor = new Set();
+  let anyShown = false;
+  for (const [i, { cart, owned }] of cases.entries()) {
+    await visit(page, `/checkout.html?now=${T0 + i * DAY}&shopper=demo-shopper-7&reset=1&cart=${cart.join(",")}&owned=${owned.join(",")}`);
+    const d = await decision(page);
+    for (const offer of [...d.offers, ...d.wouldHaveShown]) {
+      for (const item of SELLS[offer.offerId]) {
+        assert.ok(!cart.includes(item) && !owned.includes(item), `${offer.offerId} sells ${item}, which is in the cart or owned`);
+      }
+    }
+    anyShown ||= (await offersShown(page)).length > 0;
+    for (const l of d.leftOut) if (l.reason === "owned" || l.reason === "in_cart") leftOutFor.add(l.reason);
+  }
+  assert.ok(anyShown, "some case still shows an offer");
+  assert.deepEqual([...leftOutFor].sort(), ["in_cart", "owned"]);
+  // The course widget: the shopper owns the Starter Brush Pack, so it is left out as owned.
+  await visit(page, `/course.html?now=${T0}&shopper=demo-shopper-7&reset=1`);
+  await page.click("#start");
+  await page.click("#complete");
+  await page.waitForSelector(".tactful-card");
+  assert.ok(!(await offersShown(page)).includes("starter-brushes"));
+  assert.equal((await decision(page)).leftOut.find((l) => l.offerId === "starter-brushes")?.reason, "owned");
+  // (The checkout pages above drew a cart from the URL, which moves the summary: not the card.)
+  await clean(page, log, { shifts: false });
+  await context.close();
+});
+
+test("a holdout shopper sees nothing, and one exposure with the holdout flag is reported", async () => {
+  const { context, page, log } = await open();
+  await visit(page, `/checkout.html?now=${T0}&shopper=shopper-25`);
+  await waitForReports(page, 1);
+  assert.equal(await page.locator(".tactful-card").count(), 0);
+  const d = await decision(page);
+  assert.equal(d.holdout, true);
+  assert.deepEqual(d.offers, []);
+  assert.ok(d.wouldHaveShown.length === 1);
+  // Signals and re-renders make no second report.
+  await page.evaluate(() => window.dataLayer.push({ event: "add_payment_info", ecommerce: {} }));
+  await page.evaluate(() => window.tactfulDemo.widget.refresh());
+  await page.waitForTimeout(200);
+  const all = await reports(page);
+  assert.equal(all.length, 1);
+  assert.equal(all[0].type, "exposure");
+  assert.equal(all[0].holdout, true);
+  assert.equal(all[0].exposure.holdout, true);
+  assert.deepEqual(all[0].exposure.offers.map((o) => o.offerId), d.wouldHaveShown.map((o) => o.offerId));
+  await page.click("#why summary");
+  await shot(page, "checkout-holdout");
+  await clean(page, log);
+  await context.close();
+});
+
+test("offer copy with markup is shown as text and no script runs (with and without the CSP)", async () => {
+  for (const base of [bare.url, server.url]) {
+    const { context, page, log } = await open();
+    await visit(page, `/checkout.html?now=${T0}&shopper=markup&snapshot=/test-out/markup.snap`, base);
+    await page.waitForSelector(".tactful-card");
+    await page.click("#why summary");
+    await page.waitForTimeout(300); // an injected <img src=x> would have failed to load by now
+    const card = page.locator(".tactful-card");
+    assert.match(await card.locator(".tactful-copy").textContent(), /^<img src=x onerror="window.__xss = 'copy'"> Add the pack <a href=/);
+    assert.match(await card.locator(".tactful-title").textContent(), /^<script>window.__xss = 'title'<\/script>Starter pack$/);
+    assert.match(await card.locator(".tactful-reason").textContent(), /<img src=x/);
+    assert.equal(await page.locator("#offer img, #offer script, #offer a, #offer b, #why img, #why b").count(), 0, "no element from the catalog");
+    assert.equal(await page.evaluate(() => window.__xss), undefined, "no script ran");
+    assert.deepEqual(log.dialogs, []);
+    await clean(page, log);
+    if (base === bare.url) await shot(page, "checkout-markup-as-text");
+    await context.close();
+  }
+});
+
+test("the demos work under a strict Content-Security-Policy", async () => {
+  for (const path of ["/checkout.html", "/course.html", "/"]) {
+    const { context, page, log } = await open();
+    const response = await page.goto(`${server.url}${path}?now=${T0}&shopper=demo-shopper-7`);
+    assert.equal(response.headers()["content-security-policy"], CSP);
+    assert.match(CSP, /script-src 'self' 'wasm-unsafe-eval'(;|$)/);
+    if (path !== "/") {
+      await page.waitForSelector("html[data-tactful-ready]");
+      assert.ok(await decision(page), "the engine ran (compiled under 'wasm-unsafe-eval')");
+    }
+    assert.equal(await page.locator("script:not([src])").count(), 0, "no inline script in the page");
+    await clean(page, log);
+    await context.close();
+  }
+  // The .wasm is served as application/wasm (streaming instantiation), compressed.
+  const res = await fetch(`${server.url}/pkg/web/tactful_bg.wasm`, { headers: { "accept-encoding": "br" } });
+  assert.equal(res.headers.get("content-type"), "application/wasm");
+  // And the policy does bite: an inline script is refused.
+  const { context, page } = await open();
+  await page.goto(`${server.url}/checkout.html?now=${T0}`);
+  await page.waitForSelector("html[data-tactful-ready]");
+  await page.evaluate(() => {
+    const s = document.createElement("script");
+    s.textContent = "window.__inline = true";
+    document.head.append(s);
+  });
+  assert.equal(await page.evaluate(() => window.__inline), undefined);
+  assert.ok((await page.evaluate(() => window.__violations)).some((v) => v.startsWith("script-src")));
+  await context.close();
+});
+
+test("a corrupted localStorage value leaves the page working, with fresh memory and a warning", async () => {
+  const { context, page, log } = await open({
+    init: () => {
+      if (!sessionStorage.getItem("seeded")) {
+        sessionStorage.setItem("seeded", "1");
+        localStorage.setItem("tactful.memory", "%%% not memory %%%");
+      }
+    },
+  });
+  await visit(page, `/checkout.html?now=${T0}&shopper=demo-shopper-7`);
+  await page.waitForSelector(".tactful-card");
+  assert.deepEqual(await offersShown(page), ["creator-toolkit"]);
+  const warnings = await page.evaluate(() => window.tactfulDemo.widget.warnings);
+  assert.ok(warnings.some((w) => w.code === "memory.not_base64"), JSON.stringify(warnings));
+  assert.ok(log.console.some((line) => line.startsWith("warning: tactful: localStorage held unreadable memory")), log.console.join("\n"));
+  const stored = await page.evaluate(() => localStorage.getItem("tactful.memory"));
+  assert.match(stored, /^[A-Za-z0-9_-]+$/, "fresh memory was written in its place");
+  // Damaged bytes that are valid base64url: also fresh memory and a warning.
+  await page.evaluate(() => localStorage.setItem("tactful.memory", "AQEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAP__"));
+  await visit(page, `/checkout.html?now=${T0 + DAY}&shopper=demo-shopper-7`);
+  assert.ok((await page.evaluate(() => window.tactfulDemo.widget.warnings)).some((w) => w.code.startsWith("memory.")));
+  assert.ok(await decision(page));
+  await clean(page, log);
+  await context.close();
+});
+
+test("without consent, memory lives for the page only and nothing is written", async () => {
+  const { context, page, log } = await open();
+  await visit(page, `/checkout.html?now=${T0}&shopper=demo-shopper-7&consent=0`);
+  await page.waitForSelector(".tactful-card");
+  await waitForReports(page, 1);
+  await page.getByRole("button", { name: /No thanks/ }).click();
+  assert.equal(await page.locator(".tactful-card").count(), 0);
+  assert.ok((await page.evaluate(() => window.tactfulDemo.widget.memory)).length > 0, "the page keeps memory");
+  assert.equal(await page.evaluate(() => localStorage.length), 0, "nothing written");
+  assert.equal(await page.evaluate(() => document.cookie), "");
+  // A reload starts over: the dismissal was for this page only.
+  await visit(page, `/checkout.html?now=${T0 + 60_000}&shopper=demo-shopper-7&consent=0`);
+  await page.waitForSelector(".tactful-card");
+  await clean(page, log);
+  await context.close();
+});
+
+test("an impression is recorded only when the card is visible", async () => {
+  const { context, page, log } = await open({ viewport: { width: 1280, height: 200 } });
+  await visit(page, `/checkout.html?now=${T0}&shopper=demo-shopper-7`);
+  await page.waitForSelector(".tactful-card", { state: "attached" });
+  await page.waitForTimeout(300);
+  assert.deepEqual(await reports(page), [], "below the fold: no exposure yet");
+  assert.equal(await page.evaluate(() => localStorage.getItem("tactful.memory")), "AQEAAAA", "no impression in memory");
+  await page.locator(".tactful-card").scrollIntoViewIfNeeded();
+  await waitForReports(page, 1);
+  assert.notEqual(await page.evaluate(() => localStorage.getItem("tactful.memory")), "AQEAAAA", "the impression is in memory");
+  await clean(page, log);
+  await context.close();
+});
+
+test("reduced motion is honoured", async () => {
+  for (const [reducedMotion, animation] of [["reduce", "none"], ["no-preference", "tactful-in"]]) {
+    const { context, page } = await open({ reducedMotion });
+    await visit(page, `/checkout.html?now=${T0}&shopper=demo-shopper-7`);
+    await page.waitForSelector(".tactful-card");
+    assert.equal(await page.$eval(".tactful-card", (e) => getComputedStyle(e).animationName), animation);
+    await context.close();
+  }
+});
+
+test("two tabs and the edge cookie: memory is merged, no dismissal is lost", async () => {
+  const { context, page: first, log } = await open();
+  const url = `/checkout.html?now=${T0}&shopper=demo-shopper-7`;
+  await visit(first, url);
+  const second = await context.newPage();
+  await visit(second, url);
+  await first.waitForSelector(".tactful-card");
+  await first.getByRole("button", { name: /No thanks/ }).click();
+  // The second tab, still showing its card, records an impression and writes: the merge keeps
+  // the first tab's dismissal.
+  await second.bringToFront();
+  await second.locator(".tactful-card").scrollIntoViewIfNeeded();
+  await second.waitForFunction(() => window.tactfulDemo.reports.length >= 1);
+  await second.getByRole("button", { name: "Add", exact: true }).click();
+  await visit(first, `/checkout.html?now=${T0 + 5 * DAY}&shopper=demo-shopper-7`);
+  const left = (await decision(first)).leftOut.find((l) => l.offerId === "creator-toolkit");
+  assert.equal(left?.reason, "already_bought", "the accept from the second tab is there");
+  // The dismissal is too: a memory holding both reads as dismissed once (3-day cooldown passed).
+  // An edge cookie is merged on load as well.
+  const edge = await first.evaluate(() => localStorage.getItem("tactful.memory"));
+  await context.clearCookies();
+  await first.evaluate(() => localStorage.clear());
+  await context.addCookies([{ name: "tactful", value: edge, url: server.url }]);
+  await visit(first, `/checkout.html?now=${T0 + 5 * DAY}&shopper=demo-shopper-7`);
+  assert.equal((await decision(first)).leftOut.find((l) => l.offerId === "creator-toolkit")?.reason, "already_bought", "the cookie's memory was read");
+  assert.deepEqual(log.errors, []);
+  await context.close();
+});

@@ -1,0 +1,14 @@
+// The tactful embed on a bare checkout page, as the cost benchmark loads it.
+import { mount } from "/pkg/embed/embed.js";
+
+const items = [{ item_id: "course-foundations" }];
+window.dataLayer = [
+  { event: "view_item", ecommerce: { items } },
+  { event: "add_to_cart", ecommerce: { items } },
+  { event: "begin_checkout", ecommerce: { items } },
+];
+mount({ slot: "#offer", snapshot: "/out/inkwell-studio.snap", surface: "checkout", shopperKey: "demo-shopper-7", context: { facts: { orders: 0 } }, now: () => 1763726400000 })
+  .then((widget) => {
+    document.documentElement.dataset.rendered = String(Boolean(document.querySelector(".tactful-card")));
+    window.benchDecision = widget.decision;
+  });

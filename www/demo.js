@@ -1,0 +1,91 @@
+// What both demo pages share: the test hooks in the URL, and the "Why this?" panel that shows
+// the decision's play, reasons and left-out candidates. Built with textContent only.
+const params = new URLSearchParams(location.search);
+
+/**
+ * The page's clock. `?now=<unix ms>` pins the start (the tests use it to step over cooldowns
+ * without waiting for days); time then moves on from there.
+ */
+export function clock() {
+  const start = Number(params.get("now")) || Date.now();
+  const t0 = performance.now();
+  return () => Math.round(start + (performance.now() - t0));
+}
+
+export function demoOptions() {
+  if (params.get("reset") === "1") {
+    localStorage.removeItem("tactful.memory");
+    localStorage.removeItem("tactful.memory.shopper");
+  }
+  // A snapshot other than the sample's, for the tests: only a same-origin path.
+  const snapshot = params.get("snapshot");
+  return {
+    snapshot: snapshot && snapshot.startsWith("/") && !snapshot.startsWith("//") ? snapshot : "/out/inkwell-studio.snap",
+    shopperKey: params.get("shopper") || undefined,
+    consent: params.get("consent") !== "0",
+    now: clock(),
+    list: (name) => (params.get(name) ? params.get(name).split(",").filter(Boolean) : null),
+  };
+}
+
+const text = (tag, content, className) => {
+  const node = document.createElement(tag);
+  if (content !== undefined) node.textContent = String(content);
+  if (className) node.className = className;
+  return node;
+};
+
+function table(headers, rows) {
+  const t = document.createElement("table");
+  const head = t.createTHead().insertRow();
+  for (const h of headers) head.append(text("th", h));
+  const body = t.createTBody();
+  for (const row of rows) {
+    const tr = body.insertRow();
+    for (const cell of row) tr.insertCell().textContent = cell;
+  }
+  return t;
+}
+
+/** Fills the panel with the decision, the widget's warnings and what was reported. */
+export function renderPanel(panel, decision, widget, reports) {
+  const body = panel.querySelector(".why-body");
+  body.replaceChildren();
+  if (!decision) {
+    body.append(text("p", "No decision yet.", "muted"));
+    return;
+  }
+  const summary = `play ${decision.play}${decision.holdout ? " (holdout: nothing is shown)" : ""} · stage ${decision.stage} · readiness ${decision.readiness.score} · risk ${decision.risk}`;
+  body.append(text("p", summary));
+  body.append(text("h3", "Why this play"));
+  const reasons = document.createElement("ul");
+  for (const r of decision.playReasons) reasons.append(text("li", r));
+  body.append(reasons);
+  const shown = decision.holdout ? decision.wouldHaveShown : decision.offers;
+  body.append(text("h3", decision.holdout ? "Would have shown" : "Shown"));
+  if (shown.length === 0) body.append(text("p", "nothing", "muted"));
+  else body.append(table(["offer", "frame", "score", "reasons"], shown.map((o) => [o.offerId, o.frame, o.score, o.reasons.join("; ")])));
+  body.append(text("h3", "Left out"));
+  if (decision.leftOut.length === 0) body.append(text("p", "nothing", "muted"));
+  else body.append(table(["offer", "reason", "rule", "detail"], decision.leftOut.map((l) => [l.offerId, l.reason, l.rule, l.detail])));
+  const warnings = [...widget.warnings];
+  if (warnings.length) {
+    body.append(text("h3", "Warnings"));
+    const list = document.createElement("ul");
+    for (const w of warnings) list.append(text("li", `${w.code}: ${w.message}`));
+    body.append(list);
+  }
+  body.append(text("h3", "Reported to the store"));
+  if (reports.length === 0) body.append(text("p", "nothing yet", "muted"));
+  else {
+    const list = document.createElement("ol");
+    for (const r of reports) {
+      const what = r.type === "exposure"
+        ? `exposure ${r.decisionId}${r.holdout ? " (holdout)" : ""}: ${r.exposure.offers.map((o) => o.offerId).join(", ")}`
+        : `${r.type} ${r.offerId} (decision ${r.decisionId})`;
+      list.append(text("li", what));
+    }
+    body.append(list);
+  }
+  body.append(text("p", `decision ${decision.decisionId} · snapshot ${decision.snapshotId} · memory ${widget.memory.length} bytes`, "muted"));
+}
