@@ -44,9 +44,9 @@ export interface MountOptions {
   dataLayer?: unknown[] | false;
   /** Without consent, memory lives for this page only and nothing is read or written. Default true. */
   consent?: boolean | (() => boolean);
-  /** The localStorage key (default "tactful.memory"). */
+  /** The localStorage key (default "tactful:memory"). */
   storageKey?: string;
-  /** The edge's memory cookie, merged on load (default "tactful"); false for none. */
+  /** The edge's memory cookie, merged on load (default "tactful_mem", the edge worker's); false for none. */
   cookie?: string | false;
   /** Also write memory to that cookie, for the edge (default false). */
   writeCookie?: boolean;

@@ -78,8 +78,8 @@ class Widget {
     this.id = `tactful-${++nextId}`;
     this.now = typeof options.now === "function" ? options.now : () => Date.now();
     this.labels = { ...DEFAULT_LABELS, ...options.labels };
-    this.storageKey = options.storageKey ?? "tactful.memory";
-    this.cookieName = options.cookie === false ? null : (options.cookie ?? "tactful");
+    this.storageKey = options.storageKey ?? "tactful:memory";
+    this.cookieName = options.cookie === false ? null : (options.cookie ?? "tactful_mem");
     this.decision = null;
     this.memory = "";
     this.readOnly = false;
@@ -205,8 +205,14 @@ class Widget {
     }
   }
 
+  /**
+   * The shopper key: the edge worker's `tactful_sid` cookie when there is one (so the page and
+   * the edge bucket the shopper alike), else the one kept in localStorage, else a fresh one.
+   */
   pseudonymousKey() {
-    const key = `${this.storageKey}.shopper`;
+    const key = "tactful:sid";
+    const edge = this.cookieName && this.consented() ? readCookie("tactful_sid") : null;
+    if (edge) return edge;
     const stored = this.consented() ? safeStorage(() => localStorage.getItem(key)) : null;
     if (stored) return stored;
     const fresh = crypto.randomUUID ? crypto.randomUUID() : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;

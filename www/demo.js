@@ -14,8 +14,8 @@ export function clock() {
 
 export function demoOptions() {
   if (params.get("reset") === "1") {
-    localStorage.removeItem("tactful.memory");
-    localStorage.removeItem("tactful.memory.shopper");
+    localStorage.removeItem("tactful:memory");
+    localStorage.removeItem("tactful:sid");
   }
   // A snapshot other than the sample's, for the tests: only a same-origin path.
   const snapshot = params.get("snapshot");

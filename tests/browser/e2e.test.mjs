@@ -159,7 +159,7 @@ test("the card's buttons: accept and dismiss update memory and are reported once
   assert.deepEqual(await page.evaluate(() => window.tactfulDemo.accepted), ["creator-toolkit"]);
   assert.deepEqual((await reports(page)).map((r) => r.type), ["exposure", "accept"]);
   // Accepted is never offered again; the memory in localStorage says so after a reload.
-  const memory = await page.evaluate(() => localStorage.getItem("tactful.memory"));
+  const memory = await page.evaluate(() => localStorage.getItem("tactful:memory"));
   assert.match(memory, /^[A-Za-z0-9_-]+$/);
   await visit(page, `/checkout.html?now=${T0 + 10 * DAY}&shopper=demo-shopper-7`);
   const left = (await decision(page)).leftOut.find((l) => l.offerId === "creator-toolkit");
@@ -311,7 +311,7 @@ test("a corrupted localStorage value leaves the page working, with fresh memory 
     init: () => {
       if (!sessionStorage.getItem("seeded")) {
         sessionStorage.setItem("seeded", "1");
-        localStorage.setItem("tactful.memory", "%%% not memory %%%");
+        localStorage.setItem("tactful:memory", "%%% not memory %%%");
       }
     },
   });
@@ -321,10 +321,10 @@ test("a corrupted localStorage value leaves the page working, with fresh memory 
   const warnings = await page.evaluate(() => window.tactfulDemo.widget.warnings);
   assert.ok(warnings.some((w) => w.code === "memory.not_base64"), JSON.stringify(warnings));
   assert.ok(log.console.some((line) => line.startsWith("warning: tactful: localStorage held unreadable memory")), log.console.join("\n"));
-  const stored = await page.evaluate(() => localStorage.getItem("tactful.memory"));
+  const stored = await page.evaluate(() => localStorage.getItem("tactful:memory"));
   assert.match(stored, /^[A-Za-z0-9_-]+$/, "fresh memory was written in its place");
   // Damaged bytes that are valid base64url: also fresh memory and a warning.
-  await page.evaluate(() => localStorage.setItem("tactful.memory", "AQEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAP__"));
+  await page.evaluate(() => localStorage.setItem("tactful:memory", "AQEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAP__"));
   await visit(page, `/checkout.html?now=${T0 + DAY}&shopper=demo-shopper-7`);
   assert.ok((await page.evaluate(() => window.tactfulDemo.widget.warnings)).some((w) => w.code.startsWith("memory.")));
   assert.ok(await decision(page));
@@ -355,10 +355,10 @@ test("an impression is recorded only when the card is visible", async () => {
   await page.waitForSelector(".tactful-card", { state: "attached" });
   await page.waitForTimeout(300);
   assert.deepEqual(await reports(page), [], "below the fold: no exposure yet");
-  assert.equal(await page.evaluate(() => localStorage.getItem("tactful.memory")), "AQEAAAA", "no impression in memory");
+  assert.equal(await page.evaluate(() => localStorage.getItem("tactful:memory")), "AQEAAAA", "no impression in memory");
   await page.locator(".tactful-card").scrollIntoViewIfNeeded();
   await waitForReports(page, 1);
-  assert.notEqual(await page.evaluate(() => localStorage.getItem("tactful.memory")), "AQEAAAA", "the impression is in memory");
+  assert.notEqual(await page.evaluate(() => localStorage.getItem("tactful:memory")), "AQEAAAA", "the impression is in memory");
   await clean(page, log);
   await context.close();
 });
@@ -392,10 +392,10 @@ test("two tabs and the edge cookie: memory is merged, no dismissal is lost", asy
   assert.equal(left?.reason, "already_bought", "the accept from the second tab is there");
   // The dismissal is too: a memory holding both reads as dismissed once (3-day cooldown passed).
   // An edge cookie is merged on load as well.
-  const edge = await first.evaluate(() => localStorage.getItem("tactful.memory"));
+  const edge = await first.evaluate(() => localStorage.getItem("tactful:memory"));
   await context.clearCookies();
   await first.evaluate(() => localStorage.clear());
-  await context.addCookies([{ name: "tactful", value: edge, url: server.url }]);
+  await context.addCookies([{ name: "tactful_mem", value: edge, url: server.url }]);
   await visit(first, `/checkout.html?now=${T0 + 5 * DAY}&shopper=demo-shopper-7`);
   assert.equal((await decision(first)).leftOut.find((l) => l.offerId === "creator-toolkit")?.reason, "already_bought", "the cookie's memory was read");
   assert.deepEqual(log.errors, []);
