@@ -111,6 +111,16 @@ class Widget {
     // neither becomes a long task on a slow phone.
     await nextTask();
     if (this.destroyed) return;
+    // V8 compiles a wasm function on its first call, and the decision is one large function:
+    // a first call that stops at once (an empty context is refused before any work) compiles
+    // it in a task of its own, so compiling and deciding are two short tasks, not one long one.
+    try {
+      this.engine.decideJson("{}", "");
+    } catch {
+      // refused, as intended
+    }
+    await nextTask();
+    if (this.destroyed) return;
     this.info = this.engine.info();
     this.shopperKey = this.options.shopperKey ?? this.pseudonymousKey();
     this.loadMemory();
