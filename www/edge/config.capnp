@@ -1,0 +1,75 @@
+# workerd config for the tactful edge worker (worker.js) in front of the demo storefront.
+#
+#   workerd serve www/edge/config.capnp edge    the worker on 127.0.0.1:8787, origin on :8788
+#   workerd serve www/edge/config.capnp test    as the tests run it: x-tactful-now honoured
+#   workerd serve www/edge/config.capnp bench   tactful on :8787 and the same worker without
+#                                               tactful (a plain proxy) on :8789
+#
+# Ports are overridden on the command line (`--socket-addr http=127.0.0.1:0`,
+# `--external-addr origin=127.0.0.1:PORT`); `./build.sh edge` and the tests do that.
+# The modules are the files beside this config: the worker, the package's edge entry and its
+# web glue (`tactful/` links to `pkg/`), the .wasm (compiled by workerd when it loads, since
+# the runtime compiles no bytes at run time) and the snapshot as a data module (an ArrayBuffer).
+using Workerd = import "/workerd/workerd.capnp";
+
+const modules :List(Workerd.Worker.Module) = [
+  (name = "worker.js", esModule = embed "worker.js"),
+  (name = "tactful/edge/tactful.js", esModule = embed "tactful/edge/tactful.js"),
+  (name = "tactful/web/tactful.js", esModule = embed "tactful/web/tactful.js"),
+  (name = "tactful_bg.wasm", wasm = embed "tactful_bg.wasm"),
+  (name = "inkwell-studio.snap", data = embed "inkwell-studio.snap"),
+];
+
+# One worker, three settings. (Each is its own worker rather than an `inherit` of one: this
+# workerd fails on `inherit` at start.)
+const tactfulWorker :Workerd.Worker = (
+  modules = .modules,
+  compatibilityDate = "2025-09-01",
+  bindings = [(name = "ORIGIN", service = "origin")],
+);
+
+const testWorker :Workerd.Worker = (
+  modules = .modules,
+  compatibilityDate = "2025-09-01",
+  bindings = [(name = "ORIGIN", service = "origin"), (name = "TACTFUL_TEST_MODE", text = "on")],
+);
+
+const passthroughWorker :Workerd.Worker = (
+  modules = .modules,
+  compatibilityDate = "2025-09-01",
+  bindings = [(name = "ORIGIN", service = "origin"), (name = "TACTFUL", text = "off")],
+);
+
+const origin :Workerd.ExternalServer = (address = "127.0.0.1:8788", http = ());
+
+const edge :Workerd.Config = (
+  services = [
+    (name = "tactful", worker = .tactfulWorker),
+    (name = "origin", external = .origin),
+  ],
+  sockets = [(name = "http", address = "127.0.0.1:8787", http = (), service = "tactful")],
+);
+
+const test :Workerd.Config = (
+  services = [
+    (name = "tactful-test", worker = .testWorker),
+    (name = "passthrough", worker = .passthroughWorker),
+    (name = "origin", external = .origin),
+  ],
+  sockets = [
+    (name = "http", address = "127.0.0.1:8787", http = (), service = "tactful-test"),
+    (name = "passthrough", address = "127.0.0.1:8789", http = (), service = "passthrough"),
+  ],
+);
+
+const bench :Workerd.Config = (
+  services = [
+    (name = "tactful", worker = .tactfulWorker),
+    (name = "passthrough", worker = .passthroughWorker),
+    (name = "origin", external = .origin),
+  ],
+  sockets = [
+    (name = "http", address = "127.0.0.1:8787", http = (), service = "tactful"),
+    (name = "passthrough", address = "127.0.0.1:8789", http = (), service = "passthrough"),
+  ],
+);
