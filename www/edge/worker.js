@@ -230,7 +230,14 @@ function fillSlot(slot, shopper, now) {
   slot.setAttribute("data-tactful-decision", decision.decisionId);
   if (decision.offers.length === 0) return false;
   for (const offer of decision.offers) {
-    shopper.memory = recordEvent(shopper.memory, { type: "impression", offerId: offer.offerId, surface, at: now });
+    try {
+      shopper.memory = recordEvent(shopper.memory, { type: "impression", offerId: offer.offerId, surface, at: now });
+    } catch (error) {
+      // Memory written by a newer engine (a rollout under way) is decided from as fresh memory
+      // and kept as it is, never overwritten; the offer is still shown.
+      log("impression_not_recorded", error, { offerId: offer.offerId });
+      break;
+    }
   }
   slot.setInnerContent(decision.offers.map((offer) => card(offer, decision)).join(""), { html: true });
   return true;
