@@ -5,7 +5,8 @@
 #   ./build.sh build   set up what is missing and build, without the demo
 #   ./build.sh test    set up what is missing, build, and run every check and test suite
 #   ./build.sh bench   run the benchmarks: native, then the npm package under Node beside its
-#                      peers (GrowthBook, Flipt); prints numbers
+#                      peers (GrowthBook, Flipt), then the edge worker on workerd; prints numbers
+#   ./build.sh edge    start the demo storefront behind the edge worker (workerd) on 127.0.0.1
 #
 # Needs Rust (rustup) and Node with npm on the PATH. Everything else it installs itself, once:
 # the wasm32 target, wasm-bindgen-cli at the version in Cargo.lock, and the Node tools in
@@ -90,6 +91,42 @@ demo() {
   say "done: the full decision JSON is ./target/release/tactful decide $SNAPSHOT --context $STORE/contexts/checkout.json --pretty"
 }
 
+# The edge worker's tools (workerd, autocannon, a link to pkg/) from tests/edge's lock file.
+ensure_edge_tools() {
+  if [ ! -x tests/edge/node_modules/.bin/workerd ] || [ tests/edge/package-lock.json -nt tests/edge/node_modules/.package-lock.json ]; then
+    say "installing the edge tools (npm ci in tests/edge)"
+    npm ci --prefix tests/edge --no-audit --no-fund
+  fi
+}
+
+# The demo storefront (www/storefront) with the edge worker (www/edge) in front, on 127.0.0.1,
+# until Ctrl-C. EDGE_PORT and ORIGIN_PORT choose the ports (8787, 8788).
+edge() {
+  [ -f pkg/web/tactful_bg.wasm ] && [ -f "$SNAPSHOT" ] || build
+  ensure_edge_tools
+  local edge_port=${EDGE_PORT:-8787} origin_port=${ORIGIN_PORT:-8788} origin_pid workerd_pid
+  node www/storefront/server.mjs "$origin_port" &
+  origin_pid=$!
+  tests/edge/node_modules/.bin/workerd serve www/edge/config.capnp edge \
+    --socket-addr "http=127.0.0.1:$edge_port" --external-addr "origin=127.0.0.1:$origin_port" &
+  workerd_pid=$!
+  trap "kill $workerd_pid $origin_pid 2>/dev/null" EXIT INT TERM
+  local tries=0
+  until node -e 'fetch(process.argv[1]).then((r) => r.arrayBuffer()).then(() => process.exit(0), () => process.exit(1))' "http://127.0.0.1:$edge_port/"; do
+    tries=$((tries + 1))
+    [ "$tries" -lt 100 ] || { echo "workerd did not start" >&2; exit 1; }
+    sleep 0.2
+  done
+  say "the storefront through the edge worker: http://127.0.0.1:$edge_port/checkout (origin: http://127.0.0.1:$origin_port/; Ctrl-C stops both)"
+  wait "$workerd_pid"
+}
+
+edge_tests() {
+  ensure_edge_tools
+  say "the edge worker on workerd, end to end"
+  node --test tests/edge/*.test.mjs
+}
+
 run_tests() {
   say "format"
   cargo fmt --check
@@ -113,6 +150,7 @@ run_tests() {
   done
   say "JavaScript tests against the built pkg/"
   node --test "$TOOLS"/*.test.mjs
+  edge_tests
   say "all tests passed"
 }
 
@@ -127,6 +165,9 @@ case "${1:-demo}" in
     build
     npm ci --prefix tests/bench/node --no-audit --no-fund
     node tests/bench/node/bench.mjs
+    ensure_edge_tools
+    node tests/edge/bench.mjs
     ;;
-  *) echo "usage: ./build.sh [build|test|bench]" >&2; exit 2 ;;
+  edge) edge ;;
+  *) echo "usage: ./build.sh [build|test|bench|edge]" >&2; exit 2 ;;
 esac

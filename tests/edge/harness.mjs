@@ -28,8 +28,8 @@ for (const file of [CLI, SNAPSHOT, WORKERD]) {
  * Starts the origin and workerd with the config's `constName` (`test` or `bench`). Resolves to
  * `{ url, passthroughUrl, originUrl, logs(), stop() }`; `logs()` is workerd's stderr so far.
  */
-export async function startEdge(constName = "test", { extraArgs = [] } = {}) {
-  const origin = await startOrigin(0);
+export async function startEdge(constName = "test", { extraArgs = [], originProcess = false } = {}) {
+  const origin = originProcess ? await spawnOrigin() : await startOrigin(0);
   const args = [
     "serve",
     CONFIG,
@@ -89,6 +89,35 @@ export async function startEdge(constName = "test", { extraArgs = [] } = {}) {
       await exited;
       clearTimeout(timer);
       await origin.close();
+    },
+  };
+}
+
+/** The origin in a process of its own (the benchmark: not sharing a thread with the load). */
+async function spawnOrigin() {
+  const child = spawn(process.execPath, [join(ROOT, "www", "storefront", "server.mjs"), "0"], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  const url = await new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+      const found = /listening on (http:\/\/127\.0\.0\.1:(\d+))/.exec(out);
+      if (found) resolve(found[1]);
+    });
+    child.once("exit", (code) => reject(new Error(`the origin exited with ${code}`)));
+  });
+  return {
+    url,
+    port: Number(new URL(url).port),
+    pid: child.pid,
+    async close() {
+      process.removeListener("exit", killOnExit);
+      child.kill("SIGTERM");
+      await exited;
     },
   };
 }

@@ -277,10 +277,17 @@ function escapeHtml(text) {
   return String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
 
+/** Currency formats by code, made once per isolate: making one costs as much as a decision. */
+const moneyFormats = new Map();
+
 function money(minor, currency) {
-  const format = new Intl.NumberFormat("en-US", { style: "currency", currency });
-  const digits = format.resolvedOptions().maximumFractionDigits;
-  return format.format(minor / 10 ** digits);
+  let format = moneyFormats.get(currency);
+  if (!format) {
+    const intl = new Intl.NumberFormat("en-US", { style: "currency", currency });
+    format = { intl, scale: 10 ** intl.resolvedOptions().maximumFractionDigits };
+    moneyFormats.set(currency, format);
+  }
+  return format.intl.format(minor / format.scale);
 }
 
 /** One offer as the card the embed renders: class `tactful-card`, text only, escaped. */

@@ -1,0 +1,170 @@
+// The edge worker's benchmark (`./build.sh bench`): what tactful costs a storefront page at
+// the edge, on real workerd, under a bounded local load (autocannon, 127.0.0.1 only).
+//
+// One workerd runs the `bench` config: the same worker with tactful (socket `http`) and with
+// tactful off, a plain proxy (socket `passthrough`), in front of one origin process. Both get
+// the same requests: 500 returning shoppers with their cookies, rotating over the checkout,
+// cart and product pages. The two are measured in turn, twice each (ABAB), so a drift of this
+// shared machine falls on both.
+//
+// Printed:
+// - requests per second and latency p50/p99 (autocannon) with and without tactful;
+// - the worker's CPU per request: workerd's own CPU time (utime + stime from /proc) over each
+//   phase divided by its requests, for both, and the difference, which is what tactful adds;
+// - the isolate time per request, p50 and p99, from a second, traced run (`--async-trace`):
+//   the sum over a request's turns of the time its JavaScript held the isolate (`locked` to
+//   `end`). workerd's clocks do not advance while JavaScript runs (a Spectre mitigation), so
+//   the worker cannot time its own decision; the runtime's trace can. It includes the
+//   decision, the HTMLRewriter pass and the cookies; the pass-through's isolate time is
+//   printed beside it.
+import { readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import autocannon from "autocannon";
+import { cookieHeader, setCookies, shopperKey, startEdge } from "./harness.mjs";
+
+const PAGES = ["/checkout", "/cart", "/products/course-foundations"];
+const SHOPPERS = 500;
+const CONNECTIONS = 8;
+const SECONDS = Number(process.env.EDGE_BENCH_SECONDS ?? 8);
+const TRACED_REQUESTS = 1500;
+
+/** Returning shoppers: a key and the memory cookie of a first view, through the worker. */
+async function shoppers(edge) {
+  const out = [];
+  for (let i = 0; i < SHOPPERS; i++) {
+    const key = shopperKey(`bench ${i}`);
+    const page = PAGES[i % PAGES.length];
+    const response = await fetch(edge.url + page, { headers: { cookie: cookieHeader({ tactful_sid: key }) } });
+    await response.arrayBuffer();
+    if (response.status !== 200) throw new Error(`warm-up view of ${page}: ${response.status}`);
+    out.push({ page, cookie: cookieHeader({ tactful_sid: key, tactful_mem: setCookies(response).tactful_mem.value }) });
+  }
+  return out;
+}
+
+/** workerd's CPU time so far, in milliseconds (all its threads). */
+function cpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
+}
+
+function load(url, list, seconds) {
+  let next = 0;
+  return autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: seconds,
+    requests: [
+      {
+        setupRequest(request) {
+          const shopper = list[next++ % list.length];
+          request.path = shopper.page;
+          request.headers = { ...request.headers, cookie: shopper.cookie };
+          return request;
+        },
+      },
+    ],
+  });
+}
+
+async function measured(edge, url, list) {
+  const before = cpuMs(edge.pid);
+  const result = await load(url, list, SECONDS);
+  const cpu = cpuMs(edge.pid) - before;
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, requests: result.requests.total, cpu };
+}
+
+function combine(runs) {
+  const requests = runs.reduce((s, r) => s + r.requests, 0);
+  return {
+    rps: runs.reduce((s, r) => s + r.rps, 0) / runs.length,
+    p50: runs.reduce((s, r) => s + r.p50, 0) / runs.length,
+    p99: runs.reduce((s, r) => s + r.p99, 0) / runs.length,
+    cpuPerRequest: runs.reduce((s, r) => s + r.cpu, 0) / requests,
+    requests,
+  };
+}
+
+function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** Per-request isolate time from an async trace: `{ worker: [ms, ...] }`. */
+function isolateTimes(file) {
+  const workerOf = new Map();
+  const total = new Map();
+  for (const line of readFileSync(file, "utf8").split("\n")) {
+    if (!line) continue;
+    const event = JSON.parse(line);
+    if (event.e === "ctx") workerOf.set(event.ctx, event.worker);
+    if (event.e === "turn") total.set(event.ctx, (total.get(event.ctx) ?? 0) + (event.end - event.locked));
+  }
+  const out = {};
+  for (const [ctx, ns] of total) (out[workerOf.get(ctx)] ??= []).push(ns / 1e6);
+  return out;
+}
+
+async function traced(list) {
+  const file = join(tmpdir(), `tactful-edge-trace-${process.pid}.jsonl`);
+  const edge = await startEdge("bench", { originProcess: true, extraArgs: ["--async-trace", file] });
+  try {
+    for (const url of [edge.url, edge.passthroughUrl]) {
+      // One request at a time, so the isolate's turns are not stretched by queueing.
+      for (let i = 0; i < TRACED_REQUESTS; i++) {
+        const shopper = list[i % list.length];
+        const response = await fetch(url + shopper.page, { headers: { cookie: shopper.cookie } });
+        await response.arrayBuffer();
+      }
+    }
+  } finally {
+    await edge.stop();
+  }
+  const times = isolateTimes(file);
+  rmSync(file, { force: true });
+  const summary = {};
+  for (const [worker, all] of Object.entries(times)) {
+    // The first 300 requests warm the isolate (V8 tiers the wasm and the glue up).
+    const sorted = all.slice(300).sort((a, b) => a - b);
+    summary[worker] = { n: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+  }
+  return summary;
+}
+
+const f = (n, digits = 2) => n.toFixed(digits);
+
+const edge = await startEdge("bench", { originProcess: true });
+let withTactful;
+let without;
+let list;
+try {
+  list = await shoppers(edge);
+  // Warm both paths up, then ABAB.
+  await load(edge.url, list, 2);
+  await load(edge.passthroughUrl, list, 2);
+  const a = [];
+  const b = [];
+  for (let round = 0; round < 2; round++) {
+    b.push(await measured(edge, edge.passthroughUrl, list));
+    a.push(await measured(edge, edge.url, list));
+  }
+  withTactful = combine(a);
+  without = combine(b);
+} finally {
+  await edge.stop();
+}
+const isolate = await traced(list);
+
+console.log(`\nedge worker on workerd, ${CONNECTIONS} connections, ${SECONDS} s x 2 per variant, ${SHOPPERS} returning shoppers`);
+console.log("| | with tactful | passthrough (same worker, tactful off) | tactful adds |");
+console.log("|---|---|---|---|");
+console.log(`| requests/s | ${f(withTactful.rps, 0)} | ${f(without.rps, 0)} | ${f((100 * (without.rps - withTactful.rps)) / without.rps, 1)}% fewer |`);
+console.log(`| latency p50 | ${f(withTactful.p50)} ms | ${f(without.p50)} ms | ${f(withTactful.p50 - without.p50)} ms (${f((100 * (withTactful.p50 - without.p50)) / without.p50, 1)}%) |`);
+console.log(`| latency p99 | ${f(withTactful.p99)} ms | ${f(without.p99)} ms | ${f(withTactful.p99 - without.p99)} ms |`);
+console.log(`| workerd CPU per request (/proc) | ${f(withTactful.cpuPerRequest, 3)} ms | ${f(without.cpuPerRequest, 3)} ms | ${f(withTactful.cpuPerRequest - without.cpuPerRequest, 3)} ms |`);
+const t = isolate.tactful;
+const p = isolate.passthrough;
+console.log(`| isolate time per request p50 (trace, ${t.n} requests) | ${f(t.p50, 3)} ms | ${f(p.p50, 3)} ms | ${f(t.p50 - p.p50, 3)} ms |`);
+console.log(`| isolate time per request p99 | ${f(t.p99, 3)} ms | ${f(p.p99, 3)} ms | ${f(t.p99 - p.p99, 3)} ms |`);
