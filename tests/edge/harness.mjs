@@ -26,7 +26,8 @@ for (const file of [CLI, SNAPSHOT, WORKERD]) {
 
 /**
  * Starts the origin and workerd with the config's `constName` (`test` or `bench`). Resolves to
- * `{ url, passthroughUrl, originUrl, logs(), stop() }`; `logs()` is workerd's stderr so far.
+ * `{ url, passthroughUrl, byUrl, originUrl, logs(), stop() }` (`byUrl`: the worker reaching the
+ * origin by `ORIGIN_URL`, as under wrangler; `test` only); `logs()` is workerd's stderr so far.
  */
 export async function startEdge(constName = "test", { extraArgs = [], originProcess = false } = {}) {
   const origin = originProcess ? await spawnOrigin() : await startOrigin(0);
@@ -38,6 +39,7 @@ export async function startEdge(constName = "test", { extraArgs = [], originProc
     "http=127.0.0.1:0",
     "--socket-addr",
     "passthrough=127.0.0.1:0",
+    ...(constName === "test" ? ["--socket-addr", "byurl=127.0.0.1:0"] : []),
     "--external-addr",
     `origin=127.0.0.1:${origin.port}`,
     "--control-fd",
@@ -68,7 +70,7 @@ export async function startEdge(constName = "test", { extraArgs = [], originProc
         const message = JSON.parse(buffered.slice(0, newline));
         buffered = buffered.slice(newline + 1);
         if (message.event === "listen") found[message.socket] = message.port;
-        if (found.http && found.passthrough) {
+        if (found.http && found.passthrough && (constName !== "test" || found.byurl)) {
           clearTimeout(timer);
           resolve(found);
         }
@@ -79,6 +81,7 @@ export async function startEdge(constName = "test", { extraArgs = [], originProc
   return {
     url: `http://127.0.0.1:${ports.http}`,
     passthroughUrl: `http://127.0.0.1:${ports.passthrough}`,
+    byUrl: ports.byurl && `http://127.0.0.1:${ports.byurl}`,
     originUrl: origin.url,
     pid: child.pid,
     logs: () => stderr,

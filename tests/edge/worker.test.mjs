@@ -135,6 +135,21 @@ describe("the offer in the served HTML", () => {
     assert.equal(post.status, 405);
   });
 
+  it("serves the same page when it reaches the origin by URL, as under wrangler", async () => {
+    const key = shopperKey("by url");
+    const headers = { "x-tactful-now": String(NOW), cookie: cookieHeader({ tactful_sid: key }) };
+    const [viaBinding, viaUrl] = await Promise.all([
+      fetch(`${edge.url}/checkout`, { headers }),
+      fetch(`${edge.byUrl}/checkout`, { headers }),
+    ]);
+    const html = await viaUrl.text();
+    assert.equal(html, await viaBinding.text());
+    assert.match(html, /class="tactful-card"/);
+    assert.deepEqual(viaUrl.headers.getSetCookie(), viaBinding.headers.getSetCookie());
+    const asset = await fetch(`${edge.byUrl}/assets/logo.png`);
+    assert.ok(Buffer.from(await asset.arrayBuffer()).equals(Buffer.from(await (await fetch(`${edge.originUrl}/assets/logo.png`)).arrayBuffer())));
+  });
+
   it("ignores x-tactful-now outside test mode", async () => {
     // The passthrough socket runs the same worker with tactful off; the `bench` config's
     // tactful socket has test mode off: decide there with a pinned header and see it ignored.

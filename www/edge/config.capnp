@@ -1,7 +1,8 @@
 # workerd config for the tactful edge worker (worker.js) in front of the demo storefront.
 #
 #   workerd serve www/edge/config.capnp edge    the worker on 127.0.0.1:8787, origin on :8788
-#   workerd serve www/edge/config.capnp test    as the tests run it: x-tactful-now honoured
+#   workerd serve www/edge/config.capnp test    as the tests run it: x-tactful-now honoured, and
+#                                               on :8790 the worker reaching the origin by URL
 #   workerd serve www/edge/config.capnp bench   tactful on :8787 and the same worker without
 #                                               tactful (a plain proxy) on :8789
 #
@@ -40,6 +41,15 @@ const passthroughWorker :Workerd.Worker = (
   bindings = [(name = "ORIGIN", service = "origin"), (name = "TACTFUL", text = "off")],
 );
 
+# As under wrangler: the origin by URL (ORIGIN_URL) and the global fetch(), which this config
+# sends to the origin (workerd's default outbound refuses private addresses such as 127.0.0.1).
+const byUrlWorker :Workerd.Worker = (
+  modules = .modules,
+  compatibilityDate = "2025-09-01",
+  bindings = [(name = "ORIGIN_URL", text = "http://127.0.0.1:8788"), (name = "TACTFUL_TEST_MODE", text = "on")],
+  globalOutbound = "origin",
+);
+
 const origin :Workerd.ExternalServer = (address = "127.0.0.1:8788", http = ());
 
 const edge :Workerd.Config = (
@@ -54,11 +64,13 @@ const test :Workerd.Config = (
   services = [
     (name = "tactful-test", worker = .testWorker),
     (name = "passthrough", worker = .passthroughWorker),
+    (name = "by-url", worker = .byUrlWorker),
     (name = "origin", external = .origin),
   ],
   sockets = [
     (name = "http", address = "127.0.0.1:8787", http = (), service = "tactful-test"),
     (name = "passthrough", address = "127.0.0.1:8789", http = (), service = "passthrough"),
+    (name = "byurl", address = "127.0.0.1:8790", http = (), service = "by-url"),
   ],
 );
 
