@@ -8,8 +8,8 @@
 // shared machine falls on both.
 //
 // Printed:
-// - requests per second and latency p50/p99 (autocannon) with and without tactful, as fast as
-//   the worker answers, and latency at a fixed 300 requests per second that both keep up with;
+// - requests per second and latency p50/p99 (autocannon) with and without tactful, with 8
+//   connections (as fast as the worker answers) and with one (a page view's own latency);
 // - the worker's CPU per request: workerd's own CPU time (utime + stime from /proc) over each
 //   loaded phase divided by its requests, and p50/p99 of it one request at a time (schedstat,
 //   nanoseconds), for both; the difference is what tactful adds;
@@ -30,7 +30,6 @@ const SHOPPERS = 500;
 const CONNECTIONS = 8;
 const SECONDS = Number(process.env.EDGE_BENCH_SECONDS ?? 8);
 const TRACED_REQUESTS = 1500;
-const RATE = 300;
 
 /** Returning shoppers: a key and the memory cookie of a first view, through the worker. */
 async function shoppers(edge) {
@@ -58,13 +57,12 @@ function cpuMs(pid) {
  * in one or two, so the latencies are also collected from its `response` events (fractional
  * milliseconds from `process.hrtime`).
  */
-function load(url, list, seconds, { rate, latencies } = {}) {
+function load(url, list, seconds, { connections = CONNECTIONS, latencies } = {}) {
   let next = 0;
   const instance = autocannon({
     url,
-    connections: CONNECTIONS,
+    connections,
     duration: seconds,
-    ...(rate ? { overallRate: rate } : {}),
     requests: [
       {
         setupRequest(request) {
@@ -80,9 +78,9 @@ function load(url, list, seconds, { rate, latencies } = {}) {
   return instance;
 }
 
-async function measured(edge, url, list, into, rate) {
+async function measured(edge, url, list, into, connections) {
   const before = cpuMs(edge.pid);
-  const result = await load(url, list, SECONDS, { rate, latencies: into.latencies });
+  const result = await load(url, list, SECONDS, { connections, latencies: into.latencies });
   into.cpu += cpuMs(edge.pid) - before;
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
   into.rps.push(result.requests.average);
@@ -183,19 +181,21 @@ const f = (n, digits = 2) => n.toFixed(digits);
 
 const edge = await startEdge("bench", { originProcess: true });
 const saturated = { tactful: phase(), passthrough: phase() };
-const paced = { tactful: phase(), passthrough: phase() };
+const single = { tactful: phase(), passthrough: phase() };
 const cpu = {};
 let list;
 try {
   list = await shoppers(edge);
-  // Warm both paths up, then ABAB: as fast as the worker answers, then at a fixed rate that
-  // both keep up with (what a shopper sees on a normal day).
+  // Warm both paths up, then ABAB: as fast as the worker answers with 8 connections, then with
+  // one request at a time (a page view's own latency, with no queue in front of it).
+  // (autocannon's `overallRate` sends each second's requests in a burst, so it measures a
+  // queue, not a steady rate; one connection does not.)
   await load(edge.url, list, 2);
   await load(edge.passthroughUrl, list, 2);
-  for (const [phases, rate] of [[saturated, undefined], [paced, RATE]]) {
+  for (const [phases, connections] of [[saturated, CONNECTIONS], [single, 1]]) {
     for (let round = 0; round < 2; round++) {
-      await measured(edge, edge.passthroughUrl, list, phases.passthrough, rate);
-      await measured(edge, edge.url, list, phases.tactful, rate);
+      await measured(edge, edge.passthroughUrl, list, phases.passthrough, connections);
+      await measured(edge, edge.url, list, phases.tactful, connections);
     }
   }
   cpu.tactful = await cpuPerRequest(edge, edge.url, list);
@@ -206,18 +206,19 @@ try {
 const isolate = await traced(list);
 const withTactful = summary(saturated.tactful);
 const without = summary(saturated.passthrough);
-const pacedWith = summary(paced.tactful);
-const pacedWithout = summary(paced.passthrough);
+const singleWith = summary(single.tactful);
+const singleWithout = summary(single.passthrough);
 
 const pct = (a, b) => `${a >= b ? "+" : ""}${f((100 * (a - b)) / b, 1)}%`;
-console.log(`\nedge worker on workerd: ${CONNECTIONS} connections, ${SECONDS} s x 2 per variant and load, ${SHOPPERS} returning shoppers, load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores`);
+console.log(`\nedge worker on workerd: ${CONNECTIONS} connections and 1, ${SECONDS} s x 2 per variant and load, ${SHOPPERS} returning shoppers, load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores`);
 console.log("| | with tactful | passthrough (same worker, tactful off) | tactful adds |");
 console.log("|---|---|---|---|");
 console.log(`| requests/s, as fast as it answers | ${f(withTactful.rps, 0)} | ${f(without.rps, 0)} | ${pct(withTactful.rps, without.rps)} |`);
 console.log(`| latency p50 there | ${f(withTactful.p50)} ms | ${f(without.p50)} ms | ${pct(withTactful.p50, without.p50)} |`);
 console.log(`| latency p99 there | ${f(withTactful.p99)} ms | ${f(without.p99)} ms | ${pct(withTactful.p99, without.p99)} |`);
-console.log(`| latency p50 at ${RATE} requests/s | ${f(pacedWith.p50)} ms | ${f(pacedWithout.p50)} ms | ${pct(pacedWith.p50, pacedWithout.p50)} |`);
-console.log(`| latency p99 at ${RATE} requests/s | ${f(pacedWith.p99)} ms | ${f(pacedWithout.p99)} ms | ${pct(pacedWith.p99, pacedWithout.p99)} |`);
+console.log(`| requests/s, one at a time | ${f(singleWith.rps, 0)} | ${f(singleWithout.rps, 0)} | ${pct(singleWith.rps, singleWithout.rps)} |`);
+console.log(`| latency p50, one at a time | ${f(singleWith.p50)} ms | ${f(singleWithout.p50)} ms | ${pct(singleWith.p50, singleWithout.p50)} |`);
+console.log(`| latency p99, one at a time | ${f(singleWith.p99)} ms | ${f(singleWithout.p99)} ms | ${pct(singleWith.p99, singleWithout.p99)} |`);
 console.log(`| workerd CPU per request, mean under load (/proc stat) | ${f(withTactful.cpuPerRequest, 3)} ms | ${f(without.cpuPerRequest, 3)} ms | ${f(withTactful.cpuPerRequest - without.cpuPerRequest, 3)} ms |`);
 console.log(`| workerd CPU per request p50 (schedstat, one at a time, ${cpu.tactful.n} requests) | ${f(cpu.tactful.p50, 3)} ms | ${f(cpu.passthrough.p50, 3)} ms | ${f(cpu.tactful.p50 - cpu.passthrough.p50, 3)} ms |`);
 console.log(`| workerd CPU per request p99 (schedstat) | ${f(cpu.tactful.p99, 3)} ms | ${f(cpu.passthrough.p99, 3)} ms | ${f(cpu.tactful.p99 - cpu.passthrough.p99, 3)} ms |`);
