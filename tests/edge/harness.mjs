@@ -27,7 +27,8 @@ for (const file of [CLI, SNAPSHOT, WORKERD]) {
 /**
  * Starts the origin and workerd with the config's `constName` (`test` or `bench`). Resolves to
  * `{ url, passthroughUrl, byUrl, originUrl, logs(), stop() }` (`byUrl`: the worker reaching the
- * origin by `ORIGIN_URL`, as under wrangler; `test` only); `logs()` is workerd's stderr so far.
+ * origin by `ORIGIN_URL`, as under wrangler; `brokenUrl`: one whose snapshot cannot load; `test`
+ * only); `logs()` is workerd's stderr so far.
  */
 export async function startEdge(constName = "test", { extraArgs = [], originProcess = false } = {}) {
   const origin = originProcess ? await spawnOrigin() : await startOrigin(0);
@@ -39,7 +40,7 @@ export async function startEdge(constName = "test", { extraArgs = [], originProc
     "http=127.0.0.1:0",
     "--socket-addr",
     "passthrough=127.0.0.1:0",
-    ...(constName === "test" ? ["--socket-addr", "byurl=127.0.0.1:0"] : []),
+    ...(constName === "test" ? ["--socket-addr", "byurl=127.0.0.1:0", "--socket-addr", "broken=127.0.0.1:0"] : []),
     "--external-addr",
     `origin=127.0.0.1:${origin.port}`,
     "--control-fd",
@@ -70,7 +71,7 @@ export async function startEdge(constName = "test", { extraArgs = [], originProc
         const message = JSON.parse(buffered.slice(0, newline));
         buffered = buffered.slice(newline + 1);
         if (message.event === "listen") found[message.socket] = message.port;
-        if (found.http && found.passthrough && (constName !== "test" || found.byurl)) {
+        if (found.http && found.passthrough && (constName !== "test" || (found.byurl && found.broken))) {
           clearTimeout(timer);
           resolve(found);
         }
@@ -82,6 +83,7 @@ export async function startEdge(constName = "test", { extraArgs = [], originProc
     url: `http://127.0.0.1:${ports.http}`,
     passthroughUrl: `http://127.0.0.1:${ports.passthrough}`,
     byUrl: ports.byurl && `http://127.0.0.1:${ports.byurl}`,
+    brokenUrl: ports.broken && `http://127.0.0.1:${ports.broken}`,
     originUrl: origin.url,
     pid: child.pid,
     logs: () => stderr,

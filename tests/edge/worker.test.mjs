@@ -392,6 +392,26 @@ describe("a decision that fails never breaks the page", () => {
   });
 });
 
+describe("a worker whose snapshot cannot load", () => {
+  it("serves every page as the origin sent it, and logged why when it loaded", async () => {
+    for (const path of ["/checkout", "/cart", "/assets/logo.png", "/nope"]) {
+      const direct = await fetch(edge.originUrl + path);
+      const proxied = await fetch(edge.brokenUrl + path, { headers: { "x-tactful-now": String(NOW) } });
+      assert.equal(proxied.status, direct.status);
+      assert.ok(Buffer.from(await proxied.arrayBuffer()).equals(Buffer.from(await direct.arrayBuffer())), path);
+      assert.deepEqual(proxied.headers.getSetCookie(), []);
+    }
+    const line = edge
+      .logs()
+      .split("\n")
+      .find((l) => l.includes('"tactful":"engine_unavailable"'));
+    assert.ok(line, edge.logs());
+    const logged = JSON.parse(line.slice(line.indexOf("{")));
+    assert.equal(logged.name, "SnapshotError");
+    assert.match(logged.code, /^snapshot\./);
+  });
+});
+
 describe("200 concurrent shoppers", () => {
   it("each get the native decision for their own key, memory and time", async () => {
     // Varied shoppers: three pages, a dismissal of one of three offers for some, a minute apart.

@@ -2,7 +2,8 @@
 #
 #   workerd serve www/edge/config.capnp edge    the worker on 127.0.0.1:8787, origin on :8788
 #   workerd serve www/edge/config.capnp test    as the tests run it: x-tactful-now honoured, and
-#                                               on :8790 the worker reaching the origin by URL
+#                                               on :8790 the worker reaching the origin by URL,
+#                                               on :8791 one whose snapshot cannot load
 #   workerd serve www/edge/config.capnp bench   tactful on :8787 and the same worker without
 #                                               tactful (a plain proxy) on :8789
 #
@@ -50,6 +51,20 @@ const byUrlWorker :Workerd.Worker = (
   globalOutbound = "origin",
 );
 
+# For the tests only: a snapshot that is not one (this config file), to show that a worker whose
+# engine cannot load serves the origin's pages untouched and logs why.
+const brokenSnapshotWorker :Workerd.Worker = (
+  modules = [
+    (name = "worker.js", esModule = embed "worker.js"),
+    (name = "tactful/edge/tactful.js", esModule = embed "tactful/edge/tactful.js"),
+    (name = "tactful/web/tactful.js", esModule = embed "tactful/web/tactful.js"),
+    (name = "tactful_bg.wasm", wasm = embed "tactful_bg.wasm"),
+    (name = "inkwell-studio.snap", data = embed "config.capnp"),
+  ],
+  compatibilityDate = "2025-09-01",
+  bindings = [(name = "ORIGIN", service = "origin"), (name = "TACTFUL_TEST_MODE", text = "on")],
+);
+
 const origin :Workerd.ExternalServer = (address = "127.0.0.1:8788", http = ());
 
 const edge :Workerd.Config = (
@@ -65,12 +80,14 @@ const test :Workerd.Config = (
     (name = "tactful-test", worker = .testWorker),
     (name = "passthrough", worker = .passthroughWorker),
     (name = "by-url", worker = .byUrlWorker),
+    (name = "broken-snapshot", worker = .brokenSnapshotWorker),
     (name = "origin", external = .origin),
   ],
   sockets = [
     (name = "http", address = "127.0.0.1:8787", http = (), service = "tactful-test"),
     (name = "passthrough", address = "127.0.0.1:8789", http = (), service = "passthrough"),
     (name = "byurl", address = "127.0.0.1:8790", http = (), service = "by-url"),
+    (name = "broken", address = "127.0.0.1:8791", http = (), service = "broken-snapshot"),
   ],
 );
 
