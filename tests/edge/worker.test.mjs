@@ -92,6 +92,22 @@ describe("the offer in the served HTML", () => {
     assert.equal(response.headers.get("cache-control"), "private, no-store");
   });
 
+  it("decides each slot of a page in turn, the second with the first's impressions", async () => {
+    const key = shopperKey("two slots");
+    const response = await view(edge, "/demo/two-slots", { cookies: { tactful_sid: key } });
+    const slots = slotsOf(await response.text());
+    assert.deepEqual(slots.map((s) => s.surface), ["cart", "product_page"]);
+    let memory = "";
+    for (const slot of slots) {
+      const expected = await expectedFor(slot, key, memory, NOW);
+      assert.equal(slot.decisionId, expected.decision.decisionId);
+      assert.deepEqual(slot.cards, expected.decision.offers.map((o) => expectedCard(o, expected.decision.currency)));
+      memory = expected.cookieMemory;
+    }
+    assert.ok(slots.every((s) => s.cards.length > 0));
+    assert.equal(setCookies(response).tactful_mem.value, memory);
+  });
+
   it("reads a slot context written with HTML entities", async () => {
     const key = shopperKey("quoted");
     const response = await view(edge, "/demo/quoted-context", { cookies: { tactful_sid: key } });
