@@ -104,7 +104,13 @@ function originFetcher(env) {
   if (env.ORIGIN && typeof env.ORIGIN.fetch === "function") {
     return (request) => env.ORIGIN.fetch(request);
   }
-  const base = new URL(env.ORIGIN_URL ?? "http://127.0.0.1:8788");
+  if (!env.ORIGIN_URL) {
+    return () => {
+      log("no_origin", null, { message: "configure an ORIGIN service binding or an ORIGIN_URL" });
+      return new Response("tactful: no origin configured\n", { status: 502 });
+    };
+  }
+  const base = new URL(env.ORIGIN_URL);
   return (request) => {
     const url = new URL(request.url);
     url.protocol = base.protocol;
