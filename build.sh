@@ -7,8 +7,9 @@
 #   ./build.sh test    set up what is missing, build, and run every check and test suite,
 #                      including the end-to-end tests in headless Chromium
 #   ./build.sh bench   run the benchmarks: native, then the npm package under Node beside its
-#                      peers (GrowthBook, Flipt), then the embed's cost to the page in
-#                      Chromium; prints numbers
+#                      peers (GrowthBook, Flipt), the embed's cost to the page in Chromium,
+#                      then the edge worker on workerd; prints numbers
+#   ./build.sh edge    start the demo storefront behind the edge worker (workerd) on 127.0.0.1
 #
 # Needs Rust (rustup) and Node with npm on the PATH. Everything else it installs itself, once:
 # the wasm32 target, wasm-bindgen-cli at the version in Cargo.lock, the Node tools in
@@ -119,6 +120,42 @@ demo() {
   exec node www/serve.mjs --port "${PORT:-8080}"
 }
 
+# The edge worker's tools (workerd, autocannon, a link to pkg/) from tests/edge's lock file.
+ensure_edge_tools() {
+  if [ ! -x tests/edge/node_modules/.bin/workerd ] || [ tests/edge/package-lock.json -nt tests/edge/node_modules/.package-lock.json ]; then
+    say "installing the edge tools (npm ci in tests/edge)"
+    npm ci --prefix tests/edge --no-audit --no-fund
+  fi
+}
+
+# The demo storefront (www/storefront) with the edge worker (www/edge) in front, on 127.0.0.1,
+# until Ctrl-C. EDGE_PORT and ORIGIN_PORT choose the ports (8787, 8788).
+edge() {
+  [ -f pkg/web/tactful_bg.wasm ] && [ -f "$SNAPSHOT" ] || build
+  ensure_edge_tools
+  local edge_port=${EDGE_PORT:-8787} origin_port=${ORIGIN_PORT:-8788} origin_pid workerd_pid
+  node www/storefront/server.mjs "$origin_port" &
+  origin_pid=$!
+  tests/edge/node_modules/.bin/workerd serve www/edge/config.capnp edge \
+    --socket-addr "http=127.0.0.1:$edge_port" --external-addr "origin=127.0.0.1:$origin_port" &
+  workerd_pid=$!
+  trap "kill $workerd_pid $origin_pid 2>/dev/null" EXIT INT TERM
+  local tries=0
+  until node -e 'fetch(process.argv[1]).then((r) => r.arrayBuffer()).then(() => process.exit(0), () => process.exit(1))' "http://127.0.0.1:$edge_port/"; do
+    tries=$((tries + 1))
+    [ "$tries" -lt 100 ] || { echo "workerd did not start" >&2; exit 1; }
+    sleep 0.2
+  done
+  say "the storefront through the edge worker: http://127.0.0.1:$edge_port/checkout (origin: http://127.0.0.1:$origin_port/; Ctrl-C stops both)"
+  wait "$workerd_pid"
+}
+
+edge_tests() {
+  ensure_edge_tools
+  say "the edge worker on workerd, end to end"
+  node --test tests/edge/*.test.mjs
+}
+
 run_tests() {
   say "format"
   cargo fmt --check
@@ -144,6 +181,7 @@ run_tests() {
   say "end-to-end tests in headless Chromium (screenshots in target/screenshots/)"
   ensure_chromium
   node --test "$BROWSER_TESTS"/*.test.mjs
+  edge_tests
   say "all tests passed"
 }
 
@@ -161,6 +199,10 @@ case "${1:-demo}" in
     # The embed's cost to the page, in Chromium with 4x CPU throttling, beside a peer widget.
     ensure_chromium
     node "$BROWSER_TESTS/bench.mjs"
+    # The edge worker on workerd, with and without tactful, in the same run.
+    ensure_edge_tools
+    node tests/edge/bench.mjs
     ;;
-  *) echo "usage: ./build.sh [build|test|bench]" >&2; exit 2 ;;
+  edge) edge ;;
+  *) echo "usage: ./build.sh [build|test|bench|edge]" >&2; exit 2 ;;
 esac

@@ -1,0 +1,111 @@
+// The demo storefront's origin: a plain static server for the pages in `site/`, the kind of
+// origin an edge worker sits in front of. It knows nothing about tactful; its pages only carry
+// marked slots (`<div data-tactful-slot="checkout">`) and, on the slot, the page's context
+// (`data-tactful-context`: the cart and events the origin knows, as JSON).
+//
+// Besides the files it answers `/oops` with a 500 HTML page (an origin error the worker must
+// pass through untouched) and anything unknown with a 404 HTML page.
+//
+//   node www/storefront/server.mjs [port]      listens on 127.0.0.1 (port 0: any free port)
+//
+// It prints `origin listening on http://127.0.0.1:PORT` once it listens, and stops on SIGINT or
+// SIGTERM. Tests import `startOrigin` instead and close it themselves.
+import { createServer } from "node:http";
+import { readFile } from "node:fs/promises";
+import { extname, join, normalize, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const SITE = fileURLToPath(new URL("./site/", import.meta.url));
+
+const TYPES = {
+  ".html": "text/html; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".json": "application/json",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".txt": "text/plain; charset=utf-8",
+};
+
+const ERROR_500 = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Something broke</title></head>
+<body><h1>500: the origin failed</h1>
+<div data-tactful-slot="checkout"></div>
+</body></html>
+`;
+
+/** Maps a URL path to a file under `site/`, or null when it would leave the folder. */
+function fileFor(pathname) {
+  let path;
+  try {
+    path = decodeURIComponent(pathname);
+  } catch {
+    return null;
+  }
+  if (path.endsWith("/")) path += "index.html";
+  else if (!extname(path)) path += ".html";
+  const file = normalize(join(SITE, path));
+  return file.startsWith(SITE) && !file.includes(`${sep}..${sep}`) ? file : null;
+}
+
+async function handle(request, response) {
+  const { pathname } = new URL(request.url, "http://origin");
+  if (pathname === "/oops") {
+    response.writeHead(500, { "content-type": "text/html; charset=utf-8", "x-origin": "storefront" });
+    response.end(ERROR_500);
+    return;
+  }
+  const file = fileFor(pathname);
+  let body;
+  try {
+    body = file && (await readFile(file));
+  } catch {
+    body = null;
+  }
+  if (!body) {
+    const notFound = await readFile(join(SITE, "404.html"));
+    response.writeHead(404, { "content-type": TYPES[".html"], "x-origin": "storefront" });
+    response.end(notFound);
+    return;
+  }
+  response.writeHead(200, {
+    "content-type": TYPES[extname(file)] ?? "application/octet-stream",
+    "content-length": body.length,
+    "cache-control": "no-cache",
+    "x-origin": "storefront",
+  });
+  response.end(request.method === "HEAD" ? undefined : body);
+}
+
+/** Starts the origin on 127.0.0.1; resolves to `{ url, port, close() }`. */
+export function startOrigin(port = 0) {
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error) => {
+      response.writeHead(500, { "content-type": "text/plain" });
+      response.end(`origin error: ${error.message}\n`);
+    });
+  });
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => {
+      const { port: bound } = server.address();
+      resolve({
+        url: `http://127.0.0.1:${bound}`,
+        port: bound,
+        close: () => new Promise((done) => server.close(done)).then(() => server.closeAllConnections()),
+        server,
+      });
+    });
+  });
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const origin = await startOrigin(Number(process.argv[2] ?? 0));
+  console.log(`origin listening on ${origin.url}`);
+  const stop = () => {
+    origin.server.closeAllConnections();
+    origin.server.close(() => process.exit(0));
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
