@@ -48,7 +48,10 @@ export interface MountOptions {
   storageKey?: string;
   /** The edge's memory cookie, merged on load (default "tactful_mem", the edge worker's); false for none. */
   cookie?: string | false;
-  /** Also write memory to that cookie, for the edge (default false). */
+  /**
+   * Also write memory to that cookie, for the edge worker. Default: only when the page arrived
+   * with the cookie (an edge worker keeps one), so dismissals here count at the edge too.
+   */
   writeCookie?: boolean;
   /** The clock, in Unix milliseconds (default Date.now); tests set it. */
   now?: () => number;

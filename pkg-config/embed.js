@@ -21,6 +21,8 @@ import init, { Engine, mergeMemory, parseMemory, recordEvent } from "../web/tact
 
 const VERSION = "0.1.0";
 const MAX_EVENTS = 256;
+/** The most memory the edge worker reads from its cookie (www/edge/worker.js). */
+const MAX_COOKIE_MEMORY = 3800;
 /** GTM's own lifecycle events, which say nothing about the shopper. */
 const INTERNAL_EVENT = /^gtm\./;
 
@@ -141,6 +143,9 @@ class Widget {
     if (stored) copies.push(["localStorage", stored]);
     const cookie = this.cookieName && readCookie(this.cookieName);
     if (cookie) copies.push([`cookie ${this.cookieName}`, cookie]);
+    // By default the cookie is kept in step only when an edge worker keeps one (it arrived
+    // with the page), so what the shopper dismisses here keeps the offer away at the edge too.
+    this.writesCookie = Boolean(this.cookieName) && (this.options.writeCookie ?? Boolean(cookie));
     for (const [where, text] of copies) this.memory = this.mergeCopy(this.memory, text, where);
   }
 
@@ -176,8 +181,13 @@ class Widget {
       }
     }
     safeStorage(() => localStorage.setItem(this.storageKey, this.memory));
-    if (this.options.writeCookie && this.cookieName) {
-      document.cookie = `${this.cookieName}=${encodeURIComponent(this.memory)}; path=/; max-age=31536000; samesite=lax${location.protocol === "https:" ? "; secure" : ""}`;
+    if (this.writesCookie) {
+      if (this.memory.length > MAX_COOKIE_MEMORY) {
+        // The edge reads at most this much; a cut cookie would be unreadable there.
+        this.warn("embed.cookie_too_large", `memory is ${this.memory.length} bytes, over the ${MAX_COOKIE_MEMORY} a cookie carries; the cookie keeps its last copy`);
+      } else {
+        document.cookie = `${this.cookieName}=${this.memory}; path=/; max-age=31536000; samesite=lax${location.protocol === "https:" ? "; secure" : ""}`;
+      }
     }
   }
 

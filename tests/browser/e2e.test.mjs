@@ -401,3 +401,28 @@ test("two tabs and the edge cookie: memory is merged, no dismissal is lost", asy
   assert.deepEqual(log.errors, []);
   await context.close();
 });
+
+test("the edge cookie is kept in step only when the page arrived with one", async () => {
+  const url = `/checkout.html?now=${T0}&shopper=demo-shopper-9`;
+  const memoryCookie = async (context) => (await context.cookies()).find((c) => c.name === "tactful_mem")?.value;
+  // An edge worker in front: the page arrives with its cookie, and a dismissal here reaches it.
+  const { context, page, log } = await open();
+  await context.addCookies([{ name: "tactful_mem", value: "AQEAAAA", url: server.url }]);
+  await visit(page, url);
+  const offerId = await page.locator(".tactful-offer").first().getAttribute("data-offer-id");
+  await page.getByRole("button", { name: /No thanks/ }).first().click();
+  const written = await memoryCookie(context);
+  assert.ok(written && written !== "AQEAAAA", `the cookie holds the dismissal: ${written}`);
+  // Only the cookie now: the next page view reads the dismissal from it.
+  await page.evaluate(() => localStorage.clear());
+  await visit(page, `/checkout.html?now=${T0 + 60_000}&shopper=demo-shopper-9`);
+  assert.equal((await decision(page)).leftOut.find((l) => l.offerId === offerId)?.reason, "cooling_down");
+  assert.deepEqual(log.errors, []);
+  await context.close();
+  // No edge worker: the embed writes no cookie of its own.
+  const bare = await open();
+  await visit(bare.page, url);
+  await bare.page.getByRole("button", { name: /No thanks/ }).first().click();
+  assert.equal(await memoryCookie(bare.context), undefined);
+  await bare.context.close();
+});
