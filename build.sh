@@ -152,6 +152,7 @@ edge() {
 
 edge_tests() {
   ensure_edge_tools
+  ensure_chromium # with-browser.test.mjs browses the storefront through workerd in Chromium
   say "the edge worker on workerd, end to end"
   node --test tests/edge/*.test.mjs
 }

@@ -4,7 +4,10 @@
 // (`data-tactful-context`: the cart and events the origin knows, as JSON).
 //
 // Besides the files it answers `/oops` with a 500 HTML page (an origin error the worker must
-// pass through untouched) and anything unknown with a 404 HTML page.
+// pass through untouched) and anything unknown with a 404 HTML page. It also hosts the built
+// npm package under `/assets/tactful/` (the repository's `pkg/`, and the sample snapshot as
+// `/assets/tactful/inkwell-studio.snap`), as a store hosts the embed script, for the page that
+// puts the embed beside the worker (`/in-page-cart`).
 //
 //   node www/storefront/server.mjs [port]      listens on 127.0.0.1 (port 0: any free port)
 //
@@ -16,6 +19,9 @@ import { extname, join, normalize, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const SITE = fileURLToPath(new URL("./site/", import.meta.url));
+const PACKAGE = fileURLToPath(new URL("../../pkg/", import.meta.url));
+const SNAPSHOT = fileURLToPath(new URL("../../out/inkwell-studio.snap", import.meta.url));
+const PACKAGE_PREFIX = "/assets/tactful/";
 
 const TYPES = {
   ".html": "text/html; charset=utf-8",
@@ -25,6 +31,8 @@ const TYPES = {
   ".svg": "image/svg+xml",
   ".png": "image/png",
   ".txt": "text/plain; charset=utf-8",
+  ".wasm": "application/wasm",
+  ".snap": "application/octet-stream",
 };
 
 const ERROR_500 = `<!doctype html>
@@ -34,7 +42,7 @@ const ERROR_500 = `<!doctype html>
 </body></html>
 `;
 
-/** Maps a URL path to a file under `site/`, or null when it would leave the folder. */
+/** Maps a URL path to a file under `site/` (or the package), or null when it would leave it. */
 function fileFor(pathname) {
   let path;
   try {
@@ -42,10 +50,12 @@ function fileFor(pathname) {
   } catch {
     return null;
   }
-  if (path.endsWith("/")) path += "index.html";
-  else if (!extname(path)) path += ".html";
-  const file = normalize(join(SITE, path));
-  return file.startsWith(SITE) && !file.includes(`${sep}..${sep}`) ? file : null;
+  if (path === `${PACKAGE_PREFIX}inkwell-studio.snap`) return SNAPSHOT;
+  const [root, rest] = path.startsWith(PACKAGE_PREFIX) ? [PACKAGE, path.slice(PACKAGE_PREFIX.length)] : [SITE, path];
+  if (rest.endsWith("/")) path = `${rest}index.html`;
+  else path = extname(rest) ? rest : `${rest}.html`;
+  const file = normalize(join(root, path));
+  return file.startsWith(root) && !file.includes(`${sep}..${sep}`) ? file : null;
 }
 
 async function handle(request, response) {
