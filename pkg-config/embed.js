@@ -179,6 +179,10 @@ class Widget {
 
   async start() {
     this.host = connect(this.options, (code, message) => this.warn(code, message));
+    // The styles now, while the engine loads, so the page's own first layout includes them
+    // and the card's arrival lays out the slot alone, not the whole page again.
+    adoptStyles(this.options.styles);
+    this.slot.classList.add("tactful-slot");
     this.info = await this.host.call("open");
     performance.mark?.("tactful:loaded");
     if (this.destroyed) return;
@@ -515,7 +519,6 @@ class Widget {
       if (decision.holdout && decision.exposure.offers.length) this.whenVisible(this.slot, () => this.expose(decision));
       return;
     }
-    adoptStyles(this.options.styles);
     const reserved = isReserved(this.slot);
     if (!reserved && !this.warnedReserve) {
       this.warnedReserve = true;
@@ -544,7 +547,6 @@ class Widget {
       event.stopPropagation();
       this.dismiss(offer, "escape");
     });
-    this.slot.classList.add("tactful-slot");
     this.slot.append(card);
     this.card = card;
     performance.mark?.("tactful:rendered");
