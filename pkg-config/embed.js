@@ -59,9 +59,10 @@ function connect(options, warn) {
     }
     return new Promise((resolve, reject) => {
       const id = ++requests;
+      // First, so a value that cannot be sent (a DataCloneError) rejects this call alone.
+      worker.postMessage(op === "open" ? { ...open, id } : { id, op, args });
       const timer = setTimeout(() => fallBack("embed.worker_timeout", `the engine's worker did not answer \`${op}\` within ${timeout} ms`), timeout);
       waiting.set(id, { op, args, resolve, reject, timer });
-      worker.postMessage(op === "open" ? { ...open, id } : { id, op, args });
     });
   }
 
