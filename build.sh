@@ -91,12 +91,14 @@ build_wasm() {
   mkdir -p pkg/edge
   cp pkg-config/edge.js pkg/edge/tactful.js
   echo '{ "type": "module" }' > pkg/edge/package.json
-  # The embed script (tactful/embed) imports the web build's glue next to it.
+  # The embed script (tactful/embed) runs the engine in its worker, which imports the web
+  # build's glue next to it; both ship without their comment lines (downloaded by every page).
   mkdir -p pkg/embed
-  cp pkg-config/embed.js pkg/embed/embed.js
+  node "$TOOLS/strip.mjs" pkg-config/embed.js pkg/embed/embed.js
+  node "$TOOLS/strip.mjs" pkg-config/embed-worker.js pkg/embed/embed-worker.js
   echo '{ "type": "module" }' > pkg/embed/package.json
   cp pkg-config/package.json pkg-config/README.md pkg-config/LICENSE pkg-config/*.d.ts pkg/
-  node "$TOOLS/sizes.mjs" pkg/web/tactful_bg.wasm pkg/web/tactful.js pkg/embed/embed.js "$SNAPSHOT"
+  node "$TOOLS/sizes.mjs" pkg/web/tactful_bg.wasm pkg/web/tactful.js pkg/embed/embed.js pkg/embed/embed-worker.js "$SNAPSHOT"
 }
 
 build() {

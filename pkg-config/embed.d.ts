@@ -1,8 +1,9 @@
 // The embed script (`tactful/embed`): a widget that decides, renders an accessible card into a
 // slot, keeps the shopper's memory and reports what the shopper saw and did.
+// The engine runs in a module Worker (`embed/embed-worker.js`, next to the embed), so every
+// call into it is asynchronous; without a Worker it runs on the page's main thread instead.
 import type { Context, Decision, Engine, Exposure, ShownOffer, Surface } from "./tactful.js";
 
-export { Engine } from "./tactful.js";
 export const VERSION: string;
 
 /** What the widget tells the store: one exposure per decision that reached the screen. */
@@ -12,7 +13,11 @@ export type Report =
   | { type: "dismiss"; decisionId: string; offerId: string; at: number; via: "button" | "escape" | "api" };
 
 export interface EmbedWarning {
-  /** `memory.corrupt`, `memory.not_base64`, `memory.newer_version`, `embed.slot_not_reserved`, a decision's warning code... */
+  /**
+   * `memory.corrupt`, `memory.not_base64`, `memory.newer_version`, `embed.slot_not_reserved`,
+   * `embed.no_worker`, `embed.worker_failed`, `embed.worker_timeout` (the engine then runs on
+   * the main thread), a decision's warning code...
+   */
   code: string;
   message: string;
 }
@@ -69,6 +74,16 @@ export interface MountOptions {
   formatPrice?: (minor: number, currency: string) => string;
   /** false: adopt no stylesheet; the store styles the `tactful-*` classes itself. */
   styles?: boolean;
+  /**
+   * Where the engine runs. Default (true): in a module Worker started from `embed-worker.js`
+   * next to the embed, which must be same-origin with the page (under a CSP, `worker-src`, or
+   * else `script-src`, must allow it). A URL: that worker script instead. false: on the page's
+   * main thread. Without a Worker, or when it fails, the engine runs on the main thread with a
+   * warning.
+   */
+  worker?: boolean | string | URL;
+  /** How long the worker may take to answer a request, loading included, before the engine moves to the main thread (ms, default 5000). */
+  workerTimeout?: number;
 }
 
 export interface Widget {
@@ -79,14 +94,17 @@ export interface Widget {
   readonly memory: string;
   readonly warnings: EmbedWarning[];
   readonly shopperKey: string;
+  /** Where the engine runs: "worker", or "main" (no Worker, or it failed or did not answer). */
+  readonly thread: "worker" | "main";
   /** An explicit signal; decides again and resolves with the new decision. */
   track(event: string | { name: string; label?: string; at?: number; items?: string[] }): Promise<Decision | null>;
-  /** Decides again now (after the store changed what `context` returns). */
-  refresh(): Decision | null;
+  /** Decides again now (after the store changed what `context` returns); resolves with the decision. */
+  refresh(): Promise<Decision | null>;
+  /** Records and reports at once; memory is written when the engine has answered (a few ms). */
   accept(offer: ShownOffer): void;
   dismiss(offer: ShownOffer): void;
-  /** Consent given or withdrawn; withdrawing removes the stored copy. */
-  setConsent(given: boolean): void;
+  /** Consent given or withdrawn; withdrawing removes the stored copy. Resolves once memory is written. */
+  setConsent(given: boolean): Promise<void>;
   destroy(): void;
 }
 
@@ -96,5 +114,5 @@ export function mount(options: MountOptions): Promise<Widget>;
 /** The built-in price format: "$49.00", "¥4,900", "12.00 DKK". */
 export function formatMoney(minor: number, currency: string): string;
 
-/** Loads (once per snapshot URL) the module and a snapshot. */
+/** Loads (once per snapshot URL) the module and a snapshot into an engine on the calling thread. */
 export function load(options: { snapshot: MountOptions["snapshot"]; wasm?: MountOptions["wasm"] }): Promise<Engine>;

@@ -17,40 +17,103 @@
 // data- attributes (on the slot: data-tactful-surface, -cart, -owned, -viewed, -facts; on any
 // element: data-tactful-event="name", sent when it is clicked) and from widget.track(event).
 // The card is built with textContent only: nothing from the catalog is ever parsed as HTML.
-import init, { Engine, mergeMemory, parseMemory, recordEvent } from "../web/tactful.js";
-
+// The engine runs in a module Worker (embed-worker.js, next to this file, same origin; under a
+// CSP, worker-src falls back to script-src): on this thread only the embed's own logic, its
+// messages and the card remain. Without a Worker, or when it fails or does not answer within
+// `workerTimeout`, the engine runs here instead, with a warning.
 const VERSION = "0.1.0";
 const MAX_EVENTS = 256;
 /** The most memory the edge worker reads from its cookie (www/edge/worker.js). */
 const MAX_COOKIE_MEMORY = 3800;
 /** GTM's own lifecycle events, which say nothing about the shopper. */
 const INTERNAL_EVENT = /^gtm\./;
+/** How long the engine's worker may take to answer a request (loading included), in ms. */
+const WORKER_TIMEOUT = 5000;
 
-const engines = new Map();
 let nextId = 0;
 
-/** Loads the module (streaming instantiation) and a snapshot; one engine per snapshot URL. */
-export function load({ snapshot, wasm } = {}) {
-  const key = typeof snapshot === "string" || snapshot instanceof URL ? String(snapshot) : snapshot;
-  if (engines.has(key)) return engines.get(key);
-  // Both downloads start at once: the module compiles while the snapshot arrives.
-  const module = init(wasm === undefined ? undefined : { module_or_path: wasm });
-  const bytes = snapshotBytes(snapshot);
-  const engine = Promise.all([module, bytes]).then(([, b]) => Engine.fromBytes(b));
-  engine.catch(() => engines.delete(key));
-  engines.set(key, engine);
-  return engine;
+/** Loads (once per snapshot URL) the module and a snapshot into an engine on this thread. */
+export async function load(options) {
+  return (await import("./embed-worker.js")).load(options);
 }
 
-async function snapshotBytes(snapshot) {
-  if (snapshot instanceof Uint8Array) return snapshot;
-  if (snapshot instanceof ArrayBuffer) return new Uint8Array(snapshot);
-  if (typeof snapshot !== "string" && !(snapshot instanceof URL)) {
-    throw embedError("embed.no_snapshot", "mount() needs `snapshot`: a URL or the snapshot's bytes");
+/**
+ * The engine behind one async `call(op, ...args)`: in a module Worker when the page can start
+ * one, so the main thread only sends and receives messages; else in the page. A worker that
+ * fails or does not answer in time is dropped with a warning, and what it left unanswered is
+ * asked again of an engine in the page.
+ */
+function connect(options, warn) {
+  const timeout = options.workerTimeout ?? WORKER_TIMEOUT;
+  const waiting = new Map();
+  const host = { thread: "main", call, close };
+  let worker = null;
+  let inPage = null;
+  let requests = 0;
+  const absolute = (url) => (typeof url === "string" || url instanceof URL ? new URL(url, document.baseURI).href : url);
+  const wasm = options.wasm instanceof Request ? options.wasm.url : absolute(options.wasm);
+  const open = { op: "open", snapshot: absolute(options.snapshot), wasm };
+
+  function call(op, ...args) {
+    if (!worker) {
+      inPage ??= import("./embed-worker.js").then((m) => [m, m.load(options)]);
+      return inPage.then(([m, engine]) => m.answer(engine, { op, args }));
+    }
+    return new Promise((resolve, reject) => {
+      const id = ++requests;
+      // First, so a value that cannot be sent (a DataCloneError) rejects this call alone.
+      worker.postMessage(op === "open" ? { ...open, id } : { id, op, args });
+      const timer = setTimeout(() => fallBack("embed.worker_timeout", `the engine's worker did not answer \`${op}\` within ${timeout} ms`), timeout);
+      waiting.set(id, { op, args, resolve, reject, timer });
+    });
   }
-  const response = await fetch(snapshot, { credentials: "same-origin" });
-  if (!response.ok) throw embedError("embed.snapshot_fetch", `snapshot ${snapshot}: HTTP ${response.status}`);
-  return new Uint8Array(await response.arrayBuffer());
+
+  function close() {
+    worker?.terminate();
+    worker = null;
+    for (const request of waiting.values()) clearTimeout(request.timer);
+    waiting.clear();
+  }
+
+  function fallBack(code, message) {
+    if (!worker) return;
+    const unanswered = [...waiting.values()];
+    close();
+    host.thread = "main";
+    warn(code, `${message}; the engine runs on the page's main thread instead`);
+    for (const { op, args, resolve, reject } of unanswered) call(op, ...args).then(resolve, reject);
+  }
+
+  if (options.worker === false || options.wasm instanceof Response) return host;
+  if (typeof Worker !== "function") {
+    warn("embed.no_worker", "this page has no Worker; the engine runs on the page's main thread");
+    return host;
+  }
+  try {
+    // The literal form, so bundlers find the worker and ship it.
+    worker = typeof options.worker === "string" || options.worker instanceof URL
+      ? new Worker(options.worker, { type: "module", name: "tactful" })
+      : new Worker(new URL("./embed-worker.js", import.meta.url), { type: "module", name: "tactful" });
+  } catch (error) {
+    warn("embed.worker_failed", `the engine's worker could not start (${error.message}); the engine runs on the page's main thread`);
+    return host;
+  }
+  host.thread = "worker";
+  worker.onmessage = ({ data }) => {
+    const request = waiting.get(data.id);
+    if (!request) return;
+    waiting.delete(data.id);
+    clearTimeout(request.timer);
+    if (!data.error) return request.resolve(data.value);
+    const { message, ...fields } = data.error;
+    request.reject(Object.assign(new Error(message), Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined))));
+  };
+  worker.onerror = (event) => {
+    event.preventDefault();
+    fallBack("embed.worker_failed", `the engine's worker failed${event.message ? ` (${event.message})` : ""}`);
+  };
+  worker.onmessageerror = () => fallBack("embed.worker_failed", "a message from the engine's worker could not be read");
+  return host;
 }
 
 function embedError(code, message) {
@@ -67,7 +130,12 @@ function embedError(code, message) {
 export async function mount(options = {}) {
   performance.mark?.("tactful:start");
   const widget = new Widget(options);
-  await widget.start();
+  try {
+    await widget.start();
+  } catch (error) {
+    widget.destroy(); // stops its worker
+    throw error;
+  }
   return widget;
 }
 
@@ -91,9 +159,15 @@ class Widget {
     this.reported = new Set();
     this.shown = null;
     this.returnFocus = null;
-    this.pending = null;
+    this.queue = Promise.resolve();
+    this.next = null;
     this.cleanups = [];
     this.destroyed = false;
+  }
+
+  /** Where the engine runs: "worker", or "main" (no Worker, or it failed or timed out). */
+  get thread() {
+    return this.host?.thread ?? "main";
   }
 
   consented() {
@@ -107,35 +181,36 @@ class Widget {
   }
 
   async start() {
-    this.engine = await load(this.options);
+    this.host = connect(this.options, (code, message) => this.warn(code, message));
+    // The styles now, while the engine loads, so the page's own first layout includes them
+    // and the card's arrival lays out the slot alone, not the whole page again.
+    adoptStyles(this.options.styles);
+    this.slot.classList.add("tactful-slot");
+    this.info = await this.host.call("open");
     performance.mark?.("tactful:loaded");
-    // Instantiating the module and reading the snapshot were one task; deciding is the next, so
-    // neither becomes a long task on a slow phone.
-    await nextTask();
     if (this.destroyed) return;
-    // V8 compiles a wasm function on its first call, and the decision is one large function:
-    // a first call that stops at once (an empty context is refused before any work) compiles
-    // it in a task of its own, so compiling and deciding are two short tasks, not one long one.
-    try {
-      this.engine.decideJson("{}", "");
-    } catch {
-      // refused, as intended
-    }
-    await nextTask();
-    if (this.destroyed) return;
-    this.info = this.engine.info();
     this.shopperKey = this.options.shopperKey ?? this.pseudonymousKey();
-    this.loadMemory();
+    this.serial(() => this.loadMemory());
     this.watchDataLayer();
     this.watchAttributes();
     this.watchStorage();
-    this.decide();
+    await this.decide();
+  }
+
+  /**
+   * Runs engine work (every call is a message to the worker) one piece at a time, each on the
+   * memory the last one left, so no update is lost between two of them.
+   */
+  serial(task) {
+    const run = this.queue.then(() => (this.destroyed ? null : task()));
+    this.queue = run.catch(() => {});
+    return run;
   }
 
   // ---- memory --------------------------------------------------------------------------
 
   /** Reads every copy (localStorage, the edge cookie) and merges them; bad copies are dropped. */
-  loadMemory() {
+  async loadMemory() {
     this.memory = "";
     if (!this.consented()) return;
     const copies = [];
@@ -146,15 +221,15 @@ class Widget {
     // By default the cookie is kept in step only when an edge worker keeps one (it arrived
     // with the page), so what the shopper dismisses here keeps the offer away at the edge too.
     this.writesCookie = Boolean(this.cookieName) && (this.options.writeCookie ?? Boolean(cookie));
-    for (const [where, text] of copies) this.memory = this.mergeCopy(this.memory, text, where);
+    for (const [where, text] of copies) this.memory = await this.mergeCopy(this.memory, text, where);
   }
 
   /** Merges one more copy in. A copy written by a newer version is kept and never overwritten. */
-  mergeCopy(memory, text, where) {
+  async mergeCopy(memory, text, where) {
     if (this.readOnly) return memory;
     let parsed;
     try {
-      parsed = parseMemory(text);
+      parsed = await this.host.call("parse", text);
     } catch (error) {
       if (error.code === "memory.newer_version") {
         // Another host already runs a newer tactful: decide as for a new shopper and write
@@ -166,20 +241,22 @@ class Widget {
       this.warn(error.code ?? "memory.corrupt", `${where} held unreadable memory (${error.message}); starting from fresh memory`);
       return memory;
     }
-    return memory ? mergeMemory(memory, parsed) : parsed;
+    return memory ? this.host.call("merge", memory, parsed) : parsed;
   }
 
   /** Writes memory back, merged with whatever another tab wrote meanwhile. */
-  persist() {
+  async persist() {
     if (this.readOnly || !this.consented()) return;
-    const stored = safeStorage(() => localStorage.getItem(this.storageKey));
-    if (stored && stored !== this.memory) {
+    const read = () => safeStorage(() => localStorage.getItem(this.storageKey));
+    // Merging is a message to the worker: a tab may write meanwhile, so read again after it.
+    for (let seen = null, stored; (stored = read()) && stored !== this.memory && stored !== seen; seen = stored) {
       try {
-        this.memory = mergeMemory(this.memory, parseMemory(stored));
+        this.memory = await this.host.call("merge", this.memory, await this.host.call("parse", stored));
       } catch {
         // The stored copy is unreadable (a warning was given when it was read): ours replaces it.
       }
     }
+    if (this.readOnly || !this.consented()) return;
     safeStorage(() => localStorage.setItem(this.storageKey, this.memory));
     if (this.writesCookie) {
       if (this.memory.length > MAX_COOKIE_MEMORY) {
@@ -193,36 +270,43 @@ class Widget {
 
   watchStorage() {
     const onStorage = (event) => {
-      if (event.key !== this.storageKey || !event.newValue || !this.consented()) return;
-      this.memory = this.mergeCopy(this.memory, event.newValue, "another tab");
+      if (event.key !== this.storageKey || !event.newValue) return;
+      this.serial(async () => {
+        if (this.consented()) this.memory = await this.mergeCopy(this.memory, event.newValue, "another tab");
+      });
     };
     addEventListener("storage", onStorage);
     this.cleanups.push(() => removeEventListener("storage", onStorage));
   }
 
   record(event) {
-    if (this.readOnly) return;
-    try {
-      this.memory = recordEvent(this.memory, { ...event, at: Math.round(this.now()) });
-    } catch (error) {
-      this.warn(error.code ?? "memory.bad_event", `could not record ${event.type}: ${error.message}`);
-      return;
-    }
-    this.persist();
+    const at = Math.round(this.now());
+    return this.serial(async () => {
+      if (this.readOnly) return;
+      try {
+        this.memory = await this.host.call("record", this.memory, { ...event, at });
+      } catch (error) {
+        this.warn(error.code ?? "memory.bad_event", `could not record ${event.type}: ${error.message}`);
+        return;
+      }
+      await this.persist();
+    });
   }
 
   /** Consent given or withdrawn by the store's banner. Withdrawing removes the stored copy. */
   setConsent(given) {
     this.options.consent = Boolean(given);
-    if (given) {
-      const memory = this.memory;
-      this.loadMemory();
-      if (memory) this.memory = this.memory ? mergeMemory(this.memory, memory) : memory;
-      this.persist();
-    } else {
+    if (!given) {
       safeStorage(() => localStorage.removeItem(this.storageKey));
       safeStorage(() => localStorage.removeItem(`${this.storageKey}.shopper`));
+      return this.queue;
     }
+    return this.serial(async () => {
+      const memory = this.memory;
+      await this.loadMemory();
+      if (memory) this.memory = this.memory ? await this.host.call("merge", this.memory, memory) : memory;
+      await this.persist();
+    });
   }
 
   /**
@@ -391,41 +475,44 @@ class Widget {
 
   /** Decides again soon (signals arrive in bursts); resolves when the card is up to date. */
   schedule() {
-    this.pending ??= Promise.resolve().then(() => {
-      this.pending = null;
-      this.decide();
+    return this.decide();
+  }
+
+  /** Decides again now (after the store changed the context); resolves with the decision. */
+  refresh() {
+    return this.decide();
+  }
+
+  /**
+   * Queues a decision, unless one is already waiting (it reads the context when it runs, so it
+   * sees every signal that came in before it): a burst of signals costs one decision.
+   */
+  decide() {
+    this.next ??= this.serial(async () => {
+      this.next = null;
+      let decided;
+      try {
+        decided = await this.host.call("decide", this.context(), this.memory);
+      } catch (error) {
+        console.error(`tactful: ${error.message} [${error.code ?? error.name}]`);
+        this.options.onError?.(error);
+        this.render(null);
+        return null;
+      }
+      if (this.destroyed) return null;
+      for (const warning of decided.decision.warnings) {
+        if (warning.code.startsWith("memory.") && this.warnings.some((w) => w.code === warning.code)) continue;
+        this.warn(warning.code, warning.message);
+      }
+      performance.mark?.("tactful:decided");
+      if (!this.readOnly) this.memory = decided.memory;
+      this.decision = decided.decision;
+      this.render(decided.decision);
+      this.options.onDecision?.(decided.decision, this);
+      await this.persist();
       return this.decision;
     });
-    return this.pending;
-  }
-
-  /** Decides now and renders; also what the store calls after it changed the context. */
-  refresh() {
-    this.decide();
-    return this.decision;
-  }
-
-  decide() {
-    if (this.destroyed) return;
-    let decided;
-    try {
-      decided = this.engine.decide(this.context(), this.memory);
-    } catch (error) {
-      console.error(`tactful: ${error.message} [${error.code ?? error.name}]`);
-      this.options.onError?.(error);
-      this.render(null);
-      return;
-    }
-    for (const warning of decided.decision.warnings) {
-      if (warning.code.startsWith("memory.") && this.warnings.some((w) => w.code === warning.code)) continue;
-      this.warn(warning.code, warning.message);
-    }
-    performance.mark?.("tactful:decided");
-    if (!this.readOnly) this.memory = decided.memory;
-    this.decision = decided.decision;
-    this.persist();
-    this.render(decided.decision);
-    this.options.onDecision?.(decided.decision, this);
+    return this.next;
   }
 
   // ---- the card -----------------------------------------------------------------------
@@ -443,7 +530,6 @@ class Widget {
       if (decision.holdout && decision.exposure.offers.length) this.whenVisible(this.slot, () => this.expose(decision));
       return;
     }
-    adoptStyles(this.options.styles);
     const reserved = isReserved(this.slot);
     if (!reserved && !this.warnedReserve) {
       this.warnedReserve = true;
@@ -472,7 +558,6 @@ class Widget {
       event.stopPropagation();
       this.dismiss(offer, "escape");
     });
-    this.slot.classList.add("tactful-slot");
     this.slot.append(card);
     this.card = card;
     performance.mark?.("tactful:rendered");
@@ -626,13 +711,9 @@ class Widget {
   destroy() {
     this.clear();
     this.destroyed = true;
+    this.host?.close();
     for (const cleanup of this.cleanups.splice(0)) cleanup();
   }
-}
-
-function nextTask() {
-  if (globalThis.scheduler?.yield) return globalThis.scheduler.yield();
-  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 function sameOffers(a, b) {
@@ -749,4 +830,4 @@ function adoptStyles(styles) {
   }
 }
 
-export { VERSION, Engine };
+export { VERSION };

@@ -51,6 +51,8 @@ window.tactfulDemo = demo;
 const widget = await mount({
   slot: "#offer",
   snapshot: options.snapshot,
+  worker: options.worker,
+  workerTimeout: options.workerTimeout,
   shopperKey: options.shopperKey,
   consent: options.consent,
   now: options.now,

@@ -15,6 +15,8 @@ window.dataLayer = window.dataLayer || [];
 const widget = await mount({
   slot: "#offer",
   snapshot: options.snapshot,
+  worker: options.worker,
+  workerTimeout: options.workerTimeout,
   shopperKey: options.shopperKey,
   consent: options.consent,
   now: options.now,

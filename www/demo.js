@@ -19,8 +19,14 @@ export function demoOptions() {
   }
   // A snapshot other than the sample's, for the tests: only a same-origin path.
   const snapshot = params.get("snapshot");
+  const samePath = (path) => Boolean(path && path.startsWith("/") && !path.startsWith("//"));
+  // The engine's worker, for the fallback tests: `?worker=0` runs it on the main thread,
+  // `?worker=/path.js` starts that worker script instead, `?workerTimeout=ms` waits that long.
+  const worker = params.get("worker");
   return {
-    snapshot: snapshot && snapshot.startsWith("/") && !snapshot.startsWith("//") ? snapshot : "/out/inkwell-studio.snap",
+    snapshot: samePath(snapshot) ? snapshot : "/out/inkwell-studio.snap",
+    worker: worker === "0" ? false : samePath(worker) ? worker : undefined,
+    workerTimeout: Number(params.get("workerTimeout")) || undefined,
     shopperKey: params.get("shopper") || undefined,
     consent: params.get("consent") !== "0",
     now: clock(),

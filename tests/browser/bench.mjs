@@ -6,8 +6,11 @@
 //   main-thread time  the renderer main thread's busy time (top-level tasks, from a Chrome
 //                     trace) from the page's HTML arriving to the frame that paints the offer
 //   long tasks        main-thread tasks over 50 ms in that window and the second after it
+//   worker time       the same busy time on the page's dedicated worker threads (where the
+//                     embed runs its engine), in the same window: not main-thread time
 //   bytes             what was transferred for the widget: JS, wasm, snapshot (compressed
-//                     by the server, brotli, as a CDN serves them)
+//                     by the server, brotli, as a CDN serves them; from the server's log,
+//                     so the worker's requests count too)
 //   layout shift      the page's CLS (layout-shift entries without recent input)
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -46,51 +49,81 @@ function median(values) {
 /**
  * Busy time of the renderer main thread that painted the page, from a Chrome trace: top-level
  * tasks from the first task touching the widget's first script (`first`, a URL suffix) to the
- * end of the task that paints after the `tactful:rendered` mark. Scripts the harness itself
- * evaluates (playwright's injected script, which has no URL) are taken out.
+ * end of the task that paints after the `tactful:rendered` mark. Tasks that are not the page's
+ * are left out: the harness's own (playwright's DevTools commands, such as its injected script
+ * and its polling for the rendered card) and another page's (the renderer is shared; a task
+ * naming only other frames). The page's dedicated workers are measured apart, same window.
  */
-function analyse(trace, first) {
+function analyse(trace, first, pagePath) {
   const events = JSON.parse(trace).traceEvents;
   const rendered = events.find((e) => e.name === "tactful:rendered" && e.cat?.includes("blink.user_timing"));
   if (!rendered) throw new Error("no tactful:rendered mark in the trace");
+  const frame = events.find((e) => e.name === "FrameCommittedInBrowser" && String(e.args?.data?.url).endsWith(pagePath))?.args.data.frame;
+  if (!frame) throw new Error(`no frame for ${pagePath} in the trace`);
   const main = events.find((e) => e.ph === "M" && e.name === "thread_name" && e.args?.name === "CrRendererMain" && e.pid === rendered.pid);
-  const onMain = events.filter((e) => e.pid === main.pid && e.tid === main.tid && e.ph === "X");
-  const tasks = onMain
+  const onMain = events.filter((e) => e.pid === main.pid && e.tid === main.tid && e.ph === "X").sort((a, b) => a.ts - b.ts);
+  const frameOf = (e) => e.args?.data?.frame ?? e.args?.beginData?.frame ?? e.args?.frame;
+  const whose = (inside) => {
+    if (inside.some((e) => e.args?.chrome_mojo_event_info?.mojo_interface_tag === "blink.mojom.DevToolsSession")) return "harness";
+    const frames = new Set(inside.map(frameOf).filter(Boolean));
+    return frames.size && !frames.has(frame) ? "other page" : "page";
+  };
+  let cursor = 0;
+  const busy = busyTime(onMain).map(([s, e]) => {
+    while (cursor < onMain.length && onMain[cursor].ts < s) cursor++;
+    const inside = [];
+    for (let i = cursor; i < onMain.length && onMain[i].ts <= e; i++) inside.push(onMain[i]);
+    return [s, e, whose(inside)];
+  });
+  const workerThreads = events.filter((e) => e.ph === "M" && e.name === "thread_name" && e.pid === main.pid && /^DedicatedWorker/.test(e.args?.name ?? ""));
+  const workerBusy = workerThreads.flatMap((t) => busyTime(events.filter((e) => e.pid === t.pid && e.tid === t.tid && e.ph === "X")));
+  const touching = onMain.find((e) => String(e.args?.data?.url ?? "").endsWith(first));
+  if (!touching) throw new Error(`no main-thread event for ${first}`);
+  const startTask = busy.find(([s, e]) => s <= touching.ts && touching.ts <= e);
+  const start = startTask ? startTask[0] : touching.ts;
+  const paints = onMain.filter((e) => (e.name === "Paint" || e.name === "PrePaint" || e.name === "Commit") && e.ts >= rendered.ts);
+  const paintTask = paints.map((p) => busy.find(([s, e]) => s <= p.ts && p.ts <= e)).find((task) => task?.[2] === "page");
+  const end = paintTask ? paintTask[1] : rendered.ts;
+  const overlap = ([s, e], from, to) => Math.max(0, Math.min(e, to) - Math.max(s, from));
+  let mainThread = 0;
+  let leftOut = 0;
+  let longest = 0;
+  const long = [];
+  for (const task of busy) {
+    const inWindow = overlap(task, start, end);
+    if (task[2] !== "page") {
+      leftOut += inWindow;
+      continue;
+    }
+    mainThread += inWindow;
+    if (task[1] > start && task[0] < end + 1_000_000) {
+      const own = task[1] - task[0];
+      longest = Math.max(longest, own);
+      if (own > 50_000) long.push(own / 1000);
+    }
+  }
+  let workerMs = 0;
+  for (const task of workerBusy) workerMs += overlap(task, start, end);
+  return { mainThreadMs: mainThread / 1000, leftOutMs: leftOut / 1000, workerMs: workerMs / 1000, workers: workerThreads.length, wallMs: (end - start) / 1000, longestTaskMs: longest / 1000, longTasks: long };
+}
+
+/** A thread's top-level tasks as [start, end] intervals, nested and overlapping ones merged. */
+function busyTime(onThread) {
+  const tasks = onThread
     .filter((e) => (e.name === "RunTask" || e.name === "ThreadControllerImpl::RunTask") && e.dur > 0)
     .map((e) => [e.ts, e.ts + e.dur])
     .sort((a, b) => a[0] - b[0]);
-  // Top-level only: merge nested or overlapping intervals.
   const busy = [];
   for (const [s, e] of tasks) {
     const last = busy.at(-1);
     if (last && s <= last[1]) last[1] = Math.max(last[1], e);
     else busy.push([s, e]);
   }
-  const harness = onMain.filter((e) => e.name === "EvaluateScript" && !e.args?.data?.url).map((e) => [e.ts, e.ts + e.dur]);
-  const touching = onMain.filter((e) => String(e.args?.data?.url ?? "").endsWith(first)).sort((a, b) => a.ts - b.ts)[0];
-  if (!touching) throw new Error(`no main-thread event for ${first}`);
-  const startTask = busy.find(([s, e]) => s <= touching.ts && touching.ts <= e);
-  const start = startTask ? startTask[0] : touching.ts;
-  const paint = onMain.filter((e) => (e.name === "Paint" || e.name === "PrePaint" || e.name === "Commit") && e.ts >= rendered.ts).sort((a, b) => a.ts - b.ts)[0];
-  const paintTask = paint ? busy.find(([s, e]) => s <= paint.ts && paint.ts <= e) : null;
-  const end = paintTask ? paintTask[1] : rendered.ts;
-  const overlap = ([s, e], from, to) => Math.max(0, Math.min(e, to) - Math.max(s, from));
-  let mainThread = 0;
-  let longest = 0;
-  const long = [];
-  for (const task of busy) {
-    const own = (task[1] - task[0]) - harness.reduce((sum, h) => sum + overlap(h, task[0], task[1]), 0);
-    const inWindow = overlap(task, start, end) - harness.reduce((sum, h) => sum + overlap(h, Math.max(task[0], start), Math.min(task[1], end)), 0);
-    mainThread += Math.max(0, inWindow);
-    if (task[1] > start && task[0] < end + 1_000_000) {
-      longest = Math.max(longest, own);
-      if (own > 50_000) long.push(own / 1000);
-    }
-  }
-  return { mainThreadMs: mainThread / 1000, wallMs: (end - start) / 1000, longestTaskMs: longest / 1000, longTasks: long };
+  return busy;
 }
 
 async function measure(browser, url, kind) {
+  const logged = server.requests.length;
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   await context.addInitScript(() => {
     window.__cls = 0;
@@ -119,22 +152,21 @@ async function measure(browser, url, kind) {
   const marks = await page.evaluate(() => Object.fromEntries(performance.getEntriesByType("mark").map((m) => [m.name, m.startTime])));
   const rendered = await page.evaluate(() => document.documentElement.dataset.rendered);
   if (rendered !== "true") throw new Error(`${kind}: no offer rendered`);
-  const resources = await page.evaluate(() => performance.getEntriesByType("resource").map((r) => ({
-    name: new URL(r.name).pathname, transfer: r.transferSize, encoded: r.encodedBodySize, decoded: r.decodedBodySize,
-  })));
+  // The server's log, not the page's resource timing, which misses what a worker fetched.
+  const resources = server.requests.slice(logged).filter((r) => r.status === 200).map((r) => ({ name: r.path, encoded: r.bytes }));
   const cls = await page.evaluate(() => window.__cls);
   await context.close();
-  return { ...analyse(trace, kind === "tactful" ? "/pkg/embed/embed.js" : "/recommend.umd.js"), cls, resources, marks };
+  return { ...analyse(trace, kind === "tactful" ? "/pkg/embed/embed.js" : "/recommend.umd.js", new URL(url).pathname), cls, resources, marks };
 }
 
 function bytesOf(resources, kind) {
   const pick = kind === "tactful"
     ? { js: (p) => p.startsWith("/pkg/") && p.endsWith(".js"), wasm: (p) => p.endsWith(".wasm"), snapshot: (p) => p.endsWith(".snap") }
-    : { js: (p) => p.startsWith("/peer/"), api: (p) => p.includes("recommendations") };
+    : { js: (p) => p.startsWith("/peer/") }; // its API's answer comes from the harness, not the server
   const out = {};
   for (const [what, match] of Object.entries(pick)) {
     const hits = resources.filter((r) => match(r.name));
-    out[what] = { encoded: hits.reduce((s, r) => s + r.encoded, 0), transfer: hits.reduce((s, r) => s + r.transfer, 0), files: hits.map((r) => r.name) };
+    out[what] = { encoded: hits.reduce((s, r) => s + r.encoded, 0), files: hits.map((r) => r.name) };
   }
   return out;
 }
@@ -164,8 +196,10 @@ for (const [kind, runs] of Object.entries(results)) {
   const name = kind === "tactful" ? "tactful embed (sample store)" : "Algolia Recommend frequentlyBoughtTogether (@algolia/recommend-js 1.16.0 + @algolia/recommend 4)";
   console.log(`\n${name}`);
   console.log(`  main-thread time to the rendered offer  ${ms(median(runs.map((r) => r.mainThreadMs)))}  (range ${ms(Math.min(...runs.map((r) => r.mainThreadMs)))}–${ms(Math.max(...runs.map((r) => r.mainThreadMs)))}; wall ${ms(median(runs.map((r) => r.wallMs)))})`);
+  console.log(`  left out: the harness's and other pages' tasks in that window ${ms(median(runs.map((r) => r.leftOutMs)))}`);
+  console.log(`  worker threads' busy time, same window    ${ms(median(runs.map((r) => r.workerMs)))}  (range ${ms(Math.min(...runs.map((r) => r.workerMs)))}–${ms(Math.max(...runs.map((r) => r.workerMs)))}; workers: ${[...new Set(runs.map((r) => r.workers))].join(", ")})`);
   console.log(`  longest main-thread task                ${ms(median(runs.map((r) => r.longestTaskMs)))}  (long tasks over 50 ms, all runs: ${runs.flatMap((r) => r.longTasks).map((t) => t.toFixed(0)).join(", ") || "none"})`);
-  for (const [what, b] of Object.entries(bytes)) console.log(`  bytes, ${what.padEnd(9)} ${kb(b.encoded).padStart(9)} compressed body (${kb(b.transfer)} with headers)  ${b.files.join(" ")}`);
+  for (const [what, b] of Object.entries(bytes)) console.log(`  bytes, ${what.padEnd(9)} ${kb(b.encoded).padStart(9)} compressed body  ${b.files.join(" ")}`);
   console.log(`  bytes, total     ${kb(total).padStart(9)} compressed`);
   console.log(`  layout shift (CLS)                      ${median(runs.map((r) => r.cls)).toFixed(4)}`);
   if (kind === "tactful") {

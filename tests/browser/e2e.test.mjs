@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { launch, root, serve } from "./harness.mjs";
 import { CSP } from "../../www/serve.mjs";
@@ -40,6 +40,8 @@ before(async () => {
   execFileSync(join(root, "target/release/tactful"), [
     "compile", join(root, "tests/browser/stores/markup.toml"), "-o", join(root, "target/browser-tests/markup.snap"),
   ], { stdio: "pipe" });
+  // A worker that starts and never answers, for the timeout test.
+  writeFileSync(join(root, "target/browser-tests/silent-worker.js"), "onmessage = () => {};\n");
   [browser, server, bare] = await Promise.all([launch(), serve(), serve({ csp: false })]);
 });
 
@@ -132,13 +134,16 @@ test("checkout shows at most one offer, as an accessible card; dismissing it kee
   assert.equal(dismissal.via, "escape");
   await clean(page, log);
 
-  // Reloads inside the 3-day cooldown: nothing. The decision says why.
+  // Reloads inside the 3-day cooldown: nothing. The decision says why. The cooldown runs from
+  // the dismissal (the page's clock moved on from T0 meanwhile; memory keeps whole seconds).
+  const dismissedAt = Math.floor(dismissal.at / 1000) * 1000;
+  assert.ok(dismissedAt >= T0 && dismissedAt < T0 + 60_000, `dismissed at T0 + ${dismissal.at - T0} ms`);
   for (const t of [T0 + 60_000, T0 + DAY, T0 + 3 * DAY - 60_000]) {
     await visit(page, at(t));
     assert.deepEqual(await offersShown(page), [], `nothing at +${(t - T0) / DAY} days`);
     const left = (await decision(page)).leftOut.find((l) => l.offerId === "creator-toolkit");
     assert.equal(left.reason, "cooling_down");
-    assert.equal(left.until, T0 + 3 * DAY);
+    assert.equal(left.until, dismissedAt + 3 * DAY);
   }
   // After the cooldown it may return, and does.
   await visit(page, at(T0 + 3 * DAY + 3_600_000));
@@ -284,6 +289,9 @@ test("the demos work under a strict Content-Security-Policy", async () => {
     if (path !== "/") {
       await page.waitForSelector("html[data-tactful-ready]");
       assert.ok(await decision(page), "the engine ran (compiled under 'wasm-unsafe-eval')");
+      // In its worker (same origin: worker-src falls back to script-src 'self'), not on the page.
+      assert.equal(await page.evaluate(() => window.tactfulDemo.widget.thread), "worker");
+      assert.deepEqual(await page.evaluate(() => window.tactfulDemo.widget.warnings.filter((w) => w.code.startsWith("embed."))), []);
     }
     assert.equal(await page.locator("script:not([src])").count(), 0, "no inline script in the page");
     await clean(page, log);
@@ -411,6 +419,8 @@ test("the edge cookie is kept in step only when the page arrived with one", asyn
   await visit(page, url);
   const offerId = await page.locator(".tactful-offer").first().getAttribute("data-offer-id");
   await page.getByRole("button", { name: /No thanks/ }).first().click();
+  // The engine answers from its worker a moment after the click.
+  await page.waitForFunction(() => !document.cookie.includes("tactful_mem=AQEAAAA"));
   const written = await memoryCookie(context);
   assert.ok(written && written !== "AQEAAAA", `the cookie holds the dismissal: ${written}`);
   // Only the cookie now: the next page view reads the dismissal from it.
@@ -423,6 +433,71 @@ test("the edge cookie is kept in step only when the page arrived with one", asyn
   const bare = await open();
   await visit(bare.page, url);
   await bare.page.getByRole("button", { name: /No thanks/ }).first().click();
+  await bare.page.waitForFunction(() => /^[A-Za-z0-9_-]{12,}$/.test(localStorage.getItem("tactful:memory") ?? ""));
   assert.equal(await memoryCookie(bare.context), undefined);
   await bare.context.close();
+});
+
+test("without a Worker, or with one that fails or never answers, the engine runs on the main thread, with a warning", async () => {
+  const cases = [
+    { name: "no Worker", init: () => delete window.Worker, query: "", code: "embed.no_worker" },
+    { name: "a worker script that is not there", query: "&worker=/test-out/no-such-worker.js", code: "embed.worker_failed" },
+    { name: "a worker that never answers", query: "&worker=/test-out/silent-worker.js&workerTimeout=400", code: "embed.worker_timeout" },
+  ];
+  for (const { name, init, query, code } of cases) {
+    const { context, page, log } = await open({ init });
+    const started = Date.now();
+    await visit(page, `/checkout.html?now=${T0}&shopper=demo-shopper-7${query}`);
+    await page.waitForSelector(".tactful-card");
+    assert.ok(Date.now() - started < 10_000, `${name}: the page did not wait long`);
+    assert.deepEqual(await offersShown(page), ["creator-toolkit"], name);
+    assert.equal(await page.evaluate(() => window.tactfulDemo.widget.thread), "main", name);
+    const warnings = await page.evaluate(() => window.tactfulDemo.widget.warnings);
+    assert.deepEqual(warnings.filter((w) => w.code.startsWith("embed.")).map((w) => w.code), [code], `${name}: ${JSON.stringify(warnings)}`);
+    assert.ok(log.console.some((line) => line.startsWith("warning: tactful:") && line.endsWith(`[${code}]`)), log.console.join("\n"));
+    // Memory works there too: a dismissal is written and keeps the offer away after a reload.
+    await waitForReports(page, 1);
+    await page.getByRole("button", { name: /No thanks/ }).click();
+    await page.waitForFunction(() => /^[A-Za-z0-9_-]{12,}$/.test(localStorage.getItem("tactful:memory") ?? "") && window.tactfulDemo.widget.memory === localStorage.getItem("tactful:memory"));
+    await visit(page, `/checkout.html?now=${T0 + DAY}&shopper=demo-shopper-7${query}`);
+    assert.deepEqual(await offersShown(page), [], `${name}: the dismissal was kept`);
+    assert.equal((await decision(page)).leftOut.find((l) => l.offerId === "creator-toolkit")?.reason, "cooling_down");
+    await clean(page, log);
+    await context.close();
+  }
+});
+
+test("the worker's errors arrive as the same typed errors as the main thread's", async () => {
+  const { context, page, log } = await open();
+  await visit(page, `/checkout.html?now=${T0}&shopper=demo-shopper-7`);
+  const outcomes = await page.evaluate(async () => {
+    const { mount } = await import("/pkg/embed/embed.js");
+    const describe = (e) => [e instanceof Error, e.name, e.code, e.path ?? null, typeof e.message === "string" && e.message.length > 0];
+    const slot = document.createElement("div");
+    document.body.append(slot);
+    const out = {};
+    for (const worker of [undefined, false]) {
+      const seen = { thread: null, context: [], snapshot: [] };
+      const base = { slot, shopperKey: "errors", consent: false, dataLayer: false, worker };
+      const widget = await mount({ ...base, snapshot: "/out/inkwell-studio.snap", context: { colour: "red" }, onError: (e) => seen.context.push(describe(e)) });
+      seen.thread = widget.thread;
+      seen.decision = widget.decision;
+      widget.destroy();
+      for (const snapshot of [new Uint8Array([1, 2, 3, 4]), "/out/no-such.snap", 42]) {
+        await mount({ ...base, snapshot }).then(() => seen.snapshot.push("mounted"), (e) => seen.snapshot.push(describe(e)));
+      }
+      out[worker === false ? "main" : "worker"] = seen;
+    }
+    slot.remove();
+    return out;
+  });
+  assert.equal(outcomes.worker.thread, "worker");
+  assert.equal(outcomes.main.thread, "main");
+  assert.deepEqual(outcomes.worker.context, [[true, "ContextError", "context.json", "colour", true]]);
+  assert.equal(outcomes.worker.decision, null, "a refused context leaves no decision");
+  assert.deepEqual(outcomes.worker.snapshot.map((e) => e.slice(0, 3)), [[true, "SnapshotError", outcomes.worker.snapshot[0][2]], [true, "EmbedError", "embed.snapshot_fetch"], [true, "EmbedError", "embed.no_snapshot"]]);
+  assert.match(outcomes.worker.snapshot[0][2], /^snapshot\./);
+  assert.deepEqual(outcomes.worker, { ...outcomes.main, thread: "worker" }, "the same errors from both threads");
+  assert.deepEqual(log.errors, []);
+  await context.close();
 });

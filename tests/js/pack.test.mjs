@@ -85,10 +85,12 @@ ${program("")}`.replace("console.log(JSON.stringify({", "console.log(JSON.string
     // (--ignoreConfig: tsc refuses files on its command line when it finds the app's tsconfig.)
     const installed = join(app, "node_modules/tactful");
     run(tsc, ["--ignoreConfig", "--noEmit", "--strict", "--lib", "es2022,dom", "--types", "", "web.d.ts", "edge.d.ts", "embed.d.ts"], installed);
-    // The embed script ships in the tarball and resolves as "tactful/embed", next to the glue.
+    // The embed script ships in the tarball and resolves as "tactful/embed"; its worker ships
+    // next to it and imports the glue.
     const embed = run("node", ["--input-type=module", "-e", "console.log(import.meta.resolve('tactful/embed'))"], app).trim();
     assert.match(embed, /node_modules\/tactful\/embed\/embed\.js$/);
-    assert.match(readFileSync(fileURLToPath(embed), "utf8"), /from "\.\.\/web\/tactful\.js"/);
+    assert.match(readFileSync(fileURLToPath(embed), "utf8"), /new Worker\(new URL\("\.\/embed-worker\.js", import\.meta\.url\)/);
+    assert.match(readFileSync(join(installed, "embed/embed-worker.js"), "utf8"), /from "\.\.\/web\/tactful\.js"/);
     // And a wrong use is refused: the check can fail.
     writeFileSync(join(app, "usage.ts"), `${usage}\nconst wrong: number = decision.play;\n`);
     assert.throws(() => run(tsc, ["-p", app], app));
