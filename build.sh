@@ -13,7 +13,7 @@
 #
 # Needs Rust (rustup) and Node with npm on the PATH. Everything else it installs itself, once:
 # the wasm32 target, wasm-bindgen-cli at the version in Cargo.lock, the Node tools in
-# tests/js (wasm-opt from the binaryen package) and tests/browser (playwright-core) from their
+# tests/js (wasm-opt from the binaryen package, esbuild) and tests/browser (playwright-core) from their
 # lock files, and, for the browser tests, Chromium from the system's packages (apt-get).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -92,10 +92,13 @@ build_wasm() {
   cp pkg-config/edge.js pkg/edge/tactful.js
   echo '{ "type": "module" }' > pkg/edge/package.json
   # The embed script (tactful/embed) runs the engine in its worker, which imports the web
-  # build's glue next to it; both ship without their comment lines (downloaded by every page).
+  # build's glue next to it; both ship minified by esbuild (every page downloads and compiles
+  # them; the readable source is pkg-config/), imports left as they are.
   mkdir -p pkg/embed
-  node "$TOOLS/strip.mjs" pkg-config/embed.js pkg/embed/embed.js
-  node "$TOOLS/strip.mjs" pkg-config/embed-worker.js pkg/embed/embed-worker.js
+  local file
+  for file in embed embed-worker; do
+    "$TOOLS/node_modules/.bin/esbuild" "pkg-config/$file.js" --minify --format=esm --target=es2022 --log-level=warning --outfile="pkg/embed/$file.js"
+  done
   echo '{ "type": "module" }' > pkg/embed/package.json
   cp pkg-config/package.json pkg-config/README.md pkg-config/LICENSE pkg-config/*.d.ts pkg/
   node "$TOOLS/sizes.mjs" pkg/web/tactful_bg.wasm pkg/web/tactful.js pkg/embed/embed.js pkg/embed/embed-worker.js "$SNAPSHOT"

@@ -89,8 +89,8 @@ ${program("")}`.replace("console.log(JSON.stringify({", "console.log(JSON.string
     // next to it and imports the glue.
     const embed = run("node", ["--input-type=module", "-e", "console.log(import.meta.resolve('tactful/embed'))"], app).trim();
     assert.match(embed, /node_modules\/tactful\/embed\/embed\.js$/);
-    assert.match(readFileSync(fileURLToPath(embed), "utf8"), /new Worker\(new URL\("\.\/embed-worker\.js", import\.meta\.url\)/);
-    assert.match(readFileSync(join(installed, "embed/embed-worker.js"), "utf8"), /from "\.\.\/web\/tactful\.js"/);
+    assert.match(readFileSync(fileURLToPath(embed), "utf8"), /new Worker\(new URL\("\.\/embed-worker\.js",\s*import\.meta\.url\)/);
+    assert.match(readFileSync(join(installed, "embed/embed-worker.js"), "utf8"), /from\s*"\.\.\/web\/tactful\.js"/);
     // And a wrong use is refused: the check can fail.
     writeFileSync(join(app, "usage.ts"), `${usage}\nconst wrong: number = decision.play;\n`);
     assert.throws(() => run(tsc, ["-p", app], app));
