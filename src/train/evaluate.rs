@@ -78,6 +78,8 @@ pub struct Ranking {
     pub trained_on: usize,
     /// Snapshot bytes.
     pub snapshot_bytes: usize,
+    /// Bytes of the snapshot's model part (neighbours, popularity, scores), as encoded.
+    pub model_bytes: usize,
     /// Neighbour entries in the snapshot.
     pub neighbour_entries: usize,
 }
@@ -91,6 +93,9 @@ pub struct OffPolicy {
     pub logs: String,
     /// Impressions in those logs.
     pub impressions: usize,
+    /// Share of the target policy's probability, in percent, on (item, position) pairs the logs
+    /// ever show: IPS cannot see the rest, so below 100 it underestimates.
+    pub support: f64,
     /// IPS estimate and its 95% interval, in percent.
     pub ips: Interval,
     /// Self-normalised IPS and its 95% interval, in percent.
@@ -395,6 +400,11 @@ pub fn ship(
     Ok((snapshot, bytes))
 }
 
+/// The encoded size of the snapshot's model part.
+fn model_bytes(snapshot: &Snapshot) -> usize {
+    postcard::to_allocvec(&snapshot.payload().model).map_or(0, |b| b.len())
+}
+
 /// A basket-completion split: training history and held-out test cases.
 #[derive(Debug, Clone)]
 pub struct BasketSplit {
@@ -522,6 +532,7 @@ pub fn basket_completion(
     ranking.trained_on = split.train.orders.len();
     ranking.snapshot_bytes = bytes;
     ranking.neighbour_entries = snapshot.info().neighbours;
+    ranking.model_bytes = model_bytes(&snapshot);
     if let Some(dir) = splits {
         write_split(&dir.join(&data.name), &split)?;
     }
@@ -665,6 +676,7 @@ pub fn session_next_item(
     ranking.trained_on = split.train.sessions.len();
     ranking.snapshot_bytes = bytes;
     ranking.neighbour_entries = snapshot.info().neighbours;
+    ranking.model_bytes = model_bytes(&snapshot);
     Ok(ranking)
 }
 
@@ -703,17 +715,23 @@ fn bandit_log(path: &Path) -> Result<Vec<Impression>, EvaluateError> {
     Ok(log)
 }
 
-/// A policy's probability of each (item, position): its mean logged propensity there, which
-/// for a context-free policy (both Open Bandit policies are) is that probability.
+/// A policy's probability of each (item, position): how often its logs show that item there
+/// among its impressions at that position. Both Open Bandit policies are context-free, so this
+/// is their (time-averaged) action distribution; the logged propensity of the shown item is
+/// not, because a high-propensity item is shown more often and would be counted more.
 fn action_probabilities(log: &[Impression]) -> HashMap<(u32, u32), f64> {
-    let mut sums: HashMap<(u32, u32), (f64, u32)> = HashMap::new();
+    let mut shown: HashMap<(u32, u32), u32> = HashMap::new();
+    let mut at_position: HashMap<u32, u32> = HashMap::new();
     for i in log {
-        let e = sums.entry((i.item, i.position)).or_insert((0.0, 0));
-        e.0 += i.propensity;
-        e.1 += 1;
+        *shown.entry((i.item, i.position)).or_insert(0) += 1;
+        *at_position.entry(i.position).or_insert(0) += 1;
     }
-    sums.into_iter()
-        .map(|(k, (s, n))| (k, s / f64::from(n)))
+    shown
+        .into_iter()
+        .map(|((item, position), n)| {
+            let total = at_position.get(&position).copied().unwrap_or(1).max(1);
+            ((item, position), f64::from(n) / f64::from(total))
+        })
         .collect()
 }
 
@@ -755,6 +773,20 @@ fn estimate(
     } else {
         0.0
     };
+    let logged: std::collections::HashSet<(u32, u32)> =
+        logs.iter().map(|i| (i.item, i.position)).collect();
+    let positions = probabilities
+        .keys()
+        .map(|k| k.1)
+        .collect::<std::collections::HashSet<_>>()
+        .len()
+        .max(1) as f64;
+    let support = probabilities
+        .iter()
+        .filter(|(k, _)| logged.contains(k))
+        .map(|(_, p)| p)
+        .sum::<f64>()
+        / positions;
     let clicks = target_log.iter().filter(|i| i.click).count() as f64;
     let m = target_log.len().max(1) as f64;
     let rate = clicks / m;
@@ -762,6 +794,7 @@ fn estimate(
         target: target.into(),
         logs: logs_name.into(),
         impressions: logs.len(),
+        support: 100.0 * support,
         ips: Interval::normal(ips, (ips_var / n).sqrt()),
         snips: Interval::normal(snips, snips_se),
         on_policy: Interval::normal(rate, (rate * (1.0 - rate) / m).sqrt()),
@@ -806,7 +839,7 @@ pub fn table(results: &Results) -> String {
         for r in rows {
             let _ = writeln!(
                 out,
-                "{:<22} {:>7} {:>8.2} {:>8.2} {:>9.2} {:>8} {:>11} {:>12}   (k = {})",
+                "{:<22} {:>7} {:>8.2} {:>8.2} {:>8.2} {:>7} {:>11} {:>9} {:>10}   (k = {})",
                 r.name,
                 r.cases,
                 r.hit_rate,
@@ -814,6 +847,7 @@ pub fn table(results: &Results) -> String {
                 r.coverage,
                 r.catalogue,
                 r.snapshot_bytes,
+                r.model_bytes,
                 r.neighbour_entries,
                 r.k
             );
@@ -826,17 +860,18 @@ pub fn table(results: &Results) -> String {
     if !results.off_policy.is_empty() {
         let _ = writeln!(
             out,
-            "off-policy (click rate %, 95% interval)\n{:<8} {:<8} {:>7} {:>24} {:>24} {:>24}",
-            "target", "logs", "n", "IPS", "SNIPS", "on-policy"
+            "off-policy (click rate %, 95% interval)\n{:<8} {:<8} {:>7} {:>9} {:>24} {:>24} {:>24}",
+            "target", "logs", "n", "support %", "IPS", "SNIPS", "on-policy"
         );
         let show = |i: &Interval| format!("{:.3} [{:.3}, {:.3}]", i.estimate, i.low, i.high);
         for r in &results.off_policy {
             let _ = writeln!(
                 out,
-                "{:<8} {:<8} {:>7} {:>24} {:>24} {:>24}",
+                "{:<8} {:<8} {:>7} {:>9.1} {:>24} {:>24} {:>24}",
                 r.target,
                 r.logs,
                 r.impressions,
+                r.support,
                 show(&r.ips),
                 show(&r.snips),
                 show(&r.on_policy)

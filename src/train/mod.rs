@@ -41,6 +41,7 @@ use fnv::FnvHasher;
 
 /// A hash map keyed by integers; `fnv` is the crate's hasher already, built without `std`.
 type FnvHashMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FnvHasher>>;
+type FnvHashSet<K> = HashSet<K, std::hash::BuildHasherDefault<FnvHasher>>;
 
 use crate::snapshot;
 
@@ -472,11 +473,36 @@ fn fit_budget(lists: &mut [Vec<Neighbour>], popularity: &[u8], budget: u64, wide
     if neighbour_bytes(lists, wide) <= budget {
         return 1.0;
     }
-    // Entries cost `width` bytes each plus at most a few bytes of offsets per item.
-    let width = if wide { 6 } else { 4 };
-    let fixed = neighbour_bytes(&vec![Vec::new(); lists.len()], wide) + 3 * lists.len() as u64;
-    let keep = (budget.saturating_sub(fixed) / width) as usize;
     all.sort_unstable_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
+    // The most entries that fit: the bytes grow with the count kept, so a binary search over
+    // it, each step counting the kept entries per seed exactly as the snapshot stores them.
+    let bytes_keeping = |keep: usize| {
+        let mut per_seed = vec![0u64; lists.len()];
+        for e in all.iter().take(keep) {
+            if let Some(c) = per_seed.get_mut(e.1 as usize) {
+                *c += 1;
+            }
+        }
+        let width = if wide { 6 } else { 4 };
+        let varint = |v: u64| u64::from((64 - v.max(1).leading_zeros()).div_ceil(7));
+        let mut offset = 0;
+        let mut total = varint(0);
+        for c in per_seed {
+            offset += c;
+            total += varint(offset) + width * c;
+        }
+        total
+    };
+    let (mut low, mut high) = (0usize, all.len());
+    while low < high {
+        let middle = (low + high).div_ceil(2);
+        if bytes_keeping(middle) <= budget {
+            low = middle;
+        } else {
+            high = middle - 1;
+        }
+    }
+    let keep = low;
     let kept: HashSet<(u32, u32)> = all.iter().take(keep).map(|e| (e.1, e.2)).collect();
     let mut kept_strength = 0.0;
     for (seed, list) in lists.iter_mut().enumerate() {
@@ -513,11 +539,11 @@ fn attach_rates(history: &History, lists: &mut [Vec<Neighbour>], settings: &Sett
         }
     }
     groups.extend(by_customer.into_values());
-    let mut first: HashMap<u32, i64> = HashMap::new();
-    let mut seen: HashSet<u64> = HashSet::new();
     for group in groups {
-        first.clear();
-        seen.clear();
+        // Fresh per buyer: clearing a set grown by one big buyer would cost its whole capacity
+        // for every small one after it.
+        let mut first: FnvHashMap<u32, i64> = FnvHashMap::default();
+        let mut seen: FnvHashSet<u64> = FnvHashSet::default();
         for &o in &group {
             if let Some(order) = history.orders.get(o) {
                 for &item in &order.items {
