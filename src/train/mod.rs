@@ -621,7 +621,7 @@ impl Trained {
                     level(n.weight)
                 );
                 if let Some(a) = n.attach {
-                    let _ = write!(out, ", attach = {}", f64::from(a) / 100.0);
+                    let _ = write!(out, ", attach = {:.2}", f64::from(a) / 100.0);
                 }
                 out.push_str(" }");
             }
