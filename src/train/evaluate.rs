@@ -826,7 +826,7 @@ pub fn table(results: &Results) -> String {
         }
         let _ = writeln!(
             out,
-            "{title}\n{:<22} {:>7} {:>8} {:>8} {:>9} {:>8} {:>11} {:>12}",
+            "{title}\n{:<22} {:>7} {:>8} {:>8} {:>8} {:>7} {:>11} {:>9} {:>10}",
             "data set",
             "cases",
             "HR@k %",
@@ -834,6 +834,7 @@ pub fn table(results: &Results) -> String {
             "cover %",
             "items",
             "snapshot B",
+            "model B",
             "neighbours"
         );
         for r in rows {

@@ -6,7 +6,7 @@ items) and `catalogue.tsv`. This script trains the `implicit` library's item-kNN
 (cosine, BM25) and ALS on `train.tsv`, ranks the whole catalogue for each test basket from its
 other items (never recommending them), and prints HR@10, MRR@10 and coverage, with each
 model's size: the item-item matrix as CSR (8 bytes per stored similarity plus the row index)
-or the item factors. Run by `./build.sh bench`; usage: `peers.py DIR [--json OUT]`.
+or the item factors. A popularity ranking (no library) is printed first as the floor. Run by `./build.sh bench`; usage: `peers.py DIR [--json OUT]`.
 """
 
 import json
@@ -74,9 +74,28 @@ def evaluate(name, model, train, tests, targets, items):
         "hit_rate": 100.0 * hits / n,
         "mrr": 100.0 * reciprocal / n,
         "coverage": 100.0 * len(seen) / max(items, 1),
-        "model_bytes": model_bytes(model),
+        "model_bytes": model_size(model),
         "fit_seconds": fit_seconds,
     }
+
+
+class Popularity:
+    """Not a library: the most bought items not in the basket, as a floor for every model."""
+
+    def fit(self, train, show_progress=False):
+        self.counts = np.asarray(train.sum(axis=0)).ravel()
+
+    def recommend(self, users, tests, N, filter_already_liked_items, recalculate_user):
+        order = np.argsort(-self.counts, kind="stable")
+        rows = []
+        for u in users:
+            basket = set(tests[u].indices)
+            rows.append([i for i in order[: N + len(basket)] if i not in basket][:N])
+        return np.array(rows), None
+
+
+def model_size(model):
+    return model_bytes(model) if not isinstance(model, Popularity) else len(model.counts) * 4
 
 
 def main():
@@ -94,6 +113,7 @@ def main():
         targets = [index.get(c[0], -1) for c in cases]
         rows = []
         for name, model in [
+            ("popularity", Popularity()),
             ("item-kNN cosine", CosineRecommender(K=100)),
             ("item-kNN BM25", BM25Recommender(K=100)),
             ("ALS 64 factors", AlternatingLeastSquares(factors=64, iterations=15, regularization=0.05, random_state=42)),
