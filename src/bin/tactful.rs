@@ -93,12 +93,19 @@ enum Command {
 struct TrainArgs {
     /// Orders CSV: one line per order line, with order, item and time columns (customer and
     /// price optional).
-    #[arg(long, required_unless_present = "views")]
+    #[arg(long, required_unless_present_any = ["views", "outcomes"])]
     orders: Option<PathBuf>,
     /// View sessions CSV: session, item and (optional) time columns.
     #[arg(long)]
     views: Option<PathBuf>,
-    /// Column names for roles, e.g. `order=ordernumber,item=itemId,time=eventdate`.
+    /// Logged offer outcomes CSV: an outcome column (0/1) and feature columns, for readiness.
+    #[arg(long)]
+    outcomes: Option<PathBuf>,
+    /// Outcome columns to read as features, e.g. `F=facts.orders,R=facts.days_since_last_purchase`
+    /// (columns already named `signals.*`, `facts.*`, `cart.*`, ... need none).
+    #[arg(long, default_value = "")]
+    features: String,
+    /// Column names for roles, e.g. `order=ordernumber,item=itemId,time=eventdate,outcome=Florence`.
     #[arg(long, default_value = "")]
     columns: String,
     /// Where to write the model file (TOML).
@@ -357,7 +364,35 @@ fn run_train(args: &TrainArgs) -> Result<(), Failure> {
         input::read_views(views, &columns, |line| builder.view(&line)).map_err(bad)?;
     }
     let history = builder.finish();
-    let trained = train::train(&history, &settings);
+    let mut trained = train::train(&history, &settings);
+    if let Some(path) = &args.outcomes {
+        let rename = input::ColumnRename::parse(&args.features).map_err(bad)?;
+        let outcomes = input::read_outcomes(path, &columns, &rename).map_err(bad)?;
+        if outcomes.features.is_empty() {
+            return Err(Failure::BadInput(format!(
+                "`{}` has no feature columns (columns: {}); name them with --features column=facts.<name>",
+                path.display(),
+                outcomes.ignored.join(", ")
+            )));
+        }
+        let fitted = train::readiness::fit(&outcomes);
+        emit(format_args!(
+            "readiness: logistic regression on {} outcomes ({} taken) over {} features{}{}",
+            fitted.rows,
+            fitted.taken,
+            fitted.weights.len(),
+            fitted
+                .holdout_auc
+                .map(|a| format!(", held-out AUC {a:.3} (newest 20%)"))
+                .unwrap_or_default(),
+            if outcomes.ignored.is_empty() {
+                String::new()
+            } else {
+                format!("; ignored columns: {}", outcomes.ignored.join(", "))
+            }
+        ))?;
+        trained.readiness = Some(fitted);
+    }
     let elapsed = started.elapsed();
     let r = &trained.report;
     std::fs::write(&args.output, trained.to_model_toml())

@@ -227,6 +227,163 @@ const SESSION_ROLES: [Role; 3] = [
     },
 ];
 
+const OUTCOME_ROLES: [Role; 1] = [Role {
+    name: "outcome",
+    aliases: &["outcome", "accepted", "converted", "clicked", "click"],
+    required: true,
+}];
+
+/// Logged offer outcomes: each row's feature values (as the engine computes them) and whether
+/// the offer was taken.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outcomes {
+    /// Feature names, as the model file names them (`facts.orders`, `signals.add_to_cart`).
+    pub features: Vec<String>,
+    /// Columns that are neither the outcome nor a feature, ignored.
+    pub ignored: Vec<String>,
+    /// One row per outcome: feature values and the outcome.
+    pub rows: Vec<(Vec<f64>, bool)>,
+}
+
+/// How a raw column value becomes the engine's feature input.
+type Transform = fn(f64) -> f64;
+
+/// Whether `name` is a feature the engine computes, and how a raw value becomes its input:
+/// counts and money enter as `ln(1 + x)`, facts as they are, stages and surfaces as 0 or 1.
+fn feature_transform(name: &str) -> Option<Transform> {
+    let log = |x: f64| (x.max(0.0)).ln_1p();
+    let same = |x: f64| x;
+    match name.split_once('.') {
+        Some(("signals", s)) if !s.is_empty() => Some(log),
+        Some(("cart", "value" | "size")) | Some(("owned", "count")) => Some(log),
+        Some(("facts", f)) if !f.is_empty() => Some(same),
+        Some(("stage", s)) if crate::Stage::parse(s).is_some() => Some(same),
+        Some(("surface", s)) if crate::Surface::parse(s).is_some() => Some(same),
+        _ => None,
+    }
+}
+
+/// Reads logged outcomes: the outcome column (`0`/`1`, `true`/`false`, `yes`/`no`) and every
+/// column named as a feature, directly or through `rename` (`M=facts.monetary`).
+///
+/// # Errors
+/// The first problem, with its line; a rename to something that is not a feature.
+pub fn read_outcomes(
+    path: &Path,
+    map: &ColumnMap,
+    rename: &ColumnRename,
+) -> Result<Outcomes, InputError> {
+    let mut table = open(path, &OUTCOME_ROLES, map)?;
+    let outcome_at = table.columns.at.first().copied().flatten();
+    // (column, feature name, how its raw value becomes the engine's input)
+    let mut features: Vec<(usize, String, Transform)> = Vec::new();
+    let mut ignored = Vec::new();
+    for (i, header) in table.columns.header.iter().enumerate() {
+        if Some(i) == outcome_at {
+            continue;
+        }
+        let renamed = rename.0.iter().find(|(from, _)| from == header);
+        let name = renamed.map_or(header.as_str(), |(_, to)| to.as_str());
+        match feature_transform(name) {
+            Some(transform) => features.push((i, name.to_string(), transform)),
+            None if renamed.is_some() => {
+                return Err(InputError::BadMapping {
+                    mapping: format!("{header}={name}"),
+                    message: format!(
+                        "`{name}` is not a feature: use signals.<event>, facts.<fact>, cart.value, cart.size, owned.count, stage.<stage> or surface.<surface>"
+                    ),
+                });
+            }
+            None => ignored.push(header.clone()),
+        }
+    }
+    let mut rows = Vec::new();
+    let mut record = csv::ByteRecord::new();
+    let columns = &table.columns;
+    loop {
+        match table.reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => return Err(csv_error(&columns.path, &e)),
+        }
+        let line = record.position().map_or(0, csv::Position::line);
+        let text = |i: usize| -> Result<&str, InputError> {
+            std::str::from_utf8(record.get(i).unwrap_or_default())
+                .map(str::trim)
+                .map_err(|_| InputError::Encoding {
+                    path: columns.path.clone(),
+                    line,
+                })
+        };
+        let raw = text(outcome_at.unwrap_or(0))?;
+        let outcome = match raw.to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" => true,
+            "0" | "false" | "no" => false,
+            _ => {
+                return Err(columns.bad(
+                    line,
+                    0,
+                    raw,
+                    "an outcome (0 or 1, true or false, yes or no)",
+                ));
+            }
+        };
+        let mut values = Vec::with_capacity(features.len());
+        for (i, name, transform) in &features {
+            let raw = text(*i)?;
+            let value = raw
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| InputError::BadValue {
+                    path: columns.path.clone(),
+                    line,
+                    column: columns
+                        .header
+                        .get(*i)
+                        .cloned()
+                        .unwrap_or_else(|| name.clone()),
+                    value: raw.chars().take(40).collect(),
+                    expected: "a number",
+                })?;
+            values.push(transform(value));
+        }
+        rows.push((values, outcome));
+    }
+    table.progress.finish_and_clear();
+    Ok(Outcomes {
+        features: features.into_iter().map(|f| f.1).collect(),
+        ignored,
+        rows,
+    })
+}
+
+/// Column renames for outcome files, from `--features M=facts.monetary,R=facts.recency`.
+#[derive(Debug, Clone, Default)]
+pub struct ColumnRename(Vec<(String, String)>);
+
+impl ColumnRename {
+    /// Parses `column=feature` pairs separated by commas.
+    ///
+    /// # Errors
+    /// A pair without `=`.
+    pub fn parse(mapping: &str) -> Result<Self, InputError> {
+        mapping
+            .split(',')
+            .filter(|p| !p.trim().is_empty())
+            .map(|pair| {
+                pair.split_once('=')
+                    .map(|(a, b)| (a.trim().to_string(), b.trim().to_string()))
+                    .ok_or_else(|| InputError::BadMapping {
+                        mapping: mapping.into(),
+                        message: format!("`{pair}` is not column=feature"),
+                    })
+            })
+            .collect::<Result<_, _>>()
+            .map(Self)
+    }
+}
+
 /// Column names the caller gives for roles, from `--columns order=ordernumber,item=itemId`.
 #[derive(Debug, Clone, Default)]
 pub struct ColumnMap(HashMap<String, String>);
@@ -249,12 +406,13 @@ impl ColumnMap {
             if !ORDER_ROLES
                 .iter()
                 .chain(&SESSION_ROLES)
+                .chain(&OUTCOME_ROLES)
                 .any(|r| r.name == role)
             {
                 return Err(InputError::BadMapping {
                     mapping: mapping.into(),
                     message: format!(
-                        "unknown role `{role}`: use order, item, time, customer, price or session"
+                        "unknown role `{role}`: use order, item, time, customer, price, session or outcome"
                     ),
                 });
             }

@@ -27,12 +27,16 @@
 //!   names them, else orders) who bought `b` in the same order or within `attach_window_days`
 //!   after their first purchase of `a`: the "62% of buyers of X add Y within 30 days" reason.
 //!
+//! - **Readiness.** With logged offer outcomes, weights by logistic regression (see
+//!   [`readiness`]), written as the model's `[readiness]`.
+//!
 //! The same-category fallback for new items needs no learning: the store file gives every item
 //! a category, and the engine (and [`rank`]) fills with the category's most popular items.
 
 pub mod evaluate;
 pub mod input;
 pub mod rank;
+pub mod readiness;
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
@@ -269,6 +273,8 @@ pub struct Trained {
     pub neighbours: Vec<Vec<Neighbour>>,
     /// The window attach rates were measured over.
     pub attach_window_days: u16,
+    /// Readiness weights, when fitted from logged outcomes.
+    pub readiness: Option<readiness::Fitted>,
     /// What it cost.
     pub report: Report,
 }
@@ -424,6 +430,7 @@ pub fn train(history: &History, settings: &Settings) -> Trained {
         popularity,
         neighbours,
         attach_window_days: settings.attach_window_days,
+        readiness: None,
         report,
     }
 }
@@ -599,6 +606,17 @@ impl Trained {
             r.items
         );
         let _ = writeln!(out, "attach_window_days = {}\n", self.attach_window_days);
+        if let Some(fitted) = &self.readiness {
+            let _ = writeln!(
+                out,
+                "# Logistic regression on {} logged outcomes ({} taken).\n[readiness]\nbias = {:.6}\n[readiness.weights]",
+                fitted.rows, fitted.taken, fitted.bias
+            );
+            for (name, weight) in &fitted.weights {
+                let _ = writeln!(out, "{} = {weight:.6}", quote(name));
+            }
+            out.push('\n');
+        }
         out.push_str("[popularity]\n");
         for (i, &p) in self.popularity.iter().enumerate() {
             let _ = writeln!(out, "{} = {}", quote(self.items.id(i as u32)), level(p));
