@@ -204,16 +204,13 @@ fn trained_model_compiles_with_attach_rates() {
         "{text}"
     );
     let store = orders.with_file_name("store.toml");
-    let mut f = std::fs::File::create(&store).unwrap();
-    writeln!(f, "[store]\nid = \"t\"\nname = \"T\"\ncurrency = \"USD\"").unwrap();
+    let mut store_text = String::from("[store]\nid = \"t\"\nname = \"T\"\ncurrency = \"USD\"\n");
     for id in ["course-a", "pack-b", "book-c"] {
-        writeln!(
-            f,
-            "[[items]]\nid = \"{id}\"\ncategory = \"x\"\nprice = 10.0"
-        )
-        .unwrap();
+        store_text.push_str(&format!(
+            "[[items]]\nid = \"{id}\"\ncategory = \"x\"\nprice = 10.0\n"
+        ));
     }
-    drop(f);
+    std::fs::write(&store, store_text).unwrap();
     let compiled = tactful::compile::compile_paths(
         &store,
         Some(&model),
