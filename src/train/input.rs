@@ -1,5 +1,6 @@
-//! Reading a store's history from CSV: orders (one line per order line) and view sessions
-//! (one line per product view), plain or gzip, streamed record by record.
+//! Reading a store's history from CSV: orders (one line per order line), view sessions (one
+//! line per product view) and logged offer outcomes (one line per shown offer), plain or gzip,
+//! streamed record by record.
 //!
 //! Columns are found by name in the header, case-insensitively, under the common names
 //! (`order`, `order_id`, `ordernumber`, ...) or the names the caller maps with `--columns`.
