@@ -1,7 +1,7 @@
 //! `tactful evaluate`: the learned model measured on public data, by the protocols published
 //! results use, on the snapshot exactly as it ships.
 //!
-//! Each protocol trains with [`train`](super::train), writes the model file and a store file
+//! Each protocol trains with [`train`], writes the model file and a store file
 //! listing the whole catalogue, compiles them with the same compiler `tactful compile` uses,
 //! loads the snapshot bytes with [`Snapshot::from_bytes`] and ranks from that (see
 //! [`rank`](super::rank)). The numbers therefore describe the pruned, quantised, budgeted model
