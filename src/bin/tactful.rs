@@ -431,7 +431,12 @@ fn run_evaluate(args: &EvaluateArgs) -> Result<(), Failure> {
     settings.shrinkage = args.shrinkage;
     let bad = |e: evaluate::EvaluateError| Failure::BadInput(e.to_string());
     let wants = |p: Protocol| args.protocol == Protocol::All || args.protocol == p;
-    let mut results = evaluate::Results::default();
+    let scoring = evaluate::SessionScoring::default();
+    let mut results = evaluate::Results {
+        settings: settings.clone(),
+        session_scoring: scoring,
+        ..evaluate::Results::default()
+    };
     if wants(Protocol::Basket) {
         for load in [
             evaluate::instacart as fn(&Path) -> _,
@@ -457,10 +462,9 @@ fn run_evaluate(args: &EvaluateArgs) -> Result<(), Failure> {
     }
     if wants(Protocol::Session) {
         let split = evaluate::diginetica_sessions(&args.data.join("diginetica")).map_err(bad)?;
-        results.session.push(
-            evaluate::session_next_item(&split, &settings, evaluate::SessionScoring::default())
-                .map_err(bad)?,
-        );
+        results
+            .session
+            .push(evaluate::session_next_item(&split, &settings, scoring).map_err(bad)?);
     }
     if wants(Protocol::OffPolicy) {
         results.off_policy = evaluate::off_policy(&args.data.join("open_bandit")).map_err(bad)?;

@@ -128,6 +128,10 @@ impl Interval {
 /// Everything one run measured.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Results {
+    /// The settings the models were trained with (basket data sets without decay).
+    pub settings: Settings,
+    /// How session prefixes were scored.
+    pub session_scoring: SessionScoring,
     /// Basket completion, per data set.
     pub basket: Vec<Ranking>,
     /// Session next item.
@@ -137,7 +141,7 @@ pub struct Results {
 }
 
 /// How the session protocol turns a prefix into seeds.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct SessionScoring {
     /// Each earlier view weighs this times the next.
     pub recency: f64,

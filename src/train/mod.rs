@@ -50,7 +50,7 @@ type FnvHashSet<K> = HashSet<K, std::hash::BuildHasherDefault<FnvHasher>>;
 use crate::snapshot;
 
 /// How `train` learns.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Settings {
     /// Most neighbours kept per item.
     pub neighbours: usize,
