@@ -170,22 +170,30 @@ impl HistoryBuilder {
     pub fn order_line(&mut self, line: &input::OrderLine<'_>) {
         self.history.lines += 1;
         let item = self.history.items.intern(line.item);
-        let customer = line.customer.map(|c| {
-            let next = self.customers.len() as u32;
-            *self.customers.entry(c.to_string()).or_insert(next)
+        // Looked up before inserting: most lines belong to a known order and customer, and an
+        // owned key is only made for a new one.
+        let customers = &mut self.customers;
+        let customer = line.customer.map(|c| match customers.get(c) {
+            Some(&i) => i,
+            None => {
+                let next = customers.len() as u32;
+                customers.insert(c.to_string(), next);
+                next
+            }
         });
         let orders = &mut self.history.orders;
-        let at = *self
-            .orders
-            .entry(line.order.to_string())
-            .or_insert_with(|| {
+        let at = match self.orders.get(line.order) {
+            Some(&at) => at,
+            None => {
                 orders.push(Order {
                     time: line.time,
                     customer,
                     items: Vec::new(),
                 });
+                self.orders.insert(line.order.to_string(), orders.len() - 1);
                 orders.len() - 1
-            });
+            }
+        };
         if let Some(order) = orders.get_mut(at) {
             order.time = order.time.min(line.time);
             if !order.items.contains(&item) {
