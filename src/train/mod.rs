@@ -769,3 +769,30 @@ fn level(q: u8) -> String {
 fn quote(id: &str) -> String {
     toml::Value::String(id.to_string()).to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{level, parse_half_life, parse_size};
+
+    #[test]
+    fn every_weight_byte_survives_the_model_file() {
+        // The compiler reads a weight as round(w * 255): each written level must come back.
+        for q in 0..=255u8 {
+            let text = level(q);
+            let back = (text.parse::<f64>().unwrap_or(-1.0) * 255.0).round();
+            assert_eq!(back, f64::from(q), "{q} written as {text}");
+        }
+    }
+
+    #[test]
+    fn sizes_and_half_lives() {
+        assert_eq!(parse_size("64KB"), Ok(65_536));
+        assert_eq!(parse_size("3.5mb"), Ok(3_670_016));
+        assert_eq!(parse_size("1200"), Ok(1_200));
+        assert!(parse_size("lots").is_err());
+        assert_eq!(parse_half_life("90d"), Ok(Some(90.0)));
+        assert_eq!(parse_half_life("2w"), Ok(Some(14.0)));
+        assert_eq!(parse_half_life("0"), Ok(None));
+        assert!(parse_half_life("-3d").is_err());
+    }
+}
