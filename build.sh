@@ -8,7 +8,8 @@
 #                      including the end-to-end tests in headless Chromium
 #   ./build.sh bench   run the benchmarks: native, then the npm package under Node beside its
 #                      peers (GrowthBook, Flipt), the embed's cost to the page in Chromium,
-#                      then the edge worker on workerd; prints numbers
+#                      the edge worker on workerd, then training and evaluation on the real
+#                      data in ../shared/data beside the `implicit` library; prints numbers
 #   ./build.sh edge    start the demo storefront behind the edge worker (workerd) on 127.0.0.1
 #
 # Needs Rust (rustup) and Node with npm on the PATH. Everything else it installs itself, once:
@@ -191,6 +192,31 @@ run_tests() {
   say "all tests passed"
 }
 
+# `tactful train` on 1,000,000 real order lines (timed), `tactful evaluate` on every protocol,
+# and the peers (the `implicit` library, in its own venv under target/peers) on the same splits.
+bench_train() {
+  local data=../shared/data
+  [ -f "$data/README.md" ] || { echo "no data at $data: the training benchmark needs it" >&2; exit 1; }
+  cargo build --release --locked --bin tactful
+  mkdir -p target/bench
+  say "tactful train on 1,000,000 order lines (Instacart's real baskets, 31 copies)"
+  python3 tests/bench/orders_1m.py "$data" target/bench/orders-1m.csv
+  if [ -x /usr/bin/time ]; then
+    /usr/bin/time -f "wall %e s, peak memory %M KB" "$CLI" train --orders target/bench/orders-1m.csv -o target/bench/model-1m.toml
+  else
+    "$CLI" train --orders target/bench/orders-1m.csv -o target/bench/model-1m.toml
+  fi
+  say "tactful evaluate (every protocol, on the shipped snapshots)"
+  "$CLI" evaluate --data "$data" --splits target/peers/splits --json target/evaluate.json
+  say "peers on the same basket splits"
+  if [ ! -f target/peers/venv/.installed ] || [ tests/peers/requirements.txt -nt target/peers/venv/.installed ]; then
+    python3 -m venv target/peers/venv
+    target/peers/venv/bin/pip install --quiet -r tests/peers/requirements.txt
+    touch target/peers/venv/.installed
+  fi
+  target/peers/venv/bin/python -W ignore tests/peers/peers.py target/peers/splits --json target/peers/peers.json
+}
+
 setup
 case "${1:-demo}" in
   demo) build; demo ;;
@@ -208,6 +234,8 @@ case "${1:-demo}" in
     # The edge worker on workerd, with and without tactful, in the same run.
     ensure_edge_tools
     node tests/edge/bench.mjs
+    # Training on 1M order lines, and evaluation on the real data beside its peers.
+    bench_train
     ;;
   edge) edge ;;
   *) echo "usage: ./build.sh [build|test|bench|edge]" >&2; exit 2 ;;

@@ -21,7 +21,8 @@
 //! - [`Snapshot::from_bytes`] loads and validates a snapshot (see [`snapshot`] for the format);
 //! - [`decide`] and [`decide_encoded`] make a decision;
 //! - [`Memory`] records, merges, prunes, encodes and decodes a shopper's memory;
-//! - `compile` (feature `compiler`) turns a store file and a model file into a snapshot.
+//! - `compile` (feature `compiler`) turns a store file and a model file into a snapshot;
+//! - `train` (feature `train`) learns the model file from CSV history and evaluates it.
 
 mod base64url;
 mod context;
@@ -36,6 +37,8 @@ mod vocab;
 
 #[cfg(feature = "compiler")]
 pub mod compile;
+#[cfg(feature = "train")]
+pub mod train;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;

@@ -1,4 +1,5 @@
-//! `tactful`: compile a store, inspect a snapshot, decide, and record into memory.
+//! `tactful`: compile a store, inspect a snapshot, decide, record into memory, train a model
+//! from history and evaluate it.
 //!
 //! Exit codes: 0 success; 2 usage error (bad flags or arguments); 3 bad input (a store with
 //! errors, a snapshot, context, memory or event that cannot be used); 4 internal failure
@@ -73,6 +74,10 @@ enum Command {
         #[arg(long, conflicts_with = "pretty")]
         explain: bool,
     },
+    /// Learn a model file from order history (and view sessions) in CSV, plain or gzip.
+    Train(TrainArgs),
+    /// Measure the learned model on public data by the published protocols.
+    Evaluate(EvaluateArgs),
     /// Record an event into memory: prints the new memory string.
     Record {
         /// The shopper's memory string (empty for a new shopper).
@@ -82,6 +87,75 @@ enum Command {
         #[arg(long)]
         event: String,
     },
+}
+
+#[derive(clap::Args)]
+struct TrainArgs {
+    /// Orders CSV: one line per order line, with order, item and time columns (customer and
+    /// price optional).
+    #[arg(long, required_unless_present_any = ["views", "outcomes"])]
+    orders: Option<PathBuf>,
+    /// View sessions CSV: session, item and (optional) time columns.
+    #[arg(long)]
+    views: Option<PathBuf>,
+    /// Logged offer outcomes CSV: an outcome column (0/1) and feature columns, for readiness.
+    #[arg(long)]
+    outcomes: Option<PathBuf>,
+    /// Outcome columns to read as features, e.g. `F=facts.orders,R=facts.days_since_last_purchase`
+    /// (columns already named `signals.*`, `facts.*`, `cart.*`, ... need none).
+    #[arg(long, default_value = "")]
+    features: String,
+    /// Column names for roles, e.g. `order=ordernumber,item=itemId,time=eventdate,outcome=Florence`.
+    #[arg(long, default_value = "")]
+    columns: String,
+    /// Where to write the model file (TOML).
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Most neighbours kept per item.
+    #[arg(long, default_value_t = 20)]
+    neighbours: usize,
+    /// Most bytes the neighbour lists may take in the snapshot, e.g. `3MB`.
+    #[arg(long)]
+    budget: Option<String>,
+    /// Half-life of an order's weight (`90d`, `2w`; `0` for none).
+    #[arg(long, default_value = "90d")]
+    half_life: String,
+    /// Pseudo-count each item's strongest co-occurrence is shrunk by.
+    #[arg(long, default_value_t = 1.0)]
+    shrinkage: f64,
+}
+
+#[derive(clap::Args)]
+struct EvaluateArgs {
+    /// The data folder (see its README).
+    #[arg(long, default_value = "../shared/data")]
+    data: PathBuf,
+    /// Which protocols to run.
+    #[arg(long, value_enum, default_value = "all")]
+    protocol: Protocol,
+    /// Where to write the results as JSON.
+    #[arg(long, default_value = "target/evaluate.json")]
+    json: PathBuf,
+    /// Also write each basket split here, for the peer script.
+    #[arg(long)]
+    splits: Option<PathBuf>,
+    /// Most neighbours kept per item.
+    #[arg(long, default_value_t = 20)]
+    neighbours: usize,
+    /// Most bytes the neighbour lists may take in each snapshot, e.g. `3MB`.
+    #[arg(long)]
+    budget: Option<String>,
+    /// Pseudo-count each item's strongest co-occurrence is shrunk by.
+    #[arg(long, default_value_t = 1.0)]
+    shrinkage: f64,
+}
+
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
+enum Protocol {
+    All,
+    Basket,
+    Session,
+    OffPolicy,
 }
 
 /// Writes one line to standard output. A reader that went away (`tactful decide | head`) is
@@ -229,6 +303,8 @@ fn run(command: Command) -> Result<(), Failure> {
             emit(format_args!("{text}"))?;
             Ok(())
         }
+        Command::Train(args) => run_train(&args),
+        Command::Evaluate(args) => run_evaluate(&args),
         Command::Record { memory, event } => {
             let event =
                 MemoryEvent::from_json(&event).map_err(|e| Failure::BadInput(e.to_string()))?;
@@ -253,6 +329,156 @@ fn run(command: Command) -> Result<(), Failure> {
             Ok(())
         }
     }
+}
+
+fn train_settings(
+    neighbours: usize,
+    budget: Option<&str>,
+) -> Result<tactful::train::Settings, Failure> {
+    let budget = budget
+        .map(tactful::train::parse_size)
+        .transpose()
+        .map_err(|e| Failure::BadInput(format!("--budget: {e}")))?;
+    Ok(tactful::train::Settings {
+        neighbours,
+        budget,
+        ..tactful::train::Settings::default()
+    })
+}
+
+fn run_train(args: &TrainArgs) -> Result<(), Failure> {
+    use tactful::train::{self, input};
+    let bad = |e: input::InputError| Failure::BadInput(format!("{e} [{}]", e.code()));
+    let mut settings = train_settings(args.neighbours, args.budget.as_deref())?;
+    settings.half_life_days = train::parse_half_life(&args.half_life)
+        .map_err(|e| Failure::BadInput(format!("--half-life: {e}")))?;
+    settings.shrinkage = args.shrinkage;
+    let columns = input::ColumnMap::parse(&args.columns).map_err(bad)?;
+    let started = std::time::Instant::now();
+    let mut builder = train::HistoryBuilder::default();
+    if let Some(orders) = &args.orders {
+        input::read_orders(orders, &columns, |line| builder.order_line(&line)).map_err(bad)?;
+    }
+    if let Some(views) = &args.views {
+        input::read_views(views, &columns, |line| builder.view(&line)).map_err(bad)?;
+    }
+    let history = builder.finish();
+    let mut trained = train::train(&history, &settings);
+    if let Some(path) = &args.outcomes {
+        let rename = input::ColumnRename::parse(&args.features).map_err(bad)?;
+        let outcomes = input::read_outcomes(path, &columns, &rename).map_err(bad)?;
+        if outcomes.features.is_empty() {
+            return Err(Failure::BadInput(format!(
+                "`{}` has no feature columns (columns: {}); name them with --features column=facts.<name>",
+                path.display(),
+                outcomes.ignored.join(", ")
+            )));
+        }
+        let fitted = train::readiness::fit(&outcomes);
+        emit(format_args!(
+            "readiness: logistic regression on {} outcomes ({} taken) over {} features{}{}",
+            fitted.rows,
+            fitted.taken,
+            fitted.weights.len(),
+            fitted
+                .holdout_auc
+                .map(|a| format!(", held-out AUC {a:.3} (newest 20%)"))
+                .unwrap_or_default(),
+            if outcomes.ignored.is_empty() {
+                String::new()
+            } else {
+                format!("; ignored columns: {}", outcomes.ignored.join(", "))
+            }
+        ))?;
+        trained.readiness = Some(fitted);
+    }
+    let elapsed = started.elapsed();
+    let r = &trained.report;
+    std::fs::write(&args.output, trained.to_model_toml())
+        .map_err(|e| Failure::Internal(format!("cannot write `{}`: {e}", args.output.display())))?;
+    emit(format_args!(
+        "wrote {}: {} items, {} neighbour entries ({} bytes in a snapshot) from {} lines ({} orders, {} sessions) in {:.2} s",
+        args.output.display(),
+        r.items,
+        r.entries,
+        r.neighbour_bytes,
+        r.lines,
+        r.orders,
+        r.sessions,
+        elapsed.as_secs_f64()
+    ))?;
+    if settings.budget.is_some() {
+        emit(format_args!(
+            "budget: kept {} of {} entries, {:.1}% of the neighbour strength",
+            r.entries,
+            r.entries_unbudgeted,
+            100.0 * r.strength_kept
+        ))?;
+        if let Some(cost) = train::budget_cost(&history, &settings) {
+            emit(format_args!(
+                "budget cost: HR@10 {:.2}% with the budget, {:.2}% without, on {} held-out cases (newest 10%)",
+                cost.budgeted, cost.unbudgeted, cost.cases
+            ))?;
+        }
+    }
+    Ok(())
+}
+
+fn run_evaluate(args: &EvaluateArgs) -> Result<(), Failure> {
+    use tactful::train::evaluate;
+    let mut settings = train_settings(args.neighbours, args.budget.as_deref())?;
+    settings.shrinkage = args.shrinkage;
+    let bad = |e: evaluate::EvaluateError| Failure::BadInput(e.to_string());
+    let wants = |p: Protocol| args.protocol == Protocol::All || args.protocol == p;
+    let scoring = evaluate::SessionScoring::default();
+    let mut results = evaluate::Results {
+        settings: settings.clone(),
+        session_scoring: scoring,
+        ..evaluate::Results::default()
+    };
+    if wants(Protocol::Basket) {
+        for load in [
+            evaluate::instacart as fn(&Path) -> _,
+            evaluate::groceries,
+            evaluate::diginetica_purchases,
+        ] {
+            let folder = match results.basket.len() {
+                0 => "instacart",
+                1 => "groceries",
+                _ => "diginetica",
+            };
+            let data = load(&args.data.join(folder)).map_err(bad)?;
+            let basket_settings = tactful::train::Settings {
+                // Basket data sets carry no real dates (or a few months of them): no decay.
+                half_life_days: None,
+                ..settings.clone()
+            };
+            results.basket.push(
+                evaluate::basket_completion(&data, &basket_settings, args.splits.as_deref())
+                    .map_err(bad)?,
+            );
+        }
+    }
+    if wants(Protocol::Session) {
+        let split = evaluate::diginetica_sessions(&args.data.join("diginetica")).map_err(bad)?;
+        results
+            .session
+            .push(evaluate::session_next_item(&split, &settings, scoring).map_err(bad)?);
+    }
+    if wants(Protocol::OffPolicy) {
+        results.off_policy = evaluate::off_policy(&args.data.join("open_bandit")).map_err(bad)?;
+    }
+    emit(format_args!("{}", evaluate::table(&results)))?;
+    let json =
+        serde_json::to_string_pretty(&results).map_err(|e| Failure::Internal(e.to_string()))?;
+    if let Some(dir) = args.json.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Failure::Internal(format!("cannot create `{}`: {e}", dir.display())))?;
+    }
+    std::fs::write(&args.json, json)
+        .map_err(|e| Failure::Internal(format!("cannot write `{}`: {e}", args.json.display())))?;
+    emit(format_args!("wrote {}", args.json.display()))?;
+    Ok(())
 }
 
 fn load(path: &Path) -> Result<Snapshot, Failure> {

@@ -1,0 +1,423 @@
+//! `tactful train` and `tactful evaluate`: learning on slices of the real data lands inside a
+//! stated band (so a regression in learning fails here), a budget is kept, the model file
+//! compiles, and bad CSV stops at its line with a typed error.
+//!
+//! The data is read from `../shared/data` (see its README). Where it is absent, the tests that
+//! need it say so on stderr and return; CI always has it.
+
+#![cfg(feature = "cli")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test states its expectations by panicking"
+)]
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use tactful::train::evaluate::{self, SessionScoring};
+use tactful::train::input::{ColumnMap, InputError, read_orders, read_views};
+use tactful::train::{HistoryBuilder, Settings, budget_cost, train};
+
+fn data() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
+    if dir.join("README.md").exists() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "SKIPPED: the real data is not at {} (see the data README); CI always has it",
+            dir.display()
+        );
+        None
+    }
+}
+
+fn temp(name: &str, bytes: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tactful-train-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+fn orders_error(name: &str, text: &[u8], columns: &str) -> InputError {
+    let path = temp(name, text);
+    read_orders(&path, &ColumnMap::parse(columns).unwrap(), |_| {}).unwrap_err()
+}
+
+#[test]
+fn groceries_basket_completion_stays_in_its_band() {
+    let Some(dir) = data() else { return };
+    let data = evaluate::groceries(&dir.join("groceries")).unwrap();
+    let settings = Settings {
+        half_life_days: None,
+        ..Settings::default()
+    };
+    let r = evaluate::basket_completion(&data, &settings, None).unwrap();
+    // 24.43 / 6.09 when this was written; popularity alone gives 20.0 here.
+    assert_eq!(r.cases, 1543);
+    assert!((23.0..26.0).contains(&r.hit_rate), "HR@10 {}", r.hit_rate);
+    assert!((5.5..7.0).contains(&r.mrr), "MRR@10 {}", r.mrr);
+    assert!(r.coverage > 15.0, "coverage {}", r.coverage);
+    assert!(r.snapshot_bytes < 24_000, "{} bytes", r.snapshot_bytes);
+}
+
+#[test]
+fn diginetica_session_slice_stays_in_its_band() {
+    let Some(dir) = data() else { return };
+    let split = evaluate::diginetica_sessions(&dir.join("diginetica")).unwrap();
+    // A slice: the first 20,000 training sessions, and the test cases whose next item they
+    // have seen, so the numbers are about learning rather than about coverage.
+    let mut train_part = split.train.clone();
+    train_part.sessions.truncate(20_000);
+    let mut seen = vec![false; train_part.items.len()];
+    for s in &train_part.sessions {
+        for &i in s {
+            seen[i as usize] = true;
+        }
+    }
+    let cases: Vec<_> = split
+        .cases
+        .iter()
+        .filter(|c| seen[c.1 as usize])
+        .take(5_000)
+        .cloned()
+        .collect();
+    let trained = train(&train_part, &Settings::default());
+    let ranking = evaluate::rank_sessions(
+        "slice",
+        &trained,
+        &Some,
+        &cases,
+        SessionScoring::default(),
+        20,
+    );
+    // Only the last view as a seed, and viewed items never ranked: item-kNN as published.
+    let last_view_only = evaluate::rank_sessions(
+        "last view",
+        &trained,
+        &Some,
+        &cases,
+        SessionScoring {
+            recency: 0.0,
+            repeat: 0.0,
+        },
+        20,
+    );
+    eprintln!(
+        "slice: HR@20 {:.2}, MRR@20 {:.2}; last view only {:.2}",
+        ranking.hit_rate, ranking.mrr, last_view_only.hit_rate
+    );
+    // 41.70 / 17.83, and 20.98 from the last view alone, when this was written.
+    assert_eq!(cases.len(), 5_000);
+    assert!(
+        (39.5..44.0).contains(&ranking.hit_rate),
+        "HR@20 {}",
+        ranking.hit_rate
+    );
+    assert!(
+        (16.5..19.2).contains(&ranking.mrr),
+        "MRR@20 {}",
+        ranking.mrr
+    );
+    assert!(ranking.hit_rate > last_view_only.hit_rate + 15.0);
+}
+
+#[test]
+fn a_budget_is_kept_and_its_cost_reported() {
+    let Some(dir) = data() else { return };
+    let data = evaluate::instacart(&dir.join("instacart")).unwrap();
+    let free = train(&data.history, &Settings::default());
+    let budget = free.report.neighbour_bytes / 4;
+    let settings = Settings {
+        budget: Some(budget),
+        ..Settings::default()
+    };
+    let tight = train(&data.history, &settings);
+    assert!(tight.report.neighbour_bytes <= budget);
+    assert!(
+        tight.report.neighbour_bytes > budget * 9 / 10,
+        "the budget is used"
+    );
+    assert!(tight.report.entries < free.report.entries);
+    assert!((0.0..1.0).contains(&tight.report.strength_kept));
+    let cost = budget_cost(&data.history, &settings).unwrap();
+    assert!(cost.cases > 200);
+    assert!(cost.unbudgeted > 0.0 && cost.budgeted > 0.0);
+}
+
+#[test]
+fn off_policy_estimates_cover_the_on_policy_rate() {
+    let Some(dir) = data() else { return };
+    let estimates = evaluate::off_policy(&dir.join("open_bandit")).unwrap();
+    let bts = estimates.iter().find(|e| e.target == "bts").unwrap();
+    assert_eq!(bts.impressions, 10_000);
+    assert!(bts.support > 99.0);
+    for interval in [&bts.ips, &bts.snips] {
+        assert!(interval.low < interval.estimate && interval.estimate < interval.high);
+        assert!(
+            interval.low <= bts.on_policy.estimate && bts.on_policy.estimate <= interval.high,
+            "{interval:?} misses the on-policy {:?}",
+            bts.on_policy
+        );
+    }
+}
+
+#[test]
+fn trained_model_compiles_with_attach_rates() {
+    let orders = temp(
+        "orders.csv",
+        b"order,item,time,customer\n\
+          1,course-a,2025-01-01,c1\n1,pack-b,2025-01-01,c1\n\
+          2,course-a,2025-01-02,c2\n2,pack-b,2025-01-02,c2\n\
+          3,course-a,2025-01-03,c3\n4,pack-b,2025-01-10,c3\n\
+          5,course-a,2025-01-04,c4\n5,book-c,2025-01-04,c4\n",
+    );
+    let outcomes = temp(
+        "outcomes.csv",
+        b"accepted,signals.add_to_cart,facts.orders\n1,3,2\n0,0,0\n1,2,1\n0,1,0\n1,4,0\n0,0,1\n",
+    );
+    let model = orders.with_file_name("model.toml");
+    let out = Command::new(env!("CARGO_BIN_EXE_tactful"))
+        .args(["train", "--orders"])
+        .arg(&orders)
+        .arg("--outcomes")
+        .arg(&outcomes)
+        .arg("-o")
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&model).unwrap();
+    // c1, c2 in the same order and c3 a week later: 3 of the 4 buyers of course-a. The
+    // weight: two co-purchases 8 and 9 days before the newest order (90-day half-life) count
+    // 1.87, shrunk by 1.87 / (1.87 + 1) to 0.65.
+    assert!(
+        text.contains(r#""course-a" = [{ item = "pack-b", weight = 0.65, attach = 0.75 }"#),
+        "{text}"
+    );
+    let store = orders.with_file_name("store.toml");
+    let mut store_text = String::from("[store]\nid = \"t\"\nname = \"T\"\ncurrency = \"USD\"\n");
+    for id in ["course-a", "pack-b", "book-c"] {
+        store_text.push_str(&format!(
+            "[[items]]\nid = \"{id}\"\ncategory = \"x\"\nprice = 10.0\n"
+        ));
+    }
+    std::fs::write(&store, store_text).unwrap();
+    let compiled = tactful::compile::compile_paths(
+        &store,
+        Some(&model),
+        &tactful::compile::Options::default(),
+    )
+    .unwrap();
+    let snapshot = tactful::Snapshot::from_bytes(&compiled.bytes).unwrap();
+    // Readiness from the outcomes: add-to-cart counts go with taking the offer.
+    let readiness = &snapshot.payload().model.readiness;
+    assert_eq!(readiness.weights.len(), 2, "{text}");
+    assert!(readiness.weights.iter().any(|w| w.1 > 0.5), "{text}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("readiness: logistic regression on 6 outcomes (3 taken) over 2 features")
+    );
+    let a = snapshot.item_by_id("course-a").unwrap();
+    let mut seen = Vec::new();
+    snapshot.for_each_neighbour(a, |n, w, attach| seen.push((n, w, attach)));
+    assert_eq!(seen.len(), 2);
+    assert!(seen.contains(&(snapshot.item_by_id("pack-b").unwrap(), 166, Some(75))));
+}
+
+#[test]
+fn missing_column_names_the_header() {
+    let e = orders_error("missing.csv", b"order,sku\n1,a\n", "");
+    assert_eq!(e.code(), "input.missing_column");
+    assert_eq!(e.line(), Some(1));
+    let message = e.to_string();
+    assert!(message.contains("no time column"), "{message}");
+    assert!(message.contains("`order`, `sku`"), "{message}");
+    assert!(message.contains("--columns time=<name>"), "{message}");
+    let e = orders_error("mapped.csv", b"o,i,t\n1,a,5\n", "order=o,item=i,time=when");
+    assert!(e.to_string().contains("looked for `when`"), "{e}");
+}
+
+#[test]
+fn bad_numbers_and_times_name_line_and_column() {
+    let e = orders_error(
+        "price.csv",
+        b"order,item,time,price\n1,a,1700000000,9.5\n2,b,1700000000,abc\n",
+        "",
+    );
+    assert_eq!(e.code(), "input.bad_value");
+    assert_eq!(e.line(), Some(3));
+    assert!(
+        e.to_string()
+            .contains("line 3, column `price`: `abc` is not a price"),
+        "{e}"
+    );
+    let e = orders_error("time.csv", b"order;item;time\n1;a;2016-02-30\n", "");
+    assert_eq!(e.line(), Some(2));
+    assert!(e.to_string().contains("`2016-02-30` is not a time"), "{e}");
+    let e = orders_error("negative.csv", b"order,item,time,price\n1,a,5,-2\n", "");
+    assert!(e.to_string().contains("`-2` is not a price"), "{e}");
+    let e = orders_error("blank.csv", b"order,item,time\n1,,5\n", "");
+    assert!(e.to_string().contains("is not an item id"), "{e}");
+}
+
+#[test]
+fn other_encodings_stop_at_their_line() {
+    // "café" in Latin-1 on line 3.
+    let e = orders_error("latin1.csv", b"order,item,time\n1,tea,5\n2,caf\xe9,6\n", "");
+    assert_eq!(e.code(), "input.encoding");
+    assert_eq!(e.line(), Some(3));
+    assert!(e.to_string().contains("not UTF-8"), "{e}");
+}
+
+#[test]
+fn ragged_empty_and_damaged_files() {
+    let e = orders_error("ragged.csv", b"order,item,time\n1,a,5\n2,b\n", "");
+    assert_eq!(e.code(), "input.malformed");
+    assert_eq!(e.line(), Some(3));
+    assert!(
+        e.to_string().contains("2 fields where the header has 3"),
+        "{e}"
+    );
+    assert_eq!(orders_error("empty.csv", b"", "").code(), "input.empty");
+    // A gzip header followed by garbage.
+    let e = orders_error("broken.csv.gz", b"\x1f\x8b\x08\x00garbage", "");
+    assert_eq!(e.code(), "input.io");
+    let e = ColumnMap::parse("colour=red").unwrap_err();
+    assert!(e.to_string().contains("unknown role `colour`"), "{e}");
+    let path = temp("views.csv", b"session,item,time\ns1,a,1\ns1,b,x\n");
+    let e = read_views(&path, &ColumnMap::default(), |_| {}).unwrap_err();
+    assert_eq!(e.line(), Some(3));
+}
+
+#[test]
+fn the_cli_exits_3_with_the_line_on_bad_csv() {
+    let orders = temp("cli-bad.csv", b"order,item,time\n1,a,5\n2,b,soon\n");
+    let out = Command::new(env!("CARGO_BIN_EXE_tactful"))
+        .args(["train", "--orders"])
+        .arg(&orders)
+        .args(["-o", "/dev/null"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("line 3, column `time`: `soon` is not a time")
+            && stderr.contains("[input.bad_value]"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn gzip_and_views_are_read() {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(b"session_id;item_id\ns1;a\ns1;b\ns2;a\ns2;b\n")
+        .unwrap();
+    let path = temp("views.csv.gz", &gz.finish().unwrap());
+    let mut builder = HistoryBuilder::default();
+    let n = read_views(&path, &ColumnMap::default(), |v| builder.view(&v)).unwrap();
+    assert_eq!(n, 4);
+    let history = builder.finish();
+    assert_eq!(history.sessions.len(), 2);
+    let trained = train(&history, &Settings::default());
+    assert_eq!(trained.report.entries, 2, "a->b and b->a");
+}
+
+#[test]
+fn readiness_from_logged_upsell_outcomes() {
+    let Some(dir) = data() else { return };
+    // Charles Book Club: which members took the Florence art-book upsell, with their history.
+    let rename = tactful::train::input::ColumnRename::parse(
+        "R=facts.months_since_purchase,F=facts.orders,ArtBks=facts.art_books,\
+         ChildBks=facts.child_books,CookBks=facts.cook_books,Gender=facts.gender",
+    )
+    .unwrap();
+    let outcomes = tactful::train::input::read_outcomes(
+        &dir.join("dmba/CharlesBookClub.csv.gz"),
+        &ColumnMap::parse("outcome=Florence").unwrap(),
+        &rename,
+    )
+    .unwrap();
+    assert_eq!(outcomes.rows.len(), 4000);
+    assert_eq!(outcomes.features.len(), 6);
+    let fitted = tactful::train::readiness::fit(&outcomes);
+    assert_eq!(fitted.taken, 338);
+    let weight = |name: &str| fitted.weights.iter().find(|w| w.0 == name).unwrap().1;
+    // Art-book buyers take an art-book offer; cookbook buyers less so; recent buyers more.
+    assert!(weight("facts.art_books") > 0.2, "{:?}", fitted.weights);
+    assert!(weight("facts.cook_books") < 0.0, "{:?}", fitted.weights);
+    assert!(
+        weight("facts.months_since_purchase") < 0.0,
+        "{:?}",
+        fitted.weights
+    );
+    // The fit beats the base rate in-sample: mean log-loss below the constant model's.
+    let rate = 338.0 / 4000.0;
+    let constant = -(rate * f64::ln(rate) + (1.0 - rate) * f64::ln(1.0 - rate));
+    let loss = outcomes
+        .rows
+        .iter()
+        .map(|(x, y)| {
+            let z = fitted.bias
+                + fitted
+                    .weights
+                    .iter()
+                    .zip(x)
+                    .map(|(w, v)| w.1 * v)
+                    .sum::<f64>();
+            let p = 1.0 / (1.0 + (-z).exp());
+            if *y { -p.ln() } else { -(1.0 - p).ln() }
+        })
+        .sum::<f64>()
+        / 4000.0;
+    assert!(
+        loss < constant - 0.005,
+        "log-loss {loss} against {constant}"
+    );
+    // The rows are in file order, not time: the newest-20% AUC is weak here (0.53 when this
+    // was written; 0.64 on a random split, checked with numpy).
+    assert!((0.45..0.65).contains(&fitted.holdout_auc.unwrap()));
+}
+
+#[test]
+fn bad_outcomes_stop_at_their_line() {
+    let path = temp(
+        "outcomes.csv",
+        b"accepted,facts.orders,note\n1,2,x\nmaybe,3,y\n",
+    );
+    let e = tactful::train::input::read_outcomes(
+        &path,
+        &ColumnMap::default(),
+        &tactful::train::input::ColumnRename::default(),
+    )
+    .unwrap_err();
+    assert_eq!(e.line(), Some(3));
+    assert!(e.to_string().contains("`maybe` is not an outcome"), "{e}");
+    let path = temp("outcomes2.csv", b"accepted,facts.orders\n1,two\n");
+    let e = tactful::train::input::read_outcomes(
+        &path,
+        &ColumnMap::default(),
+        &tactful::train::input::ColumnRename::default(),
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("column `facts.orders`: `two` is not a number"),
+        "{e}"
+    );
+    let e = tactful::train::input::read_outcomes(
+        &path,
+        &ColumnMap::default(),
+        &tactful::train::input::ColumnRename::parse("facts.orders=orders").unwrap(),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("`orders` is not a feature"), "{e}");
+}
