@@ -1,6 +1,7 @@
 // The embed's cost to the page, measured in headless Chromium with 4x CPU throttling, and the
 // same figures for a comparable widget from the registry (Algolia Recommend's
-// frequently-bought-together widget). Each run is a fresh browser context (cold cache) on a bare
+// frequently-bought-together widget) and for the floor: the same page whose only script writes a
+// fixed card (pages/bare.html), so a widget's figure less the floor's is what it adds. Each run is a fresh browser context (cold cache) on a bare
 // checkout page whose only script is the widget; the median of RUNS runs is printed.
 //
 //   main-thread time  the renderer main thread's busy time (top-level tasks, from a Chrome
@@ -156,13 +157,23 @@ async function measure(browser, url, kind) {
   const resources = server.requests.slice(logged).filter((r) => r.status === 200).map((r) => ({ name: r.path, encoded: r.bytes }));
   const cls = await page.evaluate(() => window.__cls);
   await context.close();
-  return { ...analyse(trace, kind === "tactful" ? "/pkg/embed/embed.js" : "/recommend.umd.js", new URL(url).pathname), cls, resources, marks };
+  return { ...analyse(trace, FIRST_SCRIPT[kind], new URL(url).pathname), cls, resources, marks };
 }
 
+/** Each page's first script of its own: where its main-thread window starts. */
+const FIRST_SCRIPT = { tactful: "/pkg/embed/embed.js", peer: "/recommend.umd.js", bare: "/bench/bare.js" };
+const NAMES = {
+  tactful: "tactful embed (sample store)",
+  peer: "Algolia Recommend frequentlyBoughtTogether (@algolia/recommend-js 1.16.0 + @algolia/recommend 4)",
+  bare: "the floor: the same page, its only script writing a fixed card",
+};
+
 function bytesOf(resources, kind) {
-  const pick = kind === "tactful"
-    ? { js: (p) => p.startsWith("/pkg/") && p.endsWith(".js"), wasm: (p) => p.endsWith(".wasm"), snapshot: (p) => p.endsWith(".snap") }
-    : { js: (p) => p.startsWith("/peer/") }; // its API's answer comes from the harness, not the server
+  const pick = {
+    tactful: { js: (p) => p.startsWith("/pkg/") && p.endsWith(".js"), wasm: (p) => p.endsWith(".wasm"), snapshot: (p) => p.endsWith(".snap") },
+    peer: { js: (p) => p.startsWith("/peer/") }, // its API's answer comes from the harness, not the server
+    bare: { js: (p) => p === "/bench/bare.js" },
+  }[kind];
   const out = {};
   for (const [what, match] of Object.entries(pick)) {
     const hits = resources.filter((r) => match(r.name));
@@ -175,8 +186,8 @@ const server = await startServer({ csp: false, mounts });
 const browser = await launch();
 const results = {};
 try {
-  for (const kind of ["tactful", "peer"]) {
-    const url = kind === "tactful" ? `${server.url}/bench/tactful.html` : `${server.url}/bench/peer.html`;
+  for (const kind of ["tactful", "peer", "bare"]) {
+    const url = `${server.url}/bench/${kind}.html`;
     await measure(browser, url, kind); // warm-up: the browser's first page pays for itself
     const runs = [];
     for (let i = 0; i < RUNS; i++) runs.push(await measure(browser, url, kind));
@@ -193,7 +204,7 @@ console.log(`\nCost to the page: headless Chromium, CPU throttled ${THROTTLE}x, 
 for (const [kind, runs] of Object.entries(results)) {
   const bytes = bytesOf(runs[0].resources, kind);
   const total = Object.values(bytes).reduce((s, b) => s + b.encoded, 0);
-  const name = kind === "tactful" ? "tactful embed (sample store)" : "Algolia Recommend frequentlyBoughtTogether (@algolia/recommend-js 1.16.0 + @algolia/recommend 4)";
+  const name = NAMES[kind];
   console.log(`\n${name}`);
   console.log(`  main-thread time to the rendered offer  ${ms(median(runs.map((r) => r.mainThreadMs)))}  (range ${ms(Math.min(...runs.map((r) => r.mainThreadMs)))}–${ms(Math.max(...runs.map((r) => r.mainThreadMs)))}; wall ${ms(median(runs.map((r) => r.wallMs)))})`);
   console.log(`  left out: the harness's and other pages' tasks in that window ${ms(median(runs.map((r) => r.leftOutMs)))}`);

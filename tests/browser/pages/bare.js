@@ -1,0 +1,13 @@
+// The floor of the cost benchmark: the same bare checkout page, whose only script writes a fixed
+// card (text only) into the slot and marks it rendered. What the page costs with no widget
+// behind its card; the widgets' figures less this one are what they add.
+const card = document.createElement("section");
+card.className = "tactful-card";
+const title = document.createElement("h2");
+title.textContent = "Creator Toolkit Bundle";
+const copy = document.createElement("p");
+copy.textContent = "Brushes, portfolio layouts and social templates: the whole toolkit for $49.";
+card.append(title, copy);
+document.querySelector("#offer").append(card);
+performance.mark("tactful:rendered");
+document.documentElement.dataset.rendered = "true";
