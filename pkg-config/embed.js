@@ -23,6 +23,8 @@
 // `workerTimeout`, the engine runs here instead, with a warning.
 const VERSION = "0.1.0";
 const MAX_EVENTS = 256;
+/** How many purchases' transaction ids are kept, so a reloaded thank-you page counts once. */
+const MAX_TRANSACTIONS = 20;
 /** The most memory the edge worker reads from its cookie (www/edge/worker.js). */
 const MAX_COOKIE_MEMORY = 3800;
 /** GTM's own lifecycle events, which say nothing about the shopper. */
@@ -298,7 +300,8 @@ class Widget {
     this.options.consent = Boolean(given);
     if (!given) {
       safeStorage(() => localStorage.removeItem(this.storageKey));
-      safeStorage(() => localStorage.removeItem(`${this.storageKey}.shopper`));
+      safeStorage(() => localStorage.removeItem(`${this.storageKey}:transactions`));
+      safeStorage(() => localStorage.removeItem("tactful:sid"));
       return this.queue;
     }
     return this.serial(async () => {
@@ -368,11 +371,32 @@ class Widget {
     if (typeof name !== "string" || !name || INTERNAL_EVENT.test(name)) return false;
     const label = params.tactful_label ?? params.label ?? params.lesson ?? entry.label;
     this.addEvent({ name, at: typeof params.tactful_at === "number" ? params.tactful_at : at, label });
-    this.itemsFrom(name, Array.isArray(params.items) ? params.items.map((i) => i?.item_id).filter((id) => typeof id === "string") : []);
+    const ids = Array.isArray(params.items) ? params.items.map((i) => i?.item_id).filter((id) => typeof id === "string") : [];
+    this.itemsFrom(name, ids, params.transaction_id);
     return true;
   }
 
-  itemsFrom(name, ids) {
+  /**
+   * Whether a purchase with this GA4 `transaction_id` was recorded before. A thank-you page
+   * keeps its `purchase` in the dataLayer, so every reload would record it again (and restart
+   * the quiet period after a purchase); the ids of the last purchases are kept beside memory.
+   */
+  seenTransaction(id) {
+    if (typeof id !== "string" && typeof id !== "number") return false;
+    const key = `${this.storageKey}:transactions`;
+    const consented = this.consented();
+    let seen = (this.transactions ??= []);
+    if (consented) {
+      const stored = safeStorage(() => JSON.parse(localStorage.getItem(key) ?? "[]"));
+      seen = Array.isArray(stored) ? stored.map(String) : []; // unreadable: start the list again
+    }
+    if (seen.includes(String(id))) return true;
+    seen.push(String(id));
+    if (consented) safeStorage(() => localStorage.setItem(key, JSON.stringify(seen.slice(-MAX_TRANSACTIONS))));
+    return false;
+  }
+
+  itemsFrom(name, ids, transactionId) {
     const add = (list, more) => [...new Set([...list, ...more])];
     const cart = this.items.cart ?? [];
     switch (name) {
@@ -395,7 +419,7 @@ class Widget {
       case "purchase":
         this.items.owned = add(this.items.owned, ids);
         this.items.cart = [];
-        this.record({ type: "purchase" });
+        if (!this.seenTransaction(transactionId)) this.record({ type: "purchase" });
         break;
       default:
     }

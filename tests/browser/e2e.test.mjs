@@ -501,3 +501,29 @@ test("the worker's errors arrive as the same typed errors as the main thread's",
   assert.deepEqual(log.errors, []);
   await context.close();
 });
+
+test("a thank-you page's purchase counts once, however often it is reloaded", async () => {
+  // The quiet period after a purchase (2 hours on checkout) runs from when the purchase was
+  // recorded: recording it again on a reload would move its end.
+  const quietUntil = async (page) => {
+    await page.waitForFunction(() => window.tactfulDemo?.widget?.decision);
+    const left = (await decision(page)).leftOut.filter((l) => l.reason === "quiet_period");
+    assert.ok(left.length > 0, "the quiet period after the purchase holds");
+    return left[0].until;
+  };
+  const { context, page, log } = await open({
+    init: () => {
+      const id = new URLSearchParams(location.search).get("transaction");
+      window.dataLayer = [{ event: "purchase", ecommerce: { transaction_id: id, items: [{ item_id: "pack-starter" }] } }];
+    },
+  });
+  const HOUR = 3_600_000;
+  await visit(page, `/checkout.html?now=${T0}&shopper=demo-shopper-7&transaction=T-1`);
+  assert.equal(await quietUntil(page), T0 + 2 * HOUR);
+  await visit(page, `/checkout.html?now=${T0 + HOUR / 2}&shopper=demo-shopper-7&transaction=T-1`);
+  assert.equal(await quietUntil(page), T0 + 2 * HOUR, "the reload did not record the purchase again");
+  await visit(page, `/checkout.html?now=${T0 + HOUR}&shopper=demo-shopper-7&transaction=T-2`);
+  assert.equal(await quietUntil(page), T0 + 3 * HOUR, "a new transaction is a new purchase");
+  assert.deepEqual(log.errors, []);
+  await context.close();
+});
