@@ -50,12 +50,7 @@ window.tactfulDemo = demo;
 
 const widget = await mount({
   slot: "#offer",
-  snapshot: options.snapshot,
-  worker: options.worker,
-  workerTimeout: options.workerTimeout,
-  shopperKey: options.shopperKey,
-  consent: options.consent,
-  now: options.now,
+  ...options.mount,
   labels: { accept: "Add" },
   context: () => ({ owned, facts: { orders: owned.length ? 1 : 0 } }),
   onReport(report) {

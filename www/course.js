@@ -14,12 +14,7 @@ window.dataLayer = window.dataLayer || [];
 
 const widget = await mount({
   slot: "#offer",
-  snapshot: options.snapshot,
-  worker: options.worker,
-  workerTimeout: options.workerTimeout,
-  shopperKey: options.shopperKey,
-  consent: options.consent,
-  now: options.now,
+  ...options.mount,
   context: () => ({ facts: { orders: 2, lessons_completed: lessonsCompleted, days_since_last_purchase: 12 } }),
   labels: { accept: "Get it", heading: "Next for your practice" },
   onReport(report) {

@@ -24,12 +24,15 @@ export function demoOptions() {
   // `?worker=/path.js` starts that worker script instead, `?workerTimeout=ms` waits that long.
   const worker = params.get("worker");
   return {
-    snapshot: samePath(snapshot) ? snapshot : "/out/inkwell-studio.snap",
-    worker: worker === "0" ? false : samePath(worker) ? worker : undefined,
-    workerTimeout: Number(params.get("workerTimeout")) || undefined,
-    shopperKey: params.get("shopper") || undefined,
-    consent: params.get("consent") !== "0",
-    now: clock(),
+    // What both demos pass to mount() as they are.
+    mount: {
+      snapshot: samePath(snapshot) ? snapshot : "/out/inkwell-studio.snap",
+      worker: worker === "0" ? false : samePath(worker) ? worker : undefined,
+      workerTimeout: Number(params.get("workerTimeout")) || undefined,
+      shopperKey: params.get("shopper") || undefined,
+      consent: params.get("consent") !== "0",
+      now: clock(),
+    },
     list: (name) => (params.get(name) ? params.get(name).split(",").filter(Boolean) : null),
   };
 }

@@ -12,6 +12,8 @@
 
 use std::borrow::Cow;
 
+use super::POW10;
+
 /// Why JSON text was refused.
 #[derive(Debug)]
 pub(crate) struct JsonError {
@@ -46,12 +48,6 @@ pub(crate) struct Reader<'a> {
     at: usize,
     path: Vec<Step<'a>>,
 }
-
-/// Exact powers of ten in `f64`: `1e0` to `1e22`.
-const POW10: [f64; 23] = [
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-];
 
 /// A number as written: sign, up to 19 significant digits, and a decimal exponent.
 struct Number {

@@ -12,6 +12,8 @@
 
 use serde::ser::{self, Impossible, Serialize};
 
+use super::POW10;
+
 /// Compact JSON text of `value`.
 ///
 /// # Panics
@@ -173,11 +175,6 @@ impl Writer {
 
 const TWO_POW_53: f64 = 9_007_199_254_740_992.0;
 const TWO_POW_128: f64 = 340_282_366_920_938_463_463_374_607_431_768_211_456.0;
-/// Exact powers of ten in `f64`: `1e0` to `1e22`.
-const POW10: [f64; 23] = [
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-];
 
 /// A list or struct being written: whether a comma is due before the next entry.
 struct Compound<'w> {
