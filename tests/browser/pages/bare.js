@@ -11,3 +11,4 @@ card.append(title, copy);
 document.querySelector("#offer").append(card);
 performance.mark("tactful:rendered");
 document.documentElement.dataset.rendered = "true";
+console.log("bench:rendered");

@@ -20,6 +20,7 @@ new MutationObserver((_, observer) => {
   if (document.querySelector("#offer article")) {
     performance.mark("tactful:rendered");
     document.documentElement.dataset.rendered = "true";
+    console.log("bench:rendered");
     observer.disconnect();
   }
 }).observe(document.getElementById("offer"), { childList: true, subtree: true });

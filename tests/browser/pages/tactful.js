@@ -10,5 +10,6 @@ window.dataLayer = [
 mount({ slot: "#offer", snapshot: "/out/inkwell-studio.snap", surface: "checkout", shopperKey: "demo-shopper-7", context: { facts: { orders: 0 } }, now: () => 1763726400000 })
   .then((widget) => {
     document.documentElement.dataset.rendered = String(Boolean(document.querySelector(".tactful-card")));
+    console.log("bench:rendered");
     window.benchDecision = widget.decision;
   });
