@@ -27,8 +27,8 @@ const MAX_EVENTS = 256;
 const MAX_TRANSACTIONS = 20;
 /** The most memory the edge worker reads from its cookie (www/edge/worker.js). */
 const MAX_COOKIE_MEMORY = 3800;
-/** GTM's own lifecycle events, which say nothing about the shopper. */
-const INTERNAL_EVENT = /^gtm\./;
+/** GTM's own lifecycle events (`gtm.js`, `gtm.dom`, ...), which say nothing about the shopper. */
+const INTERNAL_EVENT_PREFIX = "gtm.";
 /** How long the engine's worker may take to answer a request (loading included), in ms. */
 const WORKER_TIMEOUT = 5000;
 
@@ -184,19 +184,20 @@ class Widget {
 
   async start() {
     this.host = connect(this.options, (code, message) => this.warn(code, message));
-    // The styles now, while the engine loads, so the page's own first layout includes them
-    // and the card's arrival lays out the slot alone, not the whole page again.
-    adoptStyles(this.options.styles);
-    this.slot.classList.add("tactful-slot");
     this.info = await this.host.call("open");
     performance.mark?.("tactful:loaded");
     if (this.destroyed) return;
-    this.shopperKey = this.options.shopperKey ?? this.pseudonymousKey();
-    this.serial(() => this.loadMemory());
+    // document.cookie is a call into the browser each time it is read: once, for both cookies.
+    const cookies = this.cookieName && this.consented() ? document.cookie : "";
+    this.shopperKey = this.options.shopperKey ?? this.pseudonymousKey(cookies);
+    this.serial(() => this.loadMemory(cookies));
     this.watchDataLayer();
     this.watchAttributes();
-    this.watchStorage();
     await this.decide();
+    // The storage listener waits until the first card is up: adding it has the browser open
+    // the storage area's observer, which measured 3–4 ms of main thread at 4x throttling, and
+    // the first decision does not need it.
+    later(() => this.watchStorage());
   }
 
   /**
@@ -212,17 +213,18 @@ class Widget {
   // ---- memory --------------------------------------------------------------------------
 
   /** Reads every copy (localStorage, the edge cookie) and merges them; bad copies are dropped. */
-  async loadMemory() {
+  async loadMemory(cookies = document.cookie) {
     this.memory = "";
     if (!this.consented()) return;
     const copies = [];
     const stored = safeStorage(() => localStorage.getItem(this.storageKey));
     if (stored) copies.push(["localStorage", stored]);
-    const cookie = this.cookieName && readCookie(this.cookieName);
+    const cookie = this.cookieName && readCookie(cookies, this.cookieName);
     if (cookie) copies.push([`cookie ${this.cookieName}`, cookie]);
     // By default the cookie is kept in step only when an edge worker keeps one (it arrived
     // with the page), so what the shopper dismisses here keeps the offer away at the edge too.
     this.writesCookie = Boolean(this.cookieName) && (this.options.writeCookie ?? Boolean(cookie));
+    this.cookieMemory = cookie;
     for (const [where, text] of copies) this.memory = await this.mergeCopy(this.memory, text, where);
   }
 
@@ -251,7 +253,8 @@ class Widget {
     if (this.readOnly || !this.consented()) return;
     const read = () => safeStorage(() => localStorage.getItem(this.storageKey));
     // Merging is a message to the worker: a tab may write meanwhile, so read again after it.
-    for (let seen = null, stored; (stored = read()) && stored !== this.memory && stored !== seen; seen = stored) {
+    let stored;
+    for (let seen = null; (stored = read()) && stored !== this.memory && stored !== seen; seen = stored) {
       try {
         this.memory = await this.host.call("merge", this.memory, await this.host.call("parse", stored));
       } catch {
@@ -259,26 +262,32 @@ class Widget {
       }
     }
     if (this.readOnly || !this.consented()) return;
-    safeStorage(() => localStorage.setItem(this.storageKey, this.memory));
-    if (this.writesCookie) {
+    // What is already stored is not written again (most decisions change nothing).
+    if (stored !== this.memory) safeStorage(() => localStorage.setItem(this.storageKey, this.memory));
+    if (this.writesCookie && this.memory !== this.cookieMemory) {
       if (this.memory.length > MAX_COOKIE_MEMORY) {
         // The edge reads at most this much; a cut cookie would be unreadable there.
         this.warn("embed.cookie_too_large", `memory is ${this.memory.length} bytes, over the ${MAX_COOKIE_MEMORY} a cookie carries; the cookie keeps its last copy`);
       } else {
         document.cookie = `${this.cookieName}=${this.memory}; path=/; max-age=31536000; samesite=lax${location.protocol === "https:" ? "; secure" : ""}`;
+        this.cookieMemory = this.memory;
       }
     }
   }
 
+  /** Merges what other tabs write, from now on and what they wrote before the listener. */
   watchStorage() {
+    if (this.destroyed) return;
+    const merge = (text) => this.serial(async () => {
+      if (this.consented() && text !== this.memory) this.memory = await this.mergeCopy(this.memory, text, "another tab");
+    });
     const onStorage = (event) => {
-      if (event.key !== this.storageKey || !event.newValue) return;
-      this.serial(async () => {
-        if (this.consented()) this.memory = await this.mergeCopy(this.memory, event.newValue, "another tab");
-      });
+      if (event.key === this.storageKey && event.newValue) merge(event.newValue);
     };
     addEventListener("storage", onStorage);
     this.cleanups.push(() => removeEventListener("storage", onStorage));
+    const stored = this.consented() ? safeStorage(() => localStorage.getItem(this.storageKey)) : null;
+    if (stored) merge(stored);
   }
 
   record(event) {
@@ -316,9 +325,9 @@ class Widget {
    * The shopper key: the edge worker's `tactful_sid` cookie when there is one (so the page and
    * the edge bucket the shopper alike), else the one kept in localStorage, else a fresh one.
    */
-  pseudonymousKey() {
+  pseudonymousKey(cookies) {
     const key = "tactful:sid";
-    const edge = this.cookieName && this.consented() ? readCookie("tactful_sid") : null;
+    const edge = this.cookieName && this.consented() ? readCookie(cookies, "tactful_sid") : null;
     if (edge) return edge;
     const stored = this.consented() ? safeStorage(() => localStorage.getItem(key)) : null;
     if (stored) return stored;
@@ -368,7 +377,7 @@ class Widget {
     } else {
       return false;
     }
-    if (typeof name !== "string" || !name || INTERNAL_EVENT.test(name)) return false;
+    if (typeof name !== "string" || !name || name.startsWith(INTERNAL_EVENT_PREFIX)) return false;
     const label = params.tactful_label ?? params.label ?? params.lesson ?? entry.label;
     this.addEvent({ name, at: typeof params.tactful_at === "number" ? params.tactful_at : at, label });
     const ids = Array.isArray(params.items) ? params.items.map((i) => i?.item_id).filter((id) => typeof id === "string") : [];
@@ -554,7 +563,13 @@ class Widget {
       if (decision.holdout && decision.exposure.offers.length) this.whenVisible(this.slot, () => this.expose(decision));
       return;
     }
+    // Read before the card's styles arrive, while the page's style is still clean, so reading
+    // it costs no style recalculation of its own.
     const reserved = isReserved(this.slot);
+    // The styles with the first card, not at mount: a module script runs after the page's
+    // first frame, and a sheet adopted then costs the page a frame of its own.
+    adoptStyles(this.options.styles);
+    this.slot.classList.add("tactful-slot");
     if (!reserved && !this.warnedReserve) {
       this.warnedReserve = true;
       this.warn("embed.slot_not_reserved", "the slot has no height before the card arrives, so the card shifts the layout; give it a min-height");
@@ -774,8 +789,23 @@ const NO_MINOR_UNIT = new Set(["JPY", "KRW", "VND", "CLP", "ISK", "UGX", "PYG", 
 
 export function formatMoney(minor, currency) {
   const digits = NO_MINOR_UNIT.has(currency) ? 0 : 2;
-  const amount = (minor / 10 ** digits).toFixed(digits).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  const amount = groupThousands((minor / 10 ** digits).toFixed(digits));
   return SYMBOLS[currency] ? `${SYMBOLS[currency]}${amount}` : `${amount} ${currency}`;
+}
+
+/** "1234567.50" → "1,234,567.50" (by hand: a regular expression is compiled on first use). */
+function groupThousands(fixed) {
+  const sign = fixed.startsWith("-") ? "-" : "";
+  const [whole, fraction] = fixed.slice(sign.length).split(".");
+  let grouped = whole.slice(0, whole.length % 3 || 3);
+  for (let i = grouped.length; i < whole.length; i += 3) grouped += `,${whole.slice(i, i + 3)}`;
+  return `${sign}${grouped}${fraction === undefined ? "" : `.${fraction}`}`;
+}
+
+/** Runs `task` soon, after the browser has had its chance to render. */
+function later(task) {
+  if (globalThis.scheduler?.postTask) scheduler.postTask(task, { priority: "background" });
+  else setTimeout(task, 0);
 }
 
 /** Whether the page gave the slot a height of its own (read from style, not from layout). */
@@ -792,8 +822,9 @@ function safeStorage(action) {
   }
 }
 
-function readCookie(name) {
-  for (const part of document.cookie ? document.cookie.split("; ") : []) {
+/** One cookie's value from a `document.cookie` string. */
+function readCookie(cookies, name) {
+  for (const part of cookies ? cookies.split("; ") : []) {
     const eq = part.indexOf("=");
     if (part.slice(0, eq) === name) {
       try {
@@ -808,22 +839,24 @@ function readCookie(name) {
 
 // Built through the CSSOM, so a page's style-src policy need not allow inline styles. Every
 // colour and size is a custom property the store can set on the slot. Only opacity moves, and
-// only when the shopper has not asked for reduced motion.
+// only when the shopper has not asked for reduced motion. Text comes in two sizes (the page's
+// own and .85em) and two weights: each new size and weight is a font the browser must set up
+// during the card's layout, and with five it measured about 10 ms at 4x throttling.
 const CSS = `
 .tactful-slot { position: relative; }
 .tactful-card { box-sizing: border-box; position: absolute; inset: 0; overflow: auto;
   display: flex; flex-direction: column; gap: .5rem; padding: var(--tactful-padding, .9rem 1rem);
   background: var(--tactful-bg, #fff); color: var(--tactful-fg, #1d1d1f);
   border: 1px solid var(--tactful-border, #d0d0d7); border-radius: var(--tactful-radius, .6rem);
-  font: var(--tactful-font, inherit); font-size: var(--tactful-font-size, .95rem); line-height: 1.4; }
+  font: var(--tactful-font, inherit); font-size: var(--tactful-font-size, 1em); line-height: 1.4; }
 .tactful-card--flow { position: static; }
-.tactful-heading { margin: 0; font-size: .8rem; font-weight: 600; letter-spacing: .04em; text-transform: uppercase;
+.tactful-heading { margin: 0; font-size: .85em; font-weight: 600; letter-spacing: .04em; text-transform: uppercase;
   color: var(--tactful-muted, #5b5b66); }
 .tactful-offer { display: grid; gap: .25rem; }
 .tactful-offer + .tactful-offer { border-top: 1px solid var(--tactful-border, #d0d0d7); padding-top: .5rem; }
-.tactful-title { margin: 0; font-size: 1rem; }
+.tactful-title { margin: 0; font-size: 1em; font-weight: 600; }
 .tactful-copy, .tactful-reason, .tactful-price, .tactful-status { margin: 0; overflow-wrap: anywhere; }
-.tactful-reason { font-size: .82rem; color: var(--tactful-muted, #5b5b66); }
+.tactful-reason { font-size: .85em; color: var(--tactful-muted, #5b5b66); }
 .tactful-price { font-weight: 600; }
 .tactful-was { font-weight: 400; color: var(--tactful-muted, #5b5b66); }
 .tactful-foot { display: flex; align-items: center; justify-content: space-between; gap: .5rem; flex-wrap: wrap; margin-top: .2rem; }

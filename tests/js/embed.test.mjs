@@ -1,0 +1,27 @@
+// The embed's money format, imported from the built package (pkg/embed/embed.js) as a page
+// would: the card's prices are grouped by hand (no Intl, no regular expression on the path to
+// the first card), so the grouping is checked here at every boundary.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const { formatMoney } = await import(pathToFileURL(join(root, "pkg/embed/embed.js")).href);
+
+test("prices in minor units are grouped by thousands, with the currency's symbol", () => {
+  const cases = [
+    [0, "USD", "$0.00"],
+    [5, "USD", "$0.05"],
+    [99999, "USD", "$999.99"],
+    [100000, "USD", "$1,000.00"],
+    [4900, "EUR", "€49.00"],
+    [123456789, "GBP", "£1,234,567.89"],
+    [100000000, "USD", "$1,000,000.00"],
+    [999, "JPY", "¥999"],
+    [1000, "JPY", "¥1,000"],
+    [1234567, "KRW", "1,234,567 KRW"],
+    [123456, "XYZ", "1,234.56 XYZ"],
+  ];
+  for (const [minor, currency, expected] of cases) assert.equal(formatMoney(minor, currency), expected, `${minor} ${currency}`);
+});
