@@ -568,6 +568,35 @@ fn duplicate_offer_id() {
 }
 
 #[test]
+fn duplicate_item_id() {
+    let text = STORE.replacen(
+        "[[offers]]",
+        "[[items]]\nid = \"a\"\ncategory = \"d\"\nprice = 5.0\n\n[[offers]]",
+        1,
+    );
+    expect_error(
+        &text,
+        &Options::default(),
+        "duplicate",
+        "item `a` is defined twice",
+        ("\"a\"", 1),
+    );
+}
+
+#[test]
+fn duplicate_rule_id() {
+    let rule = "\n[[rules]]\nid = \"careful\"\nwhen = 'facts.refunds > 0'\nplay = \"assist\"\n";
+    let text = format!("{STORE}{rule}{rule}");
+    expect_error(
+        &text,
+        &Options::default(),
+        "duplicate",
+        "rule `careful` is defined twice",
+        ("\"careful\"", 1),
+    );
+}
+
+#[test]
 fn unknown_surface() {
     let text = STORE.replace(
         r#"surfaces = ["checkout"]"#,

@@ -22,7 +22,7 @@ pub mod diagnostic;
 mod model;
 mod store;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use toml::Spanned;
@@ -209,6 +209,26 @@ fn valid_id(id: &str) -> bool {
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-_.:/".contains(&b))
+}
+
+/// Names numbered in the order they first appear (categories, families), found by hash: a
+/// catalog of tens of thousands of items compiled in quadratic time with a linear search.
+#[derive(Default)]
+struct Numbered {
+    names: Vec<String>,
+    numbers: HashMap<String, u32>,
+}
+
+impl Numbered {
+    fn number(&mut self, name: &str) -> u32 {
+        if let Some(&number) = self.numbers.get(name) {
+            return number;
+        }
+        let number = self.names.len() as u32;
+        self.names.push(name.to_owned());
+        self.numbers.insert(name.to_owned(), number);
+        number
+    }
 }
 
 struct Builder {
@@ -544,7 +564,8 @@ impl Builder {
         let mut signals: Vec<String> = Vec::new();
 
         // [[items]]
-        let mut categories: Vec<String> = Vec::new();
+        let mut categories = Numbered::default();
+        let mut item_ids: HashSet<&str> = HashSet::new();
         let mut items: Vec<(FileId, &store::ItemSection, Item)> = Vec::new();
         for &(file, item) in &items_in {
             let id = item.id.get_ref();
@@ -557,7 +578,7 @@ impl Builder {
                 );
                 continue;
             }
-            if items.iter().any(|(_, other, _)| other.id.get_ref() == id) {
+            if !item_ids.insert(id) {
                 self.error(
                     file,
                     "duplicate",
@@ -566,14 +587,7 @@ impl Builder {
                 );
                 continue;
             }
-            let category = item.category.get_ref();
-            let category_index = categories
-                .iter()
-                .position(|c| c == category)
-                .unwrap_or_else(|| {
-                    categories.push(category.clone());
-                    categories.len() - 1
-                });
+            let category_index = categories.number(item.category.get_ref());
             let price = self.money(file, &item.price, digits);
             let name = item.name.clone().unwrap_or_else(|| id.clone());
             items.push((
@@ -582,7 +596,7 @@ impl Builder {
                 Item {
                     id: id.clone(),
                     name,
-                    category: category_index as u32,
+                    category: category_index,
                     price,
                 },
             ));
@@ -875,6 +889,7 @@ impl Builder {
 
         // [[offers]]: ids first, so rules and pairings can refer to them.
         let mut offer_ids: Vec<(String, FileId, &store::OfferSection)> = Vec::new();
+        let mut seen_offers: HashSet<&str> = HashSet::new();
         for &(file, offer) in &offers_in {
             let id = offer.id.get_ref();
             if !valid_id(id) {
@@ -884,7 +899,7 @@ impl Builder {
                     offer.id.span(),
                     format!("`{id}` is not a valid offer id"),
                 );
-            } else if offer_ids.iter().any(|(other, _, _)| other == id) {
+            } else if !seen_offers.insert(id) {
                 self.error(
                     file,
                     "duplicate",
@@ -901,7 +916,7 @@ impl Builder {
             .enumerate()
             .map(|(i, (id, _, _))| (id.clone(), i as u32))
             .collect();
-        let mut families: Vec<String> = Vec::new();
+        let mut families = Numbered::default();
         let mut programs: Vec<Program> = Vec::new();
         let mut offers: Vec<Offer> = Vec::new();
         let mut offer_conditions: Vec<(Option<Condition>, Option<Condition>)> = Vec::new();
@@ -1002,12 +1017,7 @@ impl Builder {
                     format!("offer `{id}` has no surface, so it can never show"),
                 );
             }
-            let family = o.family.as_ref().map(|f| {
-                families.iter().position(|x| x == f).unwrap_or_else(|| {
-                    families.push(f.clone());
-                    families.len() - 1
-                }) as u32
-            });
+            let family = o.family.as_ref().map(|f| families.number(f));
             let mut copy: Vec<(Frame, String)> = Vec::new();
             for (frame, text) in o.copy.get_ref() {
                 if let Some(frame) =
@@ -1202,6 +1212,7 @@ impl Builder {
 
         // [[rules]]
         let mut rules: Vec<Rule> = Vec::new();
+        let mut seen_rules: HashSet<&str> = HashSet::new();
         // (rule id, its play, its condition's text), for the contradiction check.
         let mut rule_conditions: Vec<(String, Option<Play>, String)> = Vec::new();
         for &(file, r) in &rules_in {
@@ -1214,7 +1225,7 @@ impl Builder {
                     format!("`{id}` is not a valid rule id"),
                 );
             }
-            if rules.iter().any(|x| &x.id == id) {
+            if !seen_rules.insert(id) {
                 self.error(
                     file,
                     "duplicate",
@@ -1365,8 +1376,8 @@ impl Builder {
             currency,
             currency_digits: digits,
             items: items.into_iter().map(|(_, _, it)| it).collect(),
-            categories,
-            families,
+            categories: categories.names,
+            families: families.names,
             offers,
             surfaces,
             policy: Policy {

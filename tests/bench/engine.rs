@@ -1227,6 +1227,48 @@ fn verdict(met: bool) -> &'static str {
     if met { "MET" } else { "NOT MET" }
 }
 
+/// How many items (and as many offers, one per item) the compile measurement's catalog has.
+const COMPILE_CATALOG: usize = 40_000;
+
+/// Times `tactful compile` on a generated TOML catalog: the sample store's settings with `n`
+/// items in 200 categories and one offer per item. What a large catalog costs to compile, so
+/// that a quadratic step shows up here (one did: 8.7 s at this size, 0.6 s once found by hash).
+fn time_compile_catalog(sample_store: &Path, n: usize) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-compile");
+    std::fs::create_dir_all(&dir).unwrap();
+    let settings = std::fs::read_to_string(sample_store.join("store.toml")).unwrap();
+    let mut store = settings[..settings.find("[[items]]").unwrap()].replace("\"64KB\"", "\"64MB\"");
+    let mut offers = String::new();
+    for i in 0..n {
+        store += &format!(
+            "[[items]]\nid = \"item-{i}\"\nname = \"Item {i}\"\ncategory = \"category-{}\"\nprice = {}.0\n\n",
+            i % 200,
+            10 + i % 90
+        );
+        offers += &format!(
+            "[[offers]]\nid = \"offer-{i}\"\ntitle = \"Offer {i}\"\nkind = \"companion\"\nitems = [\"item-{i}\"]\njob = \"goes with item {i}\"\nsurfaces = [\"checkout\", \"cart\"]\ntier = \"add_on\"\nfamily = \"family-{}\"\n[offers.copy]\nconvenience = \"Offer {i}, in one click.\"\n\n",
+            i % 50
+        );
+    }
+    std::fs::write(dir.join("store.toml"), store).unwrap();
+    std::fs::write(dir.join("offers.toml"), offers).unwrap();
+    let mut seconds: Vec<f64> = (0..3)
+        .map(|_| {
+            let start = Instant::now();
+            let compiled = compile_paths(&dir.join("store.toml"), None, &Options::default())
+                .unwrap_or_else(|d| panic!("the generated catalog does not compile: {d:?}"));
+            black_box(compiled.bytes.len());
+            start.elapsed().as_secs_f64()
+        })
+        .collect();
+    seconds.sort_by(f64::total_cmp);
+    println!();
+    println!(
+        "compile, generated catalog of {n} items and {n} offers (TOML): {:.2} s (median of 3)",
+        seconds[1]
+    );
+}
+
 fn main() {
     let started = Instant::now();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("www/sample-store");
@@ -1274,6 +1316,8 @@ fn main() {
         LARGE_DECISIONS,
         LARGE_SEED,
     );
+
+    time_compile_catalog(&root, COMPILE_CATALOG);
 
     println!();
     println!("== summary ==");
