@@ -34,9 +34,10 @@ export const DEFAULT_MOUNTS = { "/pkg/": join(root, "pkg"), "/out/": join(root, 
 
 /**
  * Starts the server; resolves with { url, port, close(), requests }. `requests` logs every
- * request ({ path, status, bytes, encoding }) for tests.
+ * request ({ path, status, bytes, encoding }) for tests. `cacheControl` is every answer's
+ * Cache-Control (the cost benchmark makes its assets cacheable).
  */
-export function startServer({ port = 0, host = "127.0.0.1", csp = true, mounts = DEFAULT_MOUNTS, log = false } = {}) {
+export function startServer({ port = 0, host = "127.0.0.1", csp = true, mounts = DEFAULT_MOUNTS, log = false, cacheControl = "no-cache" } = {}) {
   const cache = new Map();
   const requests = [];
   // Longest prefix first, so /pkg/ wins over /.
@@ -89,7 +90,7 @@ export function startServer({ port = 0, host = "127.0.0.1", csp = true, mounts =
       const headers = {
         "content-type": type,
         "content-length": bytes.length,
-        "cache-control": "no-cache",
+        "cache-control": cacheControl,
         "x-content-type-options": "nosniff",
         vary: "accept-encoding",
       };
