@@ -1,7 +1,8 @@
 // The embed's cost to the page, measured in headless Chromium with 4x CPU throttling, and the
 // same figures for a comparable widget from the registry (Algolia Recommend's
-// frequently-bought-together widget) and for the floor: the same page whose only script writes a
-// fixed card (pages/bare.html). Each run is a fresh browser context (cold cache) on a bare
+// frequently-bought-together widget) and for two floors: the same page whose only script writes a
+// fixed card (pages/bare.html), and the same again once a Worker that does nothing else has
+// answered (pages/bare-worker.html), the floor of any widget that decides in a worker. Each run is a fresh browser context (cold cache) on a bare
 // checkout page whose only script is the widget; the median of RUNS runs is printed. Every page
 // starts its widget's scripts once it has painted its first frame (pages/after-paint.js).
 //
@@ -195,11 +196,12 @@ async function measure(browser, url, kind, { visitsBefore = 0 } = {}) {
 }
 
 /** Each page's first script of its own: where its main-thread window starts. */
-const FIRST_SCRIPT = { tactful: "/bench/tactful.js", peer: "/recommend.umd.js", bare: "/bench/bare.js" };
+const FIRST_SCRIPT = { tactful: "/bench/tactful.js", peer: "/recommend.umd.js", bare: "/bench/bare.js", "bare-worker": "/bench/bare.js" };
 const NAMES = {
   tactful: "tactful embed (sample store)",
   peer: "Algolia Recommend frequentlyBoughtTogether (@algolia/recommend-js 1.16.0 + @algolia/recommend 4)",
   bare: "the floor: the same page, its only script writing a fixed card",
+  "bare-worker": "the floor with a worker: the same card, written when a Worker that does nothing else has answered",
 };
 
 function bytesOf(resources, kind) {
@@ -207,6 +209,7 @@ function bytesOf(resources, kind) {
     tactful: { js: (p) => p.startsWith("/pkg/") && p.endsWith(".js"), wasm: (p) => p.endsWith(".wasm"), snapshot: (p) => p.endsWith(".snap") },
     peer: { js: (p) => p.startsWith("/peer/") }, // its API's answer comes from the harness, not the server
     bare: { js: (p) => p === "/bench/bare.js" },
+    "bare-worker": { js: (p) => p === "/bench/bare.js" || p === "/bench/empty-worker.js" },
   }[kind];
   const out = {};
   for (const [what, match] of Object.entries(pick)) {
@@ -223,7 +226,7 @@ const browser = await launch();
 const results = {};
 const repeated = {};
 try {
-  for (const kind of ["tactful", "peer", "bare"]) {
+  for (const kind of ["tactful", "peer", "bare", "bare-worker"]) {
     const url = `${server.url}/bench/${kind}.html`;
     await measure(browser, url, kind); // warm-up: the browser's first page pays for itself
     const runs = [];
