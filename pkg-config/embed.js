@@ -195,8 +195,8 @@ class Widget {
     this.watchAttributes();
     await this.decide();
     // The storage listener waits until the first card is up: adding it has the browser open
-    // the storage area's observer, which measured 3–4 ms of main thread at 4x throttling, and
-    // the first decision does not need it.
+    // the storage area's observer (about 2.3 ms of main thread at 4x throttling), and the
+    // first decision does not need it.
     later(() => this.watchStorage());
   }
 
