@@ -100,7 +100,11 @@ export interface Widget {
   track(event: string | { name: string; label?: string; at?: number; items?: string[] }): Promise<Decision | null>;
   /** Decides again now (after the store changed what `context` returns); resolves with the decision. */
   refresh(): Promise<Decision | null>;
-  /** Records and reports at once; memory is written when the engine has answered (a few ms). */
+  /**
+   * Records and reports at once: the event is kept in localStorage within the call (the next
+   * page replays it if this one is left first), and memory holding it is written when the
+   * engine has answered (a few ms).
+   */
   accept(offer: ShownOffer): void;
   dismiss(offer: ShownOffer): void;
   /** Consent given or withdrawn; withdrawing removes the stored copy. Resolves once memory is written. */

@@ -29,6 +29,8 @@ const MAX_TRANSACTIONS = 20;
 const MAX_COOKIE_MEMORY = 3800;
 /** GTM's own lifecycle events (`gtm.js`, `gtm.dom`, ...), which say nothing about the shopper. */
 const INTERNAL_EVENT_PREFIX = "gtm.";
+/** How many recorded events may wait to be stored (see `record`); the oldest go first. */
+const MAX_PENDING = 64;
 /** How long the engine's worker may take to answer a request (loading included), in ms. */
 const WORKER_TIMEOUT = 5000;
 
@@ -226,6 +228,7 @@ class Widget {
     this.writesCookie = Boolean(this.cookieName) && (this.options.writeCookie ?? Boolean(cookie));
     this.cookieMemory = cookie;
     for (const [where, text] of copies) this.memory = await this.mergeCopy(this.memory, text, where);
+    await this.replayPending();
   }
 
   /** Merges one more copy in. A copy written by a newer version is kept and never overwritten. */
@@ -290,18 +293,51 @@ class Widget {
     if (stored) merge(stored);
   }
 
+  /**
+   * Records an event into memory. Recording is a message to the worker, and a page can be left
+   * a few ms after a click, before the answer: so the event is first kept, at once, in a list
+   * of pending events beside memory, which the next page replays (recording the same event
+   * twice changes nothing), and it leaves that list once memory holding it is stored.
+   */
   record(event) {
-    const at = Math.round(this.now());
+    const recorded = { ...event, at: Math.round(this.now()) };
+    this.updatePending((pending) => [...pending, recorded].slice(-MAX_PENDING));
     return this.serial(async () => {
       if (this.readOnly) return;
       try {
-        this.memory = await this.host.call("record", this.memory, { ...event, at });
+        this.memory = await this.host.call("record", this.memory, recorded);
       } catch (error) {
         this.warn(error.code ?? "memory.bad_event", `could not record ${event.type}: ${error.message}`);
-        return;
       }
       await this.persist();
+      this.updatePending((pending) => withoutFirst(pending, recorded));
     });
+  }
+
+  /** Rewrites the pending events' list (nothing without consent, or over newer memory). */
+  updatePending(change) {
+    if (this.readOnly || !this.consented()) return;
+    const key = `${this.storageKey}:pending`;
+    const stored = safeStorage(() => JSON.parse(localStorage.getItem(key) ?? "[]"));
+    const next = change(Array.isArray(stored) ? stored : []);
+    safeStorage(() => (next.length ? localStorage.setItem(key, JSON.stringify(next)) : localStorage.removeItem(key)));
+  }
+
+  /** Records what an earlier page kept pending and could not store before it was left. */
+  async replayPending() {
+    if (this.readOnly || !this.consented()) return;
+    const stored = safeStorage(() => JSON.parse(localStorage.getItem(`${this.storageKey}:pending`) ?? "[]"));
+    const pending = Array.isArray(stored) ? stored : [];
+    if (!pending.length) return;
+    for (const event of pending) {
+      try {
+        this.memory = await this.host.call("record", this.memory, event);
+      } catch {
+        // not an event memory can hold (the list was edited by hand): dropped with the rest
+      }
+    }
+    await this.persist();
+    this.updatePending((now) => now.filter((event) => !pending.some((p) => sameEvent(p, event))));
   }
 
   /** Consent given or withdrawn by the store's banner. Withdrawing removes the stored copy. */
@@ -310,6 +346,7 @@ class Widget {
     if (!given) {
       safeStorage(() => localStorage.removeItem(this.storageKey));
       safeStorage(() => localStorage.removeItem(`${this.storageKey}:transactions`));
+      safeStorage(() => localStorage.removeItem(`${this.storageKey}:pending`));
       safeStorage(() => localStorage.removeItem("tactful:sid"));
       return this.queue;
     }
@@ -753,6 +790,16 @@ class Widget {
     this.host?.close();
     for (const cleanup of this.cleanups.splice(0)) cleanup();
   }
+}
+
+function sameEvent(a, b) {
+  return a.type === b.type && a.offerId === b.offerId && a.surface === b.surface && a.at === b.at;
+}
+
+/** The list without the first event equal to `event`. */
+function withoutFirst(list, event) {
+  const at = list.findIndex((e) => sameEvent(e, event));
+  return at < 0 ? list : [...list.slice(0, at), ...list.slice(at + 1)];
 }
 
 function sameOffers(a, b) {

@@ -357,6 +357,27 @@ test("without consent, memory lives for the page only and nothing is written", a
   await context.close();
 });
 
+test("a dismissal counts even when the page is left before the engine has stored it", async () => {
+  const { context, page, log } = await open();
+  const url = (t) => `/checkout.html?now=${t}&shopper=demo-shopper-7`;
+  await visit(page, url(T0));
+  await page.waitForSelector(".tactful-card");
+  // The engine never answers again on this page, as when the shopper leaves at once: the
+  // dismissal can only survive in what the click kept, synchronously, in localStorage.
+  await page.evaluate(() => {
+    window.tactfulDemo.widget.host.call = () => new Promise(() => {});
+  });
+  await page.getByRole("button", { name: /No thanks/ }).click();
+  const pending = await page.evaluate(() => JSON.parse(localStorage.getItem("tactful:memory:pending")));
+  assert.deepEqual(pending.map((e) => [e.type, e.offerId]), [["dismiss", "creator-toolkit"]]);
+  await visit(page, url(T0 + 60_000));
+  assert.deepEqual(await offersShown(page), [], "the next page replayed the dismissal");
+  assert.equal((await decision(page)).leftOut.find((l) => l.offerId === "creator-toolkit")?.reason, "cooling_down");
+  assert.equal(await page.evaluate(() => localStorage.getItem("tactful:memory:pending")), null, "and stored it");
+  await clean(page, log);
+  await context.close();
+});
+
 test("an impression is recorded only when the card is visible", async () => {
   const { context, page, log } = await open({ viewport: { width: 1280, height: 200 } });
   await visit(page, `/checkout.html?now=${T0}&shopper=demo-shopper-7`);
@@ -366,7 +387,12 @@ test("an impression is recorded only when the card is visible", async () => {
   assert.equal(await page.evaluate(() => localStorage.getItem("tactful:memory")), "AQEAAAA", "no impression in memory");
   await page.locator(".tactful-card").scrollIntoViewIfNeeded();
   await waitForReports(page, 1);
-  assert.notEqual(await page.evaluate(() => localStorage.getItem("tactful:memory")), "AQEAAAA", "the impression is in memory");
+  // The impression reaches localStorage when the worker has answered the record request, a
+  // few ms after the exposure is reported (at once, from the same callback).
+  const recorded = await page
+    .waitForFunction(() => localStorage.getItem("tactful:memory") !== "AQEAAAA", null, { timeout: 5_000 })
+    .then(() => true, () => false);
+  assert.ok(recorded, "the impression is in memory");
   await clean(page, log);
   await context.close();
 });
