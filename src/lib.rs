@@ -37,6 +37,8 @@ mod vocab;
 
 #[cfg(feature = "compiler")]
 pub mod compile;
+#[cfg(feature = "compiler")]
+pub mod numbered;
 #[cfg(feature = "train")]
 pub mod train;
 

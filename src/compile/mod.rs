@@ -22,12 +22,13 @@ pub mod diagnostic;
 mod model;
 mod store;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
 use toml::Spanned;
 
 use crate::hash::offer_memory_key;
+use crate::numbered::Numbered;
 use crate::program::Program;
 use crate::snapshot::wire::{
     BUILTIN_FACTS, Cap, Exploration, FactDecl, FactKind, Holdout, Item, Minutes, NEVER, Offer,
@@ -209,26 +210,6 @@ fn valid_id(id: &str) -> bool {
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-_.:/".contains(&b))
-}
-
-/// Names numbered in the order they first appear (categories, families), found by hash: a
-/// catalog of tens of thousands of items compiled in quadratic time with a linear search.
-#[derive(Default)]
-struct Numbered {
-    names: Vec<String>,
-    numbers: HashMap<String, u32>,
-}
-
-impl Numbered {
-    fn number(&mut self, name: &str) -> u32 {
-        if let Some(&number) = self.numbers.get(name) {
-            return number;
-        }
-        let number = self.names.len() as u32;
-        self.names.push(name.to_owned());
-        self.numbers.insert(name.to_owned(), number);
-        number
-    }
 }
 
 struct Builder {
@@ -587,7 +568,7 @@ impl Builder {
                 );
                 continue;
             }
-            let category_index = categories.number(item.category.get_ref());
+            let category_index = categories.intern(item.category.get_ref());
             let price = self.money(file, &item.price, digits);
             let name = item.name.clone().unwrap_or_else(|| id.clone());
             items.push((
@@ -1017,7 +998,7 @@ impl Builder {
                     format!("offer `{id}` has no surface, so it can never show"),
                 );
             }
-            let family = o.family.as_ref().map(|f| families.number(f));
+            let family = o.family.as_ref().map(|f| families.intern(f));
             let mut copy: Vec<(Frame, String)> = Vec::new();
             for (frame, text) in o.copy.get_ref() {
                 if let Some(frame) =
@@ -1376,8 +1357,8 @@ impl Builder {
             currency,
             currency_digits: digits,
             items: items.into_iter().map(|(_, _, it)| it).collect(),
-            categories: categories.names,
-            families: families.names,
+            categories: categories.into_names(),
+            families: families.into_names(),
             offers,
             surfaces,
             policy: Policy {

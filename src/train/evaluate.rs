@@ -367,7 +367,7 @@ pub fn ship(
     );
     let quote = |s: &str| toml::Value::String(s.to_string()).to_string();
     for i in 0..trained.items.len() as u32 {
-        let id = trained.items.id(i);
+        let id = trained.items.name(i);
         let category = categories
             .and_then(|known| known.get(id))
             .map_or("-", String::as_str);
@@ -524,7 +524,7 @@ pub fn basket_completion(
     let (snapshot, bytes) = ship(&data.name, &trained, data.categories.as_ref())?;
     let items = &data.history.items;
     let to_snapshot: Vec<Option<u32>> = (0..items.len() as u32)
-        .map(|i| snapshot.item_by_id(items.id(i)))
+        .map(|i| snapshot.item_by_id(items.name(i)))
         .collect();
     let mut ranking = rank_baskets(
         &data.name,
@@ -549,7 +549,7 @@ fn write_split(dir: &Path, split: &BasketSplit) -> Result<(), EvaluateError> {
     std::fs::create_dir_all(dir).map_err(|e| data_error(dir, e))?;
     let items = &split.train.items;
     let line = |ids: &mut dyn Iterator<Item = u32>| {
-        let v: Vec<&str> = ids.map(|i| items.id(i)).collect();
+        let v: Vec<&str> = ids.map(|i| items.name(i)).collect();
         v.join("\t")
     };
     let mut train = String::new();
@@ -667,7 +667,7 @@ pub fn session_next_item(
     let (snapshot, bytes) = ship("diginetica-sessions", &trained, None)?;
     let items = &split.train.items;
     let to_snapshot: Vec<Option<u32>> = (0..items.len() as u32)
-        .map(|i| snapshot.item_by_id(items.id(i)))
+        .map(|i| snapshot.item_by_id(items.name(i)))
         .collect();
     let mut ranking = rank_sessions(
         "diginetica-sessions",

@@ -92,44 +92,7 @@ impl Default for Settings {
 }
 
 /// Item ids and their dense indexes.
-#[derive(Debug, Clone, Default)]
-pub struct Items {
-    ids: Vec<String>,
-    index: HashMap<String, u32>,
-}
-
-impl Items {
-    /// The index of `id`, adding it when new.
-    pub fn intern(&mut self, id: &str) -> u32 {
-        if let Some(&i) = self.index.get(id) {
-            return i;
-        }
-        let i = self.ids.len() as u32;
-        self.ids.push(id.to_string());
-        self.index.insert(id.to_string(), i);
-        i
-    }
-
-    /// The index of `id`, if known.
-    pub fn get(&self, id: &str) -> Option<u32> {
-        self.index.get(id).copied()
-    }
-
-    /// The id at `index`.
-    pub fn id(&self, index: u32) -> &str {
-        self.ids.get(index as usize).map_or("", String::as_str)
-    }
-
-    /// How many items.
-    pub fn len(&self) -> usize {
-        self.ids.len()
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
-    }
-}
+pub type Items = crate::numbered::Numbered;
 
 /// One order: its time, its customer, its distinct items in the order they were listed.
 #[derive(Debug, Clone, PartialEq)]
@@ -627,14 +590,14 @@ impl Trained {
         }
         out.push_str("[popularity]\n");
         for (i, &p) in self.popularity.iter().enumerate() {
-            let _ = writeln!(out, "{} = {}", quote(self.items.id(i as u32)), level(p));
+            let _ = writeln!(out, "{} = {}", quote(self.items.name(i as u32)), level(p));
         }
         out.push_str("\n[neighbours]\n");
         for (i, list) in self.neighbours.iter().enumerate() {
             if list.is_empty() {
                 continue;
             }
-            out.push_str(&quote(self.items.id(i as u32)));
+            out.push_str(&quote(self.items.name(i as u32)));
             out.push_str(" = [");
             for (j, n) in list.iter().enumerate() {
                 if j > 0 {
@@ -643,7 +606,7 @@ impl Trained {
                 let _ = write!(
                     out,
                     "{{ item = {}, weight = {}",
-                    quote(self.items.id(n.item)),
+                    quote(self.items.name(n.item)),
                     level(n.weight)
                 );
                 if let Some(a) = n.attach {
