@@ -318,16 +318,14 @@ class Widget {
   updatePending(change) {
     if (this.readOnly || !this.consented()) return;
     const key = `${this.storageKey}:pending`;
-    const stored = safeStorage(() => JSON.parse(localStorage.getItem(key) ?? "[]"));
-    const next = change(Array.isArray(stored) ? stored : []);
+    const next = change(storedList(key));
     safeStorage(() => (next.length ? localStorage.setItem(key, JSON.stringify(next)) : localStorage.removeItem(key)));
   }
 
   /** Records what an earlier page kept pending and could not store before it was left. */
   async replayPending() {
     if (this.readOnly || !this.consented()) return;
-    const stored = safeStorage(() => JSON.parse(localStorage.getItem(`${this.storageKey}:pending`) ?? "[]"));
-    const pending = Array.isArray(stored) ? stored : [];
+    const pending = storedList(`${this.storageKey}:pending`);
     if (!pending.length) return;
     for (const event of pending) {
       try {
@@ -432,10 +430,7 @@ class Widget {
     const key = `${this.storageKey}:transactions`;
     const consented = this.consented();
     let seen = (this.transactions ??= []);
-    if (consented) {
-      const stored = safeStorage(() => JSON.parse(localStorage.getItem(key) ?? "[]"));
-      seen = Array.isArray(stored) ? stored.map(String) : []; // unreadable: start the list again
-    }
+    if (consented) seen = storedList(key).map(String);
     if (seen.includes(String(id))) return true;
     seen.push(String(id));
     if (consented) safeStorage(() => localStorage.setItem(key, JSON.stringify(seen.slice(-MAX_TRANSACTIONS))));
@@ -862,6 +857,12 @@ function later(task) {
 function isReserved(slot) {
   const style = getComputedStyle(slot);
   return parseFloat(style.minHeight) > 0 || (style.height !== "auto" && parseFloat(style.height) > 0) || slot.getBoundingClientRect().height >= 1;
+}
+
+/** A JSON list kept in localStorage; an unreadable one reads as empty (the list starts again). */
+function storedList(key) {
+  const stored = safeStorage(() => JSON.parse(localStorage.getItem(key) ?? "[]"));
+  return Array.isArray(stored) ? stored : [];
 }
 
 function safeStorage(action) {
