@@ -1,10 +1,11 @@
 // The embed's cost to the page, measured in headless Chromium with 4x CPU throttling, and the
 // same figures for a comparable widget from the registry (Algolia Recommend's
 // frequently-bought-together widget) and for two floors: the same page whose only script writes a
-// fixed card (pages/bare.html), and the same again once a Worker that does nothing else has
-// answered (pages/bare-worker.html), the floor of any widget that decides in a worker. Each run is a fresh browser context (cold cache) on a bare
-// checkout page whose only script is the widget; the median of RUNS runs is printed. Every page
-// starts its widget's scripts once it has painted its first frame (pages/after-paint.js).
+// fixed card (pages/bare.js), and the same again once a Worker that does nothing else has
+// answered (bare.js?worker), the floor of any widget that decides in a worker. Each run is a
+// fresh browser context (cold cache) on a bare checkout page (pages/checkout.html) whose only
+// script is the widget; the median of RUNS runs is printed. The page starts the widget's
+// scripts once it has painted its first frame (pages/after-paint.js).
 //
 //   main-thread time  the renderer main thread's busy time (top-level tasks, from a Chrome
 //                     trace) from the script's start (the task that asks for the widget's
@@ -64,17 +65,17 @@ function median(values) {
 
 /**
  * Busy time of the renderer main thread that painted the page, from a Chrome trace: top-level
- * tasks from the first task touching the widget's first script (`first`, a URL suffix) to the
+ * tasks from the first task touching the widget's first script (`first`, a path suffix) to the
  * end of the task that paints after the `tactful:rendered` mark. Tasks that are not the page's
- * are left out: the harness's own (playwright's DevTools commands, such as its injected script
- * and its polling for the rendered card) and another page's (the renderer is shared; a task
- * naming only other frames). The page's dedicated workers are measured apart, same window.
+ * are left out: the harness's own (playwright's DevTools commands, such as its evaluations)
+ * and another page's (the renderer is shared; a task naming only other frames). The page's
+ * dedicated workers are measured apart, same window. `pagePath` is the page's URL path.
  */
 function analyse(trace, first, pagePath) {
   const events = JSON.parse(trace).traceEvents;
   const rendered = events.find((e) => e.name === "tactful:rendered" && e.cat?.includes("blink.user_timing"));
   if (!rendered) throw new Error("no tactful:rendered mark in the trace");
-  const frame = events.find((e) => e.name === "FrameCommittedInBrowser" && String(e.args?.data?.url).endsWith(pagePath))?.args.data.frame;
+  const frame = events.find((e) => e.name === "FrameCommittedInBrowser" && path(e.args?.data?.url) === pagePath)?.args.data.frame;
   if (!frame) throw new Error(`no frame for ${pagePath} in the trace`);
   const main = events.find((e) => e.ph === "M" && e.name === "thread_name" && e.args?.name === "CrRendererMain" && e.pid === rendered.pid);
   const onMain = events.filter((e) => e.pid === main.pid && e.tid === main.tid && e.ph === "X").sort((a, b) => a.ts - b.ts);
@@ -94,7 +95,6 @@ function analyse(trace, first, pagePath) {
   const workerThreads = events.filter((e) => e.ph === "M" && e.name === "thread_name" && e.pid === main.pid && /^DedicatedWorker/.test(e.args?.name ?? ""));
   const workerBusy = workerThreads.flatMap((t) => busyTime(events.filter((e) => e.pid === t.pid && e.tid === t.tid && e.ph === "X")));
   const taskStart = (event) => busy.find(([s, e]) => s <= event.ts && event.ts <= e)?.[0] ?? event.ts;
-  const path = (url) => (URL.canParse(url) ? new URL(url).pathname : "");
   const touching = onMain.find((e) => path(e.args?.data?.url).endsWith(first));
   if (!touching) throw new Error(`no main-thread event for ${first}`);
   const start = taskStart(touching);
@@ -127,6 +127,11 @@ function analyse(trace, first, pagePath) {
   let workerMs = 0;
   for (const task of workerBusy) workerMs += overlap(task, start, end);
   return { mainThreadMs: mainThread / 1000, pageMs: page / 1000, leftOutMs: leftOut / 1000, workerMs: workerMs / 1000, workers: workerThreads.length, wallMs: (end - start) / 1000, longestTaskMs: longest / 1000, longTasks: long };
+}
+
+/** A URL's path, or "" for what is not a URL. */
+function path(url) {
+  return URL.canParse(url) ? new URL(url).pathname : "";
 }
 
 /** A thread's top-level tasks as [start, end] intervals, nested and overlapping ones merged. */
@@ -195,6 +200,14 @@ async function measure(browser, url, kind, { visitsBefore = 0 } = {}) {
   return { ...analyse(trace, FIRST_SCRIPT[kind], new URL(url).pathname), cls, resources, marks };
 }
 
+/** Each widget's scripts, as the bench page's query (pages/after-paint.js starts them). */
+const WIDGETS = {
+  tactful: "type=module&scripts=/bench/tactful.js",
+  peer: "scripts=/peer/recommend/dist/recommend.umd.js,/peer/recommend-js/dist/umd/index.js,/bench/peer.js",
+  bare: "type=module&scripts=/bench/bare.js",
+  "bare-worker": "type=module&scripts=/bench/bare.js?worker",
+};
+
 /** Each page's first script of its own: where its main-thread window starts. */
 const FIRST_SCRIPT = { tactful: "/bench/tactful.js", peer: "/recommend.umd.js", bare: "/bench/bare.js", "bare-worker": "/bench/bare.js" };
 const NAMES = {
@@ -227,7 +240,7 @@ const results = {};
 const repeated = {};
 try {
   for (const kind of ["tactful", "peer", "bare", "bare-worker"]) {
-    const url = `${server.url}/bench/${kind}.html`;
+    const url = `${server.url}/bench/checkout.html?${WIDGETS[kind]}`;
     await measure(browser, url, kind); // warm-up: the browser's first page pays for itself
     const runs = [];
     for (let i = 0; i < RUNS; i++) runs.push(await measure(browser, url, kind));

@@ -1,11 +1,12 @@
-// The benchmark pages' loader. It starts the widget's scripts (the `scripts` parameter of its own
-// URL, in order) once the page has painted its first frame, so the page's own parse and first
+// The benchmark page's loader. It starts the widget's scripts (the page's `scripts` parameter,
+// in order; `type=module` for modules) once the page has painted its first frame, so the page's own parse and first
 // frame fall before the measured window in every run, for every widget alike. Left to the
 // browser, a module script on a page this small ran sometimes before that frame and sometimes
 // after it, moving about 30 ms of the page's own work in or out of the window. This is also the
 // harder case for a widget: its card needs a frame of its own.
-const scripts = new URL(import.meta.url).searchParams.get("scripts").split(",");
-const module = new URL(import.meta.url).searchParams.get("type") === "module";
+const query = new URLSearchParams(location.search);
+const scripts = query.get("scripts").split(",");
+const module = query.get("type") === "module";
 requestAnimationFrame(() => setTimeout(() => {
   performance.mark("bench:script-start");
   for (const src of scripts) {
