@@ -5,7 +5,7 @@
 //! ```json
 //! {
 //!   "name": "what the case shows",
-//!   "rules": [1],                  // the brief's "what must always hold" rules it covers
+//!   "holds": ["caps_never_exceeded"], // the invariants it shows, by their names in INVARIANTS.md
 //!   "store": "sample",             // or a store file path relative to tests/cases/
 //!   "steps": [
 //!     { "memory": "<memory string>" },                        // set memory (may be corrupt)
@@ -48,7 +48,7 @@ use tactful::{Context, Decided, Memory, MemoryEvent, Snapshot, decide_encoded};
 #[serde(deny_unknown_fields)]
 struct Case {
     name: String,
-    rules: Vec<u8>,
+    holds: Vec<String>,
     #[serde(default = "sample")]
     store: String,
     steps: Vec<Step>,
@@ -315,7 +315,7 @@ fn check(step: usize, decision: &Value, expect: &Expect, problems: &mut Vec<Stri
     }
 }
 
-fn run_case(path: &Path, covered: &mut [bool; 10], export: &mut Export) -> Vec<String> {
+fn run_case(path: &Path, covered: &mut BTreeMap<String, bool>, export: &mut Export) -> Vec<String> {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let case: Case = match serde_json::from_str(&text) {
         Ok(c) => c,
@@ -325,14 +325,17 @@ fn run_case(path: &Path, covered: &mut [bool; 10], export: &mut Export) -> Vec<S
     let raw: Value = serde_json::from_str(&text).unwrap_or_default();
     let mut exported = Vec::new();
     assert!(!case.name.is_empty());
-    for &rule in &case.rules {
-        if let Some(c) = covered.get_mut(usize::from(rule)) {
-            *c = true;
+    let mut problems = Vec::new();
+    for name in &case.holds {
+        match covered.get_mut(name) {
+            Some(c) => *c = true,
+            None => problems.push(format!(
+                "names `{name}`, which tests/cases/INVARIANTS.md does not list"
+            )),
         }
     }
     let (snapshot, snapshot_bytes) = load_store(&case.store);
     let mut memory = String::new();
-    let mut problems = Vec::new();
     for (i, step) in case.steps.iter().enumerate() {
         if let Some(m) = &step.memory {
             memory.clone_from(m);
@@ -419,6 +422,32 @@ fn run_case(path: &Path, covered: &mut [bool; 10], export: &mut Export) -> Vec<S
     problems
 }
 
+/// The invariants listed in `tests/cases/INVARIANTS.md` (lines "- `name`: ..."), each with
+/// whether it is "held by construction" rather than by case files.
+fn invariants() -> Vec<(String, bool)> {
+    let path = root().join("tests/cases/INVARIANTS.md");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let mut list: Vec<(String, bool)> = Vec::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("- `") {
+            let name = rest.split('`').next().unwrap_or_default().to_string();
+            list.push((name, false));
+        } else if line.contains("Held by construction") {
+            if let Some(last) = list.last_mut() {
+                last.1 = true;
+            }
+        }
+    }
+    assert!(
+        list.len() >= 10,
+        "{} lists {} invariants",
+        path.display(),
+        list.len()
+    );
+    list
+}
+
 #[test]
 fn every_case_file_holds() {
     let dir = root().join("tests/cases");
@@ -432,7 +461,11 @@ fn every_case_file_holds() {
         .unwrap_or_default();
     files.sort();
     assert!(!files.is_empty(), "no case files in {}", dir.display());
-    let mut covered = [false; 10];
+    let invariants = invariants();
+    let mut covered: BTreeMap<String, bool> = invariants
+        .iter()
+        .map(|(name, _)| (name.clone(), false))
+        .collect();
     let mut failures = Vec::new();
     let mut export = Export::new();
     for file in &files {
@@ -452,12 +485,14 @@ fn every_case_file_holds() {
         failures.len(),
         failures.join("\n")
     );
-    let missing: Vec<usize> = (1..=9)
-        .filter(|&r| !covered.get(r).copied().unwrap_or(false))
+    let missing: Vec<&String> = invariants
+        .iter()
+        .filter(|(name, by_construction)| !by_construction && !covered[name])
+        .map(|(name, _)| name)
         .collect();
     assert!(
         missing.is_empty(),
-        "no case file covers rule(s) {missing:?} of the brief"
+        "no case file names the invariant(s) {missing:?} of tests/cases/INVARIANTS.md"
     );
     println!("{} case files passed", files.len());
 }
