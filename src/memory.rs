@@ -90,7 +90,7 @@ pub struct OfferHistory {
 /// Why memory could not be read, or an event not recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MemoryError {
-    /// Longer than [`MAX_ENCODED_LEN`].
+    /// Longer than the 16,384 characters a memory string may have (`MAX_ENCODED_LEN`).
     TooLong {
         /// Its length.
         len: usize,
@@ -403,7 +403,7 @@ impl Memory {
 
     /// Forgets what no cap, cooldown or quiet period of `snapshot` can need at time `now`:
     /// impressions older than the longest window, and then, while more than
-    /// [`MAX_OFFERS_AFTER_PRUNE`] offers are remembered, the histories that hold only
+    /// 128 offers (`MAX_OFFERS_AFTER_PRUNE`) are remembered, the histories that hold only
     /// impressions, least recently active first. Dismissals, accepts and purchases stay.
     ///
     /// Ages are measured from the earlier of `now` and the newest event in memory, so one

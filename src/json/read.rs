@@ -49,6 +49,10 @@ pub(crate) struct Reader<'a> {
     path: Vec<Step<'a>>,
 }
 
+/// The largest decimal exponent worth scaling by: a 19-digit number times 10^400 is out of
+/// `f64`'s range and times 10^-400 is zero.
+const MAX_SCALED_EXPONENT: i32 = 400;
+
 /// A number as written: sign, up to 19 significant digits, and a decimal exponent.
 struct Number {
     negative: bool,
@@ -417,7 +421,12 @@ impl<'a> Reader<'a> {
         // digits < 2^63 is exact in f64 when below 2^53; a power of ten up to 1e22 is exact,
         // so one multiplication or division rounds once: the correctly rounded value.
         let mut value = number.digits as f64;
-        let mut exponent = number.exponent;
+        // Up to 19 digits, so past ±400 the value is 0 or out of range either way; clamping
+        // keeps the scaling below to a few steps whatever exponent the text claims (the reader
+        // saturates it at `i32`'s range, which would otherwise be 97 million divisions).
+        let mut exponent = number
+            .exponent
+            .clamp(-MAX_SCALED_EXPONENT, MAX_SCALED_EXPONENT);
         if number.digits != 0 {
             while exponent > 22 {
                 value *= 1e22;
@@ -696,6 +705,35 @@ mod tests {
         );
         assert!(read("1.", |r| r.f64()).is_err());
         assert!(read("1e", |r| r.f64()).is_err());
+    }
+
+    #[test]
+    fn huge_exponents_read_as_zero_or_out_of_range() {
+        for text in [
+            "1e-99999999999",
+            "-5e-2147483648",
+            "123e-401",
+            "0e99999999999",
+        ] {
+            assert_eq!(read(text, |r| r.f64()).unwrap(), 0.0, "{text}");
+        }
+        for text in ["1e99999999999", "9.9e2147483647", "1e401"] {
+            let e = read(text, |r| r.f64()).unwrap_err();
+            assert!(e.message.contains("out of range"), "{text}: {}", e.message);
+        }
+        // The reading costs the same whatever the exponent: 100 of the slowest numbers a
+        // context could hold took 35 s in a release build when the scaling was a loop over
+        // the exponent. This bound is hundreds of times what the clamped reading takes.
+        let many = format!("[{}1]", "1e-99999999999,".repeat(100));
+        let started = std::time::Instant::now();
+        let count = read(&many, |r| {
+            let mut n = 0;
+            r.array("a sequence", |r| r.f64().map(|_| n += 1))?;
+            Ok(n)
+        })
+        .unwrap();
+        assert_eq!(count, 101);
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
     }
 
     #[test]

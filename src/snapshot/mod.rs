@@ -8,7 +8,7 @@
 //! | 4      | 2    | format version, little-endian (`1`)                            |
 //! | 6      | 2    | flags, little-endian; none are defined, so they must be zero   |
 //! | 8      | 4    | payload length in bytes, little-endian                         |
-//! | 12     | 8    | checksum: [`stable_hash`] of the payload, little-endian        |
+//! | 12     | 8    | checksum: `hash::stable_hash` of the payload, little-endian    |
 //! | 20     | n    | payload: [`wire::Payload`] as postcard                         |
 //!
 //! Loading checks, in this order, and stops at the first failure with a [`SnapshotError`]:
