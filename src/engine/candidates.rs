@@ -20,8 +20,13 @@ pub const MAX_CANDIDATES: usize = 64;
 pub const MAX_ELIGIBLE: usize = 16;
 /// Most seed items read per decision (cart first, then owned, then viewed).
 pub const MAX_SEEDS: usize = 32;
-/// Most offers read per learned neighbour, and most curated pairings read per seed.
+/// Most offers taken per learned neighbour, and most curated pairings read per seed.
 pub const MAX_PER_SOURCE: usize = 16;
+/// Most offers selling one learned neighbour that are read to find those [`MAX_PER_SOURCE`]
+/// allowed on the surface: an item sold by thousands of offers costs no more than one sold by
+/// sixty-four. Offers are read in id order, so past this many the later ids are not reached
+/// through that item (they still are through pairings, categories and popularity).
+pub const MAX_READ_PER_ITEM: usize = 4 * MAX_PER_SOURCE;
 /// Candidate sightings after which no further seed is read. With the two limits above this bounds a
 /// decision's work whatever a snapshot holds: an item sold by a hundred thousand offers, or
 /// listed with a hundred thousand pairings, costs no more than one sold by sixteen.
@@ -83,6 +88,12 @@ impl Sources {
 
 /// The best candidates for this shopper, by affinity, ties by offer id.
 pub fn generate(shopper: &Shopper<'_>) -> Vec<Candidate> {
+    group(&sightings(shopper))
+}
+
+/// Every sighting of an offer from every source, in the order found: at most
+/// [`MAX_SIGHTINGS`] plus what one seed and the popularity fallback add.
+fn sightings(shopper: &Shopper<'_>) -> Vec<(u32, f64, Source)> {
     let snapshot = shopper.snapshot;
     let payload = snapshot.payload();
     let seeds = [&shopper.cart, &shopper.owned, &shopper.viewed]
@@ -108,7 +119,9 @@ pub fn generate(shopper: &Shopper<'_>) -> Vec<Candidate> {
             for &offer in snapshot
                 .offers_selling(neighbour)
                 .iter()
+                .take(MAX_READ_PER_ITEM)
                 .filter(|&&o| on_surface(o))
+                .take(MAX_PER_SOURCE)
             {
                 found.push((
                     offer,
@@ -150,7 +163,12 @@ pub fn generate(shopper: &Shopper<'_>) -> Vec<Candidate> {
             Source::Popular,
         ));
     }
+    found
+}
 
+/// One candidate per offer, with its best affinity and up to three sources, best first; the
+/// best [`MAX_CANDIDATES`] of them.
+fn group(found: &[(u32, f64, Source)]) -> Vec<Candidate> {
     // Group by offer, best affinity first; the position in `found` breaks ties so the
     // unstable sort gives the order a stable one would (sources in the order they were found).
     let mut order: Vec<(u32, f64, u32)> = found
@@ -192,4 +210,106 @@ pub fn generate(shopper: &Shopper<'_>) -> Vec<Candidate> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+#[cfg(feature = "compiler")]
+mod tests {
+    use super::*;
+    use crate::snapshot::{MAX_NEIGHBOURS, Snapshot, encode};
+    use crate::{Context, Surface};
+
+    fn sample() -> Snapshot {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("www/sample-store");
+        let bytes = crate::compile::compile_paths(
+            &dir.join("store.toml"),
+            Some(&dir.join("model.toml")),
+            &crate::compile::Options::default(),
+        )
+        .expect("the sample store compiles")
+        .bytes;
+        Snapshot::from_bytes(&bytes).expect("the sample snapshot loads")
+    }
+
+    /// A seed item of the sample store, its first learned neighbour, and the sample store with
+    /// every offer replaced by 20,000 copies of its first, all selling that neighbour: what a
+    /// crafted or careless snapshot can hold.
+    fn neighbour_sold_by_many() -> (Snapshot, u32, u32) {
+        let sample = sample();
+        let (seed, neighbour) = (0..sample.payload().items.len() as u32)
+            .find_map(|seed| {
+                let mut first = None;
+                sample.for_each_neighbour(seed, |n, _, _| {
+                    first = first.or(Some(n));
+                });
+                first.map(|n| (seed, n))
+            })
+            .expect("the sample model has neighbours");
+        let mut payload = sample.payload().clone();
+        let template = payload.offers[0].clone();
+        payload.offers = (0..20_000)
+            .map(|i| crate::snapshot::wire::Offer {
+                id: format!("offer-{i:06}"),
+                items: vec![neighbour],
+                requires: Vec::new(),
+                excluded_by: Vec::new(),
+                ..template.clone()
+            })
+            .collect();
+        payload
+            .rules
+            .iter_mut()
+            .for_each(|r| r.exclude_offers.clear());
+        payload.pairings.clear();
+        let snapshot = Snapshot::from_bytes(&encode(&payload).expect("encodes"))
+            .expect("the crafted snapshot loads");
+        (snapshot, seed, neighbour)
+    }
+
+    #[test]
+    fn an_item_sold_by_many_offers_is_read_a_bounded_number_of_times() {
+        let (snapshot, seed, neighbour) = neighbour_sold_by_many();
+        let payload = snapshot.payload();
+        let surface = Surface::ALL
+            .iter()
+            .copied()
+            .find(|&s| payload.offers[0].surfaces.contains(s))
+            .expect("the offer has a surface");
+        let mut context = Context::new(surface, 1_763_726_400_000, "many");
+        context.cart = vec![payload.items[seed as usize].id.clone()];
+        let shopper = Shopper::resolve(&snapshot, &context, &mut Vec::new()).expect("resolves");
+        let found = sightings(&shopper);
+        let through_neighbour = found
+            .iter()
+            .filter(|f| matches!(f.2, Source::Learned { item, .. } if item == neighbour))
+            .count();
+        assert_eq!(through_neighbour, MAX_PER_SOURCE);
+        let bound = MAX_SIGHTINGS + MAX_NEIGHBOURS * MAX_PER_SOURCE + 3 * MAX_PER_SOURCE;
+        assert!(found.len() <= bound, "{} sightings", found.len());
+    }
+
+    /// The loader's half of the same bound: a listing repeated in one offer would be read
+    /// once per copy by every decision that reaches it.
+    #[test]
+    fn an_offer_listing_an_item_twice_is_refused() {
+        for list in ["items", "requires", "excluded_by"] {
+            let mut payload = sample().payload().clone();
+            let offer = &mut payload.offers[0];
+            let item = offer.items[0];
+            let listed = match list {
+                "items" => &mut offer.items,
+                "requires" => &mut offer.requires,
+                _ => &mut offer.excluded_by,
+            };
+            listed.retain(|&i| i != item);
+            listed.extend([item, item]);
+            let at = listed.len() - 1;
+            let bytes = encode(&payload).expect("encodes");
+            let error = Snapshot::from_bytes(&bytes).expect_err("refused");
+            assert_eq!(
+                error.to_string(),
+                format!("snapshot value `offers[0].{list}[{at}]` is invalid: lists an item twice"),
+            );
+        }
+    }
 }

@@ -691,6 +691,14 @@ fn validate(p: &Payload) -> Result<Vec<u32>, SnapshotError> {
             )?;
             for (j, &item) in list.iter().enumerate() {
                 in_range(|| format!("offers[{i}].{name}[{j}]"), item.into(), n_items)?;
+                // At most 64 entries, so looking back is cheaper than a set. A repeated item
+                // would be read once per listing by every decision that reaches it.
+                if list.get(..j).is_some_and(|before| before.contains(&item)) {
+                    return Err(invalid(
+                        format!("offers[{i}].{name}[{j}]"),
+                        "lists an item twice",
+                    ));
+                }
             }
         }
         if offer.items.is_empty() {
