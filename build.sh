@@ -4,6 +4,8 @@
 #   ./build.sh         set up what is missing, build, run the CLI demo on the sample store, then
 #                      serve the browser demos (www/) on 127.0.0.1 until Ctrl-C (PORT=8080)
 #   ./build.sh build   set up what is missing and build, without the demo
+#   ./build.sh check   format, clippy (native and wasm32), the docs and the native tests: the
+#                      loop a contributor runs every few minutes (no Node, no Chromium)
 #   ./build.sh test    set up what is missing, build, and run every check and test suite,
 #                      including the end-to-end tests in headless Chromium
 #   ./build.sh bench   run the benchmarks: native, then the npm package under Node beside its
@@ -163,7 +165,9 @@ edge_tests() {
   node --test tests/edge/*.test.mjs
 }
 
-run_tests() {
+# What needs only Rust: the habits a contributor keeps between commits, and the first half of
+# `test`.
+check() {
   say "format"
   cargo fmt --check
   say "clippy (native)"
@@ -171,8 +175,17 @@ run_tests() {
   say "clippy (wasm32-unknown-unknown)"
   cargo clippy --locked --all-targets --target wasm32-unknown-unknown -- -D warnings
   cargo clippy --locked --lib --no-default-features --target wasm32-unknown-unknown -- -D warnings
+  # The module docs are the specification: a broken link in them is a failure. Once as a user
+  # sees them, once with the private modules a contributor reads.
+  say "docs (warnings denied)"
+  RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps
+  RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --document-private-items
   say "tests (unit, case files, properties, bad input, golden, CLI, docs)"
   cargo test --locked
+}
+
+run_tests() {
+  check
   build
   # Only tests/wasm.rs runs on wasm32: the other targets need files, processes, the native-only
   # compiler or proptest (getrandom has no wasm32-unknown-unknown backend); see its docs.
@@ -221,6 +234,7 @@ setup
 case "${1:-demo}" in
   demo) build; demo ;;
   build) build ;;
+  check) check ;;
   test) run_tests ;;
   bench)
     cargo bench --locked --bench engine
@@ -238,5 +252,5 @@ case "${1:-demo}" in
     bench_train
     ;;
   edge) edge ;;
-  *) echo "usage: ./build.sh [build|test|bench|edge]" >&2; exit 2 ;;
+  *) echo "usage: ./build.sh [build|check|test|bench|edge]" >&2; exit 2 ;;
 esac
