@@ -16,6 +16,10 @@
 //!   forgets impression-only histories, least recently active first. Dismissals, accepts and
 //!   purchases are kept (the cooldown ladder and "not offered again" need them); only a memory
 //!   over [`MAX_REMEMBERED_OFFERS`] offers, which could not be decoded, loses any.
+//! - **Read only what it writes.** Every list is a set kept in order, so the decoder refuses
+//!   one out of order or with a repeated entry (`memory.corrupt`) rather than reading it: a
+//!   repeated impression would count twice toward a cap, and such a string is damaged, since
+//!   no encoder writes it.
 //! - **Never throw into the page.** [`Memory::decode_or_fresh`] turns unreadable memory into
 //!   fresh memory plus a warning. Memory written by an older format version is read through
 //!   that version's decoder (version 1 is the first, so there is none older yet); a newer
@@ -669,9 +673,10 @@ fn undelta(list: &[u32], base: Stamp, what: &str, max: usize) -> Result<Vec<Stam
         previous = previous
             .checked_add(d)
             .ok_or_else(|| corrupt(format!("{what} time overflows")))?;
-        if out.last() != Some(&previous) {
-            out.push(previous);
+        if out.last() == Some(&previous) {
+            return Err(corrupt(format!("{what} repeat a time")));
         }
+        out.push(previous);
     }
     Ok(out)
 }
@@ -713,15 +718,15 @@ fn decode_v1(body: &[u8]) -> Result<Memory, MemoryError> {
                 .ok()
                 .and_then(|delta| at.checked_add(delta))
                 .ok_or_else(|| corrupt("impression time overflows"))?;
-            if impressions.last().is_none_or(|&last| last < (at, surface)) {
-                impressions.push((at, surface));
-            } else if impressions.last() != Some(&(at, surface)) {
-                // Same second, lower surface tag: keep the set sorted.
-                let slot = impressions
-                    .binary_search(&(at, surface))
-                    .unwrap_or_else(|i| i);
-                impressions.insert(slot, (at, surface));
+            if impressions
+                .last()
+                .is_some_and(|&last| last >= (at, surface))
+            {
+                return Err(corrupt(
+                    "impressions are not in order of time and surface, or repeat one",
+                ));
             }
+            impressions.push((at, surface));
         }
         offers.push(OfferHistory {
             key,
@@ -820,6 +825,52 @@ mod tests {
         let (fresh, warning) = Memory::decode_or_fresh("garbage!");
         assert_eq!(fresh, Memory::new());
         assert!(warning.is_some());
+    }
+
+    #[test]
+    fn repeated_or_unordered_entries_are_corrupt() {
+        // Impressions [(100, checkout), (100, checkout), (100, in_product)]: once read as
+        // memory whose repeated impression counted twice toward caps.
+        let error = Memory::decode("AQAAAAEAAAAAA6MGAAAAAAA").unwrap_err();
+        assert_eq!(error.code(), "memory.corrupt");
+        assert!(error.to_string().contains("impressions"), "{error}");
+        let offer = |dismissals: Vec<u32>, impressions: Vec<u64>| WireOffer {
+            key: [1, 0, 0, 0],
+            impressions,
+            dismissals,
+            accepts: Vec::new(),
+            purchases: Vec::new(),
+        };
+        let encode = |offers: Vec<WireOffer>| {
+            let mut bytes = vec![MEMORY_VERSION];
+            bytes.extend(
+                postcard::to_allocvec(&WireV1 {
+                    decisions: 0,
+                    base: 100,
+                    purchases: Vec::new(),
+                    offers,
+                })
+                .unwrap(),
+            );
+            crate::base64url::encode(&bytes)
+        };
+        // A repeated dismissal (delta 0 after the first) and a lower surface in the same second.
+        for (offers, needle) in [
+            (
+                vec![offer(vec![0, 5, 0], Vec::new())],
+                "dismissals repeat a time",
+            ),
+            (
+                vec![offer(Vec::new(), vec![(1 << 3) | 2, 1])],
+                "impressions",
+            ),
+        ] {
+            let error = Memory::decode(&encode(offers)).unwrap_err();
+            assert!(error.to_string().contains(needle), "{error}");
+        }
+        // What the encoder writes is always read back as itself.
+        let good = encode(vec![offer(vec![0, 5], vec![(1 << 3) | 1, 2, 8])]);
+        assert_eq!(Memory::decode(&good).unwrap().encode(), good);
     }
 
     #[test]

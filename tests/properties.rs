@@ -19,6 +19,8 @@
 
 use std::collections::BTreeSet;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use proptest::prelude::*;
 use tactful::snapshot::wire::{
     ATTACH_UNKNOWN, BUILTIN_FACTS, Cap, Exploration, FactDecl, Feature, Holdout, Item, Logistic,
@@ -1573,6 +1575,32 @@ fn memory_strategy(
 }
 
 /// Events over a few weeks, often in the same seconds, so sets overlap and lists overflow.
+/// Version 1 memory bytes written field by field (postcard: a varint per number, a length
+/// before each list; every number here is below 128, so one byte), with small deltas so that
+/// repeats and same-second impressions are common: what a damaged cookie can hold.
+fn memory_v1_bytes() -> impl Strategy<Value = Vec<u8>> {
+    let list = |max: u8, len: usize| prop::collection::vec(0..max, 0..len);
+    let offer = (list(24, 6), list(3, 4), list(3, 3), list(3, 3));
+    (0u8..100, list(4, 4), prop::collection::vec(offer, 0..4)).prop_map(
+        |(base, purchases, offers)| {
+            let mut bytes = vec![1, 0, base];
+            let push_list = |bytes: &mut Vec<u8>, list: &[u8]| {
+                bytes.push(list.len() as u8);
+                bytes.extend(list);
+            };
+            push_list(&mut bytes, &purchases);
+            bytes.push(offers.len() as u8);
+            for (i, (impressions, dismissals, accepts, bought)) in offers.iter().enumerate() {
+                bytes.extend([i as u8 * 7, 0, 0, 0]);
+                for list in [impressions, dismissals, accepts, bought] {
+                    push_list(&mut bytes, list);
+                }
+            }
+            bytes
+        },
+    )
+}
+
 fn weeks() -> impl Strategy<Value = Memory> {
     prop_oneof![
         memory_strategy(T0, 30 * 86_400, 60),
@@ -1626,6 +1654,18 @@ proptest! {
         prop_assert_eq!(Memory::decode(&encoded).unwrap(), m.clone());
         let merged = m.merge(&m);
         prop_assert_eq!(Memory::decode(&merged.encode()).unwrap(), merged);
+    }
+
+    /// Whatever bytes a cookie holds, memory read from them is a set: merging it with itself
+    /// changes nothing and it encodes to memory that reads back the same (a repeated entry
+    /// once read would have counted twice toward a cap).
+    #[test]
+    fn any_memory_that_reads_is_canonical(bytes in memory_v1_bytes()) {
+        let encoded = URL_SAFE_NO_PAD.encode(&bytes);
+        if let Ok(m) = Memory::decode(&encoded) {
+            prop_assert_eq!(m.merge(&m), m.clone());
+            prop_assert_eq!(Memory::decode(&m.encode()).unwrap(), m);
+        }
     }
 
     /// Memory must survive encoding for any time the engine accepts as `now` (2020 to 2100):
