@@ -14,8 +14,11 @@
 //! - **Forget only what nothing needs.** [`Memory::prune`] drops impressions older than the
 //!   longest cap or cooldown window of the snapshot, and empty entries; past 128 offers it
 //!   forgets impression-only histories, least recently active first. Dismissals, accepts and
-//!   purchases are kept (the cooldown ladder and "not offered again" need them); only a memory
-//!   over [`MAX_REMEMBERED_OFFERS`] offers, which could not be decoded, loses any.
+//!   purchases are kept (the cooldown ladder and "not offered again" need them); only memory
+//!   that would otherwise be unreadable (over [`MAX_REMEMBERED_OFFERS`] offers, or over
+//!   [`MAX_ENCODED_LEN`] once encoded) loses any, and then only after every impression-only
+//!   history and every impression has gone. Recording and merging always return memory the
+//!   decoder reads: a host that stored unreadable memory would start fresh and lose it all.
 //! - **Read only what it writes.** Every list is a set kept in order, so the decoder refuses
 //!   one out of order or with a repeated entry (`memory.corrupt`) rather than reading it: a
 //!   repeated impression would count twice toward a cap, and such a string is damaged, since
@@ -361,7 +364,7 @@ impl Memory {
             EventKind::Accept => insert_bounded(&mut history.accepts, at, MAX_ACCEPTS),
             EventKind::Purchase => insert_bounded(&mut history.purchases, at, MAX_ACCEPTS),
         }
-        self.evict(MAX_REMEMBERED_OFFERS, true);
+        self.fit();
         Ok(())
     }
 
@@ -401,7 +404,7 @@ impl Memory {
             offers,
         };
         // A safety valve far above what a cookie holds; below it merge is a true union.
-        merged.evict(MAX_REMEMBERED_OFFERS, true);
+        merged.fit();
         merged
     }
 
@@ -451,18 +454,7 @@ impl Memory {
         if self.offers.len() <= max {
             return;
         }
-        // Impression-only histories sort first, then by recency; ties by key.
-        let mut order: Vec<(bool, Stamp, u32)> = self
-            .offers
-            .iter()
-            .map(|h| (!h.holds_outcomes(), h.last_activity(), h.key))
-            .collect();
-        crate::sort::sort_by(&mut order, |a, b| {
-            b.0.cmp(&a.0)
-                .then(a.1.cmp(&b.1))
-                .then(a.2.cmp(&b.2))
-                .is_lt()
-        });
+        let order = self.eviction_order();
         let excess = self.offers.len() - max;
         let mut evicted: Vec<u32> = order
             .iter()
@@ -475,8 +467,99 @@ impl Memory {
             .retain(|h| evicted.binary_search(&h.key).is_err());
     }
 
-    /// Encodes as the memory string hosts store.
+    /// Keeps the memory readable: at most [`MAX_REMEMBERED_OFFERS`] offers, and an encoding
+    /// within [`MAX_ENCODED_LEN`], which the decoder enforces. Recording and merging call it,
+    /// so neither can turn readable memory into a string the next page load would refuse and
+    /// replace with fresh memory, losing every dismissal.
+    ///
+    /// What goes, only as much as needed and in this order: impression-only histories, least
+    /// recently active first; then the impressions (only caps need them) of the other
+    /// histories, least recently active first; only then whole histories with dismissals,
+    /// accepts or purchases, least recently active first.
+    fn fit(&mut self) {
+        self.evict(MAX_REMEMBERED_OFFERS, true);
+        if self.encoded_len_bound() <= MAX_ENCODED_LEN
+            || self.encode_unbounded().len() <= MAX_ENCODED_LEN
+        {
+            return;
+        }
+        let order = self.eviction_order();
+        let steps: Vec<Shrink> = (order.iter())
+            .filter(|o| o.0)
+            .map(|o| Shrink::Forget(o.2))
+            .chain(order.iter().filter(|o| !o.0).map(|o| Shrink::Unsee(o.2)))
+            .chain(order.iter().filter(|o| !o.0).map(|o| Shrink::Forget(o.2)))
+            .collect();
+        // The fewest steps whose result fits; every step shrinks the encoding, and all of them
+        // leave nothing, so the search ends with memory that fits.
+        let shrunk = |count: usize| {
+            let mut memory = self.clone();
+            memory.shrink(steps.get(..count).unwrap_or(&steps));
+            memory
+        };
+        let (mut low, mut high) = (0, steps.len());
+        while low < high {
+            let mid = low + (high - low) / 2;
+            if shrunk(mid).encode_unbounded().len() <= MAX_ENCODED_LEN {
+                high = mid;
+            } else {
+                low = mid + 1;
+            }
+        }
+        *self = shrunk(low);
+    }
+
+    /// An upper bound of the encoded length, counted without encoding: every number as the
+    /// longest varint it can be (5 bytes, 10 for an impression), every list length as 5.
+    /// Recording calls [`Memory::fit`] for each event, and almost all memory is far below the
+    /// limit, so this spares encoding it each time.
+    fn encoded_len_bound(&self) -> usize {
+        let offers: usize = (self.offers.iter())
+            .map(|h| {
+                4 + 4 * 5
+                    + 10 * h.impressions.len()
+                    + 5 * (h.dismissals.len() + h.accepts.len() + h.purchases.len())
+            })
+            .sum();
+        let bytes = 1 + 3 * 5 + 5 * self.purchases.len() + 5 + offers;
+        bytes.div_ceil(3) * 4
+    }
+
+    /// Applies shrinking steps (see [`Memory::fit`]).
+    fn shrink(&mut self, steps: &[Shrink]) {
+        let mut forget: Vec<u32> = Vec::new();
+        for step in steps {
+            match *step {
+                Shrink::Forget(key) => forget.push(key),
+                Shrink::Unsee(key) => {
+                    if let Ok(at) = self.offers.binary_search_by_key(&key, |h| h.key) {
+                        if let Some(history) = self.offers.get_mut(at) {
+                            history.impressions.clear();
+                        }
+                    }
+                }
+            }
+        }
+        crate::sort::sort(&mut forget);
+        self.offers
+            .retain(|h| forget.binary_search(&h.key).is_err());
+    }
+
+    /// Encodes as the memory string hosts store: always one [`Memory::decode`] reads. Memory
+    /// from [`Memory::record`], [`Memory::merge`] and [`Memory::decode`] already fits; memory
+    /// built or grown any other way (a decision's count, fields set by hand) is fitted on a
+    /// copy first.
     pub fn encode(&self) -> String {
+        let encoded = self.encode_unbounded();
+        if encoded.len() <= MAX_ENCODED_LEN {
+            return encoded;
+        }
+        let mut fitted = self.clone();
+        fitted.fit();
+        fitted.encode_unbounded()
+    }
+
+    fn encode_unbounded(&self) -> String {
         let base = self.earliest().unwrap_or(0);
         let wire = WireV1 {
             decisions: self.decisions,
@@ -546,6 +629,23 @@ impl Memory {
         }
     }
 
+    /// Every history as (holds only impressions, last activity, key): impression-only first,
+    /// then least recently active first, ties by key. The order in which memory gives way.
+    fn eviction_order(&self) -> Vec<(bool, Stamp, u32)> {
+        let mut order: Vec<(bool, Stamp, u32)> = self
+            .offers
+            .iter()
+            .map(|h| (!h.holds_outcomes(), h.last_activity(), h.key))
+            .collect();
+        crate::sort::sort_by(&mut order, |a, b| {
+            b.0.cmp(&a.0)
+                .then(a.1.cmp(&b.1))
+                .then(a.2.cmp(&b.2))
+                .is_lt()
+        });
+        order
+    }
+
     /// The newest time anywhere in memory.
     fn latest(&self) -> Option<Stamp> {
         self.offers
@@ -589,6 +689,15 @@ impl OfferHistory {
         .max()
         .unwrap_or(0)
     }
+}
+
+/// One step of making memory fit its encoded size (see [`Memory::fit`]).
+#[derive(Debug, Clone, Copy)]
+enum Shrink {
+    /// Forget the whole history of this offer key.
+    Forget(u32),
+    /// Forget this offer's impressions, keeping its dismissals, accepts and purchases.
+    Unsee(u32),
 }
 
 /// Inserts into a sorted set, keeping only the newest `max`.
@@ -942,6 +1051,82 @@ mod tests {
         // The newest impression-only histories are the ones kept.
         assert!(m.offer(offer_memory_key("seen-299")).is_some());
         assert!(m.offer(offer_memory_key("seen-0")).is_none());
+    }
+
+    /// Many offers with four dismissals each, as a shopper who dismissed everything could
+    /// build (keys spread over a week so that deltas take their usual size).
+    /// Built field by field: recording them one by one is slow in a debug build.
+    fn dismissed_everything(from: i64, offers: i64) -> Memory {
+        let mut m = Memory::new();
+        m.offers = (from..from + offers)
+            .map(|i| OfferHistory {
+                key: offer_memory_key(&format!("offer-{i}")),
+                dismissals: (0..4)
+                    .map(|d| stamp_from_millis(T0 + i * 600_000 + d * DAY_MS))
+                    .collect(),
+                ..OfferHistory::default()
+            })
+            .collect();
+        m.offers.sort_by_key(|h| h.key);
+        m
+    }
+
+    #[test]
+    fn merging_two_readable_memories_gives_readable_memory() {
+        let (a, b) = (dismissed_everything(0, 590), dismissed_everything(590, 590));
+        for m in [&a, &b] {
+            assert!(Memory::decode(&m.encode()).is_ok());
+        }
+        let merged = a.merge(&b);
+        let encoded = merged.encode();
+        assert!(encoded.len() <= MAX_ENCODED_LEN, "{}", encoded.len());
+        assert_eq!(Memory::decode(&encoded).unwrap(), merged);
+        // What had to go is the least recently active; the newest dismissals stay.
+        assert!(merged.offer(offer_memory_key("offer-1179")).is_some());
+        assert!(merged.offer(offer_memory_key("offer-0")).is_none());
+    }
+
+    #[test]
+    fn impressions_go_before_any_dismissal() {
+        let mut m = dismissed_everything(0, 300);
+        let seen = |i: i64| vec![(stamp_from_millis(T0 + i * 1000), Surface::Checkout)];
+        for history in &mut m.offers {
+            // Impressions of a dismissed offer are the second thing to go.
+            history.impressions = seen(i64::from(history.key % 1000));
+        }
+        // Impression-only histories until the memory is just short of the limit.
+        let mut i = 0;
+        while m.encode_unbounded().len() + 8 < MAX_ENCODED_LEN {
+            m.offers.push(OfferHistory {
+                key: offer_memory_key(&format!("seen-{i}")),
+                impressions: seen(i),
+                ..OfferHistory::default()
+            });
+            m.offers.sort_by_key(|h| h.key);
+            i += 1;
+        }
+        assert!(
+            Memory::decode(&m.encode_unbounded()).is_ok(),
+            "readable before"
+        );
+        let before = m.clone();
+        m.record(&event(EventKind::Dismiss, "one-more", T0 + 9 * DAY_MS))
+            .unwrap();
+        let encoded = m.encode();
+        assert!(encoded.len() <= MAX_ENCODED_LEN, "{}", encoded.len());
+        assert!(m.offer(offer_memory_key("one-more")).is_some());
+        assert!(
+            m.offers.len() < before.offers.len() + 1,
+            "something had to go"
+        );
+        for i in 0..300 {
+            let key = offer_memory_key(&format!("offer-{i}"));
+            assert_eq!(
+                m.offer(key).map(|h| &h.dismissals),
+                before.offer(key).map(|h| &h.dismissals),
+                "offer-{i} kept its dismissals"
+            );
+        }
     }
 
     #[test]
