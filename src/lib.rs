@@ -29,6 +29,7 @@ mod context;
 mod engine;
 mod hash;
 mod json;
+pub mod limits;
 mod memory;
 mod program;
 pub mod snapshot;
