@@ -1,0 +1,498 @@
+//! Every limit and index of a decoded payload, checked before anything else reads it.
+//!
+//! The checks run in a fixed order and stop at the first failure, so a damaged snapshot always
+//! names the same problem: the counts against their limits, the store's own fields, items,
+//! offers, surfaces and policy, condition programs, rules, names, pairings, then the model.
+//! Each check names where the problem is as a path (`offers[3].items[1]`).
+
+use super::wire::{self, ATTACH_UNKNOWN, NEVER, Payload};
+use super::{
+    MAX_CAP, MAX_COOLDOWN_RUNGS, MAX_FACTS, MAX_FEATURES, MAX_ITEMS, MAX_NEIGHBOURS,
+    MAX_OFFER_ITEMS, MAX_OFFERS, MAX_PROGRAMS, MAX_RULES, MAX_SIGNALS, MAX_SURFACE_LIMIT,
+    MAX_TEXT_BYTES, SnapshotError, read_delta,
+};
+use crate::program::{Bounds, ProgramError};
+use crate::vocab::{Play, Surface};
+
+/// Fails when `count` is over `limit`; `what` names it, built only on failure.
+fn over(what: impl FnOnce() -> String, count: usize, limit: usize) -> Result<(), SnapshotError> {
+    if count > limit {
+        Err(SnapshotError::OverLimit {
+            what: what(),
+            count,
+            limit,
+        })
+    } else {
+        Ok(())
+    }
+}
+
+fn in_range(at: impl FnOnce() -> String, index: u64, len: usize) -> Result<(), SnapshotError> {
+    if index < len as u64 {
+        Ok(())
+    } else {
+        Err(SnapshotError::BadIndex {
+            at: at(),
+            index,
+            len,
+        })
+    }
+}
+
+fn invalid(at: impl Into<String>, why: &'static str) -> SnapshotError {
+    SnapshotError::Invalid { at: at.into(), why }
+}
+
+fn text(at: impl FnOnce() -> String, s: &str) -> Result<(), SnapshotError> {
+    if s.len() > MAX_TEXT_BYTES {
+        Err(SnapshotError::OverLimit {
+            what: at(),
+            count: s.len(),
+            limit: MAX_TEXT_BYTES,
+        })
+    } else {
+        Ok(())
+    }
+}
+
+/// Checks every limit and index of a decoded payload, and returns each offer's memory key.
+pub(super) fn validate(p: &Payload) -> Result<Vec<u32>, SnapshotError> {
+    check_counts_and_store(p)?;
+    check_items(p)?;
+    let keys = check_offers(p)?;
+    check_surfaces_and_policy(p)?;
+    check_programs(p)?;
+    check_rules(p)?;
+    check_names(p)?;
+    check_pairings(p)?;
+    validate_model(p)?;
+    Ok(keys)
+}
+
+/// The counts against their limits, and the store's own fields.
+fn check_counts_and_store(p: &Payload) -> Result<(), SnapshotError> {
+    over(|| "items".into(), p.items.len(), MAX_ITEMS)?;
+    over(|| "offers".into(), p.offers.len(), MAX_OFFERS)?;
+    over(|| "rules".into(), p.rules.len(), MAX_RULES)?;
+    over(|| "programs".into(), p.programs.len(), MAX_PROGRAMS)?;
+    over(|| "facts".into(), p.facts.len(), MAX_FACTS)?;
+    over(|| "signals".into(), p.signals.len(), MAX_SIGNALS)?;
+    over(|| "categories".into(), p.categories.len(), MAX_ITEMS)?;
+    over(|| "families".into(), p.families.len(), MAX_OFFERS)?;
+    over(|| "pairings".into(), p.pairings.len(), MAX_OFFERS)?;
+    text(|| "store_id".into(), &p.store_id)?;
+    text(|| "store_name".into(), &p.store_name)?;
+    if p.currency_digits > 4 {
+        return Err(invalid("currency_digits", "must be at most 4"));
+    }
+    let builtin_ok = wire::BUILTIN_FACTS
+        .iter()
+        .enumerate()
+        .all(|(i, (name, kind))| {
+            p.facts
+                .get(i)
+                .is_some_and(|f| f.name == *name && f.kind == *kind)
+        });
+    if !builtin_ok {
+        return Err(invalid("facts", "must start with the built-in facts"));
+    }
+    if p.currency.len() != 3 || !p.currency.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(invalid("currency", "must be a three-letter ISO 4217 code"));
+    }
+    Ok(())
+}
+
+/// Items: short texts, a category in range, sorted by id without duplicates.
+fn check_items(p: &Payload) -> Result<(), SnapshotError> {
+    for (i, item) in p.items.iter().enumerate() {
+        text(|| format!("items[{i}].id"), &item.id)?;
+        text(|| format!("items[{i}].name"), &item.name)?;
+        in_range(
+            || format!("items[{i}].category"),
+            item.category.into(),
+            p.categories.len(),
+        )?;
+        if i > 0 && p.items.get(i - 1).is_some_and(|prev| prev.id >= item.id) {
+            return Err(invalid(
+                format!("items[{i}].id"),
+                "items must be sorted by id without duplicates",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Offers, each on its own, then their memory keys, which must not collide.
+fn check_offers(p: &Payload) -> Result<Vec<u32>, SnapshotError> {
+    let mut keys: Vec<u32> = Vec::with_capacity(p.offers.len());
+    for (i, offer) in p.offers.iter().enumerate() {
+        check_offer(p, i, offer)?;
+        keys.push(crate::hash::offer_memory_key(&offer.id));
+    }
+    let mut sorted_keys = keys.clone();
+    crate::sort::sort(&mut sorted_keys);
+    if sorted_keys.windows(2).any(|w| w.first() == w.get(1)) {
+        return Err(invalid(
+            "offers[].id",
+            "two offer ids hash to the same memory key",
+        ));
+    }
+    Ok(keys)
+}
+
+/// One offer: texts, order, item lists, copy, cooldown, discount, family, conditions, cap.
+fn check_offer(p: &Payload, i: usize, offer: &wire::Offer) -> Result<(), SnapshotError> {
+    let (n_items, n_programs) = (p.items.len(), p.programs.len());
+    text(|| format!("offers[{i}].id"), &offer.id)?;
+    text(|| format!("offers[{i}].title"), &offer.title)?;
+    text(|| format!("offers[{i}].job"), &offer.job)?;
+    if i > 0 && p.offers.get(i - 1).is_some_and(|prev| prev.id >= offer.id) {
+        return Err(invalid(
+            format!("offers[{i}].id"),
+            "offers must be sorted by id without duplicates",
+        ));
+    }
+    for (name, list) in [
+        ("items", &offer.items),
+        ("requires", &offer.requires),
+        ("excluded_by", &offer.excluded_by),
+    ] {
+        over(
+            || format!("offers[{i}].{name}"),
+            list.len(),
+            MAX_OFFER_ITEMS,
+        )?;
+        for (j, &item) in list.iter().enumerate() {
+            in_range(|| format!("offers[{i}].{name}[{j}]"), item.into(), n_items)?;
+            // At most 64 entries, so looking back is cheaper than a set. A repeated item
+            // would be read once per listing by every decision that reaches it.
+            if list.get(..j).is_some_and(|before| before.contains(&item)) {
+                return Err(invalid(
+                    format!("offers[{i}].{name}[{j}]"),
+                    "lists an item twice",
+                ));
+            }
+        }
+    }
+    if offer.items.is_empty() {
+        return Err(invalid(
+            format!("offers[{i}].items"),
+            "an offer sells at least one item",
+        ));
+    }
+    if offer.copy.is_empty() {
+        return Err(invalid(
+            format!("offers[{i}].copy"),
+            "an offer has at least one copy variant",
+        ));
+    }
+    for (j, (_, copy)) in offer.copy.iter().enumerate() {
+        text(|| format!("offers[{i}].copy[{j}]"), copy)?;
+    }
+    over(
+        || format!("offers[{i}].cooldown"),
+        offer.cooldown.len(),
+        MAX_COOLDOWN_RUNGS,
+    )?;
+    if offer.discount_percent > 100 {
+        return Err(invalid(
+            format!("offers[{i}].discount_percent"),
+            "must be at most 100",
+        ));
+    }
+    if let Some(family) = offer.family {
+        in_range(
+            || format!("offers[{i}].family"),
+            family.into(),
+            p.families.len(),
+        )?;
+    }
+    for (name, program) in [("when", offer.when), ("unless", offer.unless)] {
+        if let Some(program) = program {
+            in_range(|| format!("offers[{i}].{name}"), program.into(), n_programs)?;
+        }
+    }
+    if offer
+        .cap
+        .is_some_and(|cap| cap.window == 0 || cap.window == NEVER)
+    {
+        return Err(invalid(
+            format!("offers[{i}].cap.window"),
+            "must be a finite, non-zero window",
+        ));
+    }
+    if offer
+        .cap
+        .is_some_and(|cap| cap.max == 0 || cap.max > MAX_CAP)
+    {
+        return Err(invalid(format!("offers[{i}].cap.max"), "must be 1 to 32"));
+    }
+    if offer.cooldown.is_empty() {
+        return Err(invalid(
+            format!("offers[{i}].cooldown"),
+            "a dismissal must cool an offer down: at least one rung",
+        ));
+    }
+    Ok(())
+}
+
+/// The surfaces' limits and caps, and the store-wide policy.
+fn check_surfaces_and_policy(p: &Payload) -> Result<(), SnapshotError> {
+    if p.surfaces.len() != Surface::ALL.len() {
+        return Err(invalid("surfaces", "must hold one entry per surface"));
+    }
+    for (i, surface) in p.surfaces.iter().enumerate() {
+        if surface.limit > MAX_SURFACE_LIMIT {
+            return Err(invalid(
+                format!("surfaces[{i}].limit"),
+                "over the per-decision limit of 8",
+            ));
+        }
+        if surface.per_session > MAX_CAP || surface.per_day > MAX_CAP {
+            return Err(invalid(format!("surfaces[{i}]"), "caps are at most 32"));
+        }
+    }
+    if !p
+        .surfaces
+        .get(Surface::InProduct.index())
+        .is_some_and(|s| s.needs_trigger)
+    {
+        return Err(invalid(
+            "surfaces[in_product].needs_trigger",
+            "in-product offers always wait for a completed action",
+        ));
+    }
+    if p.policy.daily_cap > MAX_CAP {
+        return Err(invalid("policy.daily_cap", "caps are at most 32"));
+    }
+    let policy = &p.policy;
+    if policy.play_kinds.len() != Play::ALL.len() {
+        return Err(invalid("policy.play_kinds", "must hold one entry per play"));
+    }
+    if let Some(holdout) = &policy.holdout {
+        text(|| "policy.holdout.salt".into(), &holdout.salt)?;
+        if holdout.basis_points > 10_000 {
+            return Err(invalid(
+                "policy.holdout.basis_points",
+                "must be at most 10000",
+            ));
+        }
+    }
+    if policy
+        .exploration
+        .is_some_and(|e| e.basis_points > 10_000 || e.among == 0)
+    {
+        return Err(invalid(
+            "policy.exploration",
+            "share must be at most 10000 basis points, among at least 1",
+        ));
+    }
+    for (name, list) in [
+        ("completed", &policy.trigger.completed),
+        ("started", &policy.trigger.started),
+    ] {
+        over(|| format!("policy.trigger.{name}"), list.len(), MAX_SIGNALS)?;
+        for (j, &s) in list.iter().enumerate() {
+            in_range(
+                || format!("policy.trigger.{name}[{j}]"),
+                s.into(),
+                p.signals.len(),
+            )?;
+        }
+    }
+    over(|| "policy.tiers".into(), policy.tiers.len(), 16)?;
+    if policy
+        .tiers
+        .windows(2)
+        .any(|w| w.first().map(|a| a.below) >= w.get(1).map(|b| b.below))
+    {
+        return Err(invalid("policy.tiers", "rungs must ascend by cart value"));
+    }
+    Ok(())
+}
+
+/// Every condition program: indexes in range, stack within bounds, one value left.
+fn check_programs(p: &Payload) -> Result<(), SnapshotError> {
+    let bounds = Bounds {
+        facts: p.facts.len(),
+        signals: p.signals.len(),
+        items: p.items.len(),
+    };
+    for (i, program) in p.programs.iter().enumerate() {
+        program.validate(bounds).map_err(|e| match e {
+            ProgramError::Index(at) => invalid(
+                format!("programs[{i}].ops[{at}]"),
+                "refers to something out of range",
+            ),
+            ProgramError::Stack(at) => invalid(
+                format!("programs[{i}].ops[{at}]"),
+                "underflows or overflows the stack",
+            ),
+            ProgramError::Size => invalid(
+                format!("programs[{i}]"),
+                "empty, or over the op or constant limit",
+            ),
+            ProgramError::Result => {
+                invalid(format!("programs[{i}]"), "does not leave exactly one value")
+            }
+        })?;
+    }
+    Ok(())
+}
+
+/// Rules: a condition in range, excluded offers in range, sorted without duplicates.
+fn check_rules(p: &Payload) -> Result<(), SnapshotError> {
+    let (n_offers, n_programs) = (p.offers.len(), p.programs.len());
+    for (i, rule) in p.rules.iter().enumerate() {
+        text(|| format!("rules[{i}].id"), &rule.id)?;
+        in_range(|| format!("rules[{i}].when"), rule.when.into(), n_programs)?;
+        over(
+            || format!("rules[{i}].exclude_offers"),
+            rule.exclude_offers.len(),
+            MAX_OFFERS,
+        )?;
+        for (j, &o) in rule.exclude_offers.iter().enumerate() {
+            in_range(
+                || format!("rules[{i}].exclude_offers[{j}]"),
+                o.into(),
+                n_offers,
+            )?;
+        }
+        if rule
+            .exclude_offers
+            .windows(2)
+            .any(|w| w.first() >= w.get(1))
+        {
+            return Err(invalid(
+                format!("rules[{i}].exclude_offers"),
+                "must be sorted without duplicates",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Fact and signal names.
+fn check_names(p: &Payload) -> Result<(), SnapshotError> {
+    for (i, fact) in p.facts.iter().enumerate() {
+        text(|| format!("facts[{i}].name"), &fact.name)?;
+    }
+    for (i, signal) in p.signals.iter().enumerate() {
+        text(|| format!("signals[{i}]"), signal)?;
+    }
+    Ok(())
+}
+
+/// Curated pairings: sorted by item, indexes in range, a strength in [0, 1].
+fn check_pairings(p: &Payload) -> Result<(), SnapshotError> {
+    let (n_items, n_offers) = (p.items.len(), p.offers.len());
+    if p.pairings
+        .windows(2)
+        .any(|w| w.first().map(|a| a.item) > w.get(1).map(|b| b.item))
+    {
+        return Err(invalid("pairings", "must be sorted by item"));
+    }
+    for (i, pairing) in p.pairings.iter().enumerate() {
+        in_range(
+            || format!("pairings[{i}].item"),
+            pairing.item.into(),
+            n_items,
+        )?;
+        in_range(
+            || format!("pairings[{i}].offer"),
+            pairing.offer.into(),
+            n_offers,
+        )?;
+        text(|| format!("pairings[{i}].note"), &pairing.note)?;
+        if !(0.0..=1.0).contains(&pairing.strength) {
+            return Err(invalid(
+                format!("pairings[{i}].strength"),
+                "must be in [0, 1]",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn validate_model(p: &Payload) -> Result<(), SnapshotError> {
+    let model = &p.model;
+    for (name, logistic) in [
+        ("readiness", &model.readiness),
+        ("risk", &model.risk),
+        ("price_sensitivity", &model.price_sensitivity),
+    ] {
+        over(
+            || format!("model.{name}.weights"),
+            logistic.weights.len(),
+            MAX_FEATURES,
+        )?;
+        if !logistic.bias.is_finite() || logistic.weights.iter().any(|(_, w)| !w.is_finite()) {
+            return Err(invalid(format!("model.{name}"), "weights must be finite"));
+        }
+        for (j, (feature, _)) in logistic.weights.iter().enumerate() {
+            let (index, len) = match feature {
+                wire::Feature::Signal(s) => (u64::from(*s), p.signals.len()),
+                wire::Feature::Fact(f) => (u64::from(*f), p.facts.len()),
+                _ => continue,
+            };
+            in_range(|| format!("model.{name}.weights[{j}]"), index, len)?;
+        }
+    }
+    if model.popularity.len() != p.items.len() {
+        return Err(invalid("model.popularity", "must hold one entry per item"));
+    }
+    let blob = &model.neighbours;
+    if blob.offsets.len() != p.items.len() + 1 || blob.offsets.first() != Some(&0) {
+        return Err(invalid(
+            "model.neighbours.offsets",
+            "must hold items + 1 offsets, starting at 0",
+        ));
+    }
+    let width = if blob.wide { 6 } else { 4 };
+    let entries = blob.entries.len() / width;
+    if blob.entries.len() % width != 0 || blob.offsets.last().copied() != Some(entries as u32) {
+        return Err(invalid(
+            "model.neighbours.entries",
+            "length does not match the offsets",
+        ));
+    }
+    let n_items = p.items.len() as u64;
+    for (item, pair) in blob.offsets.windows(2).enumerate() {
+        let (Some(&start), Some(&end)) = (pair.first(), pair.get(1)) else {
+            continue;
+        };
+        if end < start || (end - start) as usize > MAX_NEIGHBOURS {
+            return Err(invalid(
+                format!("model.neighbours.offsets[{item}]"),
+                "offsets must not decrease, nor exceed 256 per item",
+            ));
+        }
+        let bytes = blob
+            .entries
+            .get(start as usize * width..end as usize * width)
+            .unwrap_or_default();
+        let mut index = 0u64;
+        for (j, entry) in bytes.chunks_exact(width).enumerate() {
+            let (delta, rest) = read_delta(entry, blob.wide);
+            if j > 0 && delta == 0 {
+                return Err(invalid(
+                    format!("model.neighbours[{item}][{j}]"),
+                    "an item's neighbours must be distinct",
+                ));
+            }
+            index += u64::from(delta);
+            in_range(
+                || format!("model.neighbours[{item}][{j}]"),
+                index,
+                n_items as usize,
+            )?;
+            if rest.get(1).is_some_and(|&a| a > 100 && a != ATTACH_UNKNOWN) {
+                return Err(invalid(
+                    format!("model.neighbours[{item}][{j}].attach"),
+                    "attach rate is a percentage",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
