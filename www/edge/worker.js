@@ -34,6 +34,11 @@
 //   decision JSON (byte for byte what `tactful decide` prints) for in-page widgets.
 // - A decision that fails (a bad context on a slot, a bug) never breaks the page: the slot is
 //   left as the origin sent it, and the worker logs why as one JSON line on stderr.
+// - Anyone can send the worker anything, so what one request can cost is bounded before any
+//   parsing: a decide query over `MAX_QUERY_BYTES` and an event body over `MAX_EVENT_BYTES`
+//   (by its declared length, then as read) are refused with typed errors; a page decides at
+//   most `MAX_SLOTS` slots; and each decision is bounded by the engine's own limits (the
+//   README's table), whatever its context holds.
 // - The card is text only: every string from the catalog or the decision is escaped.
 // - Time: the engine reads no clock. The worker passes `Date.now()`, or, only when the config
 //   sets `TACTFUL_TEST_MODE = "on"`, the `x-tactful-now` request header (tests pin the time).
@@ -51,6 +56,10 @@ const MAX_MEMORY_BYTES = 3800;
 const MAX_PAGE_BYTES = 2 * 1024 * 1024;
 /** The longest body `POST /tactful/event` reads. */
 const MAX_EVENT_BYTES = 4096;
+/** The longest query string `GET /tactful/decide` reads; a context a widget sends is far less. */
+const MAX_QUERY_BYTES = 8192;
+/** Most slots decided in one page (each is a decision); further slots are left as they are. */
+const MAX_SLOTS = 8;
 const COOKIE_MAX_AGE = 60 * 60 * 24 * 365;
 const SID_COOKIE = "tactful_sid";
 const MEMORY_COOKIE = "tactful_mem";
@@ -198,8 +207,14 @@ async function personalise(request, env, response) {
   const shopper = shopperFrom(request);
   const now = nowFor(request, env);
   let filled = 0;
+  let slots = 0;
   const rewriter = new HTMLRewriter().on("[data-tactful-slot]", {
     element(slot) {
+      slots += 1;
+      if (slots > MAX_SLOTS) {
+        if (slots === MAX_SLOTS + 1) log("too_many_slots", null, { url: new URL(request.url).pathname, limit: MAX_SLOTS });
+        return;
+      }
       try {
         if (fillSlot(slot, shopper, now)) filled += 1;
       } catch (error) {
@@ -363,7 +378,8 @@ async function handleEvent(request, env, url) {
   if (crossSite(request, url)) {
     return json(403, errorBody(contextError("event.cross_site", "", "events are recorded from the store's own pages only")));
   }
-  const text = await readBounded(request, MAX_EVENT_BYTES);
+  const declared = Number(request.headers.get("content-length") ?? 0);
+  const text = declared > MAX_EVENT_BYTES ? null : await readBounded(request, MAX_EVENT_BYTES);
   if (text === null) {
     return json(413, errorBody(contextError("event.too_large", "", `an event is at most ${MAX_EVENT_BYTES} bytes`)));
   }
@@ -435,6 +451,9 @@ async function readBounded(request, limit) {
 function handleDecide(request, env, url) {
   if (request.method !== "GET") {
     return json(405, errorBody(contextError("decide.method", "", "use GET")), new Headers({ allow: "GET" }));
+  }
+  if (url.search.length > MAX_QUERY_BYTES) {
+    return json(400, errorBody(contextError("decide.too_large", "context", `a decide query is at most ${MAX_QUERY_BYTES} bytes`)));
   }
   const shopper = shopperFrom(request);
   let text;
