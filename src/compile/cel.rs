@@ -20,6 +20,7 @@
 use cel::common::ast::{Expr, IdedExpr, LiteralValue};
 use cel::parser::Parser;
 
+use super::diagnostic::Code;
 use crate::program::{Const, MAX_CONSTS, MAX_OPS, MAX_STACK, Op, Program};
 use crate::vocab::{Stage, Surface};
 
@@ -48,7 +49,7 @@ pub enum Type {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CelError {
     /// Stable code.
-    pub code: &'static str,
+    pub code: Code,
     /// Message.
     pub message: String,
     /// Character offsets in the expression.
@@ -82,7 +83,7 @@ pub fn lower(source: &str, names: &mut dyn Names) -> Result<Lowered, CelError> {
     if ty != Type::Flag {
         return Err(lowering.error(
             &expr,
-            "cel_type",
+            Code::CelType,
             "a condition must be true or false, not a number or string",
         ));
     }
@@ -92,7 +93,7 @@ pub fn lower(source: &str, names: &mut dyn Names) -> Result<Lowered, CelError> {
         || lowering.max_depth > MAX_STACK
     {
         return Err(CelError {
-            code: "cel_too_complex",
+            code: Code::CelTooComplex,
             message: format!(
                 "condition is too complex (over {MAX_OPS} steps or {MAX_STACK} nested values)"
             ),
@@ -121,7 +122,7 @@ fn parse(source: &str) -> Result<(IdedExpr, cel::common::ast::SourceInfo), CelEr
     let whole = (0, source.chars().count());
     if source.len() > MAX_CONDITION_BYTES {
         return Err(CelError {
-            code: "cel_too_complex",
+            code: Code::CelTooComplex,
             message: format!("condition is over {MAX_CONDITION_BYTES} bytes"),
             span: whole,
         });
@@ -137,14 +138,14 @@ fn parse(source: &str) -> Result<(IdedExpr, cel::common::ast::SourceInfo), CelEr
                     usize::try_from(e.pos.1).unwrap_or(0).saturating_sub(1)
                 });
                 CelError {
-                    code: "cel_syntax",
+                    code: Code::CelSyntax,
                     message: format!("condition does not parse: {message}"),
                     span: (column, column + 1),
                 }
             })
     };
     let failed = || CelError {
-        code: "cel_syntax",
+        code: Code::CelSyntax,
         message: "the condition parser failed".into(),
         span: whole,
     };
@@ -175,7 +176,7 @@ impl Lowering<'_> {
             })
     }
 
-    fn error(&self, expr: &IdedExpr, code: &'static str, message: impl Into<String>) -> CelError {
+    fn error(&self, expr: &IdedExpr, code: Code, message: impl Into<String>) -> CelError {
         CelError {
             code,
             message: message.into(),
@@ -215,31 +216,27 @@ impl Lowering<'_> {
                 let Expr::Ident(root) = &select.operand.expr else {
                     return Err(self.error(
                         expr,
-                        "cel_unsupported",
+                        Code::CelUnsupported,
                         "only `facts.<name>` and `signals.<name>` may be selected",
                     ));
                 };
                 let field = select.field.as_str();
                 // Point at the whole `root.field`, not just the dot.
                 let start = self.span(&select.operand).0;
-                let whole = CelError {
-                    code: "",
-                    message: String::new(),
-                    span: (
-                        start,
-                        start + root.chars().count() + 1 + field.chars().count(),
-                    ),
-                };
+                let span = (
+                    start,
+                    start + root.chars().count() + 1 + field.chars().count(),
+                );
                 let at = |code, message: String| CelError {
                     code,
                     message,
-                    ..whole.clone()
+                    span,
                 };
                 match root.as_str() {
                     "facts" => {
                         let (index, ty) = self.names.fact(field).ok_or_else(|| {
                             at(
-                                "unknown_fact",
+                                Code::UnknownFact,
                                 format!("unknown fact `{field}`: declare it under [facts]"),
                             )
                         })?;
@@ -249,30 +246,30 @@ impl Lowering<'_> {
                     "signals" => {
                         let index = self.names.signal(field).ok_or_else(|| {
                             at(
-                                "unknown_signal",
+                                Code::UnknownSignal,
                                 format!("unknown signal `{field}`: add it to [signals] extra"),
                             )
                         })?;
                         self.emit(Op::Signal(index));
                         Ok(Type::Num)
                     }
-                    other => Err(at("unknown_name", format!("unknown name `{other}`"))),
+                    other => Err(at(Code::UnknownName, format!("unknown name `{other}`"))),
                 }
             }
             Expr::Call(call) => self.call(expr, call),
             Expr::Comprehension(_) => Err(self.error(
                 expr,
-                "cel_unsupported",
+                Code::CelUnsupported,
                 "macros such as `exists` and `all` loop, and conditions may not loop",
             )),
             Expr::List(_) => Err(self.error(
                 expr,
-                "cel_unsupported",
+                Code::CelUnsupported,
                 "a list may only appear on the right of `in`",
             )),
             _ => Err(self.error(
                 expr,
-                "cel_unsupported",
+                Code::CelUnsupported,
                 "maps, structs and this syntax are not supported in conditions",
             )),
         }
@@ -288,7 +285,7 @@ impl Lowering<'_> {
             _ => {
                 return Err(self.error(
                     expr,
-                    "cel_unsupported",
+                    Code::CelUnsupported,
                     "null and bytes are not supported in conditions",
                 ));
             }
@@ -306,11 +303,11 @@ impl Lowering<'_> {
             "cart" | "owned" | "viewed" => {
                 return Err(self.error(
                     expr,
-                    "cel_unsupported",
+                    Code::CelUnsupported,
                     format!("`{name}` is a list: use `\"id\" in {name}` or `size({name})`"),
                 ));
             }
-            _ => return Err(self.error(expr, "unknown_name", format!("unknown name `{name}`"))),
+            _ => return Err(self.error(expr, Code::UnknownName, format!("unknown name `{name}`"))),
         };
         self.emit(op);
         Ok(ty)
@@ -340,7 +337,7 @@ impl Lowering<'_> {
         };
         if let Some((op, operand, result)) = binary {
             let Some((first, rest)) = args.split_first() else {
-                return Err(self.error(expr, "cel_unsupported", "operator without operands"));
+                return Err(self.error(expr, Code::CelUnsupported, "operator without operands"));
             };
             self.expect(first, operand)?;
             for arg in rest {
@@ -382,7 +379,7 @@ impl Lowering<'_> {
                     _ => {
                         return Err(self.error(
                             a,
-                            "cel_unsupported",
+                            Code::CelUnsupported,
                             "`size` takes `cart`, `owned` or `viewed`",
                         ));
                     }
@@ -392,12 +389,12 @@ impl Lowering<'_> {
             }
             (n, _) if n == o::CONDITIONAL => Err(self.error(
                 expr,
-                "cel_unsupported",
+                Code::CelUnsupported,
                 "the `? :` operator is not supported; combine with `&&` and `||`",
             )),
             _ => Err(self.error(
                 expr,
-                "cel_unsupported",
+                Code::CelUnsupported,
                 format!(
                     "function `{}` is not supported in conditions",
                     name.trim_matches('_')
@@ -413,7 +410,7 @@ impl Lowering<'_> {
         } else {
             Err(self.error(
                 expr,
-                "cel_type",
+                Code::CelType,
                 format!("expected {}, found {}", type_name(want), type_name(got)),
             ))
         }
@@ -431,7 +428,7 @@ impl Lowering<'_> {
         if left != right {
             return Err(self.error(
                 expr,
-                "cel_type",
+                Code::CelType,
                 format!(
                     "cannot compare {} with {}",
                     type_name(left),
@@ -442,7 +439,7 @@ impl Lowering<'_> {
         if left == Type::Flag && !matches!(op, Op::Eq | Op::Ne) {
             return Err(self.error(
                 expr,
-                "cel_type",
+                Code::CelType,
                 "booleans can only be compared with `==` and `!=`",
             ));
         }
@@ -469,7 +466,11 @@ impl Lowering<'_> {
         if valid {
             Ok(())
         } else {
-            Err(self.error(value, "unknown_value", format!("`{text}` is not a {ident}")))
+            Err(self.error(
+                value,
+                Code::UnknownValue,
+                format!("`{text}` is not a {ident}"),
+            ))
         }
     }
 
@@ -484,13 +485,13 @@ impl Lowering<'_> {
                 let Expr::Literal(LiteralValue::String(id)) = &needle.expr else {
                     return Err(self.error(
                         needle,
-                        "cel_unsupported",
+                        Code::CelUnsupported,
                         format!("the left of `in {list}` must be an item id in quotes"),
                     ));
                 };
                 let id: &str = id;
                 let item = self.names.item(id).ok_or_else(|| {
-                    self.error(needle, "unknown_id", format!("unknown item `{id}`"))
+                    self.error(needle, Code::UnknownId, format!("unknown item `{id}`"))
                 })?;
                 self.emit(match list.as_str() {
                     "cart" => Op::InCart(item),
@@ -506,7 +507,7 @@ impl Lowering<'_> {
                     let Expr::Literal(literal) = &element.expr else {
                         return Err(self.error(
                             element,
-                            "cel_unsupported",
+                            Code::CelUnsupported,
                             "list elements must be literals",
                         ));
                     };
@@ -514,7 +515,7 @@ impl Lowering<'_> {
                     if element_ty != ty {
                         return Err(self.error(
                             element,
-                            "cel_type",
+                            Code::CelType,
                             format!("list of {} holds {}", type_name(ty), type_name(element_ty)),
                         ));
                     }
@@ -528,7 +529,7 @@ impl Lowering<'_> {
             }
             _ => Err(self.error(
                 expr,
-                "cel_unsupported",
+                Code::CelUnsupported,
                 "`in` takes `cart`, `owned`, `viewed` or a list literal on its right",
             )),
         }
@@ -609,20 +610,29 @@ mod tests {
     #[test]
     fn refuses_with_a_located_reason() {
         let e = err("facts.ordrs > 1");
-        assert_eq!((e.code, e.span.0), ("unknown_fact", 0));
+        assert_eq!((e.code.as_str(), e.span.0), ("unknown_fact", 0));
         assert!(e.message.contains("`ordrs`"));
-        assert_eq!(err("signals.coupn_click > 0").code, "unknown_signal");
-        assert_eq!(err(r#""nope" in cart"#).code, "unknown_id");
-        assert_eq!(err(r#"stage == "dormnt""#).code, "unknown_value");
-        assert_eq!(err("facts.orders > \"2\"").code, "cel_type");
-        assert_eq!(err("facts.orders").code, "cel_type");
-        assert_eq!(err("[1, 2].exists(x, x > 1)").code, "cel_unsupported");
         assert_eq!(
-            err("facts.orders > 1 ? true : false").code,
+            err("signals.coupn_click > 0").code.as_str(),
+            "unknown_signal"
+        );
+        assert_eq!(err(r#""nope" in cart"#).code.as_str(), "unknown_id");
+        assert_eq!(err(r#"stage == "dormnt""#).code.as_str(), "unknown_value");
+        assert_eq!(err("facts.orders > \"2\"").code.as_str(), "cel_type");
+        assert_eq!(err("facts.orders").code.as_str(), "cel_type");
+        assert_eq!(
+            err("[1, 2].exists(x, x > 1)").code.as_str(),
             "cel_unsupported"
         );
-        assert_eq!(err("matches(facts.source, 'a')").code, "cel_unsupported");
-        assert_eq!(err("facts.orders >").code, "cel_syntax");
+        assert_eq!(
+            err("facts.orders > 1 ? true : false").code,
+            Code::CelUnsupported
+        );
+        assert_eq!(
+            err("matches(facts.source, 'a')").code.as_str(),
+            "cel_unsupported"
+        );
+        assert_eq!(err("facts.orders >").code.as_str(), "cel_syntax");
         let deep = format!("{}true{}", "(".repeat(200), ")".repeat(200));
         assert!(lower(&deep, &mut Catalog(Vec::new())).is_err());
     }

@@ -1,5 +1,8 @@
 //! Compiler messages that point at the source like a compiler's: `file:line:column`, the line,
-//! and a caret under the offending text.
+//! and a caret under the offending text, each with a stable [`Code`].
+//!
+//! The codes are listed once, in the `codes!` table below: the enum, its strings and the
+//! one-line meanings the README's table repeats (a test keeps the two equal) all come from it.
 
 use core::fmt;
 use core::ops::Range;
@@ -20,7 +23,8 @@ pub enum Severity {
 pub struct Diagnostic {
     /// Error or warning.
     pub severity: Severity,
-    /// A stable code (`unknown_id`, `never_shown`, `cooldown_shorter_than_cap`...).
+    /// A stable code (`unknown_id`, `never_shown`, `cooldown_shorter_than_cap`...): the string
+    /// of one of [`Code::ALL`].
     pub code: &'static str,
     /// What is wrong, lower-case, user values in backticks.
     pub message: String,
@@ -40,6 +44,85 @@ pub struct Diagnostic {
     pub width: usize,
 }
 
+/// Declares [`Code`] from one table: variant, stable string, one-line meaning.
+macro_rules! codes {
+    ($($variant:ident = $text:literal: $meaning:literal,)*) => {
+        /// What a diagnostic is about. The string ([`Code::as_str`]) is stable: scripts and CI
+        /// may match on it.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Code {
+            $(#[doc = $meaning] $variant,)*
+        }
+
+        impl Code {
+            /// Every code, in the order the README lists them.
+            pub const ALL: &'static [Code] = &[$(Code::$variant),*];
+
+            /// The stable string, as in `error[never_shown]`.
+            #[must_use]
+            pub const fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => $text,)* }
+            }
+
+            /// What the code means, in one line.
+            #[must_use]
+            pub const fn meaning(self) -> &'static str {
+                match self { $(Code::$variant => $meaning,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    Io = "io": "a store, model or included file cannot be read",
+    Include = "include": "an included file cannot be read",
+    Toml = "toml": "the file is not valid TOML, or has a key or value of the wrong shape",
+    BadId = "bad_id": "an id or name uses characters it may not",
+    Duplicate = "duplicate": "an id, fact or signal is defined twice",
+    UnknownId = "unknown_id": "an item or offer id that the store does not define",
+    UnknownValue = "unknown_value": "a surface, kind, frame, tier, play, stage or fact type that does not exist",
+    UnknownSignal = "unknown_signal": "an event name that is neither built in nor under `[signals] extra`",
+    UnknownFact = "unknown_fact": "a fact a condition reads that `[facts]` does not declare",
+    UnknownName = "unknown_name": "a name in a condition that is not a fact, signal or field",
+    UnknownFeature = "unknown_feature": "a model weight on a feature the engine does not compute",
+    Currency = "currency": "`currency` is not an ISO 4217 code",
+    Money = "money": "a price or cost that is negative or too large",
+    Size = "size": "`snapshot_budget` is not a size such as `64KB`",
+    Duration = "duration": "a duration that is not `30m`, `2h`, `3d`, `1w`, `0` or (in a ladder) `never`",
+    Range = "range": "a number outside its range: percent, fraction, strength or weight",
+    Limit = "limit": "a surface shows more offers at once than the format allows",
+    Cap = "cap": "a cap above what memory can count, or one with no window",
+    Trigger = "trigger": "`needs_trigger = false` on `in_product`",
+    Tiers = "tiers": "a tier ladder that does not ascend, or leaves out `below` before its end",
+    Thresholds = "thresholds": "risk thresholds in an order that makes one of them dead",
+    Plays = "plays": "kinds given to `protect`, which shows nothing",
+    Cooldown = "cooldown": "a cooldown ladder that is empty, too long or shortens",
+    Cost = "cost": "an offer with both `cost` and `margin`",
+    Copy = "copy": "an offer with no copy for any frame",
+    CelSyntax = "cel_syntax": "a condition that does not parse",
+    CelType = "cel_type": "a condition that compares or combines values of the wrong types",
+    CelUnsupported = "cel_unsupported": "CEL the engine does not evaluate (macros, regexes, other roots)",
+    CelTooComplex = "cel_too_complex": "a condition too long or too deep for the engine's limits",
+    NeverShown = "never_shown": "an offer, or a whole surface, that can never show",
+    Contradiction = "contradiction": "conditions that contradict: `when` equals `unless`, or two rules disagree",
+    NoEffect = "no_effect": "a rule that changes nothing",
+    NeverApplies = "never_applies": "a rule whose condition is always false",
+    CooldownShorterThanCap = "cooldown_shorter_than_cap": "a dismissed offer comes back before its cap window ends",
+    CooldownShorterThanSession = "cooldown_shorter_than_session": "a dismissed offer can come back in the same session",
+    FamilyCooldownLonger = "family_cooldown_longer": "a sibling's dismissal keeps an offer away longer than its own",
+    MemoryKey = "memory_key": "two offer ids that hash to the same memory key",
+    SelfNeighbour = "self_neighbour": "a model lists an item as its own neighbour",
+    OverBudget = "over_budget": "the snapshot is larger than `snapshot_budget` or `--budget`",
+    FormatLimit = "format_limit": "the store breaks a limit of the snapshot format",
+    Internal = "internal": "a bug in tactful: please report it",
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A source file, kept for turning byte offsets into positions.
 #[derive(Debug, Clone)]
 pub struct Source {
@@ -54,7 +137,7 @@ impl Source {
     pub fn at(
         &self,
         severity: Severity,
-        code: &'static str,
+        code: Code,
         span: Range<usize>,
         message: impl Into<String>,
     ) -> Diagnostic {
@@ -87,7 +170,7 @@ impl Source {
             .to_string();
         Diagnostic {
             severity,
-            code,
+            code: code.as_str(),
             message: message.into(),
             file: self.name.clone(),
             line,
@@ -103,19 +186,14 @@ impl Source {
     }
 
     /// An error at `span`.
-    pub fn error(
-        &self,
-        code: &'static str,
-        span: Range<usize>,
-        message: impl Into<String>,
-    ) -> Diagnostic {
+    pub fn error(&self, code: Code, span: Range<usize>, message: impl Into<String>) -> Diagnostic {
         self.at(Severity::Error, code, span, message)
     }
 
     /// A warning at `span`.
     pub fn warning(
         &self,
-        code: &'static str,
+        code: Code,
         span: Range<usize>,
         message: impl Into<String>,
     ) -> Diagnostic {
@@ -166,10 +244,50 @@ mod tests {
             text: "a = 1\nwhen = 'facts.x > 1'\n".into(),
         };
         let start = source.text.find("facts.x").unwrap_or(0);
-        let d = source.error("unknown_fact", start..start + 7, "unknown fact `x`");
+        let d = source.error(Code::UnknownFact, start..start + 7, "unknown fact `x`");
         assert_eq!((d.line, d.column, d.text.as_str()), (2, 9, "facts.x"));
         let shown = d.to_string();
         assert!(shown.contains("--> store.toml:2:9"), "{shown}");
         assert!(shown.ends_with("        ^^^^^^^"), "{shown}");
+    }
+
+    /// The README's table of codes is this enum's table, row for row: a code added, renamed
+    /// or reworded here without the README (or the other way round) fails.
+    #[test]
+    fn the_readme_lists_every_code_with_its_meaning() {
+        let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
+        let section = readme
+            .split("### Diagnostic codes")
+            .nth(1)
+            .expect("the README has a Diagnostic codes section");
+        let listed: Vec<(String, String)> = section
+            .lines()
+            .skip_while(|l| !l.starts_with("| code |"))
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+            .map(|l| {
+                let cells: Vec<&str> = l.trim_matches('|').split(" | ").map(str::trim).collect();
+                let code = cells.first().unwrap_or(&"").trim_matches('`').to_string();
+                (code, cells.get(1).unwrap_or(&"").to_string())
+            })
+            .collect();
+        let expected: Vec<(String, String)> = Code::ALL
+            .iter()
+            .map(|c| (c.as_str().to_string(), c.meaning().to_string()))
+            .collect();
+        assert_eq!(listed, expected);
+    }
+
+    #[test]
+    fn codes_are_distinct_snake_case() {
+        let mut seen = std::collections::HashSet::new();
+        for code in Code::ALL {
+            let text = code.as_str();
+            assert!(seen.insert(text), "`{text}` is listed twice");
+            assert!(
+                text.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "`{text}` is not snake_case"
+            );
+        }
     }
 }

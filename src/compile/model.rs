@@ -26,7 +26,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Builder, FileId, Names, Source};
+use super::scope::Scope;
+use super::{Builder, Code, FileId, Source};
 use crate::snapshot::{
     self,
     wire::{ATTACH_UNKNOWN, FactKind, Feature, Logistic, Model, NeighbourBlob},
@@ -67,12 +68,8 @@ pub struct NeighbourSection {
 }
 
 impl Builder {
-    pub(super) fn model(
-        &mut self,
-        source: Option<Source>,
-        names: &mut Names<'_>,
-        items: &BTreeMap<String, u32>,
-    ) -> Model {
+    pub(super) fn model(&mut self, source: Option<Source>, scope: &mut Scope) -> Model {
+        let items = scope.items.clone();
         let neutral = |bias: f32| Logistic {
             bias,
             weights: Vec::new(),
@@ -106,14 +103,14 @@ impl Builder {
             slot.weights = section
                 .weights
                 .iter()
-                .filter_map(|(name, &w)| self.feature(file, name, names).map(|f| (f, w)))
+                .filter_map(|(name, &w)| self.feature(file, name, scope).map(|f| (f, w)))
                 .collect();
         }
         let mut skipped = 0usize;
         for (id, value) in &parsed.popularity {
             let v = *value.get_ref();
             if !(0.0..=1.0).contains(&v) {
-                self.error(file, "range", value.span(), "popularity is in [0, 1]");
+                self.error(file, Code::Range, value.span(), "popularity is in [0, 1]");
             }
             match items
                 .get(id.get_ref())
@@ -134,7 +131,7 @@ impl Builder {
                 if !(0.0..=1.0).contains(&weight) {
                     self.error(
                         file,
-                        "range",
+                        Code::Range,
                         n.weight.span(),
                         "a neighbour weight is in [0, 1]",
                     );
@@ -143,7 +140,7 @@ impl Builder {
                     if !(0.0..=1.0).contains(a.get_ref()) {
                         self.error(
                             file,
-                            "range",
+                            Code::Range,
                             a.span(),
                             "an attach rate is a fraction in [0, 1]",
                         );
@@ -162,7 +159,7 @@ impl Builder {
                     }
                     Some(_) => self.warning(
                         file,
-                        "self_neighbour",
+                        Code::SelfNeighbour,
                         n.item.span(),
                         "an item is not its own neighbour; skipped",
                     ),
@@ -173,7 +170,7 @@ impl Builder {
         if skipped > 0 {
             self.warning(
                 file,
-                "unknown_id",
+                Code::UnknownId,
                 0..0,
                 format!("{skipped} item ids in the model are not in the store and were skipped"),
             );
@@ -186,12 +183,12 @@ impl Builder {
         &mut self,
         file: FileId,
         name: &Spanned<String>,
-        names: &mut Names<'_>,
+        scope: &mut Scope,
     ) -> Option<Feature> {
         let text = name.get_ref().as_str();
         let found = match text.split_once('.') {
-            Some(("signals", s)) => names.intern_signal(s).map(Feature::Signal),
-            Some(("facts", f)) => names
+            Some(("signals", s)) => scope.intern_signal(s).map(Feature::Signal),
+            Some(("facts", f)) => scope
                 .facts
                 .iter()
                 .position(|d| d.name == f && d.kind != FactKind::Text)
@@ -204,7 +201,7 @@ impl Builder {
             _ => None,
         };
         if found.is_none() {
-            self.error(file, "unknown_feature", name.span(), format!("unknown feature `{text}`: use signals.<event>, facts.<number or boolean fact>, cart.value, cart.size, owned.count, stage.<stage> or surface.<surface>"));
+            self.error(file, Code::UnknownFeature, name.span(), format!("unknown feature `{text}`: use signals.<event>, facts.<number or boolean fact>, cart.value, cart.size, owned.count, stage.<stage> or surface.<surface>"));
         }
         found
     }

@@ -1,0 +1,233 @@
+//! The small values every pass reads: durations, money, sizes, ids, names from a fixed
+//! vocabulary, and conditions. Each reader reports its own error at the value's position and
+//! returns `None` (or a neutral value), so a pass goes on and finds the next problem.
+
+use toml::Spanned;
+
+use super::scope::Scope;
+use super::{Builder, Code, FileId, cel, store};
+use crate::snapshot::wire::{Minutes, NEVER};
+
+/// Parses "30m", "2h", "3d", "1w", "0" or "never" into minutes.
+pub(super) fn parse_duration(text: &str, allow_never: bool) -> Result<Minutes, String> {
+    let text = text.trim();
+    if text == "never" {
+        return if allow_never {
+            Ok(NEVER)
+        } else {
+            Err("`never` is only allowed in a cooldown ladder".into())
+        };
+    }
+    if text == "0" {
+        return Ok(0);
+    }
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u32 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration such as `30m`, `2h`, `3d` or `1w`"))?;
+    let per = match unit {
+        "m" => 1,
+        "h" => 60,
+        "d" => 24 * 60,
+        "w" => 7 * 24 * 60,
+        _ => {
+            return Err(format!(
+                "`{text}` has unit `{unit}`; use `m`, `h`, `d` or `w`"
+            ));
+        }
+    };
+    n.checked_mul(per)
+        .filter(|&m| m < NEVER)
+        .ok_or_else(|| format!("`{text}` is too long"))
+}
+
+pub(super) fn parse_bytes(size: &store::ByteSize) -> Result<u64, String> {
+    match size {
+        store::ByteSize::Bytes(n) => Ok(*n),
+        store::ByteSize::Text(text) => {
+            let t = text.trim().to_ascii_uppercase();
+            let (number, per) = if let Some(n) = t.strip_suffix("KB") {
+                (n, 1024)
+            } else if let Some(n) = t.strip_suffix("MB") {
+                (n, 1024 * 1024)
+            } else if let Some(n) = t.strip_suffix('B') {
+                (n, 1)
+            } else {
+                (t.as_str(), 1)
+            };
+            number
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .and_then(|n| n.checked_mul(per))
+                .ok_or_else(|| format!("`{text}` is not a size such as `64KB` or `2MB`"))
+        }
+    }
+}
+
+/// A name that may be used as an id: letters, digits, `-`, `_`, `.`, `:`, `/`.
+pub(super) fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 128
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:/".contains(&b))
+}
+
+/// The names of a vocabulary, for "expected one of ..." messages.
+pub(super) fn names_of<T: Copy + core::fmt::Display>(all: &[T]) -> String {
+    all.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Minutes as the store file writes them: `never`, `3d`, `2h`, `30m`.
+pub(super) fn minutes(m: Minutes) -> String {
+    if m == NEVER {
+        "never".into()
+    } else if m % (24 * 60) == 0 {
+        format!("{}d", m / (24 * 60))
+    } else if m % 60 == 0 {
+        format!("{}h", m / 60)
+    } else {
+        format!("{m}m")
+    }
+}
+
+/// A compiled condition and its source text, for the contradiction checks.
+pub(super) struct Condition {
+    pub program: u32,
+    pub constant: Option<bool>,
+    pub text: String,
+}
+
+impl Builder {
+    pub(super) fn parse<T: serde::de::DeserializeOwned>(&mut self, file: FileId) -> Option<T> {
+        let text = self.source(file).text.clone();
+        match toml::from_str::<T>(&text) {
+            Ok(value) => Some(value),
+            Err(e) => {
+                let message = e.message().trim_end_matches('\n').to_string();
+                self.error(file, Code::Toml, e.span().unwrap_or(0..0), message);
+                None
+            }
+        }
+    }
+
+    pub(super) fn duration(
+        &mut self,
+        file: FileId,
+        text: &Spanned<String>,
+        allow_never: bool,
+    ) -> Option<Minutes> {
+        parse_duration(text.get_ref(), allow_never)
+            .map_err(|m| self.error(file, Code::Duration, text.span(), m))
+            .ok()
+    }
+
+    pub(super) fn money(&mut self, file: FileId, value: &Spanned<f64>, digits: u8) -> u64 {
+        let amount = *value.get_ref();
+        if !(0.0..1e12).contains(&amount) {
+            self.error(
+                file,
+                Code::Money,
+                value.span(),
+                format!("`{amount}` is not a price: use a non-negative amount in major units"),
+            );
+            return 0;
+        }
+        libm::round(amount * libm::pow(10.0, f64::from(digits))) as u64
+    }
+
+    pub(super) fn vocab<T>(
+        &mut self,
+        file: FileId,
+        text: &Spanned<String>,
+        parse: fn(&str) -> Option<T>,
+        what: &str,
+        all: &str,
+    ) -> Option<T> {
+        let found = parse(text.get_ref());
+        if found.is_none() {
+            self.error(
+                file,
+                Code::UnknownValue,
+                text.span(),
+                format!(
+                    "`{}` is not a {what}; expected one of {all}",
+                    text.get_ref()
+                ),
+            );
+        }
+        found
+    }
+
+    pub(super) fn condition(
+        &mut self,
+        file: FileId,
+        text: &Spanned<String>,
+        scope: &mut Scope,
+    ) -> Option<Condition> {
+        match cel::lower(text.get_ref(), scope) {
+            Ok(lowered) => {
+                scope.programs.push(lowered.program);
+                Some(Condition {
+                    program: (scope.programs.len() - 1) as u32,
+                    constant: lowered.constant,
+                    text: text.get_ref().trim().to_string(),
+                })
+            }
+            Err(e) => {
+                let span = text.span();
+                let raw = self.source(file).text.get(span.clone()).unwrap_or_default();
+                let quote = if raw.starts_with("'''") || raw.starts_with("\"\"\"") {
+                    3
+                } else {
+                    1
+                };
+                let expr = text.get_ref();
+                let byte = |chars: usize| {
+                    expr.char_indices()
+                        .nth(chars)
+                        .map_or(expr.len(), |(b, _)| b)
+                };
+                let start = span.start + quote + byte(e.span.0);
+                let end = span.start + quote + byte(e.span.1);
+                self.error(file, e.code, start..end.max(start + 1), e.message);
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30m", false), Ok(30));
+        assert_eq!(parse_duration("2h", false), Ok(120));
+        assert_eq!(parse_duration("3d", false), Ok(3 * 1440));
+        assert_eq!(parse_duration("1w", true), Ok(7 * 1440));
+        assert_eq!(parse_duration("never", true), Ok(NEVER));
+        assert!(parse_duration("never", false).is_err());
+        assert!(parse_duration("3 days", false).is_err());
+        assert!(parse_duration("d", false).is_err());
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(
+            parse_bytes(&store::ByteSize::Text("64KB".into())),
+            Ok(65_536)
+        );
+        assert_eq!(parse_bytes(&store::ByteSize::Bytes(10)), Ok(10));
+        assert!(parse_bytes(&store::ByteSize::Text("lots".into())).is_err());
+        assert!(parse_bytes(&store::ByteSize::Text("99999999999999999MB".into())).is_err());
+    }
+}
