@@ -6,7 +6,7 @@
 //   page → worker  { id, op: "open", snapshot, wasm }       → { id, value: info }
 //                  { id, op: "decide" | "parse" | "merge" | "record", args } → { id, value }
 //   worker → page  { id, error: { name, code, path, message } } for a refused request
-import init, { Engine, mergeMemory, parseMemory, recordEvent } from "../web/tactful.js";
+import init, { Engine } from "../web/tactful.js";
 
 const engines = new Map();
 
@@ -51,13 +51,17 @@ function nextTask() {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
-const MEMORY = { parse: parseMemory, merge: mergeMemory, record: recordEvent };
+/**
+ * Memory requests go to the engine's own methods, which bind memory to its store: another
+ * store's copy (two stores on one cookie domain) is not taken as this shopper's.
+ */
+const MEMORY = { parse: "parseMemory", merge: "mergeMemory", record: "record" };
 
 /** One request: `open` loads and returns the snapshot's info; the others call the engine. */
 export async function answer(engine, { op, args = [] }) {
   if (op === "decide") return (await engine).decide(...args);
   if (op === "open") return (await engine).info();
-  if (MEMORY[op]) return MEMORY[op](...args);
+  if (Object.hasOwn(MEMORY, op)) return (await engine)[MEMORY[op]](...args);
   throw Object.assign(new Error(`no such request \`${op}\``), { name: "EmbedError", code: "embed.bad_request" });
 }
 

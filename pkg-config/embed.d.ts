@@ -14,7 +14,7 @@ export type Report =
 
 export interface EmbedWarning {
   /**
-   * `memory.corrupt`, `memory.not_base64`, `memory.newer_version`, `embed.slot_not_reserved`,
+   * `memory.corrupt`, `memory.not_base64`, `memory.checksum`, `memory.other_store`, `memory.newer_version`, `embed.slot_not_reserved`,
    * `embed.no_worker`, `embed.worker_failed`, `embed.worker_timeout` (the engine then runs on
    * the main thread), a decision's warning code...
    */

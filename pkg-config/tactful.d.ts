@@ -196,13 +196,25 @@ export class Engine {
    * `tactful decide` prints. A string context is taken as JSON text.
    */
   decideJson(context: Context | string, memory?: string | null): string;
-  /** Throws a `MemoryError` for a malformed event or memory from a newer version. */
+  /**
+   * Records an event into this store's memory. Another store's memory (or a damaged string)
+   * starts fresh. Throws a `MemoryError` for a malformed event or memory from a newer version.
+   */
   record(memory: string | null | undefined, event: MemoryEvent): string;
+  /** `parseMemory` for this store: throws `memory.other_store` for another store's memory. */
+  parseMemory(memory: string): string;
+  /** `mergeMemory` for this store: a copy of another store's memory counts as empty. */
+  mergeMemory(a: string, b: string): string;
   /** Frees the engine's memory in the module. */
   free(): void;
 }
 
 export function recordEvent(memory: string | null | undefined, event: MemoryEvent): string;
+/**
+ * Checks that a memory string can be read (any store's) and returns it normalised. Throws a
+ * `MemoryError`: `memory.not_base64`, `memory.checksum` (a changed byte), `memory.corrupt`,
+ * `memory.newer_version`, ...
+ */
 export function parseMemory(memory: string): string;
 /**
  * Merges two memory strings (two tabs, or localStorage and the edge cookie) without losing an

@@ -54,7 +54,8 @@ pub use engine::decision::{
 pub use engine::{Outcome, decide, decide_encoded};
 pub use hash::offer_memory_key;
 pub use memory::{
-    EventKind, Memory, MemoryError, MemoryEvent, OfferHistory, Stamp, stamp_from_millis,
+    EventKind, Memory, MemoryError, MemoryEvent, OfferHistory, Opened, Stamp, stamp_from_millis,
+    store_tag,
 };
 pub use program::{Const, Op, Program};
 pub use snapshot::{Snapshot, SnapshotError, SnapshotInfo};

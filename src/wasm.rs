@@ -135,12 +135,29 @@ impl Engine {
     }
 
     /// Records an event (`impression`, `dismiss`, `accept`, `purchase`) into memory and returns
-    /// the new memory. Unreadable memory starts fresh; memory from a newer version is refused.
+    /// the new memory, bound to this store. Unreadable memory (or another store's) starts
+    /// fresh; memory from a newer version is refused.
     ///
     /// # Errors
     /// A `MemoryError` for a malformed event, or memory written by a newer version.
     pub fn record(&self, memory: Option<String>, event: JsValue) -> Result<String, JsValue> {
-        record(memory, event)
+        record_for(memory, &event, Some(self.snapshot.memory_tag()))
+    }
+
+    /// Checks that a memory string can be read as this store's; returns it normalised.
+    ///
+    /// # Errors
+    /// A `MemoryError` saying why it cannot be read (`memory.other_store` for another store's).
+    #[wasm_bindgen(js_name = parseMemory)]
+    pub fn parse_memory(&self, memory: &str) -> Result<String, JsValue> {
+        parse_for(memory, Some(self.snapshot.memory_tag()))
+    }
+
+    /// Merges two memory strings of this store without losing an event; a copy of another
+    /// store counts as empty (see [`Memory::merge_encoded`]).
+    #[wasm_bindgen(js_name = mergeMemory)]
+    pub fn merge_memory(&self, a: &str, b: &str) -> String {
+        Memory::merge_encoded(a, b, Some(self.snapshot.memory_tag()))
     }
 }
 
@@ -150,33 +167,48 @@ impl Engine {
 /// A `MemoryError` for a malformed event, or memory written by a newer version.
 #[wasm_bindgen(js_name = recordEvent)]
 pub fn record(memory: Option<String>, event: JsValue) -> Result<String, JsValue> {
-    let event = MemoryEvent::from_json(&json_text(&event).unwrap_or_default())
+    record_for(memory, &event, None)
+}
+
+fn record_for(
+    memory: Option<String>,
+    event: &JsValue,
+    store: Option<u16>,
+) -> Result<String, JsValue> {
+    let event = MemoryEvent::from_json(&json_text(event).unwrap_or_default())
         .map_err(|e| memory_error(&e))?;
-    let (mut decoded, problem) = Memory::decode_or_fresh(memory.as_deref().unwrap_or(""));
-    if let Some(problem @ MemoryError::NewerVersion { .. }) = &problem {
-        return Err(memory_error(problem));
-    }
+    let (mut decoded, _fresh) = Memory::open(memory.as_deref().unwrap_or(""), store)
+        .writable()
+        .map_err(|e| memory_error(&e))?;
     decoded.record(&event).map_err(|e| memory_error(&e))?;
+    if let Some(store) = store {
+        decoded.store = store;
+    }
     Ok(decoded.encode())
 }
 
-/// Checks that a memory string can be read; returns it normalised.
+/// Checks that a memory string can be read (of any store); returns it normalised.
 ///
 /// # Errors
 /// A `MemoryError` saying why it cannot be read.
 #[wasm_bindgen(js_name = parseMemory)]
 pub fn parse_memory(memory: &str) -> Result<String, JsValue> {
-    Memory::decode(memory)
+    parse_for(memory, None)
+}
+
+fn parse_for(memory: &str, store: Option<u16>) -> Result<String, JsValue> {
+    Memory::decode_for(memory, store)
         .map(|m| m.encode())
         .map_err(|e| memory_error(&e))
 }
 
 /// Merges two memory strings (two tabs, or the browser and the edge cookie) without losing
 /// an event. An unreadable side counts as empty; memory from a newer version is returned
-/// unchanged (see [`Memory::merge_encoded`]).
+/// unchanged (see [`Memory::merge_encoded`]). `Engine.mergeMemory` also drops another
+/// store's copy.
 #[wasm_bindgen(js_name = mergeMemory)]
 pub fn merge_memory(a: &str, b: &str) -> String {
-    Memory::merge_encoded(a, b)
+    Memory::merge_encoded(a, b, None)
 }
 
 /// The size of a memory string in bytes, as a cookie or localStorage counts it.

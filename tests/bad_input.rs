@@ -1172,7 +1172,8 @@ fn malformed_memory_gives_typed_errors() {
         Memory::decode(&b64(&[0])).unwrap_err(),
         MemoryError::UnknownVersion { found: 0 }
     );
-    let body = &unb64(&good)[1..];
+    // Version 2: [2] [store tag: 2 bytes] [checksum: 4 bytes] [body]. Version 1 was [1] [body].
+    let body = &unb64(&good)[7..];
     let with_version = |v: u8| {
         let mut bytes = vec![v];
         bytes.extend_from_slice(body);
@@ -1182,34 +1183,40 @@ fn malformed_memory_gives_typed_errors() {
         Memory::decode(&with_version(0)).unwrap_err(),
         MemoryError::UnknownVersion { found: 0 }
     );
-    let e = Memory::decode(&with_version(2)).unwrap_err();
+    // Version 1 memory is still read, whole.
+    assert_eq!(Memory::decode(&with_version(1)).unwrap(), busy_memory());
+    // A later version (its header intact: the strings come from the same framing in Python,
+    // as a later tactful would write them) cannot be read, and says so.
+    let e = Memory::decode(NEWER_MEMORY).unwrap_err();
     assert_eq!(
         e,
         MemoryError::NewerVersion {
-            found: 2,
-            supported: 1
+            found: 3,
+            supported: 2
         }
     );
     assert!(
-        e.to_string().contains('2') && e.to_string().contains('1'),
+        e.to_string().contains('3') && e.to_string().contains('2'),
         "{e}"
     );
     assert_eq!(e.code(), "memory.newer_version");
-    assert!(matches!(
-        Memory::decode(&with_version(255)),
-        Err(MemoryError::NewerVersion { found: 255, .. })
-    ));
-    assert_eq!(Memory::decode(&with_version(1)).unwrap(), busy_memory());
+    // A high version byte without a checksum that holds is damage, not a later version.
+    for v in [3, 255] {
+        assert_eq!(
+            Memory::decode(&with_version(v)).unwrap_err(),
+            MemoryError::ChecksumMismatch
+        );
+    }
 
-    // Every truncation of the body is refused, never misread.
+    // Every truncation is refused, never misread: too short for the header, or failing the
+    // checksum.
     let bytes = unb64(&good);
     for len in 1..bytes.len() {
         let e =
             Memory::decode(&b64(&bytes[..len])).expect_err("a truncated memory must not decode");
-        assert_eq!(
-            e.code(),
-            "memory.corrupt",
-            "body truncated to {len} bytes: {e}"
+        assert!(
+            ["memory.corrupt", "memory.checksum"].contains(&e.code()),
+            "truncated to {len} bytes: {e}"
         );
     }
     // Trailing bytes are refused too.
@@ -1217,7 +1224,7 @@ fn malformed_memory_gives_typed_errors() {
     long.push(0);
     assert_eq!(
         Memory::decode(&b64(&long)).unwrap_err().code(),
-        "memory.corrupt"
+        "memory.checksum"
     );
     // Over the length limit.
     assert_eq!(
@@ -1233,6 +1240,14 @@ fn malformed_memory_gives_typed_errors() {
     );
 }
 
+/// Version 3 memory, unbound, with a correct header: what a later tactful may write. Made by
+/// the same framing in Python (tag and checksum as `src/memory/encoding.rs` computes them).
+const NEWER_MEMORY: &str = "AwAAz3N2lWEgbGF0ZXIgdmVyc2lvbidzIG1lbW9yeQ";
+/// One decision's memory, of the store `another-store` (tag 0x9e3d).
+const OTHER_STORE_MEMORY: &str = "Aj2e-WFfcQEAAAA";
+/// Version 3 memory of the store `another-store`: not ours, so not kept.
+const OTHER_STORE_NEWER_MEMORY: &str = "Az2eLIYKjmFub3RoZXIgc3RvcmUncyBtZW1vcnk";
+
 #[test]
 fn decide_encoded_falls_back_to_fresh_memory_with_a_warning() {
     let snapshot = Snapshot::from_bytes(sample_bytes()).unwrap();
@@ -1241,9 +1256,13 @@ fn decide_encoded_falls_back_to_fresh_memory_with_a_warning() {
     for (bad, code) in [
         ("!!!", "memory.not_base64"),
         ("AA", "memory.unknown_version"),
-        ("Ag", "memory.newer_version"),
+        ("Ag", "memory.corrupt"),
         ("AQ", "memory.corrupt"),
         ("AQID", "memory.corrupt"),
+        ("AgAAAAAAAA", "memory.checksum"),
+        (NEWER_MEMORY, "memory.newer_version"),
+        (OTHER_STORE_MEMORY, "memory.other_store"),
+        (OTHER_STORE_NEWER_MEMORY, "memory.other_store"),
     ] {
         let (decision, memory) = decide_encoded(&snapshot, &context, bad).unwrap();
         assert_eq!(decision.warnings.len(), 1, "{bad}: {:?}", decision.warnings);

@@ -342,7 +342,7 @@ fn run_case(path: &Path, covered: &mut BTreeMap<String, bool>, export: &mut Expo
             exported.push(json!({ "step": i, "memory": memory }));
         }
         if let Some(event) = &step.record {
-            let (mut m, _) = Memory::decode_or_fresh(&memory);
+            let mut m = Memory::open(&memory, None).memory;
             let recorded = MemoryEvent::from_json(&event.to_string()).and_then(|e| m.record(&e));
             if let Err(e) = recorded {
                 problems.push(format!("step {i}: record failed: {e}"));

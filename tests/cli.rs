@@ -480,8 +480,10 @@ fn record_prints_a_memory_string_that_decodes() {
 #[test]
 fn record_with_malformed_memory_warns_and_starts_fresh() {
     let event = format!(r#"{{"type":"accept","offerId":"workbook-addon","at":{T0}}}"#);
-    // Memory from a newer version is refused, not overwritten.
-    let out = tactful(&["record", "--memory", "Ag", "--event", &event]);
+    // Memory from a newer version is refused, not overwritten. (Version 3 with its header
+    // intact: see NEWER_MEMORY in tests/bad_input.rs.)
+    let newer = "AwAAz3N2lWEgbGF0ZXIgdmVyc2lvbidzIG1lbW9yeQ";
+    let out = tactful(&["record", "--memory", newer, "--event", &event]);
     assert_exit(&out, 3);
     assert!(
         stderr(&out).contains("memory.newer_version"),
@@ -492,6 +494,8 @@ fn record_with_malformed_memory_warns_and_starts_fresh() {
     for (bad, code) in [
         ("not base64!", "memory.not_base64"),
         ("AQID", "memory.corrupt"),
+        ("Ag", "memory.corrupt"),
+        ("AgAAAAAAAA", "memory.checksum"),
     ] {
         let out = tactful(&["record", "--memory", bad, "--event", &event]);
         assert_exit(&out, 0);

@@ -14,6 +14,8 @@
 //!   -o tests/golden/inkwell-v1.snap` (5765 bytes, sha256 9990df05…1cad);
 //! - `tactful record` of the ten events in [`golden_events`], in that order, then one
 //!   `tactful decide` on checkout at [`T0`] with that memory (which counts one decision).
+//! - `tests/golden/memory-v2.txt` (memory version 2, added with it): the version-1 golden
+//!   memory's body under a version-2 header bound to the store `inkwell-studio`.
 
 #![allow(
     clippy::unwrap_used,
@@ -30,6 +32,7 @@ use tactful::{
 
 const GOLDEN_SNAPSHOT: &[u8] = include_bytes!("golden/inkwell-v1.snap");
 const GOLDEN_MEMORY: &str = include_str!("golden/memory-v1.txt");
+const GOLDEN_MEMORY_V2: &str = include_str!("golden/memory-v2.txt");
 
 /// 2025-11-21T12:00:00Z, in Unix milliseconds: the "now" the golden memory was written around.
 const T0: i64 = 1_763_726_400_000;
@@ -234,8 +237,29 @@ fn golden_v1_memory_still_decodes_to_its_events() {
         "memory time is seconds since 2020-01-01"
     );
 
-    // Re-encoding gives back the very same string: version 1 is still what this build writes.
-    assert_eq!(decoded.encode(), GOLDEN_MEMORY.trim());
+    // Re-encoding writes version 2 (this build's format) around the very same body: the
+    // upgrade loses nothing, and a store then binds it (see the version-2 golden below).
+    let upgraded = decoded.encode();
+    assert!(upgraded.starts_with("AgAA"), "{upgraded}");
+    assert_eq!(Memory::decode(&upgraded).unwrap(), decoded);
+}
+
+#[test]
+fn golden_v2_memory_decodes_to_the_same_events_for_its_store() {
+    let v1 = Memory::decode(GOLDEN_MEMORY).unwrap();
+    let v2 =
+        Memory::decode(GOLDEN_MEMORY_V2).expect("the version-2 golden memory must still decode");
+    assert_eq!(v2.store, tactful::store_tag("inkwell-studio"));
+    assert_eq!(v2.store, golden_snapshot().memory_tag());
+    assert_eq!(
+        Memory {
+            store: 0,
+            ..v2.clone()
+        },
+        v1
+    );
+    // Version 2 is what this build writes: re-encoding gives back the very same string.
+    assert_eq!(v2.encode(), GOLDEN_MEMORY_V2.trim());
 }
 
 #[test]

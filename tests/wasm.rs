@@ -233,10 +233,16 @@ fn bad_memory_decides_from_fresh_memory_and_bad_events_are_refused() {
     assert_eq!(codes, ["memory.not_base64"]);
     assert_eq!(Memory::decode(&memory).unwrap().encode(), memory);
     assert_eq!(Memory::decode("AQ").unwrap_err().code(), "memory.corrupt");
+    // Version 3 with its header intact (see NEWER_MEMORY in tests/bad_input.rs), and a
+    // changed byte.
     assert!(matches!(
-        Memory::decode("Ag"),
-        Err(MemoryError::NewerVersion { found: 2, .. })
+        Memory::decode("AwAAz3N2lWEgbGF0ZXIgdmVyc2lvbidzIG1lbW9yeQ"),
+        Err(MemoryError::NewerVersion { found: 3, .. })
     ));
+    assert_eq!(
+        Memory::decode("AgAAAAAAAA").unwrap_err(),
+        MemoryError::ChecksumMismatch
+    );
     for bad in [
         r#"{"type":"dismiss","at":1763726400000}"#,
         r#"{"type":"wave","offerId":"x","at":1763726400000}"#,

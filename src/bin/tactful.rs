@@ -308,14 +308,10 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::Record { memory, event } => {
             let event =
                 MemoryEvent::from_json(&event).map_err(|e| Failure::BadInput(e.to_string()))?;
-            let (mut memory, problem) = Memory::decode_or_fresh(&memory);
-            if let Some(problem @ tactful::MemoryError::NewerVersion { .. }) = &problem {
+            let (mut memory, problem) = Memory::open(&memory, None).writable().map_err(|e| {
                 // Recording into fresh memory would overwrite what a newer engine wrote.
-                return Err(Failure::BadInput(format!(
-                    "{problem}; the memory was not changed [{}]",
-                    problem.code()
-                )));
-            }
+                Failure::BadInput(format!("{e}; the memory was not changed [{}]", e.code()))
+            })?;
             if let Some(problem) = problem {
                 eprintln!(
                     "warning: {problem}; starting from fresh memory [{}]",

@@ -32,7 +32,7 @@ pub mod shopper;
 
 use crate::context::{Context, ContextError};
 use crate::hash::stable_hash;
-use crate::memory::{EPOCH_UNIX_SECONDS, Memory, MemoryError, Stamp};
+use crate::memory::{EPOCH_UNIX_SECONDS, Memory, Stamp};
 use crate::snapshot::Snapshot;
 use crate::snapshot::wire::Offer;
 use crate::vocab::Play;
@@ -64,7 +64,18 @@ pub fn decide(
     context: &Context,
     memory: &Memory,
 ) -> Result<Outcome, ContextError> {
-    decide_with_warnings(snapshot, context, memory.clone(), Vec::new())
+    decide_with_warnings(
+        snapshot,
+        context,
+        bound_to(snapshot, memory.clone()),
+        Vec::new(),
+    )
+}
+
+/// Binds memory to the snapshot's store: what a decision writes back is this store's.
+fn bound_to(snapshot: &Snapshot, mut memory: Memory) -> Memory {
+    memory.store = snapshot.memory_tag();
+    memory
 }
 
 /// Decides with memory as the string hosts store. Unreadable memory becomes fresh memory and a
@@ -78,14 +89,14 @@ pub fn decide_encoded(
     context: &Context,
     memory: &str,
 ) -> Result<(Decision, String), ContextError> {
-    let (decoded, problem) = Memory::decode_or_fresh(memory);
+    let mut opened = Memory::open(memory, Some(snapshot.memory_tag()));
+    let decoded = core::mem::take(&mut opened.memory);
     // Memory from a newer engine (a rollout in progress) is valid, just not readable here:
     // decide from fresh memory, but hand the string back as it was so nothing is lost.
-    let newer = matches!(problem, Some(MemoryError::NewerVersion { .. }));
-    let warnings = problem
+    let warnings = (opened.problem.as_ref())
         .map(|e| Warning {
             code: e.code().into(),
-            message: if newer {
+            message: if opened.must_keep() {
                 format!("{e}; deciding from fresh memory and returning the memory unchanged")
             } else {
                 format!("{e}; starting from fresh memory")
@@ -93,12 +104,8 @@ pub fn decide_encoded(
         })
         .into_iter()
         .collect();
-    let outcome = decide_with_warnings(snapshot, context, decoded, warnings)?;
-    let next = if newer {
-        memory.to_string()
-    } else {
-        outcome.memory.encode()
-    };
+    let outcome = decide_with_warnings(snapshot, context, bound_to(snapshot, decoded), warnings)?;
+    let next = opened.write_back(memory, &outcome.memory);
     Ok((outcome.decision, next))
 }
 

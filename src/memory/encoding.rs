@@ -1,4 +1,14 @@
-//! Memory as the string hosts store: a version byte and a postcard body, in base64url.
+//! Memory as the string hosts store, in base64url:
+//!
+//! ```text
+//! version 2:  [2] [store tag: u16 LE] [checksum: u32 LE] [postcard body]
+//! version 1:  [1] [postcard body]                      (read, never written)
+//! ```
+//!
+//! The body is the same in both ([`WireV1`]). The checksum is the low 32 bits of
+//! [`stable_hash`] over the version byte, the tag and the body, so any changed byte fails it
+//! (FNV-1a's every step is a bijection). A later format keeps this header, which is what
+//! lets this build tell memory that is newer from memory that is damaged.
 
 use serde::{Deserialize, Serialize};
 
@@ -6,7 +16,11 @@ use super::{
     MAX_ACCEPTS, MAX_DISMISSALS, MAX_ENCODED_LEN, MAX_IMPRESSIONS, MAX_PURCHASES,
     MAX_REMEMBERED_OFFERS, MEMORY_VERSION, Memory, MemoryError, OfferHistory, Shrink, Stamp,
 };
+use crate::hash::stable_hash;
 use crate::vocab::Surface;
+
+/// Bytes before the body in version 2 and later: version, store tag, checksum.
+const HEADER_LEN: usize = 7;
 
 impl Memory {
     /// Keeps the memory readable: at most [`MAX_REMEMBERED_OFFERS`] offers, and an encoding
@@ -63,7 +77,7 @@ impl Memory {
                     + 5 * (h.dismissals.len() + h.accepts.len() + h.purchases.len())
             })
             .sum();
-        let bytes = 1 + 3 * 5 + 5 * self.purchases.len() + 5 + offers;
+        let bytes = HEADER_LEN + 3 * 5 + 5 * self.purchases.len() + 5 + offers;
         bytes.div_ceil(3) * 4
     }
 
@@ -119,17 +133,31 @@ impl Memory {
                 })
                 .collect(),
         };
-        let mut bytes = vec![MEMORY_VERSION];
         // postcard cannot fail on these plain types; an empty body would decode as corrupt.
-        bytes.extend(postcard::to_allocvec(&wire).unwrap_or_default());
+        let body = postcard::to_allocvec(&wire).unwrap_or_default();
+        let tag = self.store.to_le_bytes();
+        let mut bytes = Vec::with_capacity(HEADER_LEN + body.len());
+        bytes.push(MEMORY_VERSION);
+        bytes.extend_from_slice(&tag);
+        bytes.extend_from_slice(&checksum(MEMORY_VERSION, tag, &body).to_le_bytes());
+        bytes.extend_from_slice(&body);
         crate::base64url::encode(&bytes)
     }
 
-    /// Decodes a memory string. An empty string is fresh memory.
+    /// Decodes a memory string of any store. An empty string is fresh memory.
     ///
     /// # Errors
     /// A [`MemoryError`] naming what could not be read.
     pub fn decode(encoded: &str) -> Result<Memory, MemoryError> {
+        Memory::decode_for(encoded, None)
+    }
+
+    /// Decodes a memory string, refusing another store's when `store` is given (a snapshot's
+    /// [`crate::Snapshot::memory_tag`]). Unbound memory (tag 0) is every store's.
+    ///
+    /// # Errors
+    /// A [`MemoryError`] naming what could not be read.
+    pub fn decode_for(encoded: &str, store: Option<u16>) -> Result<Memory, MemoryError> {
         let encoded = encoded.trim();
         if encoded.is_empty() {
             return Ok(Memory::new());
@@ -139,35 +167,24 @@ impl Memory {
         }
         let bytes = crate::base64url::decode(encoded)
             .map_err(|detail| MemoryError::NotBase64 { detail })?;
-        let (&version, body) = bytes.split_first().ok_or(MemoryError::Empty)?;
+        let (&version, _) = bytes.split_first().ok_or(MemoryError::Empty)?;
         match version {
-            1 => decode_v1(body),
             0 => Err(MemoryError::UnknownVersion { found: 0 }),
-            found => Err(MemoryError::NewerVersion {
-                found,
-                supported: MEMORY_VERSION,
-            }),
-        }
-    }
-
-    /// Merges two memory strings (two tabs, or the browser and the edge cookie) without losing
-    /// an event; what a host calls with whatever copies it found. An unreadable side counts as
-    /// empty, but memory from a newer engine wins unchanged: merging it here would overwrite
-    /// what this engine cannot read.
-    pub fn merge_encoded(a: &str, b: &str) -> String {
-        match (Memory::decode(a), Memory::decode(b)) {
-            (Err(MemoryError::NewerVersion { .. }), _) => a.to_owned(),
-            (_, Err(MemoryError::NewerVersion { .. })) => b.to_owned(),
-            (a, b) => a.unwrap_or_default().merge(&b.unwrap_or_default()).encode(),
-        }
-    }
-
-    /// Decodes a memory string, or starts fresh and says why. Never fails: this is what a page
-    /// or an edge worker calls with whatever it found in storage.
-    pub fn decode_or_fresh(encoded: &str) -> (Memory, Option<MemoryError>) {
-        match Memory::decode(encoded) {
-            Ok(memory) => (memory, None),
-            Err(error) => (Memory::new(), Some(error)),
+            1 => decode_body(bytes.get(1..).unwrap_or_default(), 0),
+            _ => {
+                let (tag, body) = verified(&bytes)?;
+                match store {
+                    Some(expected) if tag != 0 && tag != expected => Err(MemoryError::OtherStore {
+                        found: tag,
+                        expected,
+                    }),
+                    _ if version > MEMORY_VERSION => Err(MemoryError::NewerVersion {
+                        found: version,
+                        supported: MEMORY_VERSION,
+                    }),
+                    _ => decode_body(body, tag),
+                }
+            }
         }
     }
 
@@ -258,7 +275,28 @@ fn undelta(list: &[u32], base: Stamp, what: &str, max: usize) -> Result<Vec<Stam
     Ok(out)
 }
 
-fn decode_v1(body: &[u8]) -> Result<Memory, MemoryError> {
+fn checksum(version: u8, tag: [u8; 2], body: &[u8]) -> u32 {
+    stable_hash(&[&[version], &tag, body]) as u32
+}
+
+/// The store tag and body of version 2 or later, once the checksum holds.
+fn verified(bytes: &[u8]) -> Result<(u16, &[u8]), MemoryError> {
+    let (Some(&[version, t0, t1, c0, c1, c2, c3]), Some(body)) =
+        (bytes.first_chunk::<HEADER_LEN>(), bytes.get(HEADER_LEN..))
+    else {
+        return Err(corrupt(format!(
+            "{} bytes, shorter than the {HEADER_LEN}-byte header",
+            bytes.len()
+        )));
+    };
+    if checksum(version, [t0, t1], body) != u32::from_le_bytes([c0, c1, c2, c3]) {
+        return Err(MemoryError::ChecksumMismatch);
+    }
+    Ok((u16::from_le_bytes([t0, t1]), body))
+}
+
+/// The body every version so far shares, for the store `store`.
+fn decode_body(body: &[u8], store: u16) -> Result<Memory, MemoryError> {
     let (wire, rest) =
         postcard::take_from_bytes::<WireV1>(body).map_err(|e| corrupt(e.to_string()))?;
     if !rest.is_empty() {
@@ -314,6 +352,7 @@ fn decode_v1(body: &[u8]) -> Result<Memory, MemoryError> {
         });
     }
     Ok(Memory {
+        store,
         decisions: wire.decisions,
         purchases: undelta(&wire.purchases, wire.base, "purchases", MAX_PURCHASES)?,
         offers,
@@ -325,7 +364,7 @@ mod tests {
     use super::super::tests::{DAY_MS, T0, event};
     use super::*;
     use crate::hash::offer_memory_key;
-    use crate::memory::{EventKind, MemoryEvent, stamp_from_millis};
+    use crate::memory::{EventKind, MemoryEvent, stamp_from_millis, store_tag};
 
     #[test]
     fn round_trips() {
@@ -366,6 +405,96 @@ mod tests {
         assert_eq!(Memory::decode(&encoded).unwrap(), m);
     }
 
+    /// A memory string with a correct header around `body`.
+    fn framed(version: u8, tag: u16, body: &[u8]) -> String {
+        let mut bytes = vec![version];
+        bytes.extend_from_slice(&tag.to_le_bytes());
+        bytes.extend_from_slice(&checksum(version, tag.to_le_bytes(), body).to_le_bytes());
+        bytes.extend_from_slice(body);
+        crate::base64url::encode(&bytes)
+    }
+
+    fn dismissed_once() -> Memory {
+        let mut m = Memory::new();
+        m.record(&event(EventKind::Dismiss, "ebook", T0)).unwrap();
+        m
+    }
+
+    #[test]
+    fn every_changed_byte_fails_the_checksum() {
+        let mut m = dismissed_once();
+        m.store = store_tag("inkwell-studio");
+        let bytes = crate::base64url::decode(&m.encode()).unwrap();
+        for at in 1..bytes.len() {
+            for bit in 0..8 {
+                let mut changed = bytes.clone();
+                changed[at] ^= 1 << bit;
+                let error = Memory::decode(&crate::base64url::encode(&changed)).unwrap_err();
+                assert_eq!(error, MemoryError::ChecksumMismatch, "byte {at} bit {bit}");
+            }
+        }
+    }
+
+    #[test]
+    fn another_stores_memory_is_refused_for_this_store() {
+        let (ours, theirs) = (store_tag("inkwell-studio"), store_tag("another-store"));
+        assert_ne!(ours, theirs);
+        let mut m = dismissed_once();
+        m.store = theirs;
+        let encoded = m.encode();
+        assert_eq!(Memory::decode(&encoded).unwrap(), m);
+        assert_eq!(Memory::decode_for(&encoded, Some(theirs)).unwrap(), m);
+        assert_eq!(
+            Memory::decode_for(&encoded, Some(ours)).unwrap_err(),
+            MemoryError::OtherStore {
+                found: theirs,
+                expected: ours
+            }
+        );
+        // A newer version counts as newer (kept, never overwritten) only when it is ours.
+        let newer = framed(3, theirs, b"later");
+        assert_eq!(
+            Memory::decode_for(&newer, Some(ours)).unwrap_err().code(),
+            "memory.other_store"
+        );
+        assert!(!Memory::open(&newer, Some(ours)).must_keep());
+        assert!(Memory::open(&newer, Some(theirs)).must_keep());
+        // Unbound memory (fresh, or from version 1) is every store's.
+        m.store = 0;
+        assert_eq!(Memory::decode_for(&m.encode(), Some(ours)).unwrap(), m);
+    }
+
+    #[test]
+    fn version_1_is_read_and_written_back_as_version_2() {
+        let m = dismissed_once();
+        let body = crate::base64url::decode(&m.encode()).unwrap()[HEADER_LEN..].to_vec();
+        let mut v1 = vec![1];
+        v1.extend_from_slice(&body);
+        let read = Memory::decode(&crate::base64url::encode(&v1)).unwrap();
+        assert_eq!(read, m, "no dismissal is lost");
+        assert_eq!(read.store, 0);
+        assert_eq!(crate::base64url::decode(&read.encode()).unwrap()[0], 2);
+    }
+
+    #[test]
+    fn a_newer_version_is_kept_and_never_written_over() {
+        let newer = framed(3, 0, b"a later version's memory");
+        let opened = Memory::open(&newer, None);
+        assert!(opened.must_keep());
+        assert_eq!(opened.write_back(&newer, &dismissed_once()), newer);
+        assert_eq!(
+            opened.writable().unwrap_err().code(),
+            "memory.newer_version"
+        );
+        let ours = dismissed_once().encode();
+        assert_eq!(Memory::merge_encoded(&ours, &newer, None), newer);
+        assert_eq!(Memory::merge_encoded(&newer, &ours, None), newer);
+        // Damaged memory is replaced: it is not the shopper's.
+        let damaged = Memory::open("AgAAAAAAAA", None);
+        assert!(!damaged.must_keep());
+        assert_eq!(damaged.writable().unwrap().0, Memory::new());
+    }
+
     #[test]
     fn bad_strings_are_typed_errors() {
         assert_eq!(
@@ -373,12 +502,13 @@ mod tests {
             "memory.not_base64"
         );
         assert_eq!(
-            Memory::decode("Ag").unwrap_err(),
+            Memory::decode(&framed(3, 7, b"a later version's memory")).unwrap_err(),
             MemoryError::NewerVersion {
-                found: 2,
-                supported: 1
+                found: 3,
+                supported: 2
             }
         );
+        assert_eq!(Memory::decode("Ag").unwrap_err().code(), "memory.corrupt");
         assert_eq!(
             Memory::decode("AA").unwrap_err().code(),
             "memory.unknown_version"
@@ -390,9 +520,9 @@ mod tests {
                 .code(),
             "memory.too_long"
         );
-        let (fresh, warning) = Memory::decode_or_fresh("garbage!");
-        assert_eq!(fresh, Memory::new());
-        assert!(warning.is_some());
+        let opened = Memory::open("garbage!", None);
+        assert_eq!(opened.memory, Memory::new());
+        assert!(opened.problem.is_some());
     }
 
     #[test]
@@ -410,17 +540,14 @@ mod tests {
             purchases: Vec::new(),
         };
         let encode = |offers: Vec<WireOffer>| {
-            let mut bytes = vec![MEMORY_VERSION];
-            bytes.extend(
-                postcard::to_allocvec(&WireV1 {
-                    decisions: 0,
-                    base: 100,
-                    purchases: Vec::new(),
-                    offers,
-                })
-                .unwrap(),
-            );
-            crate::base64url::encode(&bytes)
+            let body = postcard::to_allocvec(&WireV1 {
+                decisions: 0,
+                base: 100,
+                purchases: Vec::new(),
+                offers,
+            })
+            .unwrap();
+            framed(MEMORY_VERSION, 0, &body)
         };
         // A repeated dismissal (delta 0 after the first) and a lower surface in the same second.
         for (offers, needle) in [

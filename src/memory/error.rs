@@ -25,6 +25,15 @@ pub enum MemoryError {
         /// The newest this build reads.
         supported: u8,
     },
+    /// The checksum does not match: a changed byte, or not tactful memory at all.
+    ChecksumMismatch,
+    /// Another store's memory (two stores sharing a cookie domain), read for this store.
+    OtherStore {
+        /// The memory's store tag.
+        found: u16,
+        /// This store's tag.
+        expected: u16,
+    },
     /// A version that never existed.
     UnknownVersion {
         /// The memory's version.
@@ -59,6 +68,13 @@ impl core::fmt::Display for MemoryError {
                     "memory format version {found} is newer than this engine reads (up to {supported})"
                 )
             }
+            Self::ChecksumMismatch => {
+                f.write_str("memory fails its checksum: it was changed, or is not tactful memory")
+            }
+            Self::OtherStore { found, expected } => write!(
+                f,
+                "memory belongs to another store (tag {found:04x}, this store's is {expected:04x})"
+            ),
             Self::UnknownVersion { found } => {
                 write!(f, "memory format version {found} does not exist")
             }
@@ -79,6 +95,8 @@ impl MemoryError {
             Self::NotBase64 { .. } => "memory.not_base64",
             Self::Empty => "memory.empty",
             Self::NewerVersion { .. } => "memory.newer_version",
+            Self::ChecksumMismatch => "memory.checksum",
+            Self::OtherStore { .. } => "memory.other_store",
             Self::UnknownVersion { .. } => "memory.unknown_version",
             Self::Corrupt { .. } => "memory.corrupt",
             Self::BadEvent { .. } => "memory.bad_event",

@@ -1,8 +1,8 @@
 //! One shopper's memory: what they were shown, dismissed, accepted and bought, per offer.
 //!
 //! # What it must do
-//! - **Fit in a cookie.** Encoded as a version byte and a postcard body, then base64url without
-//!   padding. Times are seconds since 2020-01-01 UTC, stored as deltas from a base so most take
+//! - **Fit in a cookie.** Encoded as a six-byte header and a postcard body, then base64url
+//!   without padding. Times are seconds since 2020-01-01 UTC, stored as deltas from a base so most take
 //!   two or three bytes; the surface of an impression rides in the low three bits of its delta.
 //!   100 impressions and 20 dismissals over 30 offers encode under 1 KB (a test holds this).
 //! - **Lose nothing on merge.** Two tabs, or the browser and the edge cookie, each append events.
@@ -23,10 +23,19 @@
 //!   one out of order or with a repeated entry (`memory.corrupt`) rather than reading it: a
 //!   repeated impression would count twice toward a cap, and such a string is damaged, since
 //!   no encoder writes it.
-//! - **Never throw into the page.** [`Memory::decode_or_fresh`] turns unreadable memory into
-//!   fresh memory plus a warning. Memory written by an older format version is read through
-//!   that version's decoder (version 1 is the first, so there is none older yet); a newer
-//!   version cannot be read and is reported, never silently reinterpreted.
+//! - **Prove it is ours.** The header (version 2) is the format version, a 16-bit tag of the
+//!   store ([`store_tag`] of its id, 0 until a decision binds the memory to a store) and a
+//!   32-bit checksum of the version, tag and body. A changed byte is `memory.checksum`, not
+//!   memory; another store's cookie (two stores on one parent domain) is `memory.other_store`
+//!   when read for a store. Version 1 (a version byte and the same body, no tag or checksum) is
+//!   still read, as unbound memory, and written back as version 2: nothing is lost.
+//! - **Never throw into the page, never overwrite what is newer.** [`Memory::open`] is what
+//!   every host calls with the string it found: unreadable memory becomes fresh memory plus
+//!   the reason; memory from a newer format version (a rollout under way) is decided from as
+//!   fresh memory and must be stored back unchanged. That rule is [`Opened::write_back`] and
+//!   [`Opened::writable`], and nowhere else. A newer version counts only once its checksum and
+//!   store tag check out (a newer format keeps the header), so a damaged or foreign cookie
+//!   that happens to start with a high version byte is replaced, not kept forever.
 //!
 //! Memory is keyed by a hash of the offer id ([`offer_memory_key`]), not by a position in a
 //! snapshot, so it survives a new snapshot. Recording needs no snapshot.
@@ -34,9 +43,11 @@
 mod encoding;
 mod error;
 mod event;
+mod opened;
 
 pub use error::MemoryError;
 pub use event::{EventKind, MemoryEvent};
+pub use opened::Opened;
 
 use crate::context::{EARLIEST_MILLIS, LATEST_MILLIS};
 use crate::hash::offer_memory_key;
@@ -44,7 +55,7 @@ use crate::snapshot::{MAX_CAP, Snapshot};
 use crate::vocab::Surface;
 
 /// The memory format this build writes, and the newest it reads.
-pub const MEMORY_VERSION: u8 = 1;
+pub const MEMORY_VERSION: u8 = 2;
 /// Unix seconds of 2020-01-01T00:00:00Z, the zero of memory time.
 pub const EPOCH_UNIX_SECONDS: i64 = 1_577_836_800;
 /// Longest memory string accepted, in characters.
@@ -66,6 +77,12 @@ pub const MAX_PURCHASES: usize = 8;
 /// Seconds since 2020-01-01 UTC.
 pub type Stamp = u32;
 
+/// The 16-bit tag memory of the store `store_id` carries, never 0 (0 is unbound memory).
+/// [`Snapshot::memory_tag`] is this of the snapshot's store.
+pub fn store_tag(store_id: &str) -> u16 {
+    ((crate::hash::stable_hash(&[b"memory.store", store_id.as_bytes()]) >> 48) as u16).max(1)
+}
+
 /// Converts host time (Unix milliseconds) to a memory stamp, clamping times before 2020 to 0.
 pub fn stamp_from_millis(millis: i64) -> Stamp {
     let seconds = millis.div_euclid(1000) - EPOCH_UNIX_SECONDS;
@@ -75,6 +92,9 @@ pub fn stamp_from_millis(millis: i64) -> Stamp {
 /// A shopper's memory.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Memory {
+    /// The [`store_tag`] of the store this memory belongs to; 0 while unbound (fresh memory,
+    /// or memory read from version 1). A decision binds memory to its snapshot's store.
+    pub store: u16,
     /// How many decisions were made with this memory (seeds exploration). Merged by maximum.
     pub decisions: u32,
     /// Purchases of anything, for the quiet period; sorted, newest last.
@@ -218,6 +238,9 @@ impl Memory {
             offers.push(next);
         }
         let mut merged = Memory {
+            // Hosts merge copies of one store's memory (an unbound copy takes the other's
+            // tag); the larger keeps merge commutative whatever is passed.
+            store: self.store.max(other.store),
             decisions: self.decisions.max(other.decisions),
             purchases: union(&self.purchases, &other.purchases, MAX_PURCHASES),
             offers,

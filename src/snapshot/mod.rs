@@ -358,6 +358,12 @@ impl Snapshot {
         pairings.partition_point(|p| p.item < item)..pairings.partition_point(|p| p.item <= item)
     }
 
+    /// The tag this store's memory carries ([`crate::memory::store_tag`] of the store id), so
+    /// another store's memory cookie is not read as this store's.
+    pub fn memory_tag(&self) -> u16 {
+        crate::memory::store_tag(&self.payload.store_id)
+    }
+
     /// How far back memory must reach for every cap and cooldown, in minutes.
     pub fn longest_window(&self) -> u32 {
         self.index.longest_window

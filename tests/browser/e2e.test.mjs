@@ -384,13 +384,13 @@ test("an impression is recorded only when the card is visible", async () => {
   await page.waitForSelector(".tactful-card", { state: "attached" });
   await page.waitForTimeout(300);
   assert.deepEqual(await reports(page), [], "below the fold: no exposure yet");
-  assert.equal(await page.evaluate(() => localStorage.getItem("tactful:memory")), "AQEAAAA", "no impression in memory");
+  assert.equal(await page.evaluate(() => localStorage.getItem("tactful:memory")), "Au5ZeMo9nQEAAAA", "no impression in memory (one decision, bound to the sample store)");
   await page.locator(".tactful-card").scrollIntoViewIfNeeded();
   await waitForReports(page, 1);
   // The impression reaches localStorage when the worker has answered the record request, a
   // few ms after the exposure is reported (at once, from the same callback).
   const recorded = await page
-    .waitForFunction(() => localStorage.getItem("tactful:memory") !== "AQEAAAA", null, { timeout: 5_000 })
+    .waitForFunction(() => localStorage.getItem("tactful:memory") !== "Au5ZeMo9nQEAAAA", null, { timeout: 5_000 })
     .then(() => true, () => false);
   assert.ok(recorded, "the impression is in memory");
   await clean(page, log);

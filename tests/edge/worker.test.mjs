@@ -288,13 +288,15 @@ describe("bad cookies give fresh memory and the page is still served", () => {
   // [what, the cookie made from a valid memory, whether the engine is handed it (the worker
   // refuses some before), the warning the engine then gives]
   const bad = [
-    ["tampered (version byte)", (m) => "B" + m.slice(1), true, "memory.newer_version"],
-    ["tampered (characters added)", (m) => m + "AA", true, /^memory\.(corrupt|not_base64)$/],
-    ["truncated", (m) => m.slice(0, m.length - 2), true, /^memory\.(corrupt|not_base64)$/],
+    ["tampered (version byte)", (m) => "B" + m.slice(1), true, "memory.checksum"],
+    ["tampered (characters added)", (m) => m + "AA", true, /^memory\.(checksum|not_base64)$/],
+    ["truncated", (m) => m.slice(0, m.length - 2), true, /^memory\.(checksum|corrupt|not_base64)$/],
     ["truncated to one character", (m) => m.slice(0, 1), true, "memory.not_base64"],
     ["oversized", () => "A".repeat(5000), false, null],
     ["foreign (a JWT)", () => "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.c2lnbmF0dXJl", false, null],
-    ["foreign (another app's base64url)", () => Buffer.from('{"theme":"dark"}').toString("base64url"), true, "memory.newer_version"],
+    ["foreign (another app's base64url)", () => Buffer.from('{"theme":"dark"}').toString("base64url"), true, "memory.checksum"],
+    // One decision's memory of the store `another-store` (two stores on one parent domain).
+    ["another store's", () => "Aj2e-WFfcQEAAAA", true, "memory.other_store"],
     ["not base64url", () => "%7B%22a%22%3A1%7D", false, null],
   ];
   for (const [what, make, given, warning] of bad) {
@@ -316,15 +318,16 @@ describe("bad cookies give fresh memory and the page is still served", () => {
     });
   }
 
-  it("a changed byte that still decodes is taken as memory, exactly as the CLI takes it", async () => {
-    // The memory string carries no checksum (a finding reported with this work): a tampered
-    // body that still decodes is the shopper's memory to the engine, on every host alike. The
-    // worker must then decide exactly as the CLI does with the same string, and serve the page.
-    const memory = valid.slice(0, 6) + (valid[6] === "A" ? "B" : "A") + valid.slice(7);
-    const key = shopperKey("tampered body");
-    const response = await view(edge, "/checkout", { cookies: { tactful_sid: key, tactful_mem: memory } });
-    const { expected } = await assertMatchesNative(response, key, memory, NOW);
-    assert.deepEqual(expected.decision.warnings, []);
+  it("every changed character is caught by the checksum, as the CLI catches it", async () => {
+    // Memory carries a checksum (version 2): a tampered body that would still decode is not
+    // taken as the shopper's memory. The worker decides exactly as the CLI does with it.
+    for (const at of [8, 12, valid.length - 1]) {
+      const memory = valid.slice(0, at) + (valid[at] === "A" ? "B" : "A") + valid.slice(at + 1);
+      const key = shopperKey(`tampered body ${at}`);
+      const response = await view(edge, "/checkout", { cookies: { tactful_sid: key, tactful_mem: memory } });
+      const { expected } = await assertMatchesNative(response, key, memory, NOW);
+      assert.deepEqual(expected.decision.warnings.map((w) => w.code), ["memory.checksum"], `character ${at}`);
+    }
   });
 
   it("a malformed shopper key is replaced by a new one", async () => {

@@ -10,6 +10,10 @@ import { dirname, join } from "node:path";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const require = createRequire(import.meta.url);
+/** Version 3 memory with its header intact: what a later tactful may write (see tests/bad_input.rs). */
+const NEWER_MEMORY = "AwAAz3N2lWEgbGF0ZXIgdmVyc2lvbidzIG1lbW9yeQ";
+/** One decision's memory of the store `another-store`. */
+const OTHER_STORE_MEMORY = "Aj2e-WFfcQEAAAA";
 const { Engine, recordEvent, parseMemory, mergeMemory, memorySize } = require(join(root, "pkg/node/tactful.js"));
 const snapshotPath = join(root, "out/inkwell-studio.snap");
 const bytes = new Uint8Array(readFileSync(snapshotPath));
@@ -105,8 +109,16 @@ test("bad memory never throws from decide, and bad events throw MemoryError", ()
   const notAnObject = expectError(() => recordEvent("", null), "MemoryError", "memory.bad_event");
   assert.equal(notAnObject.path, "");
   assert.match(notAnObject.message, /^event: invalid type: null/);
-  // Memory from a newer version is refused, never overwritten.
-  expectError(() => recordEvent("Ag", { type: "dismiss", offerId: "x", at: 1763726400000 }), "MemoryError", "memory.newer_version");
+  // Memory from a newer version is refused, never overwritten; a changed byte fails the
+  // checksum and is replaced.
+  expectError(() => recordEvent(NEWER_MEMORY, { type: "dismiss", offerId: "x", at: 1763726400000 }), "MemoryError", "memory.newer_version");
+  expectError(() => parseMemory("AgAAAAAAAA"), "MemoryError", "memory.checksum");
+  // Another store's memory is any store's to parseMemory, but not to this store's engine.
+  assert.equal(parseMemory(OTHER_STORE_MEMORY), OTHER_STORE_MEMORY);
+  expectError(() => engine.parseMemory(OTHER_STORE_MEMORY), "MemoryError", "memory.other_store");
+  const fromOther = engine.decide(context, OTHER_STORE_MEMORY);
+  assert.deepEqual(fromOther.decision.warnings.map((w) => w.code), ["memory.other_store"]);
+  assert.equal(engine.parseMemory(fromOther.memory), fromOther.memory, "the new memory is this store's");
 });
 
 test("memory merges without losing a dismissal", () => {
@@ -122,8 +134,11 @@ test("memory merges without losing a dismissal", () => {
   assert.equal(next.decision.leftOut.find((l) => l.offerId === "creator-toolkit")?.reason, "cooling_down");
   // An unreadable copy counts as empty; memory from a newer engine is never overwritten.
   assert.equal(mergeMemory(tab, "!!! not memory"), parseMemory(tab));
-  assert.equal(mergeMemory("Ag", tab), "Ag");
-  assert.equal(mergeMemory(tab, "Ag"), "Ag");
+  assert.equal(mergeMemory(NEWER_MEMORY, tab), NEWER_MEMORY);
+  assert.equal(mergeMemory(tab, NEWER_MEMORY), NEWER_MEMORY);
+  // The engine's own merge drops another store's copy.
+  assert.equal(engine.mergeMemory(tab, OTHER_STORE_MEMORY), engine.parseMemory(tab));
+  assert.equal(engine.mergeMemory(tab, edge), merged);
 });
 
 test("no input traps the module", () => {
