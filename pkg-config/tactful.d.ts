@@ -163,6 +163,12 @@ export interface SnapshotInfo {
   neighbours: number;
   holdoutPercent: number;
   currency: string;
+  /** Digits after the decimal point: prices are in minor units. */
+  currencyDigits: number;
+  categories: number;
+  families: number;
+  signals: number;
+  dailyCap: number;
 }
 
 export interface MemoryEvent {

@@ -39,7 +39,7 @@ mod vocab;
 #[cfg(feature = "compiler")]
 pub mod compile;
 #[cfg(feature = "compiler")]
-pub mod numbered;
+mod numbered;
 #[cfg(feature = "train")]
 pub mod train;
 
@@ -57,6 +57,8 @@ pub use memory::{
     EventKind, Memory, MemoryError, MemoryEvent, OfferHistory, Opened, Stamp, stamp_from_millis,
     store_tag,
 };
+/// The condition bytecode, for tactful's own tests (feature `internals`; not a stable API).
+#[cfg(feature = "internals")]
 pub use program::{Const, Op, Program};
-pub use snapshot::{Snapshot, SnapshotError, SnapshotInfo};
+pub use snapshot::{OfferSummary, Snapshot, SnapshotError, SnapshotInfo};
 pub use vocab::{Frame, KindSet, OfferKind, Play, Stage, Surface, SurfaceSet, Tier};

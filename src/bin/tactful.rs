@@ -513,7 +513,7 @@ fn money(minor: u64, digits: u8) -> String {
 }
 
 fn print_explained(snapshot: &Snapshot, decision: &tactful::Decision, memory: &str) {
-    let digits = snapshot.payload().currency_digits;
+    let digits = snapshot.info().currency_digits;
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
@@ -587,7 +587,6 @@ fn print_explained(snapshot: &Snapshot, decision: &tactful::Decision, memory: &s
 
 fn print_info(snapshot: &Snapshot) {
     let info = snapshot.info();
-    let p = snapshot.payload();
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "snapshot   {}", info.snapshot_id);
     let _ = writeln!(out, "store      {} ({})", info.store_name, info.store_id);
@@ -600,23 +599,19 @@ fn print_info(snapshot: &Snapshot) {
     let _ = writeln!(
         out,
         "catalog    {} items in {} categories, {} offers, {} families",
-        info.items,
-        p.categories.len(),
-        info.offers,
-        p.families.len()
+        info.items, info.categories, info.offers, info.families
     );
     let _ = writeln!(
         out,
         "policy     {} rules, {} pairings, holdout {}%, daily cap {}",
-        info.rules, info.pairings, info.holdout_percent, p.policy.daily_cap
+        info.rules, info.pairings, info.holdout_percent, info.daily_cap
     );
     let _ = writeln!(
         out,
         "model      {} neighbour entries, {} signals read",
-        info.neighbours,
-        p.signals.len()
+        info.neighbours, info.signals
     );
-    for offer in &p.offers {
+    for offer in snapshot.offers() {
         let surfaces: Vec<&str> = tactful::Surface::ALL
             .iter()
             .filter(|s| offer.surfaces.contains(**s))
@@ -627,7 +622,7 @@ fn print_info(snapshot: &Snapshot) {
             "  offer {:<28} {:<10} {:>8} {}  [{}]",
             offer.id,
             offer.kind.as_str(),
-            money(offer.price, p.currency_digits),
+            money(offer.price, info.currency_digits),
             info.currency,
             surfaces.join(", ")
         );

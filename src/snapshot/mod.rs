@@ -9,7 +9,7 @@
 //! | 6      | 2    | flags, little-endian; none are defined, so they must be zero   |
 //! | 8      | 4    | payload length in bytes, little-endian                         |
 //! | 12     | 8    | checksum: `hash::stable_hash` of the payload, little-endian    |
-//! | 20     | n    | payload: [`wire::Payload`] as postcard                         |
+//! | 20     | n    | payload: `wire::Payload` as postcard                           |
 //!
 //! Loading checks, in this order, and stops at the first failure with a [`SnapshotError`]:
 //! the size limit, the magic, the version (a newer one is refused naming both versions; older
@@ -21,7 +21,7 @@
 //!
 //! Untrusted bytes can claim anything, so sizes are capped before anything is allocated for
 //! them: see the `MAX_*` constants. Every program (condition) is proved to be in range and to
-//! fit its stack by [`Program::validate`](crate::program::Program::validate).
+//! fit its stack by `Program::validate` (`src/program.rs`).
 //!
 //! The snapshot id is `<store id>@<first 12 hex digits of the checksum>`: two snapshots with the
 //! same id hold the same payload.
@@ -29,7 +29,11 @@
 mod error;
 mod index;
 mod validate;
+// The wire types are public only with the `internals` feature (tactful's own tests).
+#[cfg(feature = "internals")]
 pub mod wire;
+#[cfg(not(feature = "internals"))]
+pub(crate) mod wire;
 
 pub use error::SnapshotError;
 
@@ -80,7 +84,9 @@ pub const MAX_CAP: u16 = 32;
 ///
 /// # Errors
 /// Fails only if postcard cannot encode the payload or it is over 4 GiB.
-pub fn encode(payload: &Payload) -> Result<Vec<u8>, SnapshotError> {
+#[cfg(any(feature = "compiler", feature = "internals"))]
+#[cfg_attr(feature = "internals", visibility::make(pub))]
+pub(crate) fn encode(payload: &Payload) -> Result<Vec<u8>, SnapshotError> {
     let body = postcard::to_allocvec(payload).map_err(|e| SnapshotError::Decode {
         detail: e.to_string(),
     })?;
@@ -142,6 +148,29 @@ pub struct SnapshotInfo {
     pub holdout_percent: f64,
     /// Currency of all prices.
     pub currency: String,
+    /// Digits after the decimal point in that currency: prices are in minor units.
+    pub currency_digits: u8,
+    /// Item categories.
+    pub categories: usize,
+    /// Offer families (offers that cool down together).
+    pub families: usize,
+    /// Signals (event names) the store's conditions and model read.
+    pub signals: usize,
+    /// Most offers shown to one shopper per day, on all surfaces together.
+    pub daily_cap: u16,
+}
+
+/// One offer as `tactful inspect` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfferSummary<'a> {
+    /// The offer's id.
+    pub id: &'a str,
+    /// What it is.
+    pub kind: crate::OfferKind,
+    /// Its price, in minor units of the store's currency.
+    pub price: u64,
+    /// Where it may show.
+    pub surfaces: crate::SurfaceSet,
 }
 
 impl Snapshot {
@@ -230,7 +259,8 @@ impl Snapshot {
     }
 
     /// The decoded payload.
-    pub fn payload(&self) -> &Payload {
+    #[cfg_attr(feature = "internals", visibility::make(pub))]
+    pub(crate) fn payload(&self) -> &Payload {
         &self.payload
     }
 
@@ -263,7 +293,22 @@ impl Snapshot {
                 .as_ref()
                 .map_or(0.0, |h| f64::from(h.basis_points) / 100.0),
             currency: p.currency.clone(),
+            currency_digits: p.currency_digits,
+            categories: p.categories.len(),
+            families: p.families.len(),
+            signals: p.signals.len(),
+            daily_cap: p.policy.daily_cap,
         }
+    }
+
+    /// Every offer, in id order, as `tactful inspect` lists them.
+    pub fn offers(&self) -> impl Iterator<Item = OfferSummary<'_>> {
+        self.payload.offers.iter().map(|o| OfferSummary {
+            id: &o.id,
+            kind: o.kind,
+            price: o.price,
+            surfaces: o.surfaces,
+        })
     }
 
     /// The key under which an offer's history is kept in a shopper's memory.
@@ -352,7 +397,7 @@ impl Snapshot {
             .map(|&(_, i)| i)
     }
 
-    /// The positions in [`wire::Payload::pairings`] of `item`'s curated pairings.
+    /// The positions in `Payload::pairings` (`wire.rs`) of `item`'s curated pairings.
     pub fn pairing_range(&self, item: u32) -> core::ops::Range<usize> {
         let pairings = &self.payload.pairings;
         pairings.partition_point(|p| p.item < item)..pairings.partition_point(|p| p.item <= item)
