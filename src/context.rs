@@ -88,34 +88,105 @@ pub enum FactValue {
     Flag(bool),
 }
 
-/// Why a context was refused.
+/// Why a context was refused: one variant per problem, each naming the field as a path
+/// (`facts.orders`, `events[2].name`) and carrying a stable [`code`](Self::code).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ContextError {
-    /// Where, as a path (`facts.orders`, `events[2].name`).
-    pub path: String,
-    /// What was wrong.
-    pub message: String,
-    /// A stable machine-readable code.
-    pub code: &'static str,
+pub enum ContextError {
+    /// Not JSON, or a field of the wrong shape, or one the context does not have
+    /// (`context.json`).
+    Json {
+        /// The field.
+        path: String,
+        /// The reader's description, with the line and column.
+        detail: String,
+    },
+    /// A time outside 2020 to 2100, or a session that starts after `now` (`context.time`).
+    Time {
+        /// The field.
+        path: String,
+        /// What was wrong.
+        detail: String,
+    },
+    /// `shopperKey` is empty or over `MAX_CONTEXT_TEXT` bytes (`context.shopper_key`).
+    ShopperKey,
+    /// A string (an id, an event name, a label, a fact) that is empty or too long
+    /// (`context.text`).
+    Text {
+        /// The field.
+        path: String,
+    },
+    /// A list or map with more entries than its limit (`context.too_large`).
+    TooLarge {
+        /// The field.
+        path: String,
+        /// Its entries.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A fact of another type than the store declares, or a number that is not finite
+    /// (`context.fact_type`).
+    FactType {
+        /// The fact, as `facts.<name>`.
+        path: String,
+        /// What it must be.
+        detail: String,
+    },
+    /// A fact the store does not declare (`context.unknown_fact`).
+    UnknownFact {
+        /// The fact, as `facts.<name>`.
+        path: String,
+    },
 }
 
 impl ContextError {
-    /// An error at `path`.
-    pub fn new(code: &'static str, path: impl Into<String>, message: impl Into<String>) -> Self {
-        ContextError {
-            path: path.into(),
-            message: message.into(),
-            code,
+    /// A stable machine-readable code.
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::Json { .. } => "context.json",
+            Self::Time { .. } => "context.time",
+            Self::ShopperKey => "context.shopper_key",
+            Self::Text { .. } => "context.text",
+            Self::TooLarge { .. } => "context.too_large",
+            Self::FactType { .. } => "context.fact_type",
+            Self::UnknownFact { .. } => "context.unknown_fact",
+        }
+    }
+
+    /// The field, as a path (`facts.orders`, `events[2].name`); empty for the whole context.
+    pub fn path(&self) -> &str {
+        match self {
+            Self::Json { path, .. }
+            | Self::Time { path, .. }
+            | Self::Text { path }
+            | Self::TooLarge { path, .. }
+            | Self::FactType { path, .. }
+            | Self::UnknownFact { path } => path,
+            Self::ShopperKey => "shopperKey",
+        }
+    }
+
+    /// What was wrong with the field, without the path.
+    pub fn message(&self) -> String {
+        match self {
+            Self::Json { detail, .. } | Self::Time { detail, .. } => detail.clone(),
+            Self::ShopperKey | Self::Text { .. } => {
+                format!("must be 1 to {MAX_CONTEXT_TEXT} bytes")
+            }
+            Self::TooLarge { len, max, .. } => format!("{len} entries, over the limit of {max}"),
+            Self::FactType { detail, .. } => format!("must be {detail}"),
+            Self::UnknownFact { .. } => "is not a fact this store declares".into(),
         }
     }
 }
 
 impl core::fmt::Display for ContextError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        if self.path.is_empty() {
-            write!(f, "context: {}", self.message)
+        let path = self.path();
+        if path.is_empty() {
+            write!(f, "context: {}", self.message())
         } else {
-            write!(f, "context field `{}`: {}", self.path, self.message)
+            write!(f, "context field `{path}`: {}", self.message())
         }
     }
 }
@@ -149,7 +220,10 @@ impl Context {
         let mut reader = Reader::new(json);
         read_context(&mut reader)
             .and_then(|context| reader.end().map(|()| context))
-            .map_err(|e| ContextError::new("context.json", e.path, e.message))
+            .map_err(|e| ContextError::Json {
+                path: e.path,
+                detail: e.message,
+            })
     }
 
     /// Checks the shape limits that do not need a snapshot.
@@ -158,30 +232,24 @@ impl Context {
     /// The first field that is out of bounds.
     pub fn check_bounds(&self) -> Result<(), ContextError> {
         if !(EARLIEST_MILLIS..LATEST_MILLIS).contains(&self.now) {
-            return Err(ContextError::new(
-                "context.time",
-                "now",
-                format!(
+            return Err(ContextError::Time {
+                path: "now".into(),
+                detail: format!(
                     "{} is not a Unix time in milliseconds between 2020 and 2100",
                     self.now
                 ),
-            ));
+            });
         }
         if let Some(start) = self.session_start {
             if !(EARLIEST_MILLIS..=self.now).contains(&start) {
-                return Err(ContextError::new(
-                    "context.time",
-                    "sessionStart",
-                    format!("{start} must be a Unix time in milliseconds, not after `now`"),
-                ));
+                return Err(ContextError::Time {
+                    path: "sessionStart".into(),
+                    detail: format!("{start} must be a Unix time in milliseconds, not after `now`"),
+                });
             }
         }
         if self.shopper_key.is_empty() || self.shopper_key.len() > MAX_CONTEXT_TEXT {
-            return Err(ContextError::new(
-                "context.shopper_key",
-                "shopperKey",
-                format!("must be 1 to {MAX_CONTEXT_TEXT} bytes"),
-            ));
+            return Err(ContextError::ShopperKey);
         }
         for (name, list) in [
             ("cart", &self.cart),
@@ -200,11 +268,12 @@ impl Context {
                 .at
                 .filter(|at| !(EARLIEST_MILLIS..LATEST_MILLIS).contains(at))
             {
-                return Err(ContextError::new(
-                    "context.time",
-                    format!("events[{i}].at"),
-                    format!("{at} is not a Unix time in milliseconds between 2020 and 2100"),
-                ));
+                return Err(ContextError::Time {
+                    path: format!("events[{i}].at"),
+                    detail: format!(
+                        "{at} is not a Unix time in milliseconds between 2020 and 2100"
+                    ),
+                });
             }
             if let Some(label) = &event.label {
                 check_text(|| format!("events[{i}].label"), label)?;
@@ -216,11 +285,10 @@ impl Context {
             match value {
                 FactValue::Text(text) => check_text(|| format!("facts.{name}"), text)?,
                 FactValue::Number(n) if !n.is_finite() => {
-                    return Err(ContextError::new(
-                        "context.fact_type",
-                        format!("facts.{name}"),
-                        "must be a finite number",
-                    ));
+                    return Err(ContextError::FactType {
+                        path: format!("facts.{name}"),
+                        detail: "a finite number".into(),
+                    });
                 }
                 _ => {}
             }
@@ -318,11 +386,11 @@ fn read_event(r: &mut Reader<'_>) -> Result<Event, JsonError> {
 
 fn check_len(name: &str, len: usize, max: usize) -> Result<(), ContextError> {
     if len > max {
-        Err(ContextError::new(
-            "context.too_large",
-            name,
-            format!("{len} entries, over the limit of {max}"),
-        ))
+        Err(ContextError::TooLarge {
+            path: name.into(),
+            len,
+            max,
+        })
     } else {
         Ok(())
     }
@@ -330,11 +398,7 @@ fn check_len(name: &str, len: usize, max: usize) -> Result<(), ContextError> {
 
 fn check_text(path: impl FnOnce() -> String, text: &str) -> Result<(), ContextError> {
     if text.is_empty() || text.len() > MAX_CONTEXT_TEXT {
-        Err(ContextError::new(
-            "context.text",
-            path(),
-            format!("must be 1 to {MAX_CONTEXT_TEXT} bytes"),
-        ))
+        Err(ContextError::Text { path: path() })
     } else {
         Ok(())
     }

@@ -50,7 +50,7 @@ fn snapshot_error(e: &SnapshotError) -> JsValue {
 }
 
 fn context_error(e: &ContextError) -> JsValue {
-    js_error("ContextError", e.code, &e.to_string(), Some(&e.path))
+    js_error("ContextError", e.code(), &e.to_string(), Some(e.path()))
 }
 
 fn memory_error(e: &MemoryError) -> JsValue {

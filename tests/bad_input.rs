@@ -894,7 +894,7 @@ fn json_error(json: &str) -> ContextError {
     match Context::from_json(json) {
         Ok(c) => panic!("{json} parsed: {c:?}"),
         Err(e) => {
-            assert_eq!(e.code, "context.json", "{e}");
+            assert_eq!(e.code(), "context.json", "{e}");
             e
         }
     }
@@ -922,11 +922,11 @@ fn a_good_context_parses_and_decides() {
 fn unknown_fields_are_refused_with_their_path() {
     let e =
         json_error(&GOOD_CONTEXT.replace(r#""shopperKey":"k""#, r#""shopperKey":"k","colour":1"#));
-    assert_eq!(e.path, "colour");
-    assert!(e.message.contains("unknown field `colour`"), "{e}");
+    assert_eq!(e.path(), "colour");
+    assert!(e.message().contains("unknown field `colour`"), "{e}");
     assert!(e.to_string().contains("`colour`"), "{e}");
     let e = json_error(&GOOD_CONTEXT.replace(r#""label":"x""#, r#""labl":"x""#));
-    assert_eq!(e.path, "events[0].labl");
+    assert_eq!(e.path(), "events[0].labl");
     assert!(e.to_string().contains("events[0].labl"), "{e}");
 }
 
@@ -981,7 +981,7 @@ fn wrong_types_are_refused_with_their_path() {
         ),
     ] {
         let e = json_error(&json);
-        assert_eq!(e.path, path, "{json}: {e}");
+        assert_eq!(e.path(), path, "{json}: {e}");
     }
     // A fact of the wrong type for the store's declaration is refused when it is resolved.
     let mut context = Context::from_json(GOOD_CONTEXT).unwrap();
@@ -989,32 +989,29 @@ fn wrong_types_are_refused_with_their_path() {
         .facts
         .insert("orders".into(), FactValue::Text("two".into()));
     let e = decide_error(&context);
-    assert_eq!(
-        (e.code, e.path.as_str()),
-        ("context.fact_type", "facts.orders")
-    );
+    assert_eq!((e.code(), e.path()), ("context.fact_type", "facts.orders"));
     let mut context = Context::from_json(GOOD_CONTEXT).unwrap();
     context
         .facts
         .insert("favourite_colour".into(), FactValue::Text("red".into()));
     let e = decide_error(&context);
     assert_eq!(
-        (e.code, e.path.as_str()),
+        (e.code(), e.path()),
         ("context.unknown_fact", "facts.favourite_colour")
     );
     let mut context = Context::from_json(GOOD_CONTEXT).unwrap();
     context
         .facts
         .insert("orders".into(), FactValue::Number(f64::INFINITY));
-    assert_eq!(decide_error(&context).code, "context.fact_type");
+    assert_eq!(decide_error(&context).code(), "context.fact_type");
 }
 
 #[test]
 fn missing_required_fields_and_broken_json() {
     let e = json_error(r#"{"surface":"checkout","now":1763726400000}"#);
-    assert!(e.message.contains("missing field `shopperKey`"), "{e}");
+    assert!(e.message().contains("missing field `shopperKey`"), "{e}");
     let e = json_error(r#"{"now":1763726400000,"shopperKey":"k"}"#);
-    assert!(e.message.contains("missing field `surface`"), "{e}");
+    assert!(e.message().contains("missing field `surface`"), "{e}");
     json_error("");
     json_error("{");
     json_error("[]");
@@ -1036,26 +1033,19 @@ fn out_of_bounds_contexts_are_refused_when_deciding() {
         let mut c = base.clone();
         c.now = now;
         let e = decide_error(&c);
-        assert_eq!(
-            (e.code, e.path.as_str()),
-            ("context.time", "now"),
-            "now = {now}"
-        );
+        assert_eq!((e.code(), e.path()), ("context.time", "now"), "now = {now}");
         assert!(c.check_bounds().is_err());
     }
     let mut c = base.clone();
     c.session_start = Some(base.now + 1);
-    assert_eq!(decide_error(&c).path, "sessionStart");
+    assert_eq!(decide_error(&c).path(), "sessionStart");
 
     let mut c = base.clone();
     c.shopper_key = String::new();
     let e = decide_error(&c);
-    assert_eq!(
-        (e.code, e.path.as_str()),
-        ("context.shopper_key", "shopperKey")
-    );
+    assert_eq!((e.code(), e.path()), ("context.shopper_key", "shopperKey"));
     c.shopper_key = "k".repeat(257);
-    assert_eq!(decide_error(&c).code, "context.shopper_key");
+    assert_eq!(decide_error(&c).code(), "context.shopper_key");
 
     let mut c = base.clone();
     c.events = vec![
@@ -1067,7 +1057,7 @@ fn out_of_bounds_contexts_are_refused_when_deciding() {
         1025
     ];
     let e = decide_error(&c);
-    assert_eq!((e.code, e.path.as_str()), ("context.too_large", "events"));
+    assert_eq!((e.code(), e.path()), ("context.too_large", "events"));
     c.events.truncate(1024);
     let snapshot = Snapshot::from_bytes(sample_bytes()).unwrap();
     assert!(
@@ -1077,13 +1067,13 @@ fn out_of_bounds_contexts_are_refused_when_deciding() {
 
     let mut c = base.clone();
     c.cart = vec!["course-foundations".into(); 1025];
-    assert_eq!(decide_error(&c).path, "cart");
+    assert_eq!(decide_error(&c).path(), "cart");
     let mut c = base.clone();
     c.owned.push(String::new());
-    assert_eq!(decide_error(&c).path, "owned[0]");
+    assert_eq!(decide_error(&c).path(), "owned[0]");
     let mut c = base;
     c.events[0].label = Some("x".repeat(300));
-    assert_eq!(decide_error(&c).path, "events[0].label");
+    assert_eq!(decide_error(&c).path(), "events[0].label");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1524,7 +1514,7 @@ proptest! {
                     let _ = decide(sample_snapshot(), &context, &Memory::new());
                     let _ = decide_encoded(sample_snapshot(), &context, "garbage");
                 }
-                Err(e) => prop_assert_eq!(e.code, "context.json"),
+                Err(e) => prop_assert_eq!(e.code(), "context.json"),
             }
         }
     }

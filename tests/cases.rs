@@ -358,11 +358,11 @@ fn run_case(path: &Path, covered: &mut BTreeMap<String, bool>, export: &mut Expo
         let context = match Context::from_json(&context_text) {
             Ok(c) => c,
             Err(e) => {
-                if step.expect.error.as_deref() != Some(e.code) {
-                    problems.push(format!("step {i}: context refused: {e} [{}]", e.code));
+                if step.expect.error.as_deref() != Some(e.code()) {
+                    problems.push(format!("step {i}: context refused: {e} [{}]", e.code()));
                 }
                 exported.push(
-                    json!({ "step": i, "decide": context_text, "memory": memory, "error": e.code }),
+                    json!({ "step": i, "decide": context_text, "memory": memory, "error": e.code() }),
                 );
                 continue;
             }
@@ -405,11 +405,11 @@ fn run_case(path: &Path, covered: &mut BTreeMap<String, bool>, export: &mut Expo
                 memory = next;
             }
             Err(e) => {
-                if step.expect.error.as_deref() != Some(e.code) {
-                    problems.push(format!("step {i}: decision refused: {e} [{}]", e.code));
+                if step.expect.error.as_deref() != Some(e.code()) {
+                    problems.push(format!("step {i}: decision refused: {e} [{}]", e.code()));
                 }
                 exported.push(
-                    json!({ "step": i, "decide": context_text, "memory": memory, "error": e.code }),
+                    json!({ "step": i, "decide": context_text, "memory": memory, "error": e.code() }),
                 );
             }
         }

@@ -279,12 +279,12 @@ fn run(command: Command) -> Result<(), Failure> {
             let snapshot = load(&snapshot)?;
             let text = read_input(&context)?;
             let mut context = Context::from_json(&text)
-                .map_err(|e| Failure::BadInput(format!("{e} [{}]", e.code)))?;
+                .map_err(|e| Failure::BadInput(format!("{e} [{}]", e.code())))?;
             if let Some(now) = now {
                 context.now = now;
             }
             let (decision, memory) = decide_encoded(&snapshot, &context, &memory)
-                .map_err(|e| Failure::BadInput(format!("{e} [{}]", e.code)))?;
+                .map_err(|e| Failure::BadInput(format!("{e} [{}]", e.code())))?;
             if explain {
                 print_explained(&snapshot, &decision, &memory);
                 return Ok(());

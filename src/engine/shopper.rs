@@ -128,11 +128,7 @@ impl<'s> Shopper<'s> {
         for (name, value) in &context.facts {
             let path = || format!("facts.{name}");
             let Some(at) = payload.facts.iter().position(|f| &f.name == name) else {
-                return Err(ContextError::new(
-                    "context.unknown_fact",
-                    path(),
-                    "is not a fact this store declares",
-                ));
+                return Err(ContextError::UnknownFact { path: path() });
             };
             let (Some(decl), Some(slot)) = (payload.facts.get(at), facts.get_mut(at)) else {
                 continue;
@@ -147,11 +143,10 @@ impl<'s> Shopper<'s> {
                         FactKind::Text => "a string",
                         FactKind::Flag => "a boolean",
                     };
-                    return Err(ContextError::new(
-                        "context.fact_type",
-                        path(),
-                        format!("must be {want}"),
-                    ));
+                    return Err(ContextError::FactType {
+                        path: path(),
+                        detail: want.to_string(),
+                    });
                 }
             };
         }
