@@ -2,32 +2,37 @@
 //! shopper key; anything that looks random (holdout buckets, exploration) is a hash of them.
 //!
 //! # The order of a decision
+//! `decide` reads as these six steps; each has a room of its own.
 //! 1. Resolve the context against the snapshot and score readiness, risk and price sensitivity
-//!    ([`shopper`]).
+//!    ([`shopper`]); evaluate the store's rules once (`rules.rs`).
 //! 2. Gather candidates among the offers allowed on the surface ([`candidates`]).
-//! 3. Check each candidate against the offer's own rules, in this order, and leave it out with
-//!    the first that fails: owned, in cart, `requires`, `excluded_by`, already bought,
-//!    `when`, `unless` and store rules, cooldown ladder, family cooldown, offer cap, checkout
-//!    tier.
-//! 4. Choose the play: Protect when a trigger is missing, a task is in progress, the quiet
+//! 3. Check each candidate against the offer's own rules (`eligibility.rs`), in this order,
+//!    and leave it out with the first that fails: owned, in cart, `requires`, `excluded_by`,
+//!    already bought, `when`, `unless` and store rules, cooldown ladder, family cooldown,
+//!    offer cap, checkout tier.
+//! 4. Choose the play (`play.rs`): Protect when a trigger is missing, a task is in progress, the quiet
 //!    period after a purchase holds, risk is high, or a rule says so; otherwise Assist, Expand or
 //!    Commit from readiness, risk and stage, never above what a rule allows. If no eligible
 //!    offer is of a kind the play shows, fall back one play at a time (Commit, Expand, Assist).
-//! 5. Rank the eligible by expected value: acceptance probability times margin (not revenue),
-//!    ties by offer id. Fill the surface's slots, fewer if a session, daily or global cap is
-//!    near. With exploration on, the first slot is sometimes another of the best offers, drawn
+//! 5. Rank the eligible by expected value (`ranking.rs`): acceptance probability times margin
+//!    (not revenue), ties by offer id. Fill the surface's slots, fewer if a session, daily or
+//!    global cap is near (`capacity.rs`). With exploration on, the first slot is sometimes another of the best offers, drawn
 //!    by hashing the shopper key and decision count, and its propensity is recorded.
 //! 6. Pick a frame and copy per offer, write the reasons, and for a holdout shopper move what
-//!    would have been shown aside.
+//!    would have been shown aside (the holdout bucket and the decision id are hashes of the
+//!    inputs: `in_holdout`, `decision_id`).
 //!
 //! The acceptance probability is deliberately simple and explainable:
 //! `p = (0.02 + 0.5 * affinity) * (0.4 + 1.2 * readiness)`, averaged with the attach rate when
 //! the model has one, raised by `discount * price sensitivity`, and capped at 0.95.
 
 pub mod candidates;
+mod capacity;
 pub mod decision;
-mod policy;
+mod eligibility;
+mod play;
 mod ranking;
+mod rules;
 pub mod shopper;
 
 use crate::context::{Context, ContextError};
@@ -38,11 +43,14 @@ use crate::snapshot::wire::Offer;
 use crate::vocab::Play;
 use candidates::Candidate;
 use decision::{Decision, ExposedOffer, Exposure, LeftOut, ShownOffer, SkipReason, Warning};
-use policy::{
-    RuleEffects, State, bought_items, checkout_tier, choose_play, fallbacks, family_dismissals,
-};
-use ranking::{Ranked, explore};
+use eligibility::Eligibility;
+use play::Chosen;
+use ranking::{Ranked, Slate, explore};
+use rules::RuleEffects;
 use shopper::Shopper;
+
+/// Seconds in a day, in memory time.
+const DAY: Stamp = 24 * 60 * 60;
 
 /// A decision and the memory to store after it.
 #[derive(Debug, Clone, PartialEq)]
@@ -112,74 +120,97 @@ pub fn decide_encoded(
 fn decide_with_warnings(
     snapshot: &Snapshot,
     context: &Context,
-    owned_memory: Memory,
+    memory: Memory,
     mut warnings: Vec<Warning>,
 ) -> Result<Outcome, ContextError> {
-    let memory = &owned_memory;
+    // 1. The shopper, scored; and the store's rules that hold for them.
     let shopper = Shopper::resolve(snapshot, context, &mut warnings)?;
-    let payload = snapshot.payload();
-    let policy = &payload.policy;
     let rules = RuleEffects::evaluate(&shopper);
-    let state = State {
-        shopper: &shopper,
-        memory,
-        rules: &rules,
-        tier: checkout_tier(&shopper, policy),
-        family_dismissals: family_dismissals(snapshot, memory),
-        bought_items: bought_items(snapshot, memory),
+    // 2. Candidates; 3. each offer's own checks.
+    let candidates = candidates::generate(&shopper);
+    let (eligible, mut left_out) = Eligibility::new(&shopper, &memory, &rules).sort(&candidates);
+    // 4. The play.
+    let chosen = play::choose(&shopper, &rules, &memory, &eligible);
+    // 5. Rank and fill the slots.
+    let (ranked, slate) = rank_and_fill(
+        &shopper,
+        &rules,
+        context,
+        &memory,
+        &chosen,
+        eligible,
+        &mut left_out,
+    );
+    let shown: Vec<ShownOffer> = (slate.order.iter())
+        .filter_map(|&index| ranked.get(index))
+        .map(|r| r.show(&shopper, chosen.play, &rules))
+        .collect();
+    // 6. Holdout and exposure.
+    let holdout = in_holdout(snapshot, &context.shopper_key);
+    let decision_id = decision_id(snapshot, context, &memory);
+    let exposure = exposure(
+        context,
+        snapshot,
+        &decision_id,
+        holdout,
+        &chosen,
+        &slate,
+        &shown,
+    );
+    let mut play_reasons = chosen.reasons;
+    let (offers, would_have_shown) = if holdout {
+        play_reasons.push("the shopper is in the holdout group: nothing is shown".into());
+        (Vec::new(), shown)
+    } else {
+        (shown, Vec::new())
     };
 
-    // 3. Per-offer checks.
-    let candidates = candidates::generate(&shopper);
-    let mut left_out = Vec::new();
-    let mut eligible: Vec<&Candidate> = Vec::new();
-    // In order of affinity, so that owned or cooling-down offers near the top do not use up
-    // the places of eligible ones further down.
-    for candidate in &candidates {
-        if eligible.len() >= candidates::MAX_ELIGIBLE {
-            break;
-        }
-        match state.check(candidate.offer) {
-            Some(skip) => left_out.push(skip.into_left_out(offer_of(snapshot, candidate.offer))),
-            None => eligible.push(candidate),
-        }
-    }
+    let mut next_memory = memory;
+    next_memory.decisions = next_memory.decisions.saturating_add(1);
+    next_memory.prune(snapshot, shopper.now);
+    let decision = Decision {
+        snapshot_id: snapshot.id().to_string(),
+        decision_id,
+        surface: context.surface,
+        play: chosen.play,
+        play_reasons,
+        stage: shopper.stage,
+        readiness: shopper.readiness_report(),
+        risk: shopper.risk,
+        price_sensitivity: shopper.price_sensitivity,
+        currency: snapshot.payload().currency.clone(),
+        offers,
+        left_out,
+        holdout,
+        would_have_shown,
+        warnings,
+        exposure,
+    };
+    Ok(Outcome {
+        decision,
+        memory: next_memory,
+    })
+}
 
-    // 4. The play.
-    let (natural, mut play_reasons, gate) = choose_play(&shopper, &rules, memory);
-    let mut play = natural;
-    let mut shown_kinds = policy
-        .play_kinds
-        .get(play.index())
-        .copied()
-        .unwrap_or_default();
-    if play != Play::Protect {
-        for fallback in fallbacks(natural) {
-            let kinds = policy
-                .play_kinds
-                .get(fallback.index())
-                .copied()
-                .unwrap_or_default();
-            if eligible
-                .iter()
-                .any(|c| kinds.contains(offer_of(snapshot, c.offer).kind))
-            {
-                if fallback != natural {
-                    play_reasons.push(format!("no {natural} offer is eligible, so {fallback}"));
-                }
-                play = fallback;
-                shown_kinds = kinds;
-                break;
-            }
-        }
-    }
-
-    // 5. Rank and fill.
-    let mut ranked: Vec<Ranked<'_>> = Vec::new();
+/// Step 5: the eligible offers the play shows, ranked by expected value (ties by offer id),
+/// and the slate of those that fit the surface's slots and caps (with exploration, the first
+/// may be another of the best). Every other eligible offer is left out, with its reason.
+fn rank_and_fill<'c>(
+    shopper: &Shopper<'c>,
+    rules: &RuleEffects<'_>,
+    context: &Context,
+    memory: &Memory,
+    chosen: &Chosen,
+    eligible: Vec<&'c Candidate>,
+    left_out: &mut Vec<LeftOut>,
+) -> (Vec<Ranked<'c>>, Slate) {
+    let snapshot = shopper.snapshot;
+    let play = chosen.play;
+    let mut ranked: Vec<Ranked<'c>> = Vec::new();
     for candidate in eligible {
         let offer = offer_of(snapshot, candidate.offer);
         if play == Play::Protect {
-            let skip = gate.clone().unwrap_or_else(|| {
+            let skip = chosen.gate.clone().unwrap_or_else(|| {
                 Skip::new(
                     SkipReason::Protect,
                     "play",
@@ -187,14 +218,14 @@ fn decide_with_warnings(
                 )
             });
             left_out.push(skip.into_left_out(offer));
-        } else if !shown_kinds.contains(offer.kind) {
+        } else if !chosen.kinds.contains(offer.kind) {
             let detail = format!("{} offers are not shown in the {play} play", offer.kind);
             left_out.push(
                 Skip::new(SkipReason::Play, format!("policy.plays.{play}"), detail)
                     .into_left_out(offer),
             );
         } else {
-            ranked.push(Ranked::new(&shopper, &rules, candidate, offer));
+            ranked.push(Ranked::new(shopper, rules, candidate, offer));
         }
     }
     // Offer ids are unique, so this is a total order.
@@ -204,14 +235,9 @@ fn decide_with_warnings(
             .then(a.offer.id.cmp(&b.offer.id))
             .is_lt()
     });
-    let (slots, limit_skip) = state.slots();
+    let (slots, limit_skip) = capacity::slots(shopper, memory);
+    let policy = &snapshot.payload().policy;
     let slate = explore(&context.shopper_key, policy, memory, ranked.len(), slots);
-    let mut shown = Vec::new();
-    for &index in &slate.order {
-        if let Some(r) = ranked.get(index) {
-            shown.push(r.show(&shopper, play, &rules));
-        }
-    }
     for (index, r) in ranked.iter().enumerate() {
         if slate.order.contains(&index) {
             continue;
@@ -225,17 +251,22 @@ fn decide_with_warnings(
         };
         left_out.push(skip.into_left_out(r.offer));
     }
+    (ranked, slate)
+}
 
-    // 6. Holdout and exposure.
-    let holdout = policy.holdout.as_ref().is_some_and(|h| {
-        stable_hash(&[
-            b"holdout",
-            h.salt.as_bytes(),
-            context.shopper_key.as_bytes(),
-        ]) % 10_000
+/// Whether the shopper is in the store's holdout group: a hash of the holdout's salt and the
+/// shopper key, in basis points, so a shopper stays in or out for as long as the salt does.
+fn in_holdout(snapshot: &Snapshot, shopper_key: &str) -> bool {
+    (snapshot.payload().policy.holdout.as_ref()).is_some_and(|h| {
+        stable_hash(&[b"holdout", h.salt.as_bytes(), shopper_key.as_bytes()]) % 10_000
             < u64::from(h.basis_points)
-    });
-    let decision_id = format!(
+    })
+}
+
+/// The decision's id: a hash of the snapshot, the shopper, the time, the decision count and
+/// the surface, so the same inputs give the same id on every host.
+fn decision_id(snapshot: &Snapshot, context: &Context, memory: &Memory) -> String {
+    format!(
         "{:016x}",
         stable_hash(&[
             snapshot.id().as_bytes(),
@@ -244,14 +275,27 @@ fn decide_with_warnings(
             &memory.decisions.to_le_bytes(),
             context.surface.as_str().as_bytes()
         ])
-    );
-    let exposure = Exposure {
-        decision_id: decision_id.clone(),
+    )
+}
+
+/// What an analytics pipeline logs for this decision: what was (or, in the holdout, would
+/// have been) shown, where, with its propensity.
+fn exposure(
+    context: &Context,
+    snapshot: &Snapshot,
+    decision_id: &str,
+    holdout: bool,
+    chosen: &Chosen,
+    slate: &Slate,
+    shown: &[ShownOffer],
+) -> Exposure {
+    Exposure {
+        decision_id: decision_id.to_string(),
         snapshot_id: snapshot.id().to_string(),
         surface: context.surface,
         at: context.now,
         holdout,
-        play,
+        play: chosen.play,
         explored: slate.explored,
         propensity: if shown.is_empty() {
             1.0
@@ -261,7 +305,7 @@ fn decide_with_warnings(
         offers: shown
             .iter()
             .enumerate()
-            .map(|(i, s): (usize, &ShownOffer)| ExposedOffer {
+            .map(|(i, s)| ExposedOffer {
                 offer_id: s.offer_id.clone(),
                 position: i as u8,
                 frame: s.frame,
@@ -269,39 +313,7 @@ fn decide_with_warnings(
                 propensity: slate.propensities.get(i).copied().unwrap_or(1.0),
             })
             .collect(),
-    };
-    let (offers, would_have_shown) = if holdout {
-        play_reasons.push("the shopper is in the holdout group: nothing is shown".into());
-        (Vec::new(), shown)
-    } else {
-        (shown, Vec::new())
-    };
-
-    let mut next_memory = owned_memory;
-    next_memory.decisions = next_memory.decisions.saturating_add(1);
-    next_memory.prune(snapshot, shopper.now);
-    let decision = Decision {
-        snapshot_id: snapshot.id().to_string(),
-        decision_id,
-        surface: context.surface,
-        play,
-        play_reasons,
-        stage: shopper.stage,
-        readiness: shopper.readiness_report(),
-        risk: shopper.risk,
-        price_sensitivity: shopper.price_sensitivity,
-        currency: payload.currency.clone(),
-        offers,
-        left_out,
-        holdout,
-        would_have_shown,
-        warnings,
-        exposure,
-    };
-    Ok(Outcome {
-        decision,
-        memory: next_memory,
-    })
+    }
 }
 
 #[expect(

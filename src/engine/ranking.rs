@@ -3,7 +3,7 @@
 
 use crate::engine::candidates::{Candidate, Source};
 use crate::engine::decision::ShownOffer;
-use crate::engine::policy::RuleEffects;
+use crate::engine::rules::RuleEffects;
 use crate::engine::shopper::{Shopper, latest_of, round4};
 use crate::hash::unit_draw;
 use crate::memory::Memory;

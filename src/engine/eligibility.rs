@@ -1,0 +1,308 @@
+//! An offer's own checks (step 3 of a decision): owned, in cart, `requires`, `excluded_by`,
+//! already bought, `when`, `unless` and store rules, cooldown ladder, family cooldown, offer
+//! cap, checkout tier. The first that fails leaves the offer out, with that reason.
+
+use super::candidates::{self, Candidate};
+use super::decision::{LeftOut, SkipReason};
+use super::rules::RuleEffects;
+use super::shopper::Shopper;
+use super::{Skip, minutes_text, offer_of, ordinal};
+use crate::memory::{Memory, OfferHistory, Stamp};
+use crate::program::Env;
+use crate::snapshot::Snapshot;
+use crate::snapshot::wire::{NEVER, Offer, Policy};
+use crate::vocab::{Surface, Tier};
+
+/// The checkout tier for this cart value, if the surface is checkout and the store has a ladder.
+fn checkout_tier(shopper: &Shopper<'_>, policy: &Policy) -> Option<Tier> {
+    if shopper.surface != Surface::Checkout {
+        return None;
+    }
+    policy
+        .tiers
+        .iter()
+        .find(|step| shopper.cart_value < step.below)
+        .map(|step| step.tier)
+}
+
+/// The items of non-repeatable offers the shopper accepted or bought: the host may not have
+/// added them to `owned` or `cart` yet, and they must not be offered again inside a bundle.
+fn bought_items(snapshot: &Snapshot, memory: &Memory) -> Vec<(u32, u32)> {
+    memory
+        .offers
+        .iter()
+        .filter(|h| !h.accepts.is_empty() || !h.purchases.is_empty())
+        .filter_map(|h| snapshot.offer_by_key(h.key))
+        .filter(|&o| !offer_of(snapshot, o).repeatable)
+        .flat_map(|o| offer_of(snapshot, o).items.iter().map(move |&i| (i, o)))
+        .collect()
+}
+
+/// For each family, the latest dismissal of each offer in it: `(family, when, offer)`.
+fn family_dismissals(snapshot: &Snapshot, memory: &Memory) -> Vec<(u32, Stamp, u32)> {
+    memory
+        .offers
+        .iter()
+        .filter_map(|h| {
+            let offer = snapshot.offer_by_key(h.key)?;
+            let family = offer_of(snapshot, offer).family?;
+            Some((family, *h.dismissals.last()?, offer))
+        })
+        .collect()
+}
+
+/// What an offer's own checks read: the shopper, their memory, the store's rules, and what
+/// is worked out once per decision rather than once per offer.
+pub(super) struct Eligibility<'a, 's> {
+    pub(super) shopper: &'a Shopper<'s>,
+    pub(super) memory: &'a Memory,
+    pub(super) rules: &'a RuleEffects<'s>,
+    /// The checkout tier for this cart, if the surface is checkout.
+    pub(super) tier: Option<Tier>,
+    /// For each family, the latest dismissal of each offer in it: `(family, when, offer)`.
+    pub(super) family_dismissals: Vec<(u32, Stamp, u32)>,
+    /// `(item, offer)` for the items of every non-repeatable offer accepted or bought.
+    pub(super) bought_items: Vec<(u32, u32)>,
+}
+
+impl<'a, 's> Eligibility<'a, 's> {
+    pub(super) fn new(
+        shopper: &'a Shopper<'s>,
+        memory: &'a Memory,
+        rules: &'a RuleEffects<'s>,
+    ) -> Self {
+        let snapshot = shopper.snapshot;
+        Eligibility {
+            shopper,
+            memory,
+            rules,
+            tier: checkout_tier(shopper, &snapshot.payload().policy),
+            family_dismissals: family_dismissals(snapshot, memory),
+            bought_items: bought_items(snapshot, memory),
+        }
+    }
+
+    /// The candidates that pass their offer's own checks, at most
+    /// [`candidates::MAX_ELIGIBLE`], and why each of the others is left out. In order of
+    /// affinity, so that owned or cooling-down offers near the top do not use up the places of
+    /// eligible ones further down.
+    pub(super) fn sort<'c>(
+        &self,
+        candidates: &'c [Candidate],
+    ) -> (Vec<&'c Candidate>, Vec<LeftOut>) {
+        let snapshot = self.shopper.snapshot;
+        let mut left_out = Vec::new();
+        let mut eligible: Vec<&Candidate> = Vec::new();
+        for candidate in candidates {
+            if eligible.len() >= candidates::MAX_ELIGIBLE {
+                break;
+            }
+            match self.check(candidate.offer) {
+                Some(skip) => {
+                    left_out.push(skip.into_left_out(offer_of(snapshot, candidate.offer)))
+                }
+                None => eligible.push(candidate),
+            }
+        }
+        (eligible, left_out)
+    }
+
+    /// The first of the offer's own rules that leaves it out, in the documented order.
+    fn check(&self, index: u32) -> Option<Skip> {
+        let shopper = self.shopper;
+        let payload = shopper.snapshot.payload();
+        let offer = offer_of(shopper.snapshot, index);
+        let item_name = |i: u32| {
+            payload
+                .items
+                .get(i as usize)
+                .map_or("?", |it| it.name.as_str())
+        };
+        let rule = |field: &str| format!("offers.{}.{field}", offer.id);
+
+        if let Some(&i) = offer.items.iter().find(|&&i| shopper.owns(i)) {
+            return Some(Skip::new(
+                SkipReason::Owned,
+                "owned",
+                format!("the shopper owns {}", item_name(i)),
+            ));
+        }
+        if let Some(&i) = offer.items.iter().find(|&&i| shopper.in_cart(i)) {
+            return Some(Skip::new(
+                SkipReason::InCart,
+                "cart",
+                format!("{} is in the cart", item_name(i)),
+            ));
+        }
+        if let Some(&i) = offer.requires.iter().find(|&&i| !shopper.owns(i)) {
+            return Some(Skip::new(
+                SkipReason::RequiresMissing,
+                rule("requires"),
+                format!("needs {}", item_name(i)),
+            ));
+        }
+        // Buying it now counts: a shopper with the advanced pack in the cart is not offered
+        // the starter pack at checkout.
+        let about_to_own = |i: u32| shopper.owns(i) || shopper.in_cart(i);
+        if let Some(&i) = offer.excluded_by.iter().find(|&&i| about_to_own(i)) {
+            let how = if shopper.owns(i) { "owns" } else { "is buying" };
+            return Some(Skip::new(
+                SkipReason::ExcludedByOwned,
+                rule("excluded_by"),
+                format!("the shopper {how} {}", item_name(i)),
+            ));
+        }
+        let history = self.memory.offer(shopper.snapshot.offer_key(index));
+        if !offer.repeatable
+            && history.is_some_and(|h| !h.accepts.is_empty() || !h.purchases.is_empty())
+        {
+            return Some(Skip::new(
+                SkipReason::AlreadyBought,
+                rule("repeatable"),
+                "accepted or bought before, and not repeatable",
+            ));
+        }
+        let bought = |item: u32| {
+            self.bought_items
+                .iter()
+                .find(|&&(i, o)| i == item && o != index)
+        };
+        if let Some(&(item, other)) = offer.items.iter().find_map(|&i| bought(i)) {
+            let other = offer_of(shopper.snapshot, other);
+            let detail = format!(
+                "{} was already accepted or bought with `{}`",
+                item_name(item),
+                other.id
+            );
+            return Some(Skip::new(
+                SkipReason::AlreadyBought,
+                format!("offers.{}.repeatable", other.id),
+                detail,
+            ));
+        }
+        let holds = |program: Option<u32>| {
+            program
+                .and_then(|p| payload.programs.get(p as usize))
+                .map(|p| p.eval(shopper))
+        };
+        if holds(offer.when) == Some(false) {
+            return Some(Skip::new(
+                SkipReason::ConditionNotMet,
+                rule("when"),
+                "its `when` condition does not hold",
+            ));
+        }
+        if holds(offer.unless) == Some(true) {
+            return Some(Skip::new(
+                SkipReason::ExcludedByRule,
+                rule("unless"),
+                "its `unless` condition holds",
+            ));
+        }
+        if let Some((rule, by_id)) = self.rules.excluding(index, offer.kind) {
+            let id = &rule.id;
+            let detail = if by_id {
+                format!("rule `{id}` excludes it")
+            } else {
+                format!("rule `{id}` excludes {} offers", offer.kind)
+            };
+            return Some(Skip::new(
+                SkipReason::ExcludedByRule,
+                format!("rules.{id}"),
+                detail,
+            ));
+        }
+        if let Some(skip) = self.cooldown(index, offer, history) {
+            return Some(skip);
+        }
+        if let (Some(cap), Some(h)) = (offer.cap, history) {
+            let since = shopper.now.saturating_sub(cap.window.saturating_mul(60));
+            let recent: Vec<Stamp> = h
+                .impressions
+                .iter()
+                .map(|i| i.0)
+                .filter(|&at| at > since)
+                .collect();
+            if recent.len() >= usize::from(cap.max) {
+                let oldest_that_counts = recent
+                    .get(recent.len() - usize::from(cap.max))
+                    .copied()
+                    .unwrap_or(shopper.now);
+                let detail = format!(
+                    "shown {} times in {}",
+                    recent.len(),
+                    minutes_text(cap.window)
+                );
+                return Some(
+                    Skip::new(SkipReason::OfferCap, rule("cap"), detail)
+                        .until(oldest_that_counts.saturating_add(cap.window.saturating_mul(60))),
+                );
+            }
+        }
+        if let (Some(wanted), Some(tier)) = (self.tier, offer.tier) {
+            if wanted != tier {
+                let detail = format!("this cart value calls for the {wanted} tier, not {tier}");
+                return Some(Skip::new(SkipReason::Tier, "policy.tiers", detail));
+            }
+        }
+        None
+    }
+
+    /// The cooldown ladder after the offer's own dismissals, then its family's cooldown.
+    fn cooldown(&self, index: u32, offer: &Offer, history: Option<&OfferHistory>) -> Option<Skip> {
+        let now = self.shopper.now;
+        if let Some(h) = history {
+            if let (Some(&last), false) = (h.dismissals.last(), offer.cooldown.is_empty()) {
+                let rung = h.dismissals.len().min(offer.cooldown.len()) - 1;
+                let minutes = offer.cooldown.get(rung).copied().unwrap_or(NEVER);
+                let rule = format!("offers.{}.cooldown", offer.id);
+                let nth = ordinal(h.dismissals.len());
+                if minutes == NEVER {
+                    return Some(Skip::new(
+                        SkipReason::CoolingDown,
+                        rule,
+                        format!("dismissed a {nth} time: never again"),
+                    ));
+                }
+                // A dismissal "in the future" (the clock went back) keeps its full cooldown.
+                let until = last.saturating_add(minutes.saturating_mul(60));
+                if now < until {
+                    return Some(
+                        Skip::new(
+                            SkipReason::CoolingDown,
+                            rule,
+                            format!("dismissed a {nth} time: away for {}", minutes_text(minutes)),
+                        )
+                        .until(until),
+                    );
+                }
+            }
+        }
+        let family = offer.family?;
+        let payload = self.shopper.snapshot.payload();
+        let own = Some(index);
+        let (at, other) = self
+            .family_dismissals
+            .iter()
+            .filter(|(f, _, o)| *f == family && Some(*o) != own)
+            .map(|&(_, at, o)| (at, o))
+            .max()?;
+        let until = at.saturating_add(offer.family_cooldown.saturating_mul(60));
+        (now < until).then(|| {
+            let name = payload
+                .families
+                .get(family as usize)
+                .map_or("?", String::as_str);
+            let other = payload
+                .offers
+                .get(other as usize)
+                .map_or("?", |o| o.id.as_str());
+            Skip::new(
+                SkipReason::FamilyCoolingDown,
+                format!("offers.{}.family_cooldown", offer.id),
+                format!("`{other}` of family `{name}` was dismissed"),
+            )
+            .until(until)
+        })
+    }
+}
