@@ -481,7 +481,7 @@ fn record_prints_a_memory_string_that_decodes() {
 fn record_with_malformed_memory_warns_and_starts_fresh() {
     let event = format!(r#"{{"type":"accept","offerId":"workbook-addon","at":{T0}}}"#);
     // Memory from a newer version is refused, not overwritten. (Version 3 with its header
-    // intact: see NEWER_MEMORY in tests/bad_input.rs.)
+    // intact: see NEWER_MEMORY in tests/bad_memory.rs.)
     let newer = "AwAAz3N2lWEgbGF0ZXIgdmVyc2lvbidzIG1lbW9yeQ";
     let out = tactful(&["record", "--memory", newer, "--event", &event]);
     assert_exit(&out, 3);

@@ -230,7 +230,7 @@ fn bad_memory_decides_from_fresh_memory_and_bad_events_are_refused() {
     assert_eq!(codes, ["memory.not_base64"]);
     assert_eq!(Memory::decode(&memory).unwrap().encode(), memory);
     assert_eq!(Memory::decode("AQ").unwrap_err().code(), "memory.corrupt");
-    // Version 3 with its header intact (see NEWER_MEMORY in tests/bad_input.rs), and a
+    // Version 3 with its header intact (see NEWER_MEMORY in tests/bad_memory.rs), and a
     // changed byte.
     assert!(matches!(
         Memory::decode("AwAAz3N2lWEgbGF0ZXIgdmVyc2lvbidzIG1lbW9yeQ"),

@@ -10,7 +10,7 @@ import { dirname, join } from "node:path";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const require = createRequire(import.meta.url);
-/** Version 3 memory with its header intact: what a later tactful may write (see tests/bad_input.rs). */
+/** Version 3 memory with its header intact: what a later tactful may write (see tests/bad_memory.rs). */
 const NEWER_MEMORY = "AwAAz3N2lWEgbGF0ZXIgdmVyc2lvbidzIG1lbW9yeQ";
 /** One decision's memory of the store `another-store`. */
 const OTHER_STORE_MEMORY = "Aj2e-WFfcQEAAAA";

@@ -1,0 +1,517 @@
+//! Damaged snapshots never crash a host: every truncation, bit flip, wrong magic, newer format,
+//! out-of-range index and broken format rule is a typed `SnapshotError` naming where; random and
+//! edited payloads behind a valid envelope never panic the loader or a decision on them.
+
+#![cfg(all(feature = "compiler", not(target_arch = "wasm32")))]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test states its expectations by panicking"
+)]
+
+mod common;
+
+use common::{T0, envelope, load_and_decide, probe_contexts, sample_bytes, sample_payload};
+use proptest::prelude::*;
+use tactful::snapshot::wire::{Cap, Feature, Holdout, NEVER, Payload};
+use tactful::snapshot::{self, FORMAT_VERSION, HEADER_LEN};
+use tactful::{Context, Op, Snapshot, SnapshotError, Surface};
+
+#[test]
+fn every_truncation_of_the_sample_snapshot_is_an_error() {
+    let bytes = sample_bytes();
+    assert!(Snapshot::from_bytes(bytes).is_ok());
+    for len in 0..bytes.len() {
+        let err =
+            Snapshot::from_bytes(&bytes[..len]).expect_err("a truncated snapshot must not load");
+        if len < HEADER_LEN {
+            assert_eq!(
+                err,
+                SnapshotError::TooShort { len },
+                "prefix of {len} bytes"
+            );
+        } else {
+            assert_eq!(
+                err,
+                SnapshotError::LengthMismatch {
+                    declared: (bytes.len() - HEADER_LEN) as u32,
+                    actual: len - HEADER_LEN
+                },
+                "prefix of {len} bytes"
+            );
+        }
+        assert!(!err.to_string().is_empty());
+        assert!(err.code().starts_with("snapshot."));
+    }
+    // Padding is refused too.
+    let mut padded = bytes.to_vec();
+    padded.push(0);
+    assert!(matches!(
+        Snapshot::from_bytes(&padded),
+        Err(SnapshotError::LengthMismatch { .. })
+    ));
+}
+
+#[test]
+fn every_single_bit_flip_of_the_sample_snapshot_is_an_error() {
+    let bytes = sample_bytes();
+    let mut damaged = bytes.to_vec();
+    for at in 0..bytes.len() {
+        for bit in 0..8 {
+            damaged[at] ^= 1 << bit;
+            let result = Snapshot::from_bytes(&damaged);
+            damaged[at] ^= 1 << bit;
+            let err = match result {
+                Ok(_) => panic!("a flip of bit {bit} of byte {at} went unnoticed"),
+                Err(e) => e,
+            };
+            let expected_code = match at {
+                0..4 => "snapshot.bad_magic",
+                // Version 1 with its lowest bit flipped is version 0, which never existed.
+                4 if bit == 0 => "snapshot.unknown_version",
+                4..6 => "snapshot.newer_version",
+                6..8 => "snapshot.unknown_flags",
+                8..12 => "snapshot.length",
+                _ => "snapshot.checksum",
+            };
+            assert_eq!(err.code(), expected_code, "bit {bit} of byte {at}: {err}");
+        }
+    }
+    assert_eq!(damaged, bytes, "the test restored every bit");
+}
+
+#[test]
+fn wrong_magic_is_bad_magic() {
+    let mut bytes = sample_bytes().to_vec();
+    bytes[..4].copy_from_slice(b"PK\x03\x04");
+    let err = Snapshot::from_bytes(&bytes).unwrap_err();
+    assert_eq!(
+        err,
+        SnapshotError::BadMagic {
+            found: *b"PK\x03\x04"
+        }
+    );
+    assert_eq!(err.code(), "snapshot.bad_magic");
+    assert!(err.to_string().contains("not a tactful snapshot"), "{err}");
+    // A JSON file given by mistake.
+    let err =
+        Snapshot::from_bytes(br#"{"surface": "checkout", "now": 1763726400000}"#).unwrap_err();
+    assert!(matches!(err, SnapshotError::BadMagic { found } if &found == b"{\"su"));
+}
+
+#[test]
+fn a_newer_format_version_names_both_versions() {
+    for newer in [FORMAT_VERSION + 1, 7, u16::MAX] {
+        let mut bytes = sample_bytes().to_vec();
+        bytes[4..6].copy_from_slice(&newer.to_le_bytes());
+        let err = Snapshot::from_bytes(&bytes).unwrap_err();
+        assert_eq!(
+            err,
+            SnapshotError::NewerVersion {
+                found: newer,
+                supported: FORMAT_VERSION
+            }
+        );
+        let message = err.to_string();
+        assert!(message.contains(&format!("version {newer}")), "{message}");
+        assert!(
+            message.contains(&format!("version {FORMAT_VERSION}")),
+            "{message}"
+        );
+        assert_eq!(err.code(), "snapshot.newer_version");
+    }
+    let mut bytes = sample_bytes().to_vec();
+    bytes[4..6].copy_from_slice(&0u16.to_le_bytes());
+    assert_eq!(
+        Snapshot::from_bytes(&bytes).unwrap_err(),
+        SnapshotError::UnknownVersion { found: 0 }
+    );
+    let mut bytes = sample_bytes().to_vec();
+    bytes[6] = 1;
+    assert_eq!(
+        Snapshot::from_bytes(&bytes).unwrap_err(),
+        SnapshotError::UnknownFlags { flags: 1 }
+    );
+}
+
+#[test]
+fn the_test_checksum_matches_the_format() {
+    // Guards the helper the fuzz tests below rely on.
+    let bytes = sample_bytes();
+    assert_eq!(envelope(&bytes[HEADER_LEN..]), bytes);
+    let mut damaged = bytes[HEADER_LEN..].to_vec();
+    damaged.push(0);
+    assert!(matches!(
+        Snapshot::from_bytes(&envelope(&damaged)),
+        Err(SnapshotError::Decode { .. })
+    ));
+}
+
+/// Re-encodes a damaged payload (valid envelope and checksum) and checks the error's path.
+fn refused(mutate: impl FnOnce(&mut Payload), path: &str) -> SnapshotError {
+    let mut payload = sample_payload();
+    mutate(&mut payload);
+    let bytes = snapshot::encode(&payload).expect("postcard encodes any payload");
+    let err = match Snapshot::from_bytes(&bytes) {
+        Ok(_) => panic!("a payload damaged at `{path}` loaded"),
+        Err(e) => e,
+    };
+    match &err {
+        SnapshotError::BadIndex { at, .. } | SnapshotError::Invalid { at, .. } => {
+            assert_eq!(at, path, "{err}");
+        }
+        SnapshotError::OverLimit { what, .. } => assert_eq!(what, path, "{err}"),
+        other => panic!("expected an index or validity error at `{path}`, got {other:?}"),
+    }
+    assert!(
+        err.to_string().contains(path),
+        "the message names the path: {err}"
+    );
+    err
+}
+
+#[test]
+fn out_of_range_indexes_are_refused_with_their_path() {
+    let p = sample_payload();
+    let (n_items, n_offers, n_programs) = (p.items.len(), p.offers.len(), p.programs.len());
+    assert_eq!((n_items, n_offers), (12, 13));
+
+    let err = refused(
+        |p| p.offers[0].items.push(n_items as u32),
+        "offers[0].items[1]",
+    );
+    assert_eq!(
+        err,
+        SnapshotError::BadIndex {
+            at: "offers[0].items[1]".into(),
+            index: n_items as u64,
+            len: n_items
+        }
+    );
+    assert_eq!(err.code(), "snapshot.bad_index");
+    refused(
+        |p| p.offers[3].requires = vec![u32::MAX],
+        "offers[3].requires[0]",
+    );
+    refused(
+        |p| p.offers[5].excluded_by = vec![0, 99],
+        "offers[5].excluded_by[1]",
+    );
+    refused(
+        |p| p.offers[1].family = Some(p.families.len() as u32),
+        "offers[1].family",
+    );
+    refused(
+        |p| p.offers[0].when = Some(n_programs as u32),
+        "offers[0].when",
+    );
+    refused(|p| p.offers[2].unless = Some(u32::MAX), "offers[2].unless");
+    refused(
+        |p| p.items[4].category = p.categories.len() as u32,
+        "items[4].category",
+    );
+    refused(
+        |p| p.rules[0].exclude_offers.push(n_offers as u32),
+        "rules[0].exclude_offers[0]",
+    );
+    refused(|p| p.rules[1].when = n_programs as u32, "rules[1].when");
+    refused(
+        |p| p.pairings[0].offer = n_offers as u32,
+        "pairings[0].offer",
+    );
+    refused(|p| p.pairings[3].item = n_items as u32, "pairings[3].item");
+    let signals = p.signals.len() as u32;
+    refused(
+        |p| p.policy.trigger.completed.push(signals),
+        &format!(
+            "policy.trigger.completed[{}]",
+            p.policy.trigger.completed.len()
+        ),
+    );
+    refused(
+        |p| {
+            p.model
+                .readiness
+                .weights
+                .push((Feature::Signal(signals), 1.0))
+        },
+        &format!(
+            "model.readiness.weights[{}]",
+            p.model.readiness.weights.len()
+        ),
+    );
+    refused(
+        |p| {
+            p.model
+                .risk
+                .weights
+                .push((Feature::Fact(p.facts.len() as u32), 1.0))
+        },
+        &format!("model.risk.weights[{}]", p.model.risk.weights.len()),
+    );
+    // A program that reads an item past the catalog.
+    let err = refused(
+        |p| p.programs[0].ops = vec![Op::Owns(n_items as u32)],
+        "programs[0].ops[0]",
+    );
+    assert_eq!(err.code(), "snapshot.invalid");
+    refused(|p| p.programs[1].ops = vec![Op::And], "programs[1].ops[0]");
+    refused(|p| p.programs[2].ops.clear(), "programs[2]");
+    // A neighbour entry whose index delta runs past the catalog.
+    let item = p
+        .model
+        .neighbours
+        .offsets
+        .windows(2)
+        .position(|w| w[1] > w[0])
+        .unwrap();
+    let start = p.model.neighbours.offsets[item] as usize * 4;
+    refused(
+        |p| p.model.neighbours.entries[start..start + 2].copy_from_slice(&0xffffu16.to_le_bytes()),
+        &format!("model.neighbours[{item}][0]"),
+    );
+    refused(
+        |p| p.model.neighbours.entries[start + 3] = 101,
+        &format!("model.neighbours[{item}][0].attach"),
+    );
+    refused(
+        |p| p.model.neighbours.offsets.pop().map_or((), drop),
+        "model.neighbours.offsets",
+    );
+    refused(
+        |p| p.model.neighbours.entries.push(0),
+        "model.neighbours.entries",
+    );
+}
+
+#[test]
+fn broken_format_rules_are_refused_with_their_path() {
+    refused(|p| p.items.swap(0, 1), "items[1].id");
+    refused(|p| p.offers.swap(3, 4), "offers[4].id");
+    refused(|p| p.offers[6].items.clear(), "offers[6].items");
+    refused(|p| p.offers[0].copy.clear(), "offers[0].copy");
+    refused(
+        |p| p.offers[0].discount_percent = 101,
+        "offers[0].discount_percent",
+    );
+    refused(
+        |p| p.offers[0].cooldown = vec![NEVER; 9],
+        "offers[0].cooldown",
+    );
+    refused(
+        |p| p.offers[0].cap = Some(Cap { max: 1, window: 0 }),
+        "offers[0].cap.window",
+    );
+    refused(
+        |p| {
+            p.offers[0].cap = Some(Cap {
+                max: 1,
+                window: NEVER,
+            })
+        },
+        "offers[0].cap.window",
+    );
+    refused(|p| p.surfaces.pop().map_or((), drop), "surfaces");
+    refused(|p| p.surfaces[0].limit = 9, "surfaces[0].limit");
+    refused(
+        |p| p.policy.play_kinds.pop().map_or((), drop),
+        "policy.play_kinds",
+    );
+    refused(
+        |p| {
+            p.policy.holdout = Some(Holdout {
+                basis_points: 10_001,
+                salt: "s".into(),
+            });
+        },
+        "policy.holdout.basis_points",
+    );
+    refused(|p| drop(p.facts.remove(0)), "facts");
+    refused(|p| p.currency = "usd".into(), "currency");
+    refused(|p| p.model.readiness.bias = f32::NAN, "model.readiness");
+    refused(
+        |p| p.model.popularity.pop().map_or((), drop),
+        "model.popularity",
+    );
+    refused(|p| p.pairings.reverse(), "pairings");
+    refused(|p| p.pairings[0].strength = 1.5, "pairings[0].strength");
+    refused(|p| p.store_name = "x".repeat(5000), "store_name");
+}
+
+/// One edit to a payload's bytes.
+#[derive(Debug, Clone)]
+enum Edit {
+    Set(usize, u8),
+    Xor(usize, u8),
+    Insert(usize, Vec<u8>),
+    Remove(usize, usize),
+}
+
+fn edit_strategy() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        3 => (any::<usize>(), any::<u8>()).prop_map(|(a, b)| Edit::Set(a, b)),
+        3 => (any::<usize>(), 1u8..=255).prop_map(|(a, b)| Edit::Xor(a, b)),
+        1 => (any::<usize>(), prop::collection::vec(any::<u8>(), 1..6)).prop_map(|(a, b)| Edit::Insert(a, b)),
+        1 => (any::<usize>(), 1usize..6).prop_map(|(a, n)| Edit::Remove(a, n)),
+    ]
+}
+
+fn apply(body: &mut Vec<u8>, edit: &Edit) {
+    let len = body.len().max(1);
+    match edit {
+        Edit::Set(at, b) => {
+            if let Some(x) = body.get_mut(at % len) {
+                *x = *b;
+            }
+        }
+        Edit::Xor(at, b) => {
+            if let Some(x) = body.get_mut(at % len) {
+                *x ^= *b;
+            }
+        }
+        Edit::Insert(at, bytes) => {
+            let at = at % (body.len() + 1);
+            body.splice(at..at, bytes.iter().copied());
+        }
+        Edit::Remove(at, n) => {
+            let at = at % len;
+            let end = (at + n).min(body.len());
+            body.drain(at.min(end)..end);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_bytes_never_panic_the_loader(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+        prop_assert!(Snapshot::from_bytes(&bytes).is_err());
+        // With a valid-looking start.
+        let mut framed = b"TCTF\x01\x00\x00\x00".to_vec();
+        framed.extend_from_slice(&bytes);
+        prop_assert!(Snapshot::from_bytes(&framed).is_err());
+        // With a valid envelope and checksum: the postcard decoder and validation see them.
+        load_and_decide(&envelope(&bytes));
+    }
+
+    #[test]
+    fn damaged_payloads_with_good_checksums_never_panic(edits in prop::collection::vec(edit_strategy(), 1..4)) {
+        let mut body = sample_bytes()[HEADER_LEN..].to_vec();
+        for edit in &edits {
+            apply(&mut body, edit);
+        }
+        load_and_decide(&envelope(&body));
+    }
+}
+
+/// Prices and costs at the edge of `u64` must not overflow the discount or the margin.
+#[test]
+fn extreme_prices_decide_without_overflow() {
+    let mut payload = sample_payload();
+    for (i, offer) in payload.offers.iter_mut().enumerate() {
+        offer.price = u64::MAX - i as u64;
+        offer.cost = if i % 2 == 0 { u64::MAX } else { 0 };
+        offer.discount_percent = [0, 1, 50, 99, 100][i % 5];
+    }
+    for item in &mut payload.items {
+        item.price = u64::MAX;
+    }
+    let bytes = tactful::snapshot::encode(&payload).unwrap();
+    let snapshot = Snapshot::from_bytes(&bytes).unwrap();
+    let mut checked = 0;
+    for context in probe_contexts() {
+        let outcome = tactful::decide(&snapshot, &context, &tactful::Memory::new()).unwrap();
+        for offer in outcome
+            .decision
+            .offers
+            .iter()
+            .chain(&outcome.decision.would_have_shown)
+        {
+            checked += 1;
+            let expected =
+                (u128::from(offer.price) * u128::from(100 - offer.discount_percent) / 100) as u64;
+            assert_eq!(offer.final_price, expected, "{}", offer.offer_id);
+            assert!(offer.score.is_finite());
+        }
+    }
+    assert!(
+        checked >= 3,
+        "only {checked} offers were shown: the test proves nothing"
+    );
+}
+
+/// Repeated entries would let a small snapshot multiply a decision's work: neighbours and a
+/// rule's excluded offers must be distinct.
+#[test]
+fn repeated_entries_are_refused() {
+    refused(
+        |p| {
+            let rule = p
+                .rules
+                .iter_mut()
+                .find(|r| !r.exclude_offers.is_empty())
+                .unwrap();
+            let first = rule.exclude_offers[0];
+            rule.exclude_offers.push(first);
+        },
+        "rules[4].exclude_offers",
+    );
+    let (item, start) = {
+        let p = sample_payload();
+        let offsets = &p.model.neighbours.offsets;
+        let item = (0..offsets.len() - 1)
+            .find(|&i| offsets[i + 1] - offsets[i] >= 2)
+            .unwrap();
+        (item, offsets[item] as usize)
+    };
+    refused(
+        |p| {
+            let at = (start + 1) * 4;
+            p.model.neighbours.entries[at] = 0;
+            p.model.neighbours.entries[at + 1] = 0;
+        },
+        &format!("model.neighbours[{item}][1]"),
+    );
+}
+
+/// One item sold by 20,000 offers, with the shopper's cart full of its neighbours: the
+/// decision reads a bounded number of them and still keeps every rule.
+#[test]
+fn an_item_sold_by_many_offers_is_read_within_bounds() {
+    let mut payload = sample_payload();
+    let template = payload.offers[0].clone();
+    let popular_item = template.items[0];
+    payload.offers = (0..20_000)
+        .map(|i| tactful::snapshot::wire::Offer {
+            id: format!("offer-{i:05}"),
+            items: vec![popular_item],
+            ..template.clone()
+        })
+        .collect();
+    payload
+        .rules
+        .iter_mut()
+        .for_each(|r| r.exclude_offers.clear());
+    payload.pairings.clear();
+    let bytes = snapshot::encode(&payload).unwrap();
+    let snapshot = Snapshot::from_bytes(&bytes).unwrap();
+    let mut context = Context::new(Surface::ALL[0], T0, "many");
+    context.cart = payload
+        .items
+        .iter()
+        .map(|i| i.id.clone())
+        .filter(|id| *id != payload.items[popular_item as usize].id)
+        .collect();
+    let outcome = tactful::decide(&snapshot, &context, &tactful::Memory::new()).unwrap();
+    let d = outcome.decision;
+    // At most MAX_CANDIDATES (64) candidates are checked, whatever the snapshot holds.
+    assert!(
+        d.offers.len() + d.left_out.len() <= 64,
+        "{} candidates",
+        d.offers.len() + d.left_out.len()
+    );
+    assert!(d.offers.len() <= 1);
+}
