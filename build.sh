@@ -13,6 +13,10 @@
 #                      the edge worker on workerd, then training and evaluation on the real
 #                      data in ../shared/data beside the `implicit` library; prints numbers
 #   ./build.sh edge    start the demo storefront behind the edge worker (workerd) on 127.0.0.1
+#   ./build.sh fuzz [seconds] [targets...]
+#                      run the fuzz targets of tests/fuzz (cargo-fuzz on the nightly toolchain,
+#                      both installed once) for that many seconds each (default 60), seeded
+#                      from the case files; prints executions and findings per target
 #
 # Needs Rust (rustup) and Node with npm on the PATH. Everything else it installs itself, once:
 # the wasm32 target, wasm-bindgen-cli at the version in Cargo.lock, the Node tools in
@@ -230,6 +234,42 @@ bench_train() {
   target/peers/venv/bin/python -W ignore tests/peers/peers.py target/peers/splits --json target/peers/peers.json
 }
 
+FUZZ_TARGETS=(snapshot payload memory context decisions store)
+
+# libFuzzer through cargo-fuzz, which needs a nightly toolchain (from rustup, like the rest).
+# Corpora and crashes stay under target/fuzz/; a crash is a finding to fix and keep in
+# tests/fuzz/findings/ (see its README), and fails this command.
+fuzz() {
+  local seconds=${1:-60}
+  shift || true
+  local targets=("$@")
+  [ ${#targets[@]} -gt 0 ] || targets=("${FUZZ_TARGETS[@]}")
+  rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+  command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz
+  say "seeding the corpora from the case files"
+  cargo test --locked --test cases >/dev/null
+  python3 tests/fuzz/seed.py . target/fuzz/corpus
+  local summary="" failed=0 target log runs secs findings
+  for target in "${targets[@]}"; do
+    say "fuzzing $target for ${seconds}s"
+    mkdir -p "target/fuzz/artifacts/$target"
+    log="target/fuzz/$target.log"
+    if ! cargo +nightly fuzz run --fuzz-dir tests/fuzz "$target" "target/fuzz/corpus/$target" -- \
+      -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
+      -artifact_prefix="target/fuzz/artifacts/$target/" >"$log" 2>&1; then
+      tail -30 "$log" >&2
+      failed=1
+    fi
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+    secs=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -1)
+    findings=$(find "target/fuzz/artifacts/$target" -type f | wc -l)
+    summary+=$(printf '%-10s %12s executions in %5ss, %s finding(s)' "$target" "${runs:-?}" "${secs:-?}" "$findings")$'\n'
+  done
+  say "fuzzing summary"
+  printf '%s' "$summary"
+  [ "$failed" = 0 ] || { echo "a fuzz target failed: see target/fuzz/<target>.log and target/fuzz/artifacts/" >&2; exit 1; }
+}
+
 setup
 case "${1:-demo}" in
   demo) build; demo ;;
@@ -252,5 +292,6 @@ case "${1:-demo}" in
     bench_train
     ;;
   edge) edge ;;
-  *) echo "usage: ./build.sh [build|check|test|bench|edge]" >&2; exit 2 ;;
+  fuzz) shift; fuzz "$@" ;;
+  *) echo "usage: ./build.sh [build|check|test|bench|edge|fuzz]" >&2; exit 2 ;;
 esac

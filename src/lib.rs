@@ -43,6 +43,10 @@ mod numbered;
 #[cfg(feature = "train")]
 pub mod train;
 
+/// The checks behind the fuzz targets (feature `internals`; not a stable API).
+#[cfg(feature = "internals")]
+pub mod fuzzing;
+
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 

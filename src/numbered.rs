@@ -24,21 +24,25 @@ impl Numbered {
     }
 
     /// The number of `name`, if known.
+    #[cfg(feature = "train")]
     pub fn get(&self, name: &str) -> Option<u32> {
         self.numbers.get(name).copied()
     }
 
     /// The name numbered `number` (empty when there is none).
+    #[cfg(feature = "train")]
     pub fn name(&self, number: u32) -> &str {
         self.names.get(number as usize).map_or("", String::as_str)
     }
 
     /// How many names.
+    #[cfg(feature = "train")]
     pub fn len(&self) -> usize {
         self.names.len()
     }
 
     /// Whether there are none.
+    #[cfg(feature = "train")]
     pub fn is_empty(&self) -> bool {
         self.names.is_empty()
     }

@@ -90,14 +90,25 @@ pub(crate) fn encode(payload: &Payload) -> Result<Vec<u8>, SnapshotError> {
     let body = postcard::to_allocvec(payload).map_err(|e| SnapshotError::Decode {
         detail: e.to_string(),
     })?;
+    frame(&body)
+}
+
+/// Any bytes inside a correct format-1 envelope (length and checksum), as [`encode`] writes a
+/// payload: so a fuzzer's mutations reach the payload decoder and validation.
+///
+/// # Errors
+/// Only a body over 4 GiB.
+#[cfg(any(feature = "compiler", feature = "internals"))]
+#[cfg_attr(feature = "internals", visibility::make(pub))]
+pub(crate) fn frame(body: &[u8]) -> Result<Vec<u8>, SnapshotError> {
     let len = u32::try_from(body.len()).map_err(|_| SnapshotError::TooLarge { len: body.len() })?;
     let mut out = Vec::with_capacity(HEADER_LEN + body.len());
     out.extend_from_slice(&MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     out.extend_from_slice(&0u16.to_le_bytes());
     out.extend_from_slice(&len.to_le_bytes());
-    out.extend_from_slice(&stable_hash(&[&body]).to_le_bytes());
-    out.extend_from_slice(&body);
+    out.extend_from_slice(&stable_hash(&[body]).to_le_bytes());
+    out.extend_from_slice(body);
     Ok(out)
 }
 

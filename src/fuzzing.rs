@@ -1,0 +1,286 @@
+//! The checks behind the fuzz targets in `tests/fuzz/` (feature `internals`), and behind the
+//! normal test that replays every input the fuzzer ever found (`tests/fuzz_findings.rs`).
+//!
+//! Each check takes the fuzzer's bytes through one door of the library, asserts what must hold
+//! whatever the input (a failed assertion, like any panic, is a finding), and says how the
+//! input was taken: `Ok` when accepted, `Err(code)` when refused with a typed error. Refusing
+//! is fine; crashing, hanging or answering wrongly is not.
+//!
+//! | target | door | what must hold |
+//! |---|---|---|
+//! | `snapshot` | [`Snapshot::from_bytes`] | a snapshot that loads decides on every surface within its limit |
+//! | `payload` | the same, behind a correct envelope | as `snapshot`, with mutations reaching the payload decoder |
+//! | `memory` | [`Memory::decode`] (the bytes as a string, and as base64url) | what reads re-encodes to itself, merges with itself to itself, and decides |
+//! | `context` | [`Context::from_json`], [`MemoryEvent::from_json`] | a context that reads decides |
+//! | `decisions` | a sequence of decisions and events on the sample store | nothing owned or in the cart is offered; no slot overflows; a dismissed offer stays away for its first cooldown rung; memory always reads back |
+//! | `store` | the compiler (feature `compiler`) | a store that compiles gives a snapshot that loads; errors point into the file |
+
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "a fuzz check reports a broken promise by panicking, which is what the fuzzer looks for"
+)]
+
+use std::sync::OnceLock;
+
+use crate::snapshot::wire::NEVER;
+use crate::{
+    Context, Decided, Event, EventKind, Memory, MemoryEvent, Snapshot, Surface, decide,
+    decide_encoded,
+};
+
+/// The sample store as released in snapshot format 1 (`tests/golden/`), which the
+/// context, memory and decision checks decide against.
+fn sample() -> &'static Snapshot {
+    static SAMPLE: OnceLock<Snapshot> = OnceLock::new();
+    SAMPLE.get_or_init(|| {
+        Snapshot::from_bytes(include_bytes!("../tests/golden/inkwell-v1.snap")).unwrap()
+    })
+}
+
+/// 2025-11-21T12:00:00Z, the time the checks decide at.
+const T0: i64 = 1_763_726_400_000;
+
+/// Bytes as a snapshot.
+///
+/// # Errors
+/// The [`crate::SnapshotError`] code when the bytes do not load.
+pub fn snapshot(data: &[u8]) -> Result<(), &'static str> {
+    let snapshot = Snapshot::from_bytes(data).map_err(|e| e.code())?;
+    decide_everywhere(&snapshot);
+    Ok(())
+}
+
+/// Bytes as a snapshot payload, inside a correct envelope.
+///
+/// # Errors
+/// The [`crate::SnapshotError`] code when the payload does not load.
+pub fn payload(data: &[u8]) -> Result<(), &'static str> {
+    let framed = crate::snapshot::frame(data).map_err(|e| e.code())?;
+    snapshot(&framed)
+}
+
+/// A decision on every surface, for a shopper with a cart, within each surface's limit.
+fn decide_everywhere(snapshot: &Snapshot) {
+    let first_item = snapshot.payload().items.first().map(|i| i.id.clone());
+    for (i, &surface) in Surface::ALL.iter().enumerate() {
+        let mut context = Context::new(surface, T0, format!("fuzz-{i}"));
+        context.cart.extend(first_item.clone());
+        context.events.push(Event {
+            name: "lesson_completed".into(),
+            at: Some(T0 - 60_000),
+            label: None,
+        });
+        if let Ok(outcome) = decide(snapshot, &context, &Memory::new()) {
+            let limit = snapshot.payload().surfaces[surface.index()].limit;
+            assert!(outcome.decision.offers.len() <= usize::from(limit));
+            let decided = Decided {
+                decision: &outcome.decision,
+                memory: "",
+            };
+            assert!(decided.to_json().starts_with('{'));
+        }
+    }
+}
+
+/// Bytes as a memory string, and as the bytes inside one.
+///
+/// # Errors
+/// The [`crate::MemoryError`] code when the bytes, as a string, are not memory.
+pub fn memory(data: &[u8]) -> Result<(), &'static str> {
+    let as_bytes = crate::base64url::encode(data);
+    let _ = memory_string(&as_bytes);
+    memory_string(&String::from_utf8_lossy(data))
+}
+
+fn memory_string(text: &str) -> Result<(), &'static str> {
+    let decoded = Memory::decode(text).map_err(|e| e.code())?;
+    // Read only what it writes: what reads is canonical.
+    let encoded = decoded.encode();
+    assert_eq!(Memory::decode(&encoded).unwrap(), decoded);
+    assert_eq!(decoded.merge(&decoded), decoded);
+    // And a decision on it writes memory that reads, with nothing lost.
+    let context = Context::new(Surface::Checkout, T0, "fuzz");
+    let (decision, next) = decide_encoded(sample(), &context, text).unwrap();
+    let other_store = decoded.store != 0 && decoded.store != sample().memory_tag();
+    assert_eq!(
+        decision.warnings.is_empty(),
+        !other_store,
+        "{:?}",
+        decision.warnings
+    );
+    let next = Memory::decode(&next).unwrap();
+    if !other_store {
+        for history in &decoded.offers {
+            let kept = next.offer(history.key).map_or(0, |h| h.dismissals.len());
+            assert_eq!(
+                kept,
+                history.dismissals.len(),
+                "a decision lost a dismissal"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Bytes as context JSON (and as an event).
+///
+/// # Errors
+/// The [`crate::ContextError`] code when the bytes are not a context.
+pub fn context(data: &[u8]) -> Result<(), &'static str> {
+    let text = String::from_utf8_lossy(data);
+    if let Ok(event) = MemoryEvent::from_json(&text) {
+        let mut memory = Memory::new();
+        if memory.record(&event).is_ok() {
+            assert!(Memory::decode(&memory.encode()).is_ok());
+        }
+    }
+    let context = Context::from_json(&text).map_err(|e| e.code())?;
+    decide(sample(), &context, &Memory::new()).map_err(|e| e.code())?;
+    Ok(())
+}
+
+/// Bytes as a shopper's sequence of decisions and events on the sample store, checking the
+/// brief's promises after each step. Every input is a valid sequence.
+///
+/// # Errors
+/// Never: every byte string is a sequence of steps.
+pub fn decisions(data: &[u8]) -> Result<(), &'static str> {
+    let snapshot = sample();
+    let payload = snapshot.payload();
+    let mut bytes = data.iter().copied();
+    let mut byte = move || bytes.next();
+    let (mut now, mut memory) = (T0, String::new());
+    let mut owned: Vec<String> = Vec::new();
+    let mut last_shown: Vec<String> = Vec::new();
+    let mut dismissed: Vec<(String, i64)> = Vec::new();
+    while let Some(op) = byte() {
+        // Time moves on by up to 255 minutes, hours or days.
+        let unit = [60_000, 3_600_000, 86_400_000][usize::from(op >> 6) % 3];
+        now += i64::from(byte().unwrap_or(0)) * unit;
+        let pick = |b: u8, len: usize| usize::from(b) % len.max(1);
+        match op % 4 {
+            0 | 1 => {
+                let surface = Surface::ALL[pick(byte().unwrap_or(0), Surface::ALL.len())];
+                let mut context = Context::new(surface, now, "fuzz-shopper");
+                context.owned.clone_from(&owned);
+                for _ in 0..byte().unwrap_or(0) % 3 {
+                    let item = &payload.items[pick(byte().unwrap_or(0), payload.items.len())];
+                    context.cart.push(item.id.clone());
+                }
+                let signals = &payload.signals;
+                for _ in 0..byte().unwrap_or(0) % 4 {
+                    let name = signals[pick(byte().unwrap_or(0), signals.len())].clone();
+                    context.events.push(Event {
+                        name,
+                        at: Some(now - 60_000),
+                        label: None,
+                    });
+                }
+                let (decision, next) = decide_encoded(snapshot, &context, &memory).unwrap();
+                assert!(
+                    Memory::decode(&next).is_ok(),
+                    "a decision writes memory it reads"
+                );
+                memory = next;
+                let limit = payload.surfaces[surface.index()].limit;
+                assert!(
+                    decision.offers.len() <= usize::from(limit),
+                    "a slot overflows"
+                );
+                let all = decision.offers.iter().chain(&decision.would_have_shown);
+                for shown in all {
+                    let offer = payload
+                        .offers
+                        .iter()
+                        .find(|o| o.id == shown.offer_id)
+                        .unwrap();
+                    for &item in &offer.items {
+                        let id = &payload.items[item as usize].id;
+                        assert!(!context.owned.contains(id), "{} sells owned {id}", offer.id);
+                        assert!(
+                            !context.cart.contains(id),
+                            "{} sells {id}, in the cart",
+                            offer.id
+                        );
+                    }
+                    let first_rung = offer.cooldown.first().copied().unwrap_or(0);
+                    for (id, at) in &dismissed {
+                        let away = if first_rung == NEVER {
+                            i64::MAX
+                        } else {
+                            at + i64::from(first_rung) * 60_000
+                        };
+                        assert!(
+                            id != &offer.id || now >= away,
+                            "{id} shown again within its cooldown"
+                        );
+                    }
+                }
+                last_shown = decision.offers.iter().map(|o| o.offer_id.clone()).collect();
+            }
+            2 => {
+                if let Some(id) = last_shown.first().cloned() {
+                    memory = record(&memory, EventKind::Dismiss, &id, now);
+                    dismissed.push((id, now));
+                }
+            }
+            _ => {
+                if let Some(id) = last_shown.first().cloned() {
+                    memory = record(&memory, EventKind::Purchase, &id, now);
+                    let offer = payload.offers.iter().find(|o| o.id == id).unwrap();
+                    owned.extend(
+                        offer
+                            .items
+                            .iter()
+                            .map(|&i| payload.items[i as usize].id.clone()),
+                    );
+                    owned.truncate(crate::context::MAX_LIST);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn record(memory: &str, kind: EventKind, offer: &str, at: i64) -> String {
+    let mut decoded = Memory::decode(memory).unwrap();
+    decoded
+        .record(&MemoryEvent {
+            kind,
+            offer_id: Some(offer.into()),
+            surface: None,
+            at,
+        })
+        .unwrap();
+    decoded.encode()
+}
+
+/// Bytes as a store file.
+///
+/// # Errors
+/// `"compile"` when the compiler refuses it (with errors that point into the file).
+#[cfg(feature = "compiler")]
+pub fn store(data: &[u8]) -> Result<(), &'static str> {
+    use crate::compile::{Options, Severity, Source, compile_sources};
+    let source = Source {
+        name: "fuzz.toml".into(),
+        text: String::from_utf8_lossy(data).into_owned(),
+    };
+    match compile_sources(source, None, &Options::default()) {
+        Ok(compiled) => {
+            let snapshot = Snapshot::from_bytes(&compiled.bytes).unwrap();
+            decide_everywhere(&snapshot);
+            Ok(())
+        }
+        Err(diagnostics) => {
+            assert!(diagnostics.iter().any(|d| d.severity == Severity::Error));
+            for d in &diagnostics {
+                assert!(d.line >= 1 && d.column >= 1);
+            }
+            Err("compile")
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! `tactful::fuzzing::decisions`: see that module for what it checks.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let _ = tactful::fuzzing::decisions(data);
+});

@@ -1,0 +1,6 @@
+//! `tactful::fuzzing::snapshot`: see that module for what it checks.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let _ = tactful::fuzzing::snapshot(data);
+});
