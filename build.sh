@@ -100,12 +100,12 @@ build_wasm() {
   echo '{ "type": "module" }' > pkg/edge/package.json
   # The embed script (tactful/embed) runs the engine in its worker, which imports the web
   # build's glue next to it; both ship minified by esbuild (every page downloads and compiles
-  # them; the readable source is pkg-config/), imports left as they are.
+  # them; the readable source is pkg-config/). The embed bundles the contract it shares with
+  # the edge worker (which imports it as tactful/contract); the worker module stays separate.
   mkdir -p pkg/embed
-  local file
-  for file in embed embed-worker; do
-    "$TOOLS/node_modules/.bin/esbuild" "pkg-config/$file.js" --minify --format=esm --target=es2022 --log-level=warning --outfile="pkg/embed/$file.js"
-  done
+  "$TOOLS/node_modules/.bin/esbuild" pkg-config/embed.js --bundle --external:./embed-worker.js --minify --format=esm --target=es2022 --log-level=warning --outfile=pkg/embed/embed.js
+  "$TOOLS/node_modules/.bin/esbuild" pkg-config/embed-worker.js --minify --format=esm --target=es2022 --log-level=warning --outfile=pkg/embed/embed-worker.js
+  cp pkg-config/contract.js pkg/embed/contract.js
   echo '{ "type": "module" }' > pkg/embed/package.json
   cp pkg-config/package.json pkg-config/README.md pkg-config/LICENSE pkg-config/*.d.ts pkg/
   node "$TOOLS/sizes.mjs" pkg/web/tactful_bg.wasm pkg/web/tactful.js pkg/embed/embed.js pkg/embed/embed-worker.js "$SNAPSHOT"

@@ -21,12 +21,13 @@
 // CSP, worker-src falls back to script-src): on this thread only the embed's own logic, its
 // messages and the card remain. Without a Worker, or when it fails or does not answer within
 // `workerTimeout`, the engine runs here instead, with a warning.
+import { CLASSES, DISMISS, HEADINGS, MAX_COOKIE_MEMORY, MEMORY_COOKIE, SID_COOKIE, cardIds } from "./contract.js";
+
 const VERSION = "0.1.0";
 const MAX_EVENTS = 256;
 /** How many purchases' transaction ids are kept, so a reloaded thank-you page counts once. */
 const MAX_TRANSACTIONS = 20;
 /** The most memory the edge worker reads from its cookie (www/edge/worker.js). */
-const MAX_COOKIE_MEMORY = 3800;
 /** GTM's own lifecycle events (`gtm.js`, `gtm.dom`, ...), which say nothing about the shopper. */
 const INTERNAL_EVENT_PREFIX = "gtm.";
 /** How many recorded events may wait to be stored (see `record`); the oldest go first. */
@@ -153,7 +154,7 @@ class Widget {
     this.now = typeof options.now === "function" ? options.now : () => Date.now();
     this.labels = { ...DEFAULT_LABELS, ...options.labels };
     this.storageKey = options.storageKey ?? "tactful:memory";
-    this.cookieName = options.cookie === false ? null : (options.cookie ?? "tactful_mem");
+    this.cookieName = options.cookie === false ? null : (options.cookie ?? MEMORY_COOKIE);
     this.decision = null;
     this.memory = "";
     this.readOnly = false;
@@ -362,7 +363,7 @@ class Widget {
    */
   pseudonymousKey(cookies) {
     const key = "tactful:sid";
-    const edge = this.cookieName && this.consented() ? readCookie(cookies, "tactful_sid") : null;
+    const edge = this.cookieName && this.consented() ? readCookie(cookies, SID_COOKIE) : null;
     if (edge) return edge;
     const stored = this.consented() ? safeStorage(() => localStorage.getItem(key)) : null;
     if (stored) return stored;
@@ -601,20 +602,21 @@ class Widget {
     // The styles with the first card, not at mount: a module script runs after the page's
     // first frame, and a sheet adopted then costs the page a frame of its own.
     adoptStyles(this.options.styles);
-    this.slot.classList.add("tactful-slot");
+    this.slot.classList.add(CLASSES.slot);
     if (!reserved && !this.warnedReserve) {
       this.warnedReserve = true;
       this.warn("embed.slot_not_reserved", "the slot has no height before the card arrives, so the card shifts the layout; give it a min-height");
     }
-    const card = element("section", reserved ? "tactful-card" : "tactful-card tactful-card--flow");
+    const card = element("section", reserved ? CLASSES.card : `${CLASSES.card} ${CLASSES.flow}`);
     card.setAttribute("role", "region");
     card.id = `${this.id}-card`;
-    card.setAttribute("aria-labelledby", `${this.id}-heading`);
+    const ids = cardIds(this.id);
+    card.setAttribute("aria-labelledby", ids.heading);
     card.dataset.decisionId = decision.decisionId;
     const headings = this.labels.heading;
     const text = typeof headings === "string" ? headings : (headings[decision.surface] ?? headings.default ?? DEFAULT_LABELS.heading.default);
-    const heading = element(`h${this.options.headingLevel ?? 2}`, "tactful-heading", text);
-    heading.id = `${this.id}-heading`;
+    const heading = element(`h${this.options.headingLevel ?? 2}`, CLASSES.heading, text);
+    heading.id = ids.heading;
     card.append(heading);
     offers.forEach((offer, index) => card.append(this.offerElement(offer, index, decision.currency)));
     card.addEventListener("focusin", (event) => {
@@ -622,7 +624,7 @@ class Widget {
     });
     card.addEventListener("keydown", (event) => {
       if (event.key !== "Escape") return;
-      const article = event.target instanceof Element ? event.target.closest(".tactful-offer") : null;
+      const article = event.target instanceof Element ? event.target.closest(`.${CLASSES.offer}`) : null;
       const offer = article && offers.find((o) => o.offerId === article.dataset.offerId);
       if (!offer || this.shown.dismissed.has(offer.offerId)) return;
       event.preventDefault();
@@ -639,34 +641,34 @@ class Widget {
   }
 
   offerElement(offer, index, currency) {
-    const article = element("article", "tactful-offer");
+    const article = element("article", CLASSES.offer);
     article.dataset.offerId = offer.offerId;
-    const titleId = `${this.id}-offer-${index}`;
+    const titleId = cardIds(this.id).title(index);
     article.setAttribute("aria-labelledby", titleId);
-    const title = element(`h${(this.options.headingLevel ?? 2) + 1}`, "tactful-title", offer.title);
+    const title = element(`h${(this.options.headingLevel ?? 2) + 1}`, CLASSES.title, offer.title);
     title.id = titleId;
-    const copy = element("p", "tactful-copy", offer.copy);
+    const copy = element("p", CLASSES.copy, offer.copy);
     article.append(title, copy);
-    if (offer.reasons.length) article.append(element("p", "tactful-reason", offer.reasons[0]));
-    const price = element("p", "tactful-price");
+    if (offer.reasons.length) article.append(element("p", CLASSES.reason, offer.reasons[0]));
+    const price = element("p", CLASSES.price);
     const format = this.options.formatPrice ?? formatMoney;
     if (offer.discountPercent > 0) {
-      const was = element("s", "tactful-was", format(offer.price, currency));
+      const was = element("s", CLASSES.was, format(offer.price, currency));
       was.setAttribute("aria-label", `${this.labels.was} ${format(offer.price, currency)}`);
       price.append(was, " ");
     }
-    price.append(element("span", "tactful-now", format(offer.finalPrice, currency)));
-    const actions = element("div", "tactful-actions");
-    const accept = element("button", "tactful-accept", this.labels.accept);
+    price.append(element("span", CLASSES.now, format(offer.finalPrice, currency)));
+    const actions = element("div", CLASSES.actions);
+    const accept = element("button", CLASSES.accept, this.labels.accept);
     accept.type = "button";
     accept.setAttribute("aria-describedby", titleId);
     accept.addEventListener("click", () => this.accept(offer));
-    const dismiss = element("button", "tactful-dismiss", this.labels.dismiss);
+    const dismiss = element("button", CLASSES.dismiss, this.labels.dismiss);
     dismiss.type = "button";
     dismiss.setAttribute("aria-label", `${this.labels.dismiss}: ${this.labels.dismissHint} ${offer.title}`);
     dismiss.addEventListener("click", () => this.dismiss(offer, "button"));
     actions.append(accept, dismiss);
-    const foot = element("div", "tactful-foot");
+    const foot = element("div", CLASSES.foot);
     foot.append(price, actions);
     article.append(foot);
     return article;
@@ -726,7 +728,7 @@ class Widget {
     const article = this.articleFor(offer);
     if (article) {
       const focused = article.contains(document.activeElement);
-      const status = element("p", "tactful-status", `${this.labels.added} ${offer.title}`);
+      const status = element("p", CLASSES.status, `${this.labels.added} ${offer.title}`);
       status.setAttribute("role", "status");
       status.tabIndex = -1;
       article.replaceChildren(status);
@@ -748,13 +750,13 @@ class Widget {
     const article = this.articleFor(offer);
     const focused = Boolean(article?.contains(document.activeElement));
     article?.remove();
-    const next = this.card?.querySelector(".tactful-offer:not([hidden]) button");
+    const next = this.card?.querySelector(`.${CLASSES.offer}:not([hidden]) button`);
     if (!next) this.closeCard(focused);
     else if (focused) next.focus();
   }
 
   articleFor(offer) {
-    return [...(this.card?.querySelectorAll(".tactful-offer") ?? [])].find((a) => a.dataset.offerId === offer.offerId);
+    return [...(this.card?.querySelectorAll(`.${CLASSES.offer}`) ?? [])].find((a) => a.dataset.offerId === offer.offerId);
   }
 
   /** Removes the card; the slot keeps its reserved size, so nothing below it moves. */
@@ -802,15 +804,9 @@ function sameOffers(a, b) {
 }
 
 const DEFAULT_LABELS = {
-  heading: {
-    default: "Suggested for you",
-    checkout: "Add to your order",
-    cart: "Goes well with your cart",
-    in_product: "Next for your practice",
-    post_purchase: "For what you just bought",
-  },
+  heading: HEADINGS,
   accept: "Add",
-  dismiss: "No thanks",
+  dismiss: DISMISS,
   dismissHint: "dismiss",
   added: "Added:",
   was: "was",

@@ -84,7 +84,15 @@ ${program("")}`.replace("console.log(JSON.stringify({", "console.log(JSON.string
     // The browser declarations type-check with the DOM library.
     // (--ignoreConfig: tsc refuses files on its command line when it finds the app's tsconfig.)
     const installed = join(app, "node_modules/tactful");
-    run(tsc, ["--ignoreConfig", "--noEmit", "--strict", "--lib", "es2022,dom", "--types", "", "web.d.ts", "edge.d.ts", "embed.d.ts"], installed);
+    run(tsc, ["--ignoreConfig", "--noEmit", "--strict", "--lib", "es2022,dom", "--types", "", "web.d.ts", "edge.d.ts", "embed.d.ts", "contract.d.ts"], installed);
+    // The contract the embed and the edge worker share resolves as "tactful/contract", and the
+    // embed carries the same values (bundled in): a change to one reaches both.
+    const contract = JSON.parse(run("node", ["--input-type=module", "-e", "const c = await import('tactful/contract'); console.log(JSON.stringify(c))"], app));
+    assert.equal(contract.MEMORY_COOKIE, "tactful_mem");
+    assert.equal(contract.CLASSES.offer, "tactful-offer");
+    const bundled = readFileSync(join(installed, "embed/embed.js"), "utf8");
+    for (const text of [contract.HEADINGS.checkout, contract.SID_COOKIE, contract.CLASSES.flow]) assert.ok(bundled.includes(text), text);
+    assert.doesNotMatch(bundled, /from\s*"\.\/contract\.js"/, "the contract is bundled into the embed");
     // The embed script ships in the tarball and resolves as "tactful/embed"; its worker ships
     // next to it and imports the glue.
     const embed = run("node", ["--input-type=module", "-e", "console.log(import.meta.resolve('tactful/embed'))"], app).trim();

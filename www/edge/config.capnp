@@ -18,6 +18,7 @@ const modules :List(Workerd.Worker.Module) = [
   (name = "worker.js", esModule = embed "worker.js"),
   (name = "tactful/edge/tactful.js", esModule = embed "tactful/edge/tactful.js"),
   (name = "tactful/web/tactful.js", esModule = embed "tactful/web/tactful.js"),
+  (name = "tactful/embed/contract.js", esModule = embed "tactful/embed/contract.js"),
   (name = "tactful_bg.wasm", wasm = embed "tactful_bg.wasm"),
   (name = "inkwell-studio.snap", data = embed "inkwell-studio.snap"),
 ];
@@ -58,6 +59,7 @@ const brokenSnapshotWorker :Workerd.Worker = (
     (name = "worker.js", esModule = embed "worker.js"),
     (name = "tactful/edge/tactful.js", esModule = embed "tactful/edge/tactful.js"),
     (name = "tactful/web/tactful.js", esModule = embed "tactful/web/tactful.js"),
+  (name = "tactful/embed/contract.js", esModule = embed "tactful/embed/contract.js"),
     (name = "tactful_bg.wasm", wasm = embed "tactful_bg.wasm"),
     (name = "inkwell-studio.snap", data = embed "config.capnp"),
   ],

@@ -49,9 +49,10 @@
 import wasm from "./tactful_bg.wasm";
 import snapshotBytes from "./inkwell-studio.snap";
 import { Engine, init, recordEvent } from "./tactful/edge/tactful.js";
+import { CLASSES as C, DISMISS, HEADINGS, MAX_COOKIE_MEMORY, MEMORY_COOKIE, SID_COOKIE, cardIds } from "./tactful/embed/contract.js";
 
-/** The longest memory cookie value written or read; the whole cookie stays under 4 KB. */
-const MAX_MEMORY_BYTES = 3800;
+/** The longest memory cookie value written or read (the contract with the embed). */
+const MAX_MEMORY_BYTES = MAX_COOKIE_MEMORY;
 /** The longest page the worker reads to fill a slot; longer pages pass through untouched. */
 const MAX_PAGE_BYTES = 2 * 1024 * 1024;
 /** The longest body `POST /tactful/event` reads. */
@@ -61,8 +62,6 @@ const MAX_QUERY_BYTES = 8192;
 /** Most slots decided in one page (each is a decision); further slots are left as they are. */
 const MAX_SLOTS = 8;
 const COOKIE_MAX_AGE = 60 * 60 * 24 * 365;
-const SID_COOKIE = "tactful_sid";
-const MEMORY_COOKIE = "tactful_mem";
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 const SHOPPER_KEY = /^[A-Za-z0-9_-]{16,128}$/;
 
@@ -311,41 +310,33 @@ function money(minor, currency) {
   return format.intl.format(minor / format.scale);
 }
 
-/** The card heading per surface: the embed's default labels (pkg-config/embed.js). */
-const HEADINGS = {
-  checkout: "Add to your order",
-  cart: "Goes well with your cart",
-  in_product: "Next for your practice",
-  post_purchase: "For what you just bought",
-};
-
 /**
- * The offers as the card the embed renders: the same structure and class names
- * (`tactful-card`, `tactful-offer`, `tactful-title`, ...), so one stylesheet serves both. Text
- * only, escaped. The dismiss button is a plain form posting to /tactful/event, so it works
- * without any script on the page.
+ * The offers as the card the embed renders: the same structure, class names and headings
+ * (`tactful/contract`), so one stylesheet serves both. Text only, escaped. The dismiss button
+ * is a plain form posting to /tactful/event, so it works without any script on the page.
  */
 function card(decision) {
   const e = escapeHtml;
   const id = `tactful-${e(decision.decisionId)}`;
+  const ids = cardIds(id);
   const offers = decision.offers.map((offer, i) => {
-    const titleId = `${id}-offer-${i}`;
-    const was = offer.discountPercent > 0 ? `<s class="tactful-was">${e(money(offer.price, decision.currency))}</s> ` : "";
-    const reason = offer.reasons.length > 0 ? `<p class="tactful-reason">${e(offer.reasons[0])}</p>` : "";
+    const titleId = ids.title(i);
+    const was = offer.discountPercent > 0 ? `<s class="${C.was}">${e(money(offer.price, decision.currency))}</s> ` : "";
+    const reason = offer.reasons.length > 0 ? `<p class="${C.reason}">${e(offer.reasons[0])}</p>` : "";
     return (
-      `<article class="tactful-offer" data-offer-id="${e(offer.offerId)}" data-frame="${e(offer.frame)}" aria-labelledby="${titleId}">` +
-      `<h3 class="tactful-title" id="${titleId}">${e(offer.title)}</h3>` +
-      `<p class="tactful-copy">${e(offer.copy)}</p>` +
+      `<article class="${C.offer}" data-offer-id="${e(offer.offerId)}" data-frame="${e(offer.frame)}" aria-labelledby="${titleId}">` +
+      `<h3 class="${C.title}" id="${titleId}">${e(offer.title)}</h3>` +
+      `<p class="${C.copy}">${e(offer.copy)}</p>` +
       reason +
-      `<p class="tactful-price">${was}<span class="tactful-now">${e(money(offer.finalPrice, decision.currency))}</span></p>` +
-      `<div class="tactful-actions"><form method="post" action="/tactful/event"><input type="hidden" name="type" value="dismiss">` +
+      `<p class="${C.price}">${was}<span class="${C.now}">${e(money(offer.finalPrice, decision.currency))}</span></p>` +
+      `<div class="${C.actions}"><form method="post" action="/tactful/event"><input type="hidden" name="type" value="dismiss">` +
       `<input type="hidden" name="offerId" value="${e(offer.offerId)}">` +
-      `<button class="tactful-dismiss" type="submit" aria-describedby="${titleId}">No thanks</button></form></div></article>`
+      `<button class="${C.dismiss}" type="submit" aria-describedby="${titleId}">${DISMISS}</button></form></div></article>`
     );
   });
   return (
-    `<section class="tactful-card tactful-card--flow" role="region" aria-labelledby="${id}-heading" data-decision-id="${e(decision.decisionId)}">` +
-    `<h2 class="tactful-heading" id="${id}-heading">${e(HEADINGS[decision.surface] ?? "Suggested for you")}</h2>` +
+    `<section class="${C.card} ${C.flow}" role="region" aria-labelledby="${ids.heading}" data-decision-id="${e(decision.decisionId)}">` +
+    `<h2 class="${C.heading}" id="${ids.heading}">${e(HEADINGS[decision.surface] ?? HEADINGS.default)}</h2>` +
     offers.join("") +
     `</section>`
   );
