@@ -4,7 +4,7 @@
 // run, the embed imports this same module into the page and calls `answer` directly.
 //
 //   page → worker  { id, op: "open", snapshot, wasm }       → { id, value: info }
-//                  { id, op: "decide" | "parse" | "merge" | "record", args } → { id, value }
+//                  { id, op: "decide" | "openMemory" | "parse" | "merge" | "record", args } → { id, value }
 //   worker → page  { id, error: { name, code, path, message } } for a refused request
 import init, { Engine } from "../web/tactful.js";
 
@@ -55,7 +55,7 @@ function nextTask() {
  * Memory requests go to the engine's own methods, which bind memory to its store: another
  * store's copy (two stores on one cookie domain) is not taken as this shopper's.
  */
-const MEMORY = { parse: "parseMemory", merge: "mergeMemory", record: "record" };
+const MEMORY = { openMemory: "openMemory", parse: "parseMemory", merge: "mergeMemory", record: "record" };
 
 /** One request: `open` loads and returns the snapshot's info; the others call the engine. */
 export async function answer(engine, { op, args = [] }) {

@@ -232,24 +232,26 @@ class Widget {
     await this.replayPending();
   }
 
-  /** Merges one more copy in. A copy written by a newer version is kept and never overwritten. */
+  /**
+   * Merges one more copy in. The engine says whether it can be read and whether it must be
+   * kept as it is (memory written by a newer version: never overwritten), so the rule is the
+   * engine's own, the same on every host.
+   */
   async mergeCopy(memory, text, where) {
     if (this.readOnly) return memory;
-    let parsed;
-    try {
-      parsed = await this.host.call("parse", text);
-    } catch (error) {
-      if (error.code === "memory.newer_version") {
-        // Another host already runs a newer tactful: decide as for a new shopper and write
-        // nothing, so the rollout loses no dismissal.
-        this.readOnly = true;
-        this.warn(error.code, `${where} holds memory from a newer tactful; deciding from fresh memory and writing nothing`);
-        return text;
-      }
-      this.warn(error.code ?? "memory.corrupt", `${where} held unreadable memory (${error.message}); starting from fresh memory`);
+    const opened = await this.host.call("openMemory", text);
+    if (opened.keep) {
+      // Another host already runs a newer tactful: decide as for a new shopper and write
+      // nothing, so the rollout loses no dismissal.
+      this.readOnly = true;
+      this.warn(opened.problem.code, `${where} holds memory from a newer tactful; deciding from fresh memory and writing nothing`);
+      return text;
+    }
+    if (opened.problem) {
+      this.warn(opened.problem.code, `${where} held unreadable memory (${opened.problem.message}); starting from fresh memory`);
       return memory;
     }
-    return memory ? this.host.call("merge", memory, parsed) : parsed;
+    return memory ? this.host.call("merge", memory, opened.memory) : opened.memory;
   }
 
   /** Writes memory back, merged with whatever another tab wrote meanwhile. */

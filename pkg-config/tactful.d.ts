@@ -207,6 +207,12 @@ export class Engine {
    * starts fresh. Throws a `MemoryError` for a malformed event or memory from a newer version.
    */
   record(memory: string | null | undefined, event: MemoryEvent): string;
+  /**
+   * Opens a memory string found in storage, for this store: `memory` is it normalised (`""`
+   * when unreadable), `problem` the `MemoryError` saying why, and `keep` whether it must be
+   * stored back unchanged (memory from a newer version), the rule every host follows.
+   */
+  openMemory(memory: string): { memory: string; keep: boolean; problem: { name: "MemoryError"; code: string; message: string } | null };
   /** `parseMemory` for this store: throws `memory.other_store` for another store's memory. */
   parseMemory(memory: string): string;
   /** `mergeMemory` for this store: a copy of another store's memory counts as empty. */

@@ -153,6 +153,36 @@ impl Engine {
         parse_for(memory, Some(self.snapshot.memory_tag()))
     }
 
+    /// Opens a memory string a host found in storage, for this store (see [`Memory::open`]):
+    /// `{ memory, keep, problem }`. `memory` is the string normalised, or `""` when it could
+    /// not be read; `problem` is `{ name: "MemoryError", code, message }` saying why (or
+    /// `null`); `keep` says the
+    /// string must be stored back unchanged (memory from a newer version): the one rule every
+    /// host follows, decided here.
+    #[wasm_bindgen(js_name = openMemory)]
+    pub fn open_memory(&self, memory: &str) -> JsValue {
+        let opened = Memory::open(memory, Some(self.snapshot.memory_tag()));
+        let out = js_sys::Object::new();
+        let text = if opened.problem.is_some() {
+            String::new()
+        } else {
+            opened.memory.encode()
+        };
+        // A plain object rather than an Error: it crosses postMessage with its code intact.
+        let problem = opened.problem.as_ref().map_or(JsValue::NULL, |e| {
+            let plain = js_sys::Object::new();
+            let _ = Reflect::set(&plain, &"name".into(), &"MemoryError".into());
+            let _ = Reflect::set(&plain, &"code".into(), &e.code().into());
+            let _ = Reflect::set(&plain, &"message".into(), &e.to_string().into());
+            plain.into()
+        });
+        // Setting properties on a fresh object cannot fail.
+        let _ = Reflect::set(&out, &"memory".into(), &text.into());
+        let _ = Reflect::set(&out, &"keep".into(), &opened.must_keep().into());
+        let _ = Reflect::set(&out, &"problem".into(), &problem);
+        out.into()
+    }
+
     /// Merges two memory strings of this store without losing an event; a copy of another
     /// store counts as empty (see [`Memory::merge_encoded`]).
     #[wasm_bindgen(js_name = mergeMemory)]

@@ -136,6 +136,16 @@ test("memory merges without losing a dismissal", () => {
   assert.equal(mergeMemory(tab, "!!! not memory"), parseMemory(tab));
   assert.equal(mergeMemory(NEWER_MEMORY, tab), NEWER_MEMORY);
   assert.equal(mergeMemory(tab, NEWER_MEMORY), NEWER_MEMORY);
+  // What a host does with a copy it found is the engine's call: read it, start fresh, or keep
+  // it untouched (newer).
+  assert.deepEqual({ ...engine.openMemory(tab), problem: null }, { memory: engine.parseMemory(tab), keep: false, problem: null });
+  const newer = engine.openMemory(NEWER_MEMORY);
+  assert.equal(newer.keep, true);
+  assert.equal(newer.memory, "");
+  assert.equal(newer.problem.code, "memory.newer_version");
+  const foreign = engine.openMemory(OTHER_STORE_MEMORY);
+  assert.deepEqual([foreign.keep, foreign.memory, foreign.problem.code], [false, "", "memory.other_store"]);
+  assert.equal(engine.openMemory("AgAAAAAAAA").problem.name, "MemoryError");
   // The engine's own merge drops another store's copy.
   assert.equal(engine.mergeMemory(tab, OTHER_STORE_MEMORY), engine.parseMemory(tab));
   assert.equal(engine.mergeMemory(tab, edge), merged);
