@@ -1,0 +1,255 @@
+// The card: drawn from a decision with text only (never HTML), with the class names, headings
+// and ids of the contract the edge worker's card shares; impressions once it is on screen;
+// focus kept where a keyboard user expects it. Methods of the widget (`this` is the widget),
+// plus the money format and the default stylesheet.
+import { CLASSES, DISMISS, HEADINGS, cardIds } from "../contract.js";
+
+export const card = {
+  render(decision) {
+    const offers = decision?.offers ?? [];
+    const same = this.shown && sameOffers(this.shown.offers, offers) && this.shown.holdout === Boolean(decision?.holdout);
+    if (same) return; // the card on screen stays, with its impressions and its exposure
+    this.clear();
+    if (!decision) return;
+    this.shown = { decision, offers, holdout: decision.holdout, dismissed: new Set() };
+    if (offers.length === 0) {
+      // A holdout shopper sees nothing, but the exposure (what would have been shown) is
+      // reported once the slot is on screen, as it would have been for a shown card.
+      if (decision.holdout && decision.exposure.offers.length) this.whenVisible(this.slot, () => this.expose(decision));
+      return;
+    }
+    // Read before the card's styles arrive, while the page's style is still clean, so reading
+    // it costs no style recalculation of its own.
+    const reserved = isReserved(this.slot);
+    // The styles with the first card, not at mount: a module script runs after the page's
+    // first frame, and a sheet adopted then costs the page a frame of its own.
+    adoptStyles(this.options.styles);
+    this.slot.classList.add(CLASSES.slot);
+    if (!reserved && !this.warnedReserve) {
+      this.warnedReserve = true;
+      this.warn("embed.slot_not_reserved", "the slot has no height before the card arrives, so the card shifts the layout; give it a min-height");
+    }
+    const card = element("section", reserved ? CLASSES.card : `${CLASSES.card} ${CLASSES.flow}`);
+    card.setAttribute("role", "region");
+    card.id = `${this.id}-card`;
+    const ids = cardIds(this.id);
+    card.setAttribute("aria-labelledby", ids.heading);
+    card.dataset.decisionId = decision.decisionId;
+    const headings = this.labels.heading;
+    const text = typeof headings === "string" ? headings : (headings[decision.surface] ?? headings.default ?? DEFAULT_LABELS.heading.default);
+    const heading = element(`h${this.options.headingLevel ?? 2}`, CLASSES.heading, text);
+    heading.id = ids.heading;
+    card.append(heading);
+    offers.forEach((offer, index) => card.append(this.offerElement(offer, index, decision.currency)));
+    card.addEventListener("focusin", (event) => {
+      if (!card.contains(event.relatedTarget) && event.relatedTarget instanceof HTMLElement) this.returnFocus = event.relatedTarget;
+    });
+    card.addEventListener("keydown", (event) => {
+      if (event.key !== "Escape") return;
+      const article = event.target instanceof Element ? event.target.closest(`.${CLASSES.offer}`) : null;
+      const offer = article && offers.find((o) => o.offerId === article.dataset.offerId);
+      if (!offer || this.shown.dismissed.has(offer.offerId)) return;
+      event.preventDefault();
+      event.stopPropagation();
+      this.dismiss(offer, "escape");
+    });
+    this.slot.append(card);
+    this.card = card;
+    performance.mark?.("tactful:rendered");
+    this.whenVisible(card, () => {
+      for (const offer of offers) this.store.record({ type: "impression", offerId: offer.offerId, surface: decision.surface });
+      this.expose(decision);
+    });
+  },
+
+  offerElement(offer, index, currency) {
+    const article = element("article", CLASSES.offer);
+    article.dataset.offerId = offer.offerId;
+    const titleId = cardIds(this.id).title(index);
+    article.setAttribute("aria-labelledby", titleId);
+    const title = element(`h${(this.options.headingLevel ?? 2) + 1}`, CLASSES.title, offer.title);
+    title.id = titleId;
+    const copy = element("p", CLASSES.copy, offer.copy);
+    article.append(title, copy);
+    if (offer.reasons.length) article.append(element("p", CLASSES.reason, offer.reasons[0]));
+    const price = element("p", CLASSES.price);
+    const format = this.options.formatPrice ?? formatMoney;
+    if (offer.discountPercent > 0) {
+      const was = element("s", CLASSES.was, format(offer.price, currency));
+      was.setAttribute("aria-label", `${this.labels.was} ${format(offer.price, currency)}`);
+      price.append(was, " ");
+    }
+    price.append(element("span", CLASSES.now, format(offer.finalPrice, currency)));
+    const actions = element("div", CLASSES.actions);
+    const accept = element("button", CLASSES.accept, this.labels.accept);
+    accept.type = "button";
+    accept.setAttribute("aria-describedby", titleId);
+    accept.addEventListener("click", () => this.accept(offer));
+    const dismiss = element("button", CLASSES.dismiss, this.labels.dismiss);
+    dismiss.type = "button";
+    dismiss.setAttribute("aria-label", `${this.labels.dismiss}: ${this.labels.dismissHint} ${offer.title}`);
+    dismiss.addEventListener("click", () => this.dismiss(offer, "button"));
+    actions.append(accept, dismiss);
+    const foot = element("div", CLASSES.foot);
+    foot.append(price, actions);
+    article.append(foot);
+    return article;
+  },
+
+  whenVisible(target, then) {
+    let done = false;
+    const fire = () => {
+      if (done || this.destroyed) return;
+      done = true;
+      cleanup();
+      then();
+    };
+    const visibleNow = () => document.visibilityState === "visible";
+    let inView = false;
+    const observer = typeof IntersectionObserver === "function"
+      ? new IntersectionObserver((entries) => {
+        inView = entries.some((e) => e.isIntersecting && (e.intersectionRatio >= 0.5 || e.boundingClientRect.height === 0));
+        if (inView && visibleNow()) fire();
+      }, { threshold: [0, 0.5, 1] })
+      : null;
+    const onVisibility = () => {
+      if (inView && visibleNow()) fire();
+    };
+    const cleanup = () => {
+      observer?.disconnect();
+      document.removeEventListener("visibilitychange", onVisibility);
+      this.cleanups = this.cleanups.filter((c) => c !== cleanup);
+    };
+    this.cleanups.push(cleanup);
+    document.addEventListener("visibilitychange", onVisibility);
+    if (observer) observer.observe(target);
+    else fire();
+    this.unobserve = cleanup;
+  },
+
+  articleFor(offer) {
+    return [...(this.card?.querySelectorAll(`.${CLASSES.offer}`) ?? [])].find((a) => a.dataset.offerId === offer.offerId);
+  },
+
+  /** Removes the card; the slot keeps its reserved size, so nothing below it moves. */
+  closeCard(restoreFocus) {
+    const focused = restoreFocus || Boolean(this.card?.contains(document.activeElement));
+    this.card?.remove();
+    this.card = null;
+    if (!focused) return;
+    const back = this.returnFocus;
+    if (back && back.isConnected && !this.slot.contains(back)) {
+      back.focus();
+    } else {
+      if (!this.slot.hasAttribute("tabindex")) this.slot.tabIndex = -1;
+      this.slot.focus();
+    }
+  },
+
+  clear() {
+    this.unobserve?.();
+    this.unobserve = null;
+    if (this.card) this.closeCard(false);
+    this.shown = null;
+  },
+};
+
+function sameOffers(a, b) {
+  return a.length === b.length && a.every((offer, i) => offer.offerId === b[i].offerId && offer.copy === b[i].copy);
+}
+
+export const DEFAULT_LABELS = {
+  heading: HEADINGS,
+  accept: "Add",
+  dismiss: DISMISS,
+  dismissHint: "dismiss",
+  added: "Added:",
+  was: "was",
+};
+
+export function element(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = String(text); // text only: never HTML
+  return node;
+}
+
+// Money is formatted by hand: the first Intl.NumberFormat on a page loads locale data, which
+// measured 20 ms of main thread (80 ms at 4x CPU throttling) for one price. A store that wants
+// its locale's format passes `formatPrice` (Intl is fine once the page has used it anyway).
+const SYMBOLS = { USD: "$", EUR: "€", GBP: "£", JPY: "¥", CAD: "CA$", AUD: "A$", NZD: "NZ$", INR: "₹", BRL: "R$", CHF: "CHF ", SEK: "SEK ", MXN: "MX$" };
+
+const NO_MINOR_UNIT = new Set(["JPY", "KRW", "VND", "CLP", "ISK", "UGX", "PYG", "XAF", "XOF", "RWF", "KMF", "GNF", "DJF", "VUV", "XPF"]);
+
+export function formatMoney(minor, currency) {
+  const digits = NO_MINOR_UNIT.has(currency) ? 0 : 2;
+  const amount = groupThousands((minor / 10 ** digits).toFixed(digits));
+  return SYMBOLS[currency] ? `${SYMBOLS[currency]}${amount}` : `${amount} ${currency}`;
+}
+
+/** "1234567.50" → "1,234,567.50" (by hand: a regular expression is compiled on first use). */
+function groupThousands(fixed) {
+  const sign = fixed.startsWith("-") ? "-" : "";
+  const [whole, fraction] = fixed.slice(sign.length).split(".");
+  let grouped = whole.slice(0, whole.length % 3 || 3);
+  for (let i = grouped.length; i < whole.length; i += 3) grouped += `,${whole.slice(i, i + 3)}`;
+  return `${sign}${grouped}${fraction === undefined ? "" : `.${fraction}`}`;
+}
+
+/** Whether the page gave the slot a height of its own (read from style, not from layout). */
+function isReserved(slot) {
+  const style = getComputedStyle(slot);
+  return parseFloat(style.minHeight) > 0 || (style.height !== "auto" && parseFloat(style.height) > 0) || slot.getBoundingClientRect().height >= 1;
+}
+
+// Built through the CSSOM, so a page's style-src policy need not allow inline styles. Every
+// colour and size is a custom property the store can set on the slot. Only opacity moves, and
+// only when the shopper has not asked for reduced motion. Text comes in the page's own size
+// and weight plus two more (.85em, and 600 for the title and price): each new size or weight is
+// a font the browser sets up in the card's layout, and five of them measured about 10 ms of it
+// at 4x throttling.
+const CSS = `
+.tactful-slot { position: relative; }
+.tactful-card { box-sizing: border-box; position: absolute; inset: 0; overflow: auto;
+  display: flex; flex-direction: column; gap: .5rem; padding: var(--tactful-padding, .9rem 1rem);
+  background: var(--tactful-bg, #fff); color: var(--tactful-fg, #1d1d1f);
+  border: 1px solid var(--tactful-border, #d0d0d7); border-radius: var(--tactful-radius, .6rem);
+  font: var(--tactful-font, inherit); font-size: var(--tactful-font-size, 1em); line-height: 1.4; }
+.tactful-card--flow { position: static; }
+.tactful-heading { margin: 0; font-size: .85em; letter-spacing: .04em; text-transform: uppercase;
+  color: var(--tactful-muted, #5b5b66); }
+.tactful-offer { display: grid; gap: .25rem; }
+.tactful-offer + .tactful-offer { border-top: 1px solid var(--tactful-border, #d0d0d7); padding-top: .5rem; }
+.tactful-title { margin: 0; font-size: 1em; font-weight: 600; }
+.tactful-copy, .tactful-reason, .tactful-price, .tactful-status { margin: 0; overflow-wrap: anywhere; }
+.tactful-reason { font-size: .85em; color: var(--tactful-muted, #5b5b66); }
+.tactful-price { font-weight: 600; }
+.tactful-was { font-weight: 400; color: var(--tactful-muted, #5b5b66); }
+.tactful-foot { display: flex; align-items: center; justify-content: space-between; gap: .5rem; flex-wrap: wrap; margin-top: .2rem; }
+.tactful-actions { display: flex; gap: .5rem; flex-wrap: wrap; }
+.tactful-actions button { font: inherit; padding: .35rem .9rem; border-radius: .4rem; cursor: pointer;
+  border: 1px solid var(--tactful-accent, #3b3bb3); }
+.tactful-accept { background: var(--tactful-accent, #3b3bb3); color: var(--tactful-on-accent, #fff); }
+.tactful-dismiss { background: transparent; color: var(--tactful-accent, #3b3bb3); }
+.tactful-actions button:focus-visible, .tactful-status:focus-visible { outline: 3px solid var(--tactful-focus, #f5a623); outline-offset: 2px; }
+@media (prefers-reduced-motion: no-preference) {
+  .tactful-card { animation: tactful-in .18s ease-out; }
+  @keyframes tactful-in { from { opacity: 0; } to { opacity: 1; } }
+}
+`;
+
+let stylesAdopted = false;
+
+function adoptStyles(styles) {
+  if (styles === false || stylesAdopted) return;
+  stylesAdopted = true;
+  try {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(CSS);
+    document.adoptedStyleSheets = [sheet, ...document.adoptedStyleSheets];
+  } catch {
+    const style = document.createElement("style");
+    style.textContent = CSS;
+    document.head.append(style);
+  }
+}
