@@ -271,6 +271,10 @@ fn program_or(a: Program, b: Program) -> Program {
 /// A store of [`N_OFFERS`] offers over [`N_ITEMS`] items. Policy, surfaces, facts, signals and
 /// the three scoring models are the sample store's (the logistic models index its signals and
 /// facts); everything else is generated.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one literal payload of every section, generated; split, it would read as a list of fragments"
+)]
 fn generated_payload(template: &Payload) -> Payload {
     let mut rng = Rng(0x7AC7_F011_2025_0001);
     let signal = |name: &str| -> u32 {
@@ -685,6 +689,10 @@ fn event(name: &str, at: i64, label: Option<String>) -> Event {
     }
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "the benchmark workload, one kind of context after another, in one place"
+)]
 fn workload(snapshot: &Snapshot, seed: u64) -> Workload {
     let mut rng = Rng(seed);
     let payload = snapshot.payload();
