@@ -445,7 +445,11 @@ fn record_prints_a_memory_string_that_decodes() {
     let out = tactful(&["record", "--event", &dismiss]);
     assert_exit(&out, 0);
     let first = stdout(&out).trim().to_string();
-    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+    // Without --snapshot the offer id cannot be checked, and that is all stderr says.
+    assert_eq!(
+        stderr(&out).trim(),
+        "note: offer `starter-brushes` was not checked against a store; pass --snapshot to check it"
+    );
     let memory = Memory::decode(&first).expect("record prints memory that decodes");
     let history = memory.offer(offer_memory_key("starter-brushes")).unwrap();
     assert_eq!(history.dismissals, vec![stamp_from_millis(T0)]);
@@ -609,4 +613,48 @@ fn unreadable_snapshots_exit_3() {
     // A directory is not a snapshot either.
     let out = tactful(&["inspect", dir.0.to_str().unwrap()]);
     assert_exit(&out, 3);
+}
+
+#[test]
+fn record_with_a_snapshot_refuses_an_offer_it_does_not_know() {
+    let dir = TempDir::new("record-snapshot");
+    let snap = compile_sample(&dir);
+    let snap = snap.to_str().unwrap();
+    // A typo: refused, nothing recorded, the nearest id suggested.
+    let typo = format!(r#"{{"type":"dismiss","offerId":"workbok-addon","at":{T0}}}"#);
+    let out = tactful(&["record", "--snapshot", snap, "--event", &typo]);
+    assert_exit(&out, 3);
+    assert!(stdout(&out).trim().is_empty());
+    let err = stderr(&out);
+    assert!(
+        err.contains("offer `workbok-addon` is not in the snapshot"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `workbook-addon`?"), "{err}");
+    // Nothing near: no suggestion.
+    let far = format!(r#"{{"type":"dismiss","offerId":"zzzzzzzzzz","at":{T0}}}"#);
+    let err = stderr(&tactful(&["record", "--snapshot", snap, "--event", &far]));
+    assert!(!err.contains("did you mean"), "{err}");
+    // A known offer: recorded, and the memory is bound to the snapshot's store.
+    let good = format!(r#"{{"type":"dismiss","offerId":"workbook-addon","at":{T0}}}"#);
+    let out = tactful(&["record", "--snapshot", snap, "--event", &good]);
+    assert_exit(&out, 0);
+    let memory = Memory::decode(stdout(&out).trim()).unwrap();
+    assert_eq!(memory.store, tactful::store_tag("inkwell-studio"));
+    assert_eq!(
+        memory
+            .offer(offer_memory_key("workbook-addon"))
+            .unwrap()
+            .dismissals
+            .len(),
+        1
+    );
+    // Without a snapshot the id cannot be checked, and the CLI says so.
+    let out = tactful(&["record", "--event", &typo]);
+    assert_exit(&out, 0);
+    assert!(
+        stderr(&out).contains("was not checked against a store"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -86,6 +86,10 @@ enum Command {
         /// The event JSON: `{"type": "dismiss", "offerId": "...", "at": 1763726400000}`.
         #[arg(long)]
         event: String,
+        /// The store's snapshot: the offer id is checked against it (a typo would otherwise
+        /// record an event no decision ever reads), and the memory is bound to its store.
+        #[arg(long)]
+        snapshot: Option<PathBuf>,
     },
 }
 
@@ -305,26 +309,60 @@ fn run(command: Command) -> Result<(), Failure> {
         }
         Command::Train(args) => run_train(&args),
         Command::Evaluate(args) => run_evaluate(&args),
-        Command::Record { memory, event } => {
-            let event =
-                MemoryEvent::from_json(&event).map_err(|e| Failure::BadInput(e.to_string()))?;
-            let (mut memory, problem) = Memory::open(&memory, None).writable().map_err(|e| {
-                // Recording into fresh memory would overwrite what a newer engine wrote.
-                Failure::BadInput(format!("{e}; the memory was not changed [{}]", e.code()))
-            })?;
-            if let Some(problem) = problem {
-                eprintln!(
-                    "warning: {problem}; starting from fresh memory [{}]",
-                    problem.code()
-                );
-            }
-            memory
-                .record(&event)
-                .map_err(|e| Failure::BadInput(format!("{e} [{}]", e.code())))?;
-            emit(format_args!("{}", memory.encode()))?;
-            Ok(())
-        }
+        Command::Record {
+            memory,
+            event,
+            snapshot,
+        } => run_record(&memory, &event, snapshot.as_deref()),
     }
+}
+
+/// `tactful record`: one event into memory, checked against the snapshot when there is one.
+fn run_record(memory: &str, event: &str, snapshot: Option<&Path>) -> Result<(), Failure> {
+    let event = MemoryEvent::from_json(event).map_err(|e| Failure::BadInput(e.to_string()))?;
+    let snapshot = snapshot.map(load).transpose()?;
+    match (&snapshot, &event.offer_id) {
+        (Some(snapshot), Some(id)) if snapshot.offer_by_id(id).is_none() => {
+            let hint = closest(id, snapshot.offers().map(|o| o.id))
+                .map_or_else(String::new, |near| format!(" (did you mean `{near}`?)"));
+            return Err(Failure::BadInput(format!(
+                "offer `{id}` is not in the snapshot {}{hint}; nothing was recorded",
+                snapshot.id()
+            )));
+        }
+        (None, Some(id)) => eprintln!(
+            "note: offer `{id}` was not checked against a store; pass --snapshot to check it"
+        ),
+        _ => {}
+    }
+    let store = snapshot.as_ref().map(Snapshot::memory_tag);
+    let (mut memory, problem) = Memory::open(memory, store).writable().map_err(|e| {
+        // Recording into fresh memory would overwrite what a newer engine wrote.
+        Failure::BadInput(format!("{e}; the memory was not changed [{}]", e.code()))
+    })?;
+    if let Some(problem) = problem {
+        eprintln!(
+            "warning: {problem}; starting from fresh memory [{}]",
+            problem.code()
+        );
+    }
+    memory
+        .record(&event)
+        .map_err(|e| Failure::BadInput(format!("{e} [{}]", e.code())))?;
+    if let Some(store) = store {
+        memory.store = store;
+    }
+    emit(format_args!("{}", memory.encode()))?;
+    Ok(())
+}
+
+/// The candidate nearest `wanted` by edit distance, when it is near enough to be a typo.
+fn closest<'a>(wanted: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .map(|c| (strsim::levenshtein(wanted, c), c))
+        .filter(|&(distance, _)| distance <= (wanted.chars().count() / 3).max(2))
+        .min()
+        .map(|(_, c)| c)
 }
 
 fn train_settings(
