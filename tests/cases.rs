@@ -402,6 +402,9 @@ fn run_case(path: &Path, covered: &mut BTreeMap<String, bool>, export: &mut Expo
                     ));
                 }
                 check(i, &json, &step.expect, &mut problems);
+                for problem in untrue_reasons(&snapshot, &decision) {
+                    problems.push(format!("step {i}: {problem}"));
+                }
                 memory = next;
             }
             Err(e) => {
@@ -419,6 +422,64 @@ fn run_case(path: &Path, covered: &mut BTreeMap<String, bool>, export: &mut Expo
         .map(|n| n.to_string_lossy())
         .unwrap_or_default();
     export.case(&name, &snapshot_bytes, exported);
+    problems
+}
+
+/// Every reason of every offer shown (or, in the holdout, that would have been) that states a
+/// figure or a social claim, checked against the snapshot: an attach rate must be the model's
+/// for that seed and an item the offer sells; "popular" needs popularity that tells items apart.
+fn untrue_reasons(snapshot: &Snapshot, decision: &tactful::Decision) -> Vec<String> {
+    let payload = snapshot.payload();
+    let item_by_name = |name: &str| payload.items.iter().position(|i| i.name == name);
+    let mut problems = Vec::new();
+    for shown in decision.offers.iter().chain(&decision.would_have_shown) {
+        let Some(offer) = payload.offers.iter().find(|o| o.id == shown.offer_id) else {
+            problems.push(format!(
+                "{} is not an offer of the snapshot",
+                shown.offer_id
+            ));
+            continue;
+        };
+        for reason in &shown.reasons {
+            if reason.starts_with("popular with") && !snapshot.popularity_known() {
+                problems.push(format!(
+                    "`{reason}` for {}, with no popularity data",
+                    offer.id
+                ));
+            }
+            let Some((rate, rest)) = reason.split_once("% of buyers of ") else {
+                continue;
+            };
+            let (seed, rest) = rest.split_once(" add ").unwrap_or_default();
+            let item = rest.split([',']).next().unwrap_or_default();
+            let item = item.split(" within ").next().unwrap_or_default();
+            let (Some(seed), Some(item)) = (item_by_name(seed), item_by_name(item)) else {
+                problems.push(format!("`{reason}` names an item the store does not have"));
+                continue;
+            };
+            if !offer.items.contains(&(item as u32)) {
+                problems.push(format!(
+                    "`{reason}` is about an item {} does not sell",
+                    offer.id
+                ));
+            }
+            let mut found = None;
+            snapshot.for_each_neighbour(seed as u32, |to, _, attach| {
+                if to == item as u32 {
+                    found = attach;
+                }
+            });
+            if found.map(|a| a.to_string()) != Some(rate.to_string()) {
+                problems.push(format!("`{reason}`: the model's attach rate is {found:?}"));
+            }
+            if offer.items.len() > 1 && !reason.contains("part of this bundle") {
+                problems.push(format!(
+                    "`{reason}` does not say it is about part of the bundle {}",
+                    offer.id
+                ));
+            }
+        }
+    }
     problems
 }
 

@@ -82,7 +82,7 @@ impl<'a> Ranked<'a> {
             final_price: final_price(offer.price, self.discount),
             score: round4(self.score),
             accept_probability: round4(self.accept),
-            reasons: reasons(shopper, self.candidate),
+            reasons: reasons(shopper, self.candidate, offer),
         }
     }
 }
@@ -124,7 +124,10 @@ fn choose_frame(offer: &Offer, play: Play, rules: &RuleEffects, shopper: &Shoppe
 }
 
 /// Reasons in words: the trigger first on in-product surfaces, then how the offer was found.
-fn reasons(shopper: &Shopper<'_>, candidate: &Candidate) -> Vec<String> {
+/// A reason states a figure or a social claim only when the snapshot holds the data behind it:
+/// an attach rate is the model's, about an item the offer sells (a bundle's reason says it is
+/// part of the bundle); "popular" needs popularity that tells items apart.
+fn reasons(shopper: &Shopper<'_>, candidate: &Candidate, offer: &Offer) -> Vec<String> {
     let payload = shopper.snapshot.payload();
     let item_name = |i: u32| {
         payload
@@ -157,8 +160,13 @@ fn reasons(shopper: &Shopper<'_>, candidate: &Candidate) -> Vec<String> {
                 item,
                 attach: Some(attach),
             } => {
+                let part = if offer.items.len() > 1 {
+                    ", part of this bundle,"
+                } else {
+                    ""
+                };
                 format!(
-                    "{attach}% of buyers of {} add {} within {} days",
+                    "{attach}% of buyers of {} add {}{part} within {} days",
                     item_name(seed),
                     item_name(item),
                     payload.model.attach_window_days
@@ -176,7 +184,11 @@ fn reasons(shopper: &Shopper<'_>, candidate: &Candidate) -> Vec<String> {
                     .and_then(|i| payload.categories.get(i.category as usize));
                 format!("more in {}", category.map_or("?", String::as_str))
             }
-            Source::Popular => format!("popular with {} shoppers", payload.store_name),
+            Source::Popular if shopper.snapshot.popularity_known() => {
+                format!("popular with {} shoppers", payload.store_name)
+            }
+            // With no popularity data the fallback is simply the store's offers, in order.
+            Source::Popular => format!("offered to every {} shopper", payload.store_name),
         });
     }
     out.dedup();

@@ -27,6 +27,9 @@ pub(super) struct Index {
     pub(super) offer_popularity: Vec<u8>,
     /// The longest window any cap or cooldown needs remembered, in minutes.
     pub(super) longest_window: u32,
+    /// Whether the model's popularity tells items apart (with no model every item has the
+    /// same): only then may a reason say an offer is popular.
+    pub(super) popularity_known: bool,
     /// `(signal name, index)`, sorted by name.
     pub(super) signals_by_name: Vec<(String, u32)>,
 }
@@ -154,6 +157,11 @@ impl Index {
             popular_offers,
             offer_popularity,
             longest_window,
+            popularity_known: p
+                .model
+                .popularity
+                .first()
+                .is_some_and(|&first| p.model.popularity.iter().any(|&p| p != first)),
             signals_by_name,
         }
     }

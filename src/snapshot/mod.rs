@@ -420,6 +420,12 @@ impl Snapshot {
         crate::memory::store_tag(&self.payload.store_id)
     }
 
+    /// Whether the model's popularity tells items apart: a store with no model (or one whose
+    /// popularity is uniform) has no data for "popular with ... shoppers".
+    pub fn popularity_known(&self) -> bool {
+        self.index.popularity_known
+    }
+
     /// How far back memory must reach for every cap and cooldown, in minutes.
     pub fn longest_window(&self) -> u32 {
         self.index.longest_window
