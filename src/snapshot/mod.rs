@@ -122,10 +122,12 @@ pub struct Snapshot {
     index: Index,
 }
 
-/// Offers per category kept for the same-category fallback.
-pub const CATEGORY_FALLBACK: usize = 8;
-/// Offers kept for the popularity fallback.
-pub const POPULAR_FALLBACK: usize = 8;
+/// Offers per category (and surface) kept for the same-category fallback: as many as a
+/// decision checks, so the fallback reaches past offers that are cooling down, capped or
+/// excluded instead of leaving a slot empty while eligible offers remain.
+pub const CATEGORY_FALLBACK: usize = 64;
+/// Offers per surface kept for the popularity fallback (the same reasoning).
+pub const POPULAR_FALLBACK: usize = 64;
 
 /// A snapshot's summary, as `tactful inspect` and `engine.info()` show it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
