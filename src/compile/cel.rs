@@ -118,6 +118,30 @@ const MAX_NESTING: u16 = 32;
 /// deep nesting into an error.
 const PARSER_STACK_BYTES: usize = 256 << 20;
 
+/// The character position of an `=` that is not part of `==`, `!=`, `<=` or `>=` (outside
+/// string literals), if there is one.
+fn lone_equals(source: &str) -> Option<usize> {
+    let chars: Vec<char> = source.chars().collect();
+    let mut quote: Option<char> = None;
+    for (i, &c) in chars.iter().enumerate() {
+        match (quote, c) {
+            (Some(q), _) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '=') => {
+                let before = i.checked_sub(1).and_then(|j| chars.get(j));
+                let after = chars.get(i + 1);
+                let paired = matches!(before, Some('=' | '!' | '<' | '>')) || after == Some(&'=');
+                if !paired {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 fn parse(source: &str) -> Result<(IdedExpr, cel::common::ast::SourceInfo), CelError> {
     let whole = (0, source.chars().count());
     if source.len() > MAX_CONDITION_BYTES {
@@ -137,6 +161,14 @@ fn parse(source: &str) -> Result<(IdedExpr, cel::common::ast::SourceInfo), CelEr
                 let column = first.map_or(0, |e| {
                     usize::try_from(e.pos.1).unwrap_or(0).saturating_sub(1)
                 });
+                // The commonest slip, said in plain words instead of the parser's tokens.
+                if let Some(at) = lone_equals(source) {
+                    return CelError {
+                        code: Code::CelSyntax,
+                        message: "`=` does not compare: write `==`".into(),
+                        span: (at, at + 1),
+                    };
+                }
                 CelError {
                     code: Code::CelSyntax,
                     message: format!("condition does not parse: {message}"),
@@ -633,6 +665,13 @@ mod tests {
             "cel_unsupported"
         );
         assert_eq!(err("facts.orders >").code.as_str(), "cel_syntax");
+        let e = err("facts.orders = 1");
+        assert_eq!((e.code, e.span.0), (Code::CelSyntax, 13));
+        assert!(e.message.contains("write `==`"), "{}", e.message);
+        assert_eq!(
+            lone_equals(r#"facts.source == "a=b" && facts.orders >= 1"#),
+            None
+        );
         let deep = format!("{}true{}", "(".repeat(200), ")".repeat(200));
         assert!(lower(&deep, &mut Catalog(Vec::new())).is_err());
     }

@@ -11,7 +11,7 @@ use toml::Spanned;
 use super::catalog::Catalog;
 use super::policy::OfferDefaults;
 use super::scope::Scope;
-use super::values::{Condition, names_of, valid_id};
+use super::values::{Condition, did_you_mean, names_of, valid_id};
 use super::{Builder, Code, FileId, store};
 use crate::hash::offer_memory_key;
 use crate::numbered::Numbered;
@@ -196,7 +196,11 @@ impl Builder {
                             file,
                             Code::UnknownId,
                             i.span(),
-                            format!("unknown item `{}` in `{what}`", i.get_ref()),
+                            format!(
+                                "unknown item `{}` in `{what}`{}",
+                                i.get_ref(),
+                                did_you_mean(i.get_ref(), scope.items.keys().map(String::as_str))
+                            ),
                         );
                     }
                     found

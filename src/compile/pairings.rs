@@ -4,6 +4,7 @@
 use toml::Spanned;
 
 use super::scope::Scope;
+use super::values::did_you_mean;
 use super::{Builder, Code, FileId, store};
 use crate::snapshot::wire::Pairing;
 
@@ -22,7 +23,14 @@ impl Builder {
                     file,
                     Code::UnknownId,
                     pairing.item.span(),
-                    format!("unknown item `{}`", pairing.item.get_ref()),
+                    format!(
+                        "unknown item `{}`{}",
+                        pairing.item.get_ref(),
+                        did_you_mean(
+                            pairing.item.get_ref(),
+                            scope.items.keys().map(String::as_str)
+                        )
+                    ),
                 );
             }
             let offer = scope.offers.get(pairing.offer.get_ref()).copied();
@@ -31,7 +39,14 @@ impl Builder {
                     file,
                     Code::UnknownId,
                     pairing.offer.span(),
-                    format!("unknown offer `{}`", pairing.offer.get_ref()),
+                    format!(
+                        "unknown offer `{}`{}",
+                        pairing.offer.get_ref(),
+                        did_you_mean(
+                            pairing.offer.get_ref(),
+                            scope.offers.keys().map(String::as_str)
+                        )
+                    ),
                 );
             }
             let strength = pairing.strength.as_ref().map_or(1.0, |s| *s.get_ref());

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use super::checks::EarlierRule;
 use super::scope::Scope;
-use super::values::{names_of, valid_id};
+use super::values::{did_you_mean, names_of, valid_id};
 use super::{Builder, Code, FileId, store};
 use crate::snapshot::wire::{Offer, Rule};
 use crate::vocab::{Frame, KindSet, OfferKind, Play};
@@ -62,7 +62,11 @@ impl Builder {
                             file,
                             Code::UnknownId,
                             o.span(),
-                            format!("unknown offer `{}`", o.get_ref()),
+                            format!(
+                                "unknown offer `{}`{}",
+                                o.get_ref(),
+                                did_you_mean(o.get_ref(), scope.offers.keys().map(String::as_str))
+                            ),
                         );
                     }
                     found

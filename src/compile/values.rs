@@ -77,6 +77,18 @@ pub(super) fn valid_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"-_.:/".contains(&b))
 }
 
+/// `" (did you mean `x`?)"` when one of `known` is near enough to `wanted` to be a typo (an
+/// edit distance of at most a third of its length, and at least 2), else nothing.
+pub(super) fn did_you_mean<'a>(wanted: &str, known: impl IntoIterator<Item = &'a str>) -> String {
+    let near = (wanted.chars().count() / 3).max(2);
+    known
+        .into_iter()
+        .map(|k| (strsim::levenshtein(wanted, k), k))
+        .filter(|&(distance, _)| distance <= near)
+        .min()
+        .map_or_else(String::new, |(_, k)| format!(" (did you mean `{k}`?)"))
+}
+
 /// The names of a vocabulary, for "expected one of ..." messages.
 pub(super) fn names_of<T: Copy + core::fmt::Display>(all: &[T]) -> String {
     all.iter()
@@ -158,8 +170,9 @@ impl Builder {
                 Code::UnknownValue,
                 text.span(),
                 format!(
-                    "`{}` is not a {what}; expected one of {all}",
-                    text.get_ref()
+                    "`{}` is not a {what}{}; expected one of {all}",
+                    text.get_ref(),
+                    did_you_mean(text.get_ref(), all.split(", "))
                 ),
             );
         }
