@@ -8,7 +8,7 @@ use toml::Spanned;
 use super::offers::{Conditions, Inherited};
 use super::values::{Condition, minutes};
 use super::{Builder, Code, FileId, ROOT, store};
-use crate::snapshot::wire::{Offer, Payload, Rule};
+use crate::snapshot::wire::{Model, Offer, Payload, Policy, Rule};
 use crate::snapshot::{self, Snapshot};
 use crate::vocab::{Play, Surface, SurfaceSet};
 
@@ -176,6 +176,83 @@ impl Builder {
                 );
                 self.error(file, Code::Contradiction, r.when.span(), format!("rules `{other_id}` and `{id}` have the same condition but set the play to `{a}` and `{b}`"));
             }
+        }
+    }
+
+    /// Offers whose kind only plays that the scores can never reach show. When the model has
+    /// no readiness and no risk weights (no model file at all, or one without them) every
+    /// shopper gets the same scores, so the play is at most one fixed play (rules and the
+    /// fallbacks only lower it): an offer shown only in higher plays never shows.
+    pub(super) fn check_reachable_plays(
+        &mut self,
+        sections: &[(FileId, &store::OfferSection)],
+        offers: &[Offer],
+        policy: &Policy,
+        model: &Model,
+        has_model: bool,
+    ) {
+        if !model.readiness.weights.is_empty() || !model.risk.weights.is_empty() {
+            return;
+        }
+        let score = |bias: f32| 1.0 / (1.0 + libm::exp(-f64::from(bias)));
+        let (readiness, risk) = (score(model.readiness.bias), score(model.risk.bias));
+        let t = policy.thresholds;
+        let highest = if risk >= f64::from(t.protect_risk) {
+            Play::Protect
+        } else if risk >= f64::from(t.assist_risk) || readiness < f64::from(t.assist_readiness) {
+            Play::Assist
+        } else if readiness >= f64::from(t.commit_readiness) {
+            Play::Commit
+        } else {
+            Play::Expand
+        };
+        // How much selling a play does (the engine's order): protect shows nothing.
+        let rank = |play: Play| match play {
+            Play::Protect => 0,
+            Play::Assist => 1,
+            Play::Expand => 2,
+            Play::Commit => 3,
+        };
+        let reachable = |play: Play| rank(play) > 0 && rank(play) <= rank(highest);
+        let source = if has_model {
+            "the model has no readiness or risk weights"
+        } else {
+            "there is no model file"
+        };
+        for offer in offers {
+            let shows_in: Vec<Play> = Play::ALL
+                .iter()
+                .copied()
+                .filter(|p| {
+                    policy
+                        .play_kinds
+                        .get(p.index())
+                        .is_some_and(|k| k.contains(offer.kind))
+                })
+                .collect();
+            if shows_in.is_empty() || shows_in.iter().any(|&p| reachable(p)) {
+                continue; // never shown at all is `never_shown`'s to say
+            }
+            let Some(&(file, section)) = sections.iter().find(|(_, o)| *o.id.get_ref() == offer.id)
+            else {
+                continue;
+            };
+            let plays: Vec<&str> = shows_in.iter().map(|p| p.as_str()).collect();
+            let needs = if shows_in.contains(&Play::Commit) {
+                format!(", which needs readiness at least {}", t.commit_readiness)
+            } else {
+                String::new()
+            };
+            self.warning(
+                file,
+                Code::UnreachablePlay,
+                section.kind.span(),
+                format!(
+                    "offer `{}` can only show in {}{needs}; {source}, so readiness is always {readiness:.2} and risk {risk:.2}, and the play is at most {highest}",
+                    offer.id,
+                    plays.join(" or ")
+                ),
+            );
         }
     }
 

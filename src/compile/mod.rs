@@ -143,7 +143,9 @@ impl Builder {
         let (offers, families) = self.offers(&sections.offers(), &inherited, &mut scope);
         let rules = self.rules(&sections.rules(), &offers, &mut scope);
         let pairings = self.pairings(&sections.pairings(), &scope);
+        let has_model = model_source.is_some();
         let model = self.model(model_source, &mut scope);
+        self.check_reachable_plays(&sections.offers(), &offers, &policy, &model, has_model);
         let budget = catalog.budget;
         let Scope {
             digits,
