@@ -20,7 +20,8 @@
 //! `offersExclude` (never shown, nor would-have-shown), `maxOffers`, `leftOut` (offer id to
 //! reason), `holdout`, `wouldHaveShown` (ids), `warnings` (codes), `error` (a context error
 //! code), `reasonsContain` (offer id to a substring of one of its reasons), `frame` (offer id to
-//! frame), `discountPercent` (offer id to the discount shown), `exposureOffers` (ids), `explored`, `propensity`.
+//! frame), `discountPercent` (offer id to the discount shown), `finalPrice` (offer id to the
+//! price asked, in minor units), `exposureOffers` (ids), `explored`, `propensity`.
 //!
 //! Every decision is also made a second time, from memory encoded and decoded again, and must
 //! come out byte-identical (rule 7).
@@ -90,6 +91,8 @@ struct Expect {
     frame: BTreeMap<String, String>,
     #[serde(default)]
     discount_percent: BTreeMap<String, u64>,
+    #[serde(default)]
+    final_price: BTreeMap<String, u64>,
     exposure_offers: Option<Vec<String>>,
     explored: Option<bool>,
     propensity: Option<f64>,
@@ -288,6 +291,17 @@ fn check(step: usize, decision: &Value, expect: &Expect, problems: &mut Vec<Stri
             fail(format!(
                 "discount of {id} is {:?}, expected {percent}",
                 offer.map(|o| &o["discountPercent"])
+            ));
+        }
+    }
+    for (id, price) in &expect.final_price {
+        let offer = decision["offers"]
+            .as_array()
+            .and_then(|l| l.iter().find(|x| x["offerId"] == Value::String(id.clone())));
+        if offer.map(|o| &o["finalPrice"]) != Some(&Value::from(*price)) {
+            fail(format!(
+                "final price of {id} is {:?}, expected {price}",
+                offer.map(|o| &o["finalPrice"])
             ));
         }
     }

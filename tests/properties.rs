@@ -1218,14 +1218,31 @@ fn check_decision(
                 .iter()
                 .any(|(f, c)| *f == s.frame && *c == s.copy)
         );
-        // Rule 1: nothing owned, in the cart, or excluded.
+        // Rule 1: nothing owned, in the cart, or excluded; a bundle held in part is offered
+        // only for the rest, for less than the whole bundle.
+        let held = |item: &u32| owned.contains(item) || cart.contains(item);
+        let completing = offer.kind == OfferKind::Bundle
+            && offer.items.len() > 1
+            && offer.items.iter().any(|i| !held(i));
         for item in &offer.items {
-            prop_assert!(!owned.contains(item), "{} sells owned item {}", what, item);
             prop_assert!(
-                !cart.contains(item),
+                completing || !owned.contains(item),
+                "{} sells owned item {}",
+                what,
+                item
+            );
+            prop_assert!(
+                completing || !cart.contains(item),
                 "{} sells item {} in the cart",
                 what,
                 item
+            );
+        }
+        if offer.items.iter().any(held) {
+            prop_assert!(
+                s.price < offer.price || offer.price == 0,
+                "{} asks for the whole bundle",
+                what
             );
         }
         for item in &offer.requires {
@@ -1367,15 +1384,15 @@ fn oracle_catches_violations(
     let caught =
         |c: &Context, m: &Memory, d: &Decision| check_decision(store, snapshot, c, m, d).is_err();
 
+    // Every item of the offer held: nothing would be added, so not even a bundle may show.
+    let ids: Vec<String> = (offer.items.iter())
+        .map(|&i| p.items[i as usize].id.clone())
+        .collect();
     let mut owns_it = context.clone();
-    owns_it
-        .owned
-        .push(p.items[offer.items[0] as usize].id.clone());
+    owns_it.owned.extend(ids.iter().cloned());
     prop_assert!(caught(&owns_it, memory, d), "an owned item went unnoticed");
     let mut in_cart = context.clone();
-    in_cart
-        .cart
-        .push(p.items[offer.items[0] as usize].id.clone());
+    in_cart.cart.extend(ids.iter().cloned());
     prop_assert!(
         caught(&in_cart, memory, d),
         "an item in the cart went unnoticed"

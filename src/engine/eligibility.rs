@@ -3,6 +3,7 @@
 //! cap, checkout tier. The first that fails leaves the offer out, with that reason.
 
 use super::candidates::{self, Candidate};
+use super::completion;
 use super::decision::{LeftOut, SkipReason};
 use super::rules::RuleEffects;
 use super::shopper::Shopper;
@@ -120,14 +121,20 @@ impl<'a, 's> Eligibility<'a, 's> {
         };
         let rule = |field: &str| format!("offers.{}.{field}", offer.id);
 
-        if let Some(&i) = offer.items.iter().find(|&&i| shopper.owns(i)) {
+        // A bundle the shopper holds part of is offered for the rest (completion.rs).
+        let completes = completion::completes(shopper, offer);
+        if let Some(&i) = offer.items.iter().find(|&&i| !completes && shopper.owns(i)) {
             return Some(Skip::new(
                 SkipReason::Owned,
                 "owned",
                 format!("the shopper owns {}", item_name(i)),
             ));
         }
-        if let Some(&i) = offer.items.iter().find(|&&i| shopper.in_cart(i)) {
+        if let Some(&i) = offer
+            .items
+            .iter()
+            .find(|&&i| !completes && shopper.in_cart(i))
+        {
             return Some(Skip::new(
                 SkipReason::InCart,
                 "cart",

@@ -7,7 +7,8 @@
 //!    ([`shopper`]); evaluate the store's rules once (`rules.rs`).
 //! 2. Gather candidates among the offers allowed on the surface ([`candidates`]).
 //! 3. Check each candidate against the offer's own rules (`eligibility.rs`), in this order,
-//!    and leave it out with the first that fails: owned, in cart, `requires`, `excluded_by`,
+//!    and leave it out with the first that fails: owned, in cart (a bundle the shopper holds
+//!    part of is offered for the rest, `completion.rs`), `requires`, `excluded_by`,
 //!    already bought, `when`, `unless` and store rules, cooldown ladder, family cooldown,
 //!    offer cap, checkout tier.
 //! 4. Choose the play (`play.rs`): Protect when a trigger is missing, a task is in progress, the quiet
@@ -28,6 +29,7 @@
 
 pub mod candidates;
 mod capacity;
+mod completion;
 pub mod decision;
 mod eligibility;
 mod play;

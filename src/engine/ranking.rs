@@ -14,6 +14,8 @@ use crate::vocab::{Frame, OfferKind, Play};
 pub(super) struct Ranked<'a> {
     pub(super) offer: &'a Offer,
     pub(super) candidate: &'a Candidate,
+    /// The price asked: the offer's, or what completing a bundle adds (completion.rs).
+    pub(super) price: u64,
     pub(super) discount: u8,
     pub(super) accept: f64,
     pub(super) score: f64,
@@ -43,12 +45,14 @@ impl<'a> Ranked<'a> {
         }
         p *= 1.0 + f64::from(discount) / 100.0 * shopper.price_sensitivity;
         let accept = p.clamp(0.0, 0.95);
-        let final_price = final_price(offer.price, discount);
+        let (price, cost) = super::completion::asked(shopper, offer);
+        let final_price = final_price(price, discount);
         let scale = shopper.snapshot.minor_per_major();
-        let margin = (final_price as f64 - offer.cost as f64) / scale;
+        let margin = (final_price as f64 - cost as f64) / scale;
         Ranked {
             offer,
             candidate,
+            price,
             discount,
             accept,
             score: accept * margin,
@@ -77,9 +81,9 @@ impl<'a> Ranked<'a> {
             frame,
             copy,
             job: offer.job.clone(),
-            price: offer.price,
+            price: self.price,
             discount_percent: self.discount,
-            final_price: final_price(offer.price, self.discount),
+            final_price: final_price(self.price, self.discount),
             score: round4(self.score),
             accept_probability: round4(self.accept),
             reasons: reasons(shopper, self.candidate, offer),
