@@ -157,9 +157,13 @@ pub fn decisions(data: &[u8]) -> Result<(), &'static str> {
     let mut last_shown: Vec<String> = Vec::new();
     let mut dismissed: Vec<(String, i64)> = Vec::new();
     while let Some(op) = byte() {
-        // Time moves on by up to 255 minutes, hours or days.
+        // Time moves on by up to 255 minutes, hours or days, and the shopper's story ends where
+        // the engine's accepted time does (2100): a context past it is refused, rightly.
         let unit = [60_000, 3_600_000, 86_400_000][usize::from(op >> 6) % 3];
         now += i64::from(byte().unwrap_or(0)) * unit;
+        if now >= crate::context::LATEST_MILLIS {
+            break;
+        }
         let pick = |b: u8, len: usize| usize::from(b) % len.max(1);
         match op % 4 {
             0 | 1 => {
