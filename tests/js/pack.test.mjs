@@ -99,6 +99,18 @@ ${program("")}`.replace("console.log(JSON.stringify({", "console.log(JSON.string
     assert.match(embed, /node_modules\/tactful\/embed\/embed\.js$/);
     assert.match(readFileSync(fileURLToPath(embed), "utf8"), /new Worker\(new URL\("\.\/embed-worker\.js",\s*import\.meta\.url\)/);
     assert.match(readFileSync(join(installed, "embed/embed-worker.js"), "utf8"), /from\s*"\.\.\/web\/tactful\.js"/);
+    // The README's Node quick start, exactly as written, from the repository's root layout
+    // (the snapshot at out/): it prints the play and the offer's copy, then the memory after
+    // the dismissal, and throws nothing.
+    const readme = readFileSync(join(root, "README.md"), "utf8");
+    const quickStart = readme.match(/```js\n(\/\/ Node\n[\s\S]*?)```/)?.[1];
+    assert.ok(quickStart, "the README has a Node quick start");
+    mkdirSync(join(app, "out"));
+    writeFileSync(join(app, "out/inkwell-studio.snap"), readFileSync(snapshot));
+    writeFileSync(join(app, "quick-start.cjs"), quickStart);
+    const printed = run("node", ["quick-start.cjs"], app).trim();
+    assert.match(printed, /^expand \[\s*'Brushes, portfolio layouts/, "an offer is shown");
+    assert.match(printed.split("\n").at(-1), /^[A-Za-z0-9_-]{12,}$/, "the memory after the dismissal");
     // And a wrong use is refused: the check can fail.
     writeFileSync(join(app, "usage.ts"), `${usage}\nconst wrong: number = decision.play;\n`);
     assert.throws(() => run(tsc, ["-p", app], app));
