@@ -118,6 +118,19 @@ vocabulary! {
     }
 }
 
+impl Play {
+    /// How much selling the play does: Protect least, Commit most. A rule caps the play by it,
+    /// and the fallbacks step down it.
+    pub const fn rank(self) -> u8 {
+        match self {
+            Play::Protect => 0,
+            Play::Assist => 1,
+            Play::Expand => 2,
+            Play::Commit => 3,
+        }
+    }
+}
+
 vocabulary! {
     /// Where the shopper is in their life with the store.
     Stage {

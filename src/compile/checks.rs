@@ -206,14 +206,8 @@ impl Builder {
         } else {
             Play::Expand
         };
-        // How much selling a play does (the engine's order): protect shows nothing.
-        let rank = |play: Play| match play {
-            Play::Protect => 0,
-            Play::Assist => 1,
-            Play::Expand => 2,
-            Play::Commit => 3,
-        };
-        let reachable = |play: Play| rank(play) > 0 && rank(play) <= rank(highest);
+        // Protect shows nothing; rules and the fallbacks only step down from `highest`.
+        let reachable = |play: Play| play != Play::Protect && play.rank() <= highest.rank();
         let source = if has_model {
             "the model has no readiness or risk weights"
         } else {

@@ -59,21 +59,11 @@ pub(super) fn choose(
     }
 }
 
-/// How much selling a play does: Protect least, Commit most.
-pub(super) const fn play_rank(play: Play) -> u8 {
-    match play {
-        Play::Protect => 0,
-        Play::Assist => 1,
-        Play::Expand => 2,
-        Play::Commit => 3,
-    }
-}
-
 /// The plays to try, starting from `play` and stepping down.
 fn fallbacks(play: Play) -> impl Iterator<Item = Play> {
     [Play::Commit, Play::Expand, Play::Assist]
         .into_iter()
-        .filter(move |p| play_rank(*p) <= play_rank(play))
+        .filter(move |p| p.rank() <= play.rank())
 }
 
 /// The play before the eligible offers are known, its reasons, and the gate that protects (if
@@ -187,7 +177,7 @@ fn choose_play(
     };
     let mut reasons = vec![why];
     if let Some((cap, rule)) = &rules.play_cap {
-        if play_rank(*cap) < play_rank(play) {
+        if cap.rank() < play.rank() {
             play = *cap;
             reasons.push(format!("rule `{rule}` limits the play to {cap}"));
             if play == Play::Protect {

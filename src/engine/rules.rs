@@ -3,7 +3,6 @@
 //! which offers and kinds they exclude; the play reads its cap; ranking reads frame and
 //! discount.
 
-use super::play::play_rank;
 use super::shopper::Shopper;
 use crate::snapshot::wire::Rule;
 use crate::vocab::{Frame, OfferKind, Play};
@@ -37,7 +36,7 @@ impl<'s> RuleEffects<'s> {
             if let Some(play) = rule.play {
                 if effects
                     .play_cap
-                    .is_none_or(|(cap, _)| play_rank(play) < play_rank(cap))
+                    .is_none_or(|(cap, _)| play.rank() < cap.rank())
                 {
                     effects.play_cap = Some((play, rule.id.as_str()));
                 }
