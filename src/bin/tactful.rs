@@ -323,7 +323,7 @@ fn run_record(memory: &str, event: &str, snapshot: Option<&Path>) -> Result<(), 
     let snapshot = snapshot.map(load).transpose()?;
     match (&snapshot, &event.offer_id) {
         (Some(snapshot), Some(id)) if snapshot.offer_by_id(id).is_none() => {
-            let hint = closest(id, snapshot.offers().map(|o| o.id))
+            let hint = tactful::compile::nearest(id, snapshot.offers().map(|o| o.id))
                 .map_or_else(String::new, |near| format!(" (did you mean `{near}`?)"));
             return Err(Failure::BadInput(format!(
                 "offer `{id}` is not in the snapshot {}{hint}; nothing was recorded",
@@ -354,15 +354,6 @@ fn run_record(memory: &str, event: &str, snapshot: Option<&Path>) -> Result<(), 
     }
     emit(format_args!("{}", memory.encode()))?;
     Ok(())
-}
-
-/// The candidate nearest `wanted` by edit distance, when it is near enough to be a typo.
-fn closest<'a>(wanted: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    candidates
-        .map(|c| (strsim::levenshtein(wanted, c), c))
-        .filter(|&(distance, _)| distance <= (wanted.chars().count() / 3).max(2))
-        .min()
-        .map(|(_, c)| c)
 }
 
 fn train_settings(

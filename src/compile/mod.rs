@@ -59,6 +59,7 @@ pub use diagnostic::{Code, Diagnostic, Severity, Source};
 use scope::Scope;
 
 pub use catalog::BUILTIN_SIGNALS;
+pub use values::nearest;
 
 /// What the compiler was asked to do beyond the files.
 #[derive(Debug, Clone, Default)]

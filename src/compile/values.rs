@@ -77,16 +77,22 @@ pub(super) fn valid_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"-_.:/".contains(&b))
 }
 
-/// `" (did you mean `x`?)"` when one of `known` is near enough to `wanted` to be a typo (an
-/// edit distance of at most a third of its length, and at least 2), else nothing.
-pub(super) fn did_you_mean<'a>(wanted: &str, known: impl IntoIterator<Item = &'a str>) -> String {
+/// The one of `known` nearest `wanted` when it is near enough to be a typo: an edit distance
+/// of at most a third of `wanted`'s length, and at least 2. The compiler's and the CLI's
+/// "did you mean" both come from here.
+pub fn nearest<'a>(wanted: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let near = (wanted.chars().count() / 3).max(2);
     known
         .into_iter()
         .map(|k| (strsim::levenshtein(wanted, k), k))
         .filter(|&(distance, _)| distance <= near)
         .min()
-        .map_or_else(String::new, |(_, k)| format!(" (did you mean `{k}`?)"))
+        .map(|(_, k)| k)
+}
+
+/// `" (did you mean `x`?)"` for the [`nearest`] of `known`, else nothing.
+pub(super) fn did_you_mean<'a>(wanted: &str, known: impl IntoIterator<Item = &'a str>) -> String {
+    nearest(wanted, known).map_or_else(String::new, |k| format!(" (did you mean `{k}`?)"))
 }
 
 /// The names of a vocabulary, for "expected one of ..." messages.
