@@ -30,6 +30,8 @@ pub(super) struct Index {
     /// Whether the model's popularity tells items apart (with no model every item has the
     /// same): only then may a reason say an offer is popular.
     pub(super) popularity_known: bool,
+    /// [`crate::memory::store_tag`] of the store id, hashed once here rather than per decision.
+    pub(super) memory_tag: u16,
     /// `(signal name, index)`, sorted by name.
     pub(super) signals_by_name: Vec<(String, u32)>,
 }
@@ -157,6 +159,7 @@ impl Index {
             popular_offers,
             offer_popularity,
             longest_window,
+            memory_tag: crate::memory::store_tag(&p.store_id),
             popularity_known: p
                 .model
                 .popularity

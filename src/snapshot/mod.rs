@@ -419,7 +419,7 @@ impl Snapshot {
     /// The tag this store's memory carries ([`crate::memory::store_tag`] of the store id), so
     /// another store's memory cookie is not read as this store's.
     pub fn memory_tag(&self) -> u16 {
-        crate::memory::store_tag(&self.payload.store_id)
+        self.index.memory_tag
     }
 
     /// Whether the model's popularity tells items apart: a store with no model (or one whose
