@@ -7,7 +7,8 @@
 //!
 //! Each source gives an affinity in `[0, 1]`; an offer found by several keeps the largest and
 //! up to three sources, which become its reasons. Seeds weigh cart items 1.0, owned items 0.6
-//! and viewed items 0.3. Only the best [`MAX_CANDIDATES`] go on to the policy, which checks
+//! and viewed items 0.3. A category's fallback offers are read once, for the first seed in
+//! it. Only the best [`MAX_CANDIDATES`] go on to the policy, which checks
 //! them in order of affinity until [`MAX_ELIGIBLE`] are eligible; with the limits on what is
 //! read per seed, a decision's cost does not grow with the catalog.
 
@@ -71,15 +72,6 @@ pub struct Candidate {
 pub struct Sources([Option<Source>; 3]);
 
 impl Sources {
-    /// Adds a source unless it is already held or three are.
-    fn add(&mut self, source: Source) {
-        if self.iter().all(|s| *s != source) {
-            if let Some(slot) = self.0.iter_mut().find(|slot| slot.is_none()) {
-                *slot = Some(source);
-            }
-        }
-    }
-
     /// The sources, best first.
     pub fn iter(&self) -> impl Iterator<Item = &Source> {
         self.0.iter().flatten()
@@ -102,13 +94,9 @@ fn sightings(shopper: &Shopper<'_>) -> Vec<(u32, f64, Source)> {
         .flat_map(|(items, weight)| items.iter().map(move |&item| (item, weight)))
         .take(MAX_SEEDS);
 
-    let on_surface = |offer: u32| {
-        payload
-            .offers
-            .get(offer as usize)
-            .is_some_and(|o| o.surfaces.contains(shopper.surface))
-    };
+    let on_surface = |offer: u32| snapshot.offer_allowed_on(offer, shopper.surface);
     let mut found: Vec<(u32, f64, Source)> = Vec::with_capacity(256);
+    let mut categories_read: Vec<u32> = Vec::new();
     for (seed, weight) in seeds {
         // Checked per seed: one seed adds at most 256 neighbours x MAX_PER_SOURCE sightings.
         if found.len() >= MAX_SIGHTINGS {
@@ -150,8 +138,12 @@ fn sightings(shopper: &Shopper<'_>) -> Vec<(u32, f64, Source)> {
                 ));
             }
         }
-        if let Some(item) = payload.items.get(seed as usize) {
-            for &offer in snapshot.category_offers(shopper.surface, item.category) {
+        // A category is read once, for its first seed, which weighs the most: a second seed
+        // in it would only repeat the same offers at a lower affinity with the same reason.
+        let category = payload.items.get(seed as usize).map(|item| item.category);
+        if let Some(category) = category.filter(|c| !categories_read.contains(c)) {
+            categories_read.push(category);
+            for &offer in snapshot.category_offers(shopper.surface, category) {
                 found.push((offer, weight * CATEGORY_AFFINITY, Source::Category { seed }));
             }
         }
@@ -168,48 +160,218 @@ fn sightings(shopper: &Shopper<'_>) -> Vec<(u32, f64, Source)> {
 
 /// One candidate per offer, with its best affinity and up to three sources, best first; the
 /// best [`MAX_CANDIDATES`] of them.
+///
+/// A source ranks by its affinity, then by when it was found; a source found twice counts at
+/// its best. Sightings are grouped through a small hash table rather than by sorting them:
+/// a large store's decision sees a few thousand sightings, and sorting them was half its time.
 fn group(found: &[(u32, f64, Source)]) -> Vec<Candidate> {
-    // Group by offer, best affinity first; the position in `found` breaks ties so the
-    // unstable sort gives the order a stable one would (sources in the order they were found).
-    let mut order: Vec<(u32, f64, u32)> = found
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (f.0, f.1, i as u32))
-        .collect();
-    crate::sort::sort_by(&mut order, |a, b| {
-        a.0.cmp(&b.0)
-            .then(b.1.total_cmp(&a.1))
-            .then(a.2.cmp(&b.2))
-            .is_lt()
-    });
-    // One group per offer: (offer, best affinity, its range in `order`).
-    let mut groups: Vec<(u32, f64, core::ops::Range<usize>)> = Vec::new();
-    for (at, &(offer, affinity, _)) in order.iter().enumerate() {
-        match groups.last_mut() {
-            Some(last) if last.0 == offer => last.2.end = at + 1,
-            _ => groups.push((offer, affinity, at..at + 1)),
+    let mut groups: Vec<Group> = Vec::new();
+    let mut table = GroupTable::for_sightings(found.len());
+    for &(offer, affinity, source) in found {
+        let at = table.find_or_insert(offer, groups.len());
+        if at == groups.len() {
+            groups.push(Group::new(offer, affinity));
+        }
+        if let Some(group) = groups.get_mut(at) {
+            group.add(affinity, source);
         }
     }
-    // Best affinity first; ties by offer index (each offer has one group).
-    crate::sort::keep_smallest_by(&mut groups, MAX_CANDIDATES, |a, b| {
-        b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)).is_lt()
-    });
-    groups
-        .into_iter()
-        .map(|(offer, affinity, range)| {
-            let mut sources = Sources::default();
-            for &(_, _, i) in order.get(range).unwrap_or_default() {
-                if let Some(&(_, _, source)) = found.get(i as usize) {
-                    sources.add(source);
+    // Best affinity first; ties by offer index (each offer has one group). One integer per
+    // group is ordered rather than the groups (six times the size), and compares in one step.
+    let mut best: Vec<u128> = (groups.iter().enumerate())
+        .map(|(at, g)| rank_key(g.affinity, g.offer, at))
+        .collect();
+    crate::sort::keep_smallest_by(&mut best, MAX_CANDIDATES, |a, b| a < b);
+    (best.iter())
+        .filter_map(|&key| groups.get(key as u32 as usize))
+        .map(Group::candidate)
+        .collect()
+}
+
+/// A key whose integer order is: greater affinity first (by `f64::total_cmp`), then smaller
+/// offer index. The group's position rides in the low 32 bits.
+fn rank_key(affinity: f64, offer: u32, at: usize) -> u128 {
+    // `total_cmp`'s own mapping of a float to an integer of the same order, made unsigned.
+    let bits = affinity.to_bits();
+    let ordered = (bits ^ ((((bits as i64) >> 63) as u64) >> 1)) ^ (1 << 63);
+    (u128::from(!ordered) << 64) | (u128::from(offer) << 32) | (at as u32 as u128)
+}
+
+/// The sightings of one offer so far: its best affinity and its best three distinct sources.
+#[derive(Clone, Copy)]
+struct Group {
+    offer: u32,
+    affinity: f64,
+    /// Best first; a later sighting ranks above a held one only with a greater affinity.
+    best: [Option<(f64, Source)>; 3],
+}
+
+impl Group {
+    fn new(offer: u32, affinity: f64) -> Self {
+        Self {
+            offer,
+            affinity,
+            best: [None; 3],
+        }
+    }
+
+    fn add(&mut self, affinity: f64, source: Source) {
+        if affinity.total_cmp(&self.affinity).is_gt() {
+            self.affinity = affinity;
+        }
+        let beats =
+            |held: &Option<(f64, Source)>| held.is_none_or(|(a, _)| affinity.total_cmp(&a).is_gt());
+        if let Some(same) = self
+            .best
+            .iter()
+            .position(|h| h.is_some_and(|(_, s)| s == source))
+        {
+            if !self.best.get(same).is_some_and(beats) {
+                return;
+            }
+            // Found again at a better affinity: it moves up from where it was.
+            if let Some(tail) = self.best.get_mut(same..) {
+                tail.rotate_left(1);
+            }
+            if let Some(last) = self.best.last_mut() {
+                *last = None;
+            }
+        }
+        if let Some(at) = self.best.iter().position(beats) {
+            if let Some(tail) = self.best.get_mut(at..) {
+                tail.rotate_right(1);
+                if let Some(first) = tail.first_mut() {
+                    *first = Some((affinity, source));
                 }
             }
-            Candidate {
-                offer,
-                affinity,
-                sources,
+        }
+    }
+
+    fn candidate(&self) -> Candidate {
+        Candidate {
+            offer: self.offer,
+            affinity: self.affinity,
+            sources: Sources(self.best.map(|held| held.map(|(_, source)| source))),
+        }
+    }
+}
+
+/// Open addressing from an offer index to its group's position, sized for a decision's
+/// sightings (at most half full). Hand-written because the standard `HashMap` brings a random
+/// seed and about 10 KB of WebAssembly for what is a dozen lines here.
+struct GroupTable {
+    /// The offer and its group's position plus one, per slot (0 marks a free slot).
+    slots: Vec<(u32, u32)>,
+    shift: u32,
+}
+
+impl GroupTable {
+    fn for_sightings(sightings: usize) -> Self {
+        let size = (2 * sightings).next_power_of_two().max(16);
+        Self {
+            slots: vec![(0, 0); size],
+            shift: 32 - size.trailing_zeros(),
+        }
+    }
+
+    /// The position of `offer`'s group, or `next` (recorded as its position) when it has none.
+    fn find_or_insert(&mut self, offer: u32, next: usize) -> usize {
+        let mask = self.slots.len() - 1;
+        // Fibonacci hashing: offer indexes are dense, so spread them before masking.
+        let mut at = (offer.wrapping_mul(0x9E37_79B9) >> self.shift) as usize;
+        loop {
+            match self.slots.get_mut(at & mask) {
+                Some(slot) if slot.1 == 0 => {
+                    *slot = (offer, next as u32 + 1);
+                    return next;
+                }
+                Some(slot) if slot.0 == offer => return slot.1 as usize - 1,
+                // Taken by another offer, or (never: the index is masked) out of range.
+                _ => at = (at & mask) + 1,
             }
-        })
-        .collect()
+        }
+    }
+}
+
+/// The grouping checked against its definition, written the obvious way with the standard
+/// sort: order all sightings by (offer, affinity descending, when found), take each offer's
+/// first three distinct sources, then the best offers by affinity, ties by offer.
+#[cfg(test)]
+mod grouping_tests {
+    #![allow(clippy::indexing_slicing, reason = "test indexes are in range")]
+    use super::*;
+
+    fn by_definition(found: &[(u32, f64, Source)]) -> Vec<Candidate> {
+        let mut order: Vec<usize> = (0..found.len()).collect();
+        order.sort_by(|&a, &b| {
+            (found[a].0.cmp(&found[b].0))
+                .then(found[b].1.total_cmp(&found[a].1))
+                .then(a.cmp(&b))
+        });
+        let mut out: Vec<Candidate> = Vec::new();
+        for at in order {
+            let (offer, affinity, source) = found[at];
+            if out.last().is_none_or(|c| c.offer != offer) {
+                out.push(Candidate {
+                    offer,
+                    affinity,
+                    sources: Sources::default(),
+                });
+            }
+            if let Some(last) = out.last_mut() {
+                let held = &mut last.sources.0;
+                if !held.contains(&Some(source)) {
+                    if let Some(free) = held.iter_mut().find(|s| s.is_none()) {
+                        *free = Some(source);
+                    }
+                }
+            }
+        }
+        out.sort_by(|a, b| {
+            b.affinity
+                .total_cmp(&a.affinity)
+                .then(a.offer.cmp(&b.offer))
+        });
+        out.truncate(MAX_CANDIDATES);
+        out
+    }
+
+    #[test]
+    fn grouping_agrees_with_its_definition() {
+        let mut x: u64 = 0x5EED;
+        let mut next = |range: u64| {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            (x >> 33) % range
+        };
+        // Few offers, affinities and sources, so that ties and repeats are common; and more
+        // offers than MAX_CANDIDATES, so that the cut is tested too.
+        for (sightings, offers) in [(0, 1), (1, 1), (40, 5), (300, 40), (2_000, 400)] {
+            let found: Vec<(u32, f64, Source)> = (0..sightings)
+                .map(|_| {
+                    let seed = next(3) as u32;
+                    let source = match next(4) {
+                        0 => Source::Learned {
+                            seed,
+                            item: next(3) as u32,
+                            attach: None,
+                        },
+                        1 => Source::Curated {
+                            seed,
+                            pairing: next(2) as u32,
+                        },
+                        2 => Source::Category { seed },
+                        _ => Source::Popular,
+                    };
+                    (next(offers) as u32, next(5) as f64 / 8.0, source)
+                })
+                .collect();
+            assert_eq!(
+                group(&found),
+                by_definition(&found),
+                "{sightings} sightings"
+            );
+        }
+    }
 }
 
 #[cfg(test)]

@@ -391,6 +391,14 @@ impl Snapshot {
             .map_or(&[], Vec::as_slice)
     }
 
+    /// Whether offer `offer` may appear on `surface` (false for an index out of range).
+    pub fn offer_allowed_on(&self, offer: u32, surface: Surface) -> bool {
+        self.index
+            .offer_surfaces
+            .get(offer as usize)
+            .is_some_and(|s| s.contains(surface))
+    }
+
     /// An offer's popularity in `0..=255`.
     pub fn offer_popularity(&self, offer: u32) -> u8 {
         self.index
