@@ -34,6 +34,7 @@ mod memory;
 mod program;
 pub mod snapshot;
 mod sort;
+mod template;
 mod vocab;
 
 #[cfg(feature = "compiler")]

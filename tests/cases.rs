@@ -21,7 +21,8 @@
 //! reason), `holdout`, `wouldHaveShown` (ids), `warnings` (codes), `error` (a context error
 //! code), `reasonsContain` (offer id to a substring of one of its reasons), `frame` (offer id to
 //! frame), `discountPercent` (offer id to the discount shown), `finalPrice` (offer id to the
-//! price asked, in minor units), `exposureOffers` (ids), `explored`, `propensity`.
+//! price asked, in minor units), `copy` and `title` (offer id to the text shown, templates
+//! filled in), `exposureOffers` (ids), `explored`, `propensity`.
 //!
 //! Every decision is also made a second time, from memory encoded and decoded again, and must
 //! come out byte-identical (rule 7).
@@ -93,9 +94,19 @@ struct Expect {
     discount_percent: BTreeMap<String, u64>,
     #[serde(default)]
     final_price: BTreeMap<String, u64>,
+    #[serde(default)]
+    copy: BTreeMap<String, String>,
+    #[serde(default)]
+    title: BTreeMap<String, String>,
     exposure_offers: Option<Vec<String>>,
     explored: Option<bool>,
     propensity: Option<f64>,
+}
+
+fn to_values<T: Clone + Into<Value>>(map: &BTreeMap<String, T>) -> Vec<(String, Value)> {
+    (map.iter())
+        .map(|(id, v)| (id.clone(), v.clone().into()))
+        .collect()
 }
 
 fn root() -> PathBuf {
@@ -272,37 +283,25 @@ fn check(step: usize, decision: &Value, expect: &Expect, problems: &mut Vec<Stri
             ));
         }
     }
-    for (id, frame) in &expect.frame {
-        let offer = decision["offers"]
-            .as_array()
-            .and_then(|l| l.iter().find(|x| x["offerId"] == Value::String(id.clone())));
-        if offer.map(|o| &o["frame"]) != Some(&Value::String(frame.clone())) {
-            fail(format!(
-                "frame of {id} is {:?}, expected {frame}",
-                offer.map(|o| &o["frame"])
-            ));
-        }
-    }
-    for (id, percent) in &expect.discount_percent {
-        let offer = decision["offers"]
-            .as_array()
-            .and_then(|l| l.iter().find(|x| x["offerId"] == Value::String(id.clone())));
-        if offer.map(|o| &o["discountPercent"]) != Some(&Value::from(*percent)) {
-            fail(format!(
-                "discount of {id} is {:?}, expected {percent}",
-                offer.map(|o| &o["discountPercent"])
-            ));
-        }
-    }
-    for (id, price) in &expect.final_price {
-        let offer = decision["offers"]
-            .as_array()
-            .and_then(|l| l.iter().find(|x| x["offerId"] == Value::String(id.clone())));
-        if offer.map(|o| &o["finalPrice"]) != Some(&Value::from(*price)) {
-            fail(format!(
-                "final price of {id} is {:?}, expected {price}",
-                offer.map(|o| &o["finalPrice"])
-            ));
+    // Fields of shown offers, each expected to equal a value.
+    let fields = [
+        ("frame", to_values(&expect.frame)),
+        ("discountPercent", to_values(&expect.discount_percent)),
+        ("finalPrice", to_values(&expect.final_price)),
+        ("copy", to_values(&expect.copy)),
+        ("title", to_values(&expect.title)),
+    ];
+    for (field, expected) in fields {
+        for (id, value) in expected {
+            let offer = decision["offers"]
+                .as_array()
+                .and_then(|l| l.iter().find(|x| x["offerId"] == Value::String(id.clone())));
+            if offer.map(|o| &o[field]) != Some(&value) {
+                fail(format!(
+                    "{field} of {id} is {:?}, expected {value}",
+                    offer.map(|o| &o[field])
+                ));
+            }
         }
     }
     if let Some(exposed) = &expect.exposure_offers {

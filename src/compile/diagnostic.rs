@@ -99,6 +99,7 @@ codes! {
     Cooldown = "cooldown": "a cooldown ladder that is empty, too long or shortens",
     Cost = "cost": "an offer with both `cost` and `margin`",
     Copy = "copy": "an offer with no copy for any frame",
+    Template = "template": "a title, copy or note with an unknown placeholder or an unmatched brace",
     CelSyntax = "cel_syntax": "a condition that does not parse",
     CelType = "cel_type": "a condition that compares or combines values of the wrong types",
     CelUnsupported = "cel_unsupported": "CEL the engine does not evaluate (macros, regexes, other roots)",

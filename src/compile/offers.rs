@@ -154,7 +154,7 @@ impl Builder {
             .and_then(|w| self.condition(file, w, scope));
         let offer = Offer {
             id: id.to_string(),
-            title: o.title.clone(),
+            title: self.template(file, &o.title, &format!("the title of offer `{id}`")),
             kind,
             items: goods.sold,
             price: goods.price,
@@ -298,7 +298,8 @@ impl Builder {
             if let Some(frame) =
                 self.vocab(file, frame, Frame::parse, "frame", &names_of(Frame::ALL))
             {
-                copy.push((frame, text.clone()));
+                let what = format!("the `{frame}` copy of offer `{id}`");
+                copy.push((frame, self.template(file, text, &what)));
             }
         }
         if copy.is_empty() {

@@ -57,12 +57,15 @@ impl Builder {
                     .map_or(pairing.item.span(), Spanned::span);
                 self.error(file, Code::Range, span, "pairing strength is in [0, 1]");
             }
+            let note = (pairing.note.as_ref())
+                .map(|n| self.template(file, n, "the note of a pairing"))
+                .unwrap_or_default();
             if let (Some(item), Some(offer)) = (item, offer) {
                 pairings.push(Pairing {
                     item,
                     offer,
                     strength: strength.clamp(0.0, 1.0),
-                    note: pairing.note.clone(),
+                    note,
                 });
             }
         }

@@ -156,7 +156,7 @@ pub struct ItemSection {
 #[serde(deny_unknown_fields)]
 pub struct OfferSection {
     pub id: Spanned<String>,
-    pub title: String,
+    pub title: Spanned<String>,
     pub kind: Spanned<String>,
     pub items: Spanned<Vec<Spanned<String>>>,
     pub price: Option<Spanned<f64>>,
@@ -178,7 +178,7 @@ pub struct OfferSection {
     pub family_cooldown: Option<Spanned<String>>,
     pub when: Option<Spanned<String>>,
     pub unless: Option<Spanned<String>>,
-    pub copy: Spanned<BTreeMap<Spanned<String>, String>>,
+    pub copy: Spanned<BTreeMap<Spanned<String>, Spanned<String>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -209,6 +209,5 @@ pub struct PairingSection {
     pub item: Spanned<String>,
     pub offer: Spanned<String>,
     pub strength: Option<Spanned<f32>>,
-    #[serde(default)]
-    pub note: String,
+    pub note: Option<Spanned<String>>,
 }

@@ -7,6 +7,7 @@ use toml::Spanned;
 use super::scope::Scope;
 use super::{Builder, Code, FileId, cel, store};
 use crate::snapshot::wire::{Minutes, NEVER};
+use crate::template::{Placeholder, TemplateError};
 
 /// Parses "30m", "2h", "3d", "1w", "0" or "never" into minutes.
 pub(super) fn parse_duration(text: &str, allow_never: bool) -> Result<Minutes, String> {
@@ -183,6 +184,63 @@ impl Builder {
             );
         }
         found
+    }
+
+    /// A copy template (template.rs), returned as written: an error at the offending brace
+    /// when it is malformed, with the placeholders it may use.
+    pub(super) fn template(&mut self, file: FileId, text: &Spanned<String>, what: &str) -> String {
+        let written = text.get_ref();
+        if let Err(error) = crate::template::check(written) {
+            let names = || Placeholder::ALL.iter().map(|p| p.name());
+            let listed = names().map(|n| format!("{{{n}}}")).collect::<Vec<_>>();
+            let (at, width, message) = match &error {
+                TemplateError::Unknown { at, name } => (
+                    *at,
+                    name.len() + 2,
+                    format!(
+                        "{what} uses `{{{name}}}`, which is not a placeholder{}; the placeholders are {}",
+                        did_you_mean(name, names()),
+                        listed.join(", ")
+                    ),
+                ),
+                TemplateError::Unclosed { at } => (
+                    *at,
+                    1,
+                    format!(
+                        "{what} opens a placeholder with `{{` and never closes it; write `{{{{` for a brace"
+                    ),
+                ),
+                TemplateError::StrayClose { at } => (
+                    *at,
+                    1,
+                    format!("{what} has a `}}` that closes nothing; write `}}}}` for a brace"),
+                ),
+            };
+            let span = self.span_in_string(file, text, at, width);
+            self.error(file, Code::Template, span, message);
+        }
+        written.clone()
+    }
+
+    /// Where byte `at` of a string value lies in its file: found by searching the value's raw
+    /// source for the text from `at` on, so escapes and multi-line quotes before it do not shift
+    /// it; the whole value when it cannot be found.
+    fn span_in_string(
+        &self,
+        file: FileId,
+        text: &Spanned<String>,
+        at: usize,
+        width: usize,
+    ) -> core::ops::Range<usize> {
+        let value = text.span();
+        let wanted = text.get_ref().get(at..at + width);
+        let raw = self.source(file).text.get(value.clone());
+        match (raw, wanted) {
+            (Some(raw), Some(wanted)) => raw
+                .find(wanted)
+                .map_or(value.clone(), |i| value.start + i..value.start + i + width),
+            _ => value,
+        }
     }
 
     pub(super) fn condition(

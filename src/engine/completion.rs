@@ -51,3 +51,17 @@ pub(super) fn asked(shopper: &Shopper<'_>, offer: &Offer) -> (u64, u64) {
     };
     (share(offer.price), share(offer.cost))
 }
+
+/// The items `offer` adds for this shopper: for a bundle being completed those not held, else
+/// all of them.
+pub(super) fn adds<'o>(shopper: &Shopper<'_>, offer: &'o Offer) -> impl Iterator<Item = u32> + 'o {
+    let completing = completes(shopper, offer);
+    let held: Vec<u32> = if completing {
+        (offer.items.iter().copied())
+            .filter(|&i| shopper.owns(i) || shopper.in_cart(i))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    (offer.items.iter().copied()).filter(move |i| !held.contains(i))
+}

@@ -7,7 +7,8 @@ use crate::engine::rules::RuleEffects;
 use crate::engine::shopper::{Shopper, latest_of, round4};
 use crate::hash::unit_draw;
 use crate::memory::Memory;
-use crate::snapshot::wire::{Offer, Policy};
+use crate::snapshot::wire::{Item, Offer, Policy};
+use crate::template::{self, Placeholder};
 use crate::vocab::{Frame, OfferKind, Play};
 
 /// An eligible offer with its score.
@@ -72,21 +73,50 @@ impl<'a> Ranked<'a> {
             .iter()
             .find(|(f, _)| *f == frame)
             .or(offer.copy.first())
-            .cloned()
-            .unwrap_or((frame, String::new()));
+            .map_or((frame, ""), |(f, text)| (*f, text.as_str()));
+        let fill = self.fill(shopper);
         ShownOffer {
             offer_id: offer.id.clone(),
-            title: offer.title.clone(),
+            title: template::render(&offer.title, &fill),
             kind: offer.kind,
             frame,
-            copy,
+            copy: template::render(copy, &fill),
             job: offer.job.clone(),
             price: self.price,
             discount_percent: self.discount,
             final_price: final_price(self.price, self.discount),
             score: round4(self.score),
             accept_probability: round4(self.accept),
-            reasons: reasons(shopper, self.candidate, offer),
+            reasons: reasons(shopper, self.candidate, offer, &fill),
+        }
+    }
+
+    /// What this offer's templates are filled with, as shown to this shopper (template.rs).
+    fn fill(&self, shopper: &Shopper<'_>) -> impl Fn(Placeholder) -> String {
+        let payload = shopper.snapshot.payload();
+        let (currency, digits) = (payload.currency.clone(), payload.currency_digits);
+        let adds: Vec<&Item> = super::completion::adds(shopper, self.offer)
+            .filter_map(|i| payload.items.get(i as usize))
+            .collect();
+        let final_price = final_price(self.price, self.discount);
+        let catalog: u64 = adds
+            .iter()
+            .fold(0, |sum, item| sum.saturating_add(item.price));
+        let names: Vec<&str> = adds.iter().map(|item| item.name.as_str()).collect();
+        let (missing, item) = (
+            names.join(" + "),
+            names.first().copied().unwrap_or_default(),
+        );
+        let (price, discount, item) = (self.price, self.discount, item.to_string());
+        move |placeholder| match placeholder {
+            Placeholder::Price => template::money(price, &currency, digits),
+            Placeholder::FinalPrice => template::money(final_price, &currency, digits),
+            Placeholder::Saving => {
+                template::money(catalog.saturating_sub(final_price), &currency, digits)
+            }
+            Placeholder::Discount => format!("{discount}%"),
+            Placeholder::Missing => missing.clone(),
+            Placeholder::Item => item.clone(),
         }
     }
 }
@@ -131,7 +161,12 @@ fn choose_frame(offer: &Offer, play: Play, rules: &RuleEffects, shopper: &Shoppe
 /// A reason states a figure or a social claim only when the snapshot holds the data behind it:
 /// an attach rate is the model's, about an item the offer sells (a bundle's reason says it is
 /// part of the bundle); "popular" needs popularity that tells items apart.
-fn reasons(shopper: &Shopper<'_>, candidate: &Candidate, offer: &Offer) -> Vec<String> {
+fn reasons(
+    shopper: &Shopper<'_>,
+    candidate: &Candidate,
+    offer: &Offer,
+    fill: impl Fn(Placeholder) -> String,
+) -> Vec<String> {
     let payload = shopper.snapshot.payload();
     let item_name = |i: u32| {
         payload
@@ -178,7 +213,7 @@ fn reasons(shopper: &Shopper<'_>, candidate: &Candidate, offer: &Offer) -> Vec<S
             }
             Source::Learned { seed, .. } => format!("often bought with {}", item_name(seed)),
             Source::Curated { seed, pairing } => match payload.pairings.get(pairing as usize) {
-                Some(p) if !p.note.is_empty() => p.note.clone(),
+                Some(p) if !p.note.is_empty() => template::render(&p.note, &fill),
                 _ => format!("goes with {}", item_name(seed)),
             },
             Source::Category { seed } => {

@@ -107,7 +107,7 @@ test("checkout shows at most one offer, as an accessible card; dismissing it kee
   assert.deepEqual(await offersShown(page), ["creator-toolkit"]);
   const card = page.getByRole("region", { name: "Add to your order" });
   assert.equal(await card.count(), 1, "the card is a region labelled by its heading");
-  assert.equal(await card.locator(".tactful-copy").textContent(), "Brushes, portfolio layouts and social templates: the whole toolkit for $49.");
+  assert.equal(await card.locator(".tactful-copy").textContent(), "Complete your toolkit: Starter Brush Pack + Portfolio Layout Templates + Social Media Kit, for $49.");
   await waitForReports(page, 1);
   await shot(page, "checkout");
   await page.click("#why summary");
