@@ -8,6 +8,7 @@
 //! # An offer requires an item the store does not have.
 //! # expect: error[unknown_id] 25:13 unknown item `ghost` in `requires`
 //! # options: budget=100            (optional: the command line's `--budget`)
+//! # model: models/no-weights.toml   (optional: a model file, relative to `tests/compile/`)
 //! ```
 //!
 //! Every `expect` line must be matched by a diagnostic of that severity and code, at that
@@ -70,11 +71,12 @@ mod harness {
 
     fn run(path: &Path) -> Result<(), Failed> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let (expected, clean, options) = header(&text)?;
+        let (expected, clean, options, model) = header(&text)?;
         if expected.is_empty() && !clean {
             return Err("the file has no `# expect:` line".into());
         }
-        let outcome = compile_paths(path, None, &options);
+        let model = model.map(|m| path.with_file_name(m));
+        let outcome = compile_paths(path, model.as_deref(), &options);
         let must_fail = expected.iter().any(|e| e.severity == Severity::Error);
         let diagnostics = match (outcome, must_fail) {
             (Ok(compiled), false) => compiled.warnings,
@@ -131,13 +133,16 @@ mod harness {
         Ok(())
     }
 
-    /// The `# expect:` lines, whether `# expect: clean` was given, and the options.
-    fn header(text: &str) -> Result<(Vec<Expected>, bool, Options), Failed> {
+    /// The `# expect:` lines, whether `# expect: clean` was given, the options and the model.
+    fn header(text: &str) -> Result<(Vec<Expected>, bool, Options, Option<String>), Failed> {
         let mut expected = Vec::new();
         let mut clean = false;
         let mut options = Options::default();
+        let mut model = None;
         for line in text.lines().take_while(|l| l.starts_with('#')) {
-            if let Some(rest) = line.strip_prefix("# options: ") {
+            if let Some(rest) = line.strip_prefix("# model: ") {
+                model = Some(rest.trim().to_string());
+            } else if let Some(rest) = line.strip_prefix("# options: ") {
                 let budget = rest
                     .strip_prefix("budget=")
                     .and_then(|b| b.trim().parse().ok());
@@ -148,7 +153,7 @@ mod harness {
                 expected.push(expectation(rest).ok_or_else(|| format!("cannot read `{line}`"))?);
             }
         }
-        Ok((expected, clean, options))
+        Ok((expected, clean, options, model))
     }
 
     /// `error[code] line:column message`.

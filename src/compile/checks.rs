@@ -180,7 +180,7 @@ impl Builder {
     }
 
     /// Offers whose kind only plays that the scores can never reach show. When the model has
-    /// no readiness and no risk weights (no model file at all, or one without them) every
+    /// no readiness and no risk weights (a model file without them) every
     /// shopper gets the same scores, so the play is at most one fixed play (rules and the
     /// fallbacks only lower it): an offer shown only in higher plays never shows.
     pub(super) fn check_reachable_plays(
@@ -189,7 +189,6 @@ impl Builder {
         offers: &[Offer],
         policy: &Policy,
         model: &Model,
-        has_model: bool,
     ) {
         if !model.readiness.weights.is_empty() || !model.risk.weights.is_empty() {
             return;
@@ -208,11 +207,8 @@ impl Builder {
         };
         // Protect shows nothing; rules and the fallbacks only step down from `highest`.
         let reachable = |play: Play| play != Play::Protect && play.rank() <= highest.rank();
-        let source = if has_model {
-            "the model has no readiness or risk weights"
-        } else {
-            "there is no model file"
-        };
+        // A store with no model file gets the default model, which has weights.
+        let source = "the model has no readiness or risk weights";
         for offer in offers {
             let shows_in: Vec<Play> = Play::ALL
                 .iter()

@@ -144,9 +144,14 @@ impl Builder {
         let (offers, families) = self.offers(&sections.offers(), &inherited, &mut scope);
         let rules = self.rules(&sections.rules(), &offers, &mut scope);
         let pairings = self.pairings(&sections.pairings(), &scope);
-        let has_model = model_source.is_some();
+        let model_source = model_source.or_else(|| {
+            Some(Source {
+                name: model::DEFAULT_MODEL_NAME.into(),
+                text: model::DEFAULT_MODEL.into(),
+            })
+        });
         let model = self.model(model_source, &mut scope);
-        self.check_reachable_plays(&sections.offers(), &offers, &policy, &model, has_model);
+        self.check_reachable_plays(&sections.offers(), &offers, &policy, &model);
         let budget = catalog.budget;
         let Scope {
             digits,

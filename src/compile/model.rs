@@ -23,6 +23,49 @@
 
 use std::collections::BTreeMap;
 
+/// The scores a store with no model file gets: hand-set weights on built-in signals, facts and
+/// stages only (so they hold for any store), under which the default thresholds give each
+/// play on sensible signals. With the default thresholds: a shopper with no signals is at
+/// readiness 0.20 (Assist); one who added to the cart and began checking out, 0.33 (Expand); a
+/// customer of three orders in the expansion stage who adds to the cart and has completed
+/// three lessons, 0.84 (Commit); one refund, or reading the returns policy, lifts risk past
+/// 0.5 (Assist), two refunds past 0.8 (Protect). The README's "A store with no model" lists the same. Popularity and
+/// neighbours stay unknown, so no reason claims them.
+pub const DEFAULT_MODEL: &str = r#"
+[readiness]
+bias = -1.1
+[readiness.weights]
+"signals.add_to_cart" = 0.45
+"signals.begin_checkout" = 0.55
+"signals.view_item" = 0.15
+"signals.view_reviews" = 0.2
+"signals.lesson_completed" = 0.4
+"signals.project_saved" = 0.3
+"signals.file_exported" = 0.3
+"facts.orders" = 0.3
+"stage.repeat_use" = 0.6
+"stage.expansion" = 1.0
+"stage.dormant" = -0.8
+"stage.pre_purchase" = -0.3
+
+[risk]
+bias = -2.8
+[risk.weights]
+"facts.refunds" = 2.9
+"facts.cancellations" = 0.9
+"signals.view_returns_policy" = 4.2
+"signals.view_faq" = 0.3
+
+[price_sensitivity]
+bias = -1.8
+[price_sensitivity.weights]
+"signals.coupon_click" = 1.2
+"signals.price_sort" = 0.9
+"#;
+
+/// The name diagnostics would give the default model (it has none: a test compiles it).
+pub const DEFAULT_MODEL_NAME: &str = "(the default model)";
+
 use serde::Deserialize;
 use toml::Spanned;
 
