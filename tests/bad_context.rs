@@ -140,10 +140,17 @@ fn wrong_types_are_refused_with_their_path() {
 
 #[test]
 fn missing_required_fields_and_broken_json() {
+    // The path names the missing field, nested ones too, as the README promises.
     let e = json_error(r#"{"surface":"checkout","now":1763726400000}"#);
     assert!(e.message().contains("missing field `shopperKey`"), "{e}");
+    assert_eq!(e.path(), "shopperKey");
     let e = json_error(r#"{"now":1763726400000,"shopperKey":"k"}"#);
     assert!(e.message().contains("missing field `surface`"), "{e}");
+    assert_eq!(e.path(), "surface");
+    let e = json_error(
+        r#"{"surface":"checkout","now":1763726400000,"shopperKey":"k","events":[{"at":1}]}"#,
+    );
+    assert_eq!(e.path(), "events[0].name", "{e}");
     json_error("");
     json_error("{");
     json_error("[]");

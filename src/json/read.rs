@@ -383,9 +383,15 @@ impl<'a> Reader<'a> {
         self.not_one_of("field", key, known)
     }
 
-    /// Refuses an object for lacking a required key (the path is the object's own).
+    /// Refuses an object for lacking a required key; the path names the key, as `surface` or
+    /// `events[0].name`, so a host can point at what to add.
     pub(crate) fn missing_field(&self, key: &str) -> JsonError {
-        self.error(format_args!("missing field `{key}`"))
+        let mut error = self.error(format_args!("missing field `{key}`"));
+        if !error.path.is_empty() {
+            error.path.push('.');
+        }
+        error.path.push_str(key);
+        error
     }
 
     /// Reads a string that must be one of `names`, as `parse` reads it.

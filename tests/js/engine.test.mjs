@@ -89,6 +89,9 @@ test("bad contexts throw ContextError naming the field", () => {
   assert.equal(e.path, "events[0].labl");
   e = expectError(() => engine.decide({ ...good, surface: "sidebar" }, ""), "ContextError", "context.json");
   assert.equal(e.path, "surface");
+  // A missing field is named by its path.
+  e = expectError(() => engine.decide({ now: 1763726400000, shopperKey: "k" }, ""), "ContextError", "context.json");
+  assert.equal(e.path, "surface");
   e = expectError(() => engine.decide({ ...good, facts: { refund: 1 } }, ""), "ContextError", "context.unknown_fact");
   assert.equal(e.path, "facts.refund");
   expectError(() => engine.decide({ ...good, now: 12 }, ""), "ContextError", "context.time");
