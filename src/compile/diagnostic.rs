@@ -89,6 +89,7 @@ codes! {
     Money = "money": "a price or cost that is negative or too large",
     Size = "size": "`snapshot_budget` is not a size such as `64KB`",
     Duration = "duration": "a duration that is not `30m`, `2h`, `3d`, `1w`, `0` or (in a ladder) `never`",
+    LikelyMonths = "likely_months": "a cooldown or cap window of 1 to 12 minutes (`1m`), where months were likely meant",
     Range = "range": "a number outside its range: percent, fraction, strength or weight",
     Limit = "limit": "a surface shows more offers at once than the format allows",
     Cap = "cap": "a cap above what memory can count, or one with no window",

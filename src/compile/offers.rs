@@ -329,7 +329,7 @@ impl Builder {
         defaults: &OfferDefaults,
     ) -> Timing {
         let cap = o.cap.as_ref().and_then(|c| {
-            let window = self.duration(file, &c.get_ref().per, false)?;
+            let window = self.long_duration(file, &c.get_ref().per, false)?;
             if window == 0 || c.get_ref().max == 0 || c.get_ref().max > MAX_CAP {
                 self.error(
                     file,
@@ -349,7 +349,7 @@ impl Builder {
                 let rungs: Vec<Minutes> = ladder
                     .get_ref()
                     .iter()
-                    .filter_map(|d| self.duration(file, d, true))
+                    .filter_map(|d| self.long_duration(file, d, true))
                     .collect();
                 if ladder.get_ref().is_empty() {
                     self.error(file, Code::Cooldown, ladder.span(), "a cooldown ladder needs at least one rung: a dismissal must keep the offer away");
@@ -373,7 +373,7 @@ impl Builder {
             .family_cooldown
             .as_ref()
             .map_or(Some(defaults.family_cooldown), |d| {
-                self.duration(file, d, false)
+                self.long_duration(file, d, false)
             })
             .unwrap_or(0);
         Timing {

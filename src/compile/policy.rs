@@ -133,14 +133,14 @@ impl Builder {
             Some(ladder) => ladder
                 .get_ref()
                 .iter()
-                .filter_map(|d| self.duration(ROOT, d, true))
+                .filter_map(|d| self.long_duration(ROOT, d, true))
                 .collect(),
             None => vec![3 * 24 * 60, 30 * 24 * 60, NEVER],
         };
         let default_family = p
             .family_cooldown
             .as_ref()
-            .map_or(Some(24 * 60), |d| self.duration(ROOT, d, false))
+            .map_or(Some(24 * 60), |d| self.long_duration(ROOT, d, false))
             .unwrap_or(0);
         let defaults = OfferDefaults {
             ladder: default_ladder,

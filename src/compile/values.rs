@@ -124,14 +124,65 @@ pub(super) struct Condition {
     pub text: String,
 }
 
+/// A value of the wrong type, said in words: serde says "invalid type: string \"20\", expected
+/// u8"; a store author needs "`discount` is a whole percent, such as 20". `None` for any other
+/// message, which is shown as the TOML reader wrote it.
+fn in_words(message: &str, key: Option<&str>) -> Option<String> {
+    let (found, expected) = message
+        .strip_prefix("invalid type: ")
+        .or_else(|| message.strip_prefix("invalid value: "))?
+        .split_once(", expected ")?;
+    let wanted = match key {
+        Some("discount") => "a whole percent from 0 to 100, such as 20",
+        Some("max") => "a whole number of impressions, such as 3",
+        Some("limit" | "per_session" | "per_day" | "daily_cap") => "a whole number, such as 2",
+        Some("price" | "cost") => "an amount in the store's currency, such as 12.50",
+        Some(
+            "margin" | "strength" | "weight" | "attach" | "protect_risk" | "assist_risk"
+            | "assist_readiness" | "commit_readiness" | "price_sensitive" | "exploration",
+        ) => "a number from 0 to 1, such as 0.9",
+        _ => match expected {
+            "u8" => "a whole number from 0 to 255",
+            "u16" => "a whole number from 0 to 65,535",
+            "u32" | "u64" => "a whole number, such as 30",
+            "f32" | "f64" => "a number, such as 12.5",
+            "a boolean" => "`true` or `false`",
+            "a string" => "text in quotes",
+            "a sequence" => "a list in brackets, such as [\"a\", \"b\"]",
+            _ => return None,
+        },
+    };
+    let found = found
+        .replace("floating point", "the number")
+        .replace("integer", "the number")
+        .replace("string", "the text")
+        .replace('`', "");
+    Some(match key {
+        Some(key) => format!("`{key}` is {wanted}, not {found}"),
+        None => format!("expected {wanted}, not {found}"),
+    })
+}
+
+/// The key of the `key = value` whose value starts at `at`: the last bare key before an `=` on
+/// that line (inline tables have several).
+fn key_before(text: &str, at: usize) -> Option<&str> {
+    let line_start = text.get(..at)?.rfind('\n').map_or(0, |i| i + 1);
+    let before = text.get(line_start..at)?.trim_end().strip_suffix('=')?;
+    let key = before.rsplit(['{', ',']).next()?.trim().trim_matches('"');
+    (!key.is_empty()).then_some(key)
+}
+
 impl Builder {
     pub(super) fn parse<T: serde::de::DeserializeOwned>(&mut self, file: FileId) -> Option<T> {
         let text = self.source(file).text.clone();
         match toml::from_str::<T>(&text) {
             Ok(value) => Some(value),
             Err(e) => {
-                let message = e.message().trim_end_matches('\n').to_string();
-                self.error(file, Code::Toml, e.span().unwrap_or(0..0), message);
+                let span = e.span().unwrap_or(0..0);
+                let message = e.message().trim_end_matches('\n');
+                let message = in_words(message, key_before(&text, span.start))
+                    .unwrap_or_else(|| message.to_string());
+                self.error(file, Code::Toml, span, message);
                 None
             }
         }
@@ -146,6 +197,31 @@ impl Builder {
         parse_duration(text.get_ref(), allow_never)
             .map_err(|m| self.error(file, Code::Duration, text.span(), m))
             .ok()
+    }
+
+    /// A cooldown or cap window: a duration that is usually days or weeks, so `1m` to `12m`
+    /// (minutes, as everywhere in tactful) draws a warning that months were likely meant.
+    pub(super) fn long_duration(
+        &mut self,
+        file: FileId,
+        text: &Spanned<String>,
+        allow_never: bool,
+    ) -> Option<Minutes> {
+        let minutes = self.duration(file, text, allow_never)?;
+        let written = text.get_ref().trim();
+        if written.ends_with('m') && (1..=12).contains(&minutes) {
+            self.warning(
+                file,
+                Code::LikelyMonths,
+                text.span(),
+                format!(
+                    "`{written}` is {minutes} minute{}: for months write days, such as `{}d`",
+                    if minutes == 1 { "" } else { "s" },
+                    minutes * 30
+                ),
+            );
+        }
+        Some(minutes)
     }
 
     pub(super) fn money(&mut self, file: FileId, value: &Spanned<f64>, digits: u8) -> u64 {
