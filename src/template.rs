@@ -74,8 +74,8 @@ pub enum TemplateError {
     Unknown {
         /// Offset of the `{`.
         at: usize,
-        /// The name between the braces.
-        name: String,
+        /// Bytes from the `{` to the `}`, both included.
+        length: usize,
     },
     /// A `{` with no `}` after it.
     Unclosed {
@@ -95,60 +95,66 @@ enum Piece<'a> {
     Hole(Placeholder),
 }
 
-/// Reads `text` piece by piece, or says where it is malformed.
-#[allow(
-    clippy::indexing_slicing,
-    reason = "every bound is next to an ASCII brace that `find` found, so in range and on a char boundary"
-)]
-fn scan<'a>(text: &'a str, mut piece: impl FnMut(Piece<'a>)) -> Result<(), TemplateError> {
-    let mut rest = text;
-    let mut offset = 0;
-    while let Some(at) = rest.find(['{', '}']) {
-        let (before, from) = rest.split_at(at);
-        piece(Piece::Text(before));
-        let brace = &from[..1];
-        let taken = if from.get(1..2) == Some(brace) {
+/// Reads `text` piece by piece, or says where it is malformed. Every slice is taken with `get`
+/// at an ASCII brace (always a char boundary): slicing with `[]` would bring the standard
+/// library's slice-error formatting into the WebAssembly module, about 4 KB.
+fn scan<'a>(text: &'a str, piece: &mut dyn FnMut(Piece<'a>)) -> Result<(), TemplateError> {
+    let bytes = text.as_bytes();
+    let (mut pending, mut from) = (0, 0);
+    while let Some(brace_at) = text.get(from..).and_then(next_brace).map(|i| from + i) {
+        let brace = bytes.get(brace_at).copied();
+        piece(Piece::Text(text.get(pending..brace_at).unwrap_or_default()));
+        if bytes.get(brace_at + 1).copied() == brace {
             // `{{` or `}}`: one literal brace.
-            piece(Piece::Text(brace));
-            2
-        } else if brace == "}" {
-            return Err(TemplateError::StrayClose { at: offset + at });
+            piece(Piece::Text(
+                text.get(brace_at..=brace_at).unwrap_or_default(),
+            ));
+            from = brace_at + 2;
+        } else if brace == Some(b'}') {
+            return Err(TemplateError::StrayClose { at: brace_at });
         } else {
-            let close = from
-                .find('}')
-                .ok_or(TemplateError::Unclosed { at: offset + at })?;
-            let name = &from[1..close];
-            let hole = Placeholder::parse(name).ok_or_else(|| TemplateError::Unknown {
-                at: offset + at,
-                name: name.to_string(),
+            let close = (bytes.get(brace_at..))
+                .and_then(|rest| rest.iter().position(|&b| b == b'}'))
+                .map(|i| brace_at + i)
+                .ok_or(TemplateError::Unclosed { at: brace_at })?;
+            let name = text.get(brace_at + 1..close).unwrap_or_default();
+            let hole = Placeholder::parse(name).ok_or(TemplateError::Unknown {
+                at: brace_at,
+                length: close + 1 - brace_at,
             })?;
             piece(Piece::Hole(hole));
-            close + 1
-        };
-        offset += at + taken;
-        rest = &from[taken..];
+            from = close + 1;
+        }
+        pending = from;
     }
-    piece(Piece::Text(rest));
+    piece(Piece::Text(text.get(pending..).unwrap_or_default()));
     Ok(())
 }
 
+/// The offset of the first brace. Bytes rather than `str::find` with a set of chars, whose
+/// searcher costs the WebAssembly module more than this whole file.
+fn next_brace(text: &str) -> Option<usize> {
+    text.bytes().position(|b| b == b'{' || b == b'}')
+}
+
 /// Checks a template as the compiler does.
-#[cfg(any(feature = "compiler", test))]
 ///
 /// # Errors
 /// The first [`TemplateError`] in `text`.
+#[cfg(any(feature = "compiler", test))]
 pub fn check(text: &str) -> Result<(), TemplateError> {
-    scan(text, |_| {})
+    scan(text, &mut |_| {})
 }
 
 /// Fills in a template; text with no brace is returned as it is, and so is a malformed one.
+/// `fill` is a trait object so that every caller shares one copy of this in the module.
 #[must_use]
-pub fn render(text: &str, mut fill: impl FnMut(Placeholder) -> String) -> String {
-    if !text.contains(['{', '}']) {
+pub fn render(text: &str, fill: &dyn Fn(Placeholder) -> String) -> String {
+    if next_brace(text).is_none() {
         return text.to_string();
     }
     let mut out = String::with_capacity(text.len() + 16);
-    match scan(text, |piece| match piece {
+    match scan(text, &mut |piece| match piece {
         Piece::Text(t) => out.push_str(t),
         Piece::Hole(hole) => out.push_str(&fill(hole)),
     }) {
@@ -161,11 +167,15 @@ pub fn render(text: &str, mut fill: impl FnMut(Placeholder) -> String) -> String
 #[must_use]
 pub fn money(minor: u64, currency: &str, digits: u8) -> String {
     let scale = (0..digits).fold(1u64, |s, _| s.saturating_mul(10));
-    let (major, fraction) = (minor / scale, minor % scale);
+    // `scale` is at least 1; `checked_*` only spares the module a division-by-zero panic.
+    let major = minor.checked_div(scale).unwrap_or(minor);
+    let fraction = minor.checked_rem(scale).unwrap_or(0);
     let mut number = crate::limits::with_commas(major);
     if fraction != 0 {
+        let fraction = fraction.to_string();
         number.push('.');
-        number.push_str(&format!("{fraction:0width$}", width = usize::from(digits)));
+        (fraction.len()..usize::from(digits)).for_each(|_| number.push('0'));
+        number.push_str(&fraction);
     }
     match currency_symbol(currency) {
         Some(symbol) => format!("{symbol}{number}"),
@@ -203,12 +213,12 @@ mod tests {
     #[test]
     fn placeholders_are_filled_and_braces_escaped() {
         assert_eq!(
-            render("All {missing} for {final_price} ({{really}})", fill),
+            render("All {missing} for {final_price} ({{really}})", &fill),
             "All <missing> for <final_price> ({really})"
         );
-        assert_eq!(render("no braces", fill), "no braces");
+        assert_eq!(render("no braces", &fill), "no braces");
         for p in Placeholder::ALL {
-            assert_eq!(render(&format!("{{{}}}", p.name()), fill), fill(*p));
+            assert_eq!(render(&format!("{{{}}}", p.name()), &fill), fill(*p));
         }
     }
 
@@ -216,10 +226,7 @@ mod tests {
     fn malformed_templates_are_errors_with_their_offset() {
         assert_eq!(
             check("for {prize} now"),
-            Err(TemplateError::Unknown {
-                at: 4,
-                name: "prize".into()
-            })
+            Err(TemplateError::Unknown { at: 4, length: 7 })
         );
         assert_eq!(
             check("a {{ b {price"),
@@ -228,7 +235,7 @@ mod tests {
         assert_eq!(check("a } b"), Err(TemplateError::StrayClose { at: 2 }));
         assert_eq!(check("ok {price} {{}}"), Ok(()));
         // The engine shows what it cannot read as it is.
-        assert_eq!(render("for {prize}", fill), "for {prize}");
+        assert_eq!(render("for {prize}", &fill), "for {prize}");
     }
 
     #[test]

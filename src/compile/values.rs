@@ -267,15 +267,18 @@ impl Builder {
     pub(super) fn template(&mut self, file: FileId, text: &Spanned<String>, what: &str) -> String {
         let written = text.get_ref();
         if let Err(error) = crate::template::check(written) {
+            let name =
+                |at: usize, length: usize| written.get(at + 1..at + length - 1).unwrap_or("");
             let names = || Placeholder::ALL.iter().map(|p| p.name());
             let listed = names().map(|n| format!("{{{n}}}")).collect::<Vec<_>>();
             let (at, width, message) = match &error {
-                TemplateError::Unknown { at, name } => (
+                TemplateError::Unknown { at, length } => (
                     *at,
-                    name.len() + 2,
+                    *length,
                     format!(
-                        "{what} uses `{{{name}}}`, which is not a placeholder{}; the placeholders are {}",
-                        did_you_mean(name, names()),
+                        "{what} uses `{{{}}}`, which is not a placeholder{}; the placeholders are {}",
+                        name(*at, *length),
+                        did_you_mean(name(*at, *length), names()),
                         listed.join(", ")
                     ),
                 ),

@@ -102,12 +102,15 @@ impl<'a> Ranked<'a> {
         let catalog: u64 = adds
             .iter()
             .fold(0, |sum, item| sum.saturating_add(item.price));
-        let names: Vec<&str> = adds.iter().map(|item| item.name.as_str()).collect();
-        let (missing, item) = (
-            names.join(" + "),
-            names.first().copied().unwrap_or_default(),
-        );
-        let (price, discount, item) = (self.price, self.discount, item.to_string());
+        let mut missing = String::new();
+        for (at, added) in adds.iter().enumerate() {
+            if at > 0 {
+                missing.push_str(" + ");
+            }
+            missing.push_str(&added.name);
+        }
+        let item = adds.first().map_or_else(String::new, |i| i.name.clone());
+        let (price, discount) = (self.price, self.discount);
         move |placeholder| match placeholder {
             Placeholder::Price => template::money(price, &currency, digits),
             Placeholder::FinalPrice => template::money(final_price, &currency, digits),
@@ -165,7 +168,7 @@ fn reasons(
     shopper: &Shopper<'_>,
     candidate: &Candidate,
     offer: &Offer,
-    fill: impl Fn(Placeholder) -> String,
+    fill: &dyn Fn(Placeholder) -> String,
 ) -> Vec<String> {
     let payload = shopper.snapshot.payload();
     let item_name = |i: u32| {
@@ -213,7 +216,7 @@ fn reasons(
             }
             Source::Learned { seed, .. } => format!("often bought with {}", item_name(seed)),
             Source::Curated { seed, pairing } => match payload.pairings.get(pairing as usize) {
-                Some(p) if !p.note.is_empty() => template::render(&p.note, &fill),
+                Some(p) if !p.note.is_empty() => template::render(&p.note, fill),
                 _ => format!("goes with {}", item_name(seed)),
             },
             Source::Category { seed } => {

@@ -109,7 +109,7 @@ ${program("")}`.replace("console.log(JSON.stringify({", "console.log(JSON.string
     writeFileSync(join(app, "out/inkwell-studio.snap"), readFileSync(snapshot));
     writeFileSync(join(app, "quick-start.cjs"), quickStart);
     const printed = run("node", ["quick-start.cjs"], app).trim();
-    assert.match(printed, /^expand \[\s*'Brushes, portfolio layouts/, "an offer is shown");
+    assert.match(printed, /^expand \[\s*'Complete your toolkit/, "an offer is shown");
     assert.match(printed.split("\n").at(-1), /^[A-Za-z0-9_-]{12,}$/, "the memory after the dismissal");
     // And a wrong use is refused: the check can fail.
     writeFileSync(join(app, "usage.ts"), `${usage}\nconst wrong: number = decision.play;\n`);
