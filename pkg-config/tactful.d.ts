@@ -136,6 +136,8 @@ export interface Decision {
   currency: string;
   offers: ShownOffer[];
   leftOut: LeftOut[];
+  /** Offers found but never checked (the bounds on a decision's work); absent when none. */
+  notConsidered?: { pastCandidateLimit: number; afterEnoughEligible: number };
   holdout: boolean;
   wouldHaveShown: ShownOffer[];
   warnings: Warning[];

@@ -53,8 +53,8 @@ mod wasm;
 
 pub use context::{Context, ContextError, Event, FactValue};
 pub use engine::decision::{
-    Decided, Decision, ExposedOffer, Exposure, LeftOut, Readiness, ScorePart, ShownOffer,
-    SkipReason, Warning,
+    Decided, Decision, ExposedOffer, Exposure, LeftOut, NotConsidered, Readiness, ScorePart,
+    ShownOffer, SkipReason, Warning,
 };
 pub use engine::{Outcome, decide, decide_encoded};
 pub use hash::offer_memory_key;

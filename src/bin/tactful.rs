@@ -608,6 +608,13 @@ fn print_explained(snapshot: &Snapshot, decision: &tactful::Decision, memory: &s
             left.detail
         );
     }
+    if let Some(n) = decision.not_considered {
+        let _ = writeln!(
+            out,
+            "unchecked  {} offers past the candidate limit, {} after enough were eligible",
+            n.past_candidate_limit, n.after_enough_eligible
+        );
+    }
     for warning in &decision.warnings {
         let _ = writeln!(out, "warning    {} [{}]", warning.message, warning.code);
     }

@@ -78,8 +78,9 @@ impl Sources {
     }
 }
 
-/// The best candidates for this shopper, by affinity, ties by offer id.
-pub fn generate(shopper: &Shopper<'_>) -> Vec<Candidate> {
+/// The best candidates for this shopper, by affinity, ties by offer id, and how many more
+/// offers were found past [`MAX_CANDIDATES`] (never checked).
+pub fn generate(shopper: &Shopper<'_>) -> (Vec<Candidate>, u32) {
     group(&sightings(shopper))
 }
 
@@ -159,12 +160,12 @@ fn sightings(shopper: &Shopper<'_>) -> Vec<(u32, f64, Source)> {
 }
 
 /// One candidate per offer, with its best affinity and up to three sources, best first; the
-/// best [`MAX_CANDIDATES`] of them.
+/// best [`MAX_CANDIDATES`] of them, and how many offers that cut.
 ///
 /// A source ranks by its affinity, then by when it was found; a source found twice counts at
 /// its best. Sightings are grouped through a small hash table rather than by sorting them:
 /// a large store's decision sees a few thousand sightings, and sorting them was half its time.
-fn group(found: &[(u32, f64, Source)]) -> Vec<Candidate> {
+fn group(found: &[(u32, f64, Source)]) -> (Vec<Candidate>, u32) {
     let mut groups: Vec<Group> = Vec::new();
     let mut table = GroupTable::for_sightings(found.len());
     for &(offer, affinity, source) in found {
@@ -182,10 +183,12 @@ fn group(found: &[(u32, f64, Source)]) -> Vec<Candidate> {
         .map(|(at, g)| rank_key(g.affinity, g.offer, at))
         .collect();
     crate::sort::keep_smallest_by(&mut best, MAX_CANDIDATES, |a, b| a < b);
-    (best.iter())
+    let cut = groups.len().saturating_sub(best.len()) as u32;
+    let kept = (best.iter())
         .filter_map(|&key| groups.get(key as u32 as usize))
         .map(Group::candidate)
-        .collect()
+        .collect();
+    (kept, cut)
 }
 
 /// A key whose integer order is: greater affinity first (by `f64::total_cmp`), then smaller
@@ -301,7 +304,7 @@ mod grouping_tests {
     #![allow(clippy::indexing_slicing, reason = "test indexes are in range")]
     use super::*;
 
-    fn by_definition(found: &[(u32, f64, Source)]) -> Vec<Candidate> {
+    fn by_definition(found: &[(u32, f64, Source)]) -> (Vec<Candidate>, u32) {
         let mut order: Vec<usize> = (0..found.len()).collect();
         order.sort_by(|&a, &b| {
             (found[a].0.cmp(&found[b].0))
@@ -332,8 +335,9 @@ mod grouping_tests {
                 .total_cmp(&a.affinity)
                 .then(a.offer.cmp(&b.offer))
         });
+        let cut = out.len().saturating_sub(MAX_CANDIDATES) as u32;
         out.truncate(MAX_CANDIDATES);
-        out
+        (out, cut)
     }
 
     #[test]
@@ -428,9 +432,8 @@ mod tests {
         (snapshot, seed, neighbour)
     }
 
-    #[test]
-    fn an_item_sold_by_many_offers_is_read_a_bounded_number_of_times() {
-        let (snapshot, seed, neighbour) = neighbour_sold_by_many();
+    /// A context on a surface of the first offer, with `item` in the cart.
+    fn with_in_cart(snapshot: &Snapshot, item: u32) -> Context {
         let payload = snapshot.payload();
         let surface = Surface::ALL
             .iter()
@@ -438,7 +441,14 @@ mod tests {
             .find(|&s| payload.offers[0].surfaces.contains(s))
             .expect("the offer has a surface");
         let mut context = Context::new(surface, 1_763_726_400_000, "many");
-        context.cart = vec![payload.items[seed as usize].id.clone()];
+        context.cart = vec![payload.items[item as usize].id.clone()];
+        context
+    }
+
+    #[test]
+    fn an_item_sold_by_many_offers_is_read_a_bounded_number_of_times() {
+        let (snapshot, seed, neighbour) = neighbour_sold_by_many();
+        let context = with_in_cart(&snapshot, seed);
         let shopper = Shopper::resolve(&snapshot, &context, &mut Vec::new()).expect("resolves");
         let found = sightings(&shopper);
         let through_neighbour = found
@@ -448,6 +458,57 @@ mod tests {
         assert_eq!(through_neighbour, MAX_PER_SOURCE);
         let bound = MAX_SIGHTINGS + MAX_NEIGHBOURS * MAX_PER_SOURCE + 3 * MAX_PER_SOURCE;
         assert!(found.len() <= bound, "{} sightings", found.len());
+    }
+
+    /// A decision says how many offers it found but never checked, so an empty slot or a
+    /// short list of left-out offers can be explained.
+    #[test]
+    fn offers_found_but_never_checked_are_counted() {
+        // 2,000 offers over the sample store's items in turn: the fallbacks of the seed's
+        // category and of popularity, and the learned neighbours, find more than 64.
+        let mut payload = sample().payload().clone();
+        let template = payload.offers[0].clone();
+        let items = payload.items.len() as u32;
+        payload.offers = (0..2_000u32)
+            .map(|i| crate::snapshot::wire::Offer {
+                id: format!("offer-{i:05}"),
+                items: vec![i % items],
+                requires: Vec::new(),
+                excluded_by: Vec::new(),
+                when: None,
+                unless: None,
+                ..template.clone()
+            })
+            .collect();
+        (payload.rules.iter_mut()).for_each(|r| r.exclude_offers.clear());
+        payload.pairings.clear();
+        let snapshot = Snapshot::from_bytes(&encode(&payload).expect("encodes")).expect("loads");
+        let context = with_in_cart(&snapshot, 0);
+        let shopper = Shopper::resolve(&snapshot, &context, &mut Vec::new()).expect("resolves");
+        let (candidates, cut) = generate(&shopper);
+        assert_eq!(candidates.len(), MAX_CANDIDATES);
+        assert!(cut > 0, "more offers were found than the candidate limit");
+        let decision = crate::decide(&snapshot, &context, &crate::Memory::default())
+            .expect("decides")
+            .decision;
+        let counted = decision.not_considered.expect("counted");
+        assert_eq!(counted.past_candidate_limit, cut);
+        // Every candidate checked is shown or left out; the rest were never checked.
+        let checked =
+            decision.left_out.len() + decision.offers.len() + decision.would_have_shown.len();
+        assert!(counted.after_enough_eligible > 0);
+        assert_eq!(
+            counted.after_enough_eligible as usize + checked,
+            MAX_CANDIDATES
+        );
+        // A small store's decision checks every offer it finds, and says nothing.
+        let sample = sample();
+        let mut context = Context::new(Surface::Checkout, 1_763_726_400_000, "few");
+        context.cart = vec!["course-foundations".into()];
+        let decision = crate::decide(&sample, &context, &crate::Memory::default())
+            .expect("decides")
+            .decision;
+        assert_eq!(decision.not_considered, None);
     }
 
     /// The loader's half of the same bound: a listing repeated in one offer would be read

@@ -36,6 +36,11 @@ pub struct Decision {
     pub offers: Vec<ShownOffer>,
     /// Every candidate left out, with the rule or limit that did it.
     pub left_out: Vec<LeftOut>,
+    /// Offers found but never checked, because of the bounds on a decision's work; absent when
+    /// every offer found was checked. With it, an empty slot can say "not every offer was
+    /// looked at" rather than "nothing was eligible".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_considered: Option<NotConsidered>,
     /// Whether the shopper is in the holdout group (shown nothing).
     pub holdout: bool,
     /// For a holdout shopper, what would have been shown.
@@ -108,6 +113,16 @@ pub struct ShownOffer {
     pub accept_probability: f64,
     /// Why this offer, in words.
     pub reasons: Vec<String>,
+}
+
+/// How many offers a decision found but never checked, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotConsidered {
+    /// Offers found by some source beyond the best 64 candidates by affinity: never checked.
+    pub past_candidate_limit: u32,
+    /// Candidates not checked because 16 were already eligible (a surface shows at most 8).
+    pub after_enough_eligible: u32,
 }
 
 /// A candidate that was not shown.

@@ -84,19 +84,21 @@ impl<'a, 's> Eligibility<'a, 's> {
     }
 
     /// The candidates that pass their offer's own checks, at most
-    /// [`candidates::MAX_ELIGIBLE`], and why each of the others is left out. In order of
+    /// [`candidates::MAX_ELIGIBLE`], why each of the others is left out, and how many were not
+    /// checked because that many were already eligible. In order of
     /// affinity, so that owned or cooling-down offers near the top do not use up the places of
     /// eligible ones further down.
     pub(super) fn sort<'c>(
         &self,
         candidates: &'c [Candidate],
-    ) -> (Vec<&'c Candidate>, Vec<LeftOut>) {
+    ) -> (Vec<&'c Candidate>, Vec<LeftOut>, u32) {
         let snapshot = self.shopper.snapshot;
         let mut left_out = Vec::new();
         let mut eligible: Vec<&Candidate> = Vec::new();
-        for candidate in candidates {
+        for (checked, candidate) in candidates.iter().enumerate() {
             if eligible.len() >= candidates::MAX_ELIGIBLE {
-                break;
+                let unchecked = candidates.len().saturating_sub(checked) as u32;
+                return (eligible, left_out, unchecked);
             }
             match self.check(candidate.offer) {
                 Some(skip) => {
@@ -105,7 +107,7 @@ impl<'a, 's> Eligibility<'a, 's> {
                 None => eligible.push(candidate),
             }
         }
-        (eligible, left_out)
+        (eligible, left_out, 0)
     }
 
     /// The first of the offer's own rules that leaves it out, in the documented order.

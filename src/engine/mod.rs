@@ -44,7 +44,9 @@ use crate::snapshot::Snapshot;
 use crate::snapshot::wire::Offer;
 use crate::vocab::Play;
 use candidates::Candidate;
-use decision::{Decision, ExposedOffer, Exposure, LeftOut, ShownOffer, SkipReason, Warning};
+use decision::{
+    Decision, ExposedOffer, Exposure, LeftOut, NotConsidered, ShownOffer, SkipReason, Warning,
+};
 use eligibility::Eligibility;
 use play::Chosen;
 use ranking::{Ranked, Slate, explore};
@@ -129,8 +131,14 @@ fn decide_with_warnings(
     let shopper = Shopper::resolve(snapshot, context, &mut warnings)?;
     let rules = RuleEffects::evaluate(&shopper);
     // 2. Candidates; 3. each offer's own checks.
-    let candidates = candidates::generate(&shopper);
-    let (eligible, mut left_out) = Eligibility::new(&shopper, &memory, &rules).sort(&candidates);
+    let (candidates, past_candidate_limit) = candidates::generate(&shopper);
+    let (eligible, mut left_out, after_enough_eligible) =
+        Eligibility::new(&shopper, &memory, &rules).sort(&candidates);
+    let not_considered =
+        (past_candidate_limit > 0 || after_enough_eligible > 0).then_some(NotConsidered {
+            past_candidate_limit,
+            after_enough_eligible,
+        });
     // 4. The play.
     let chosen = play::choose(&shopper, &rules, &memory, &eligible);
     // 5. Rank and fill the slots.
@@ -183,6 +191,7 @@ fn decide_with_warnings(
         currency: snapshot.payload().currency.clone(),
         offers,
         left_out,
+        not_considered,
         holdout,
         would_have_shown,
         warnings,
