@@ -8,9 +8,11 @@ use toml::Spanned;
 use super::offers::{Conditions, Inherited};
 use super::values::{Condition, minutes};
 use super::{Builder, Code, FileId, ROOT, store};
-use crate::snapshot::wire::{Model, Offer, Payload, Policy, Rule};
+use crate::snapshot::wire::{
+    FactDecl, FactKind, Feature, Logistic, Model, Offer, Payload, Policy, Rule,
+};
 use crate::snapshot::{self, Snapshot};
-use crate::vocab::{Play, Surface, SurfaceSet};
+use crate::vocab::{Play, Stage, Surface, SurfaceSet};
 
 /// A rule already read: its id, the play it sets and its condition's text.
 pub(super) type EarlierRule = (String, Option<Play>, String);
@@ -179,36 +181,38 @@ impl Builder {
         }
     }
 
-    /// Offers whose kind only plays that the scores can never reach show. When the model has
-    /// no readiness and no risk weights (a model file without them) every
-    /// shopper gets the same scores, so the play is at most one fixed play (rules and the
-    /// fallbacks only lower it): an offer shown only in higher plays never shows.
+    /// Offers whose kind only plays that the scores can never reach show. Each score's range
+    /// over every possible shopper is bounded from the model's weights and each feature's
+    /// range (counts up to a context's 1,024 entries, facts and cart value without bound, one
+    /// stage at a time), readiness and risk taken as independent: a bound that can only say
+    /// too much, so a play it calls unreachable never happens. Rules and the fallbacks only
+    /// step down from the highest play reached, so an offer whose kind only higher plays show
+    /// never shows.
     pub(super) fn check_reachable_plays(
         &mut self,
         sections: &[(FileId, &store::OfferSection)],
         offers: &[Offer],
         policy: &Policy,
         model: &Model,
+        facts: &[FactDecl],
     ) {
-        if !model.readiness.weights.is_empty() || !model.risk.weights.is_empty() {
-            return;
-        }
-        let score = |bias: f32| 1.0 / (1.0 + libm::exp(-f64::from(bias)));
-        let (readiness, risk) = (score(model.readiness.bias), score(model.risk.bias));
         let t = policy.thresholds;
+        let committing = [Stage::RepeatUse, Stage::Expansion];
+        let (_, readiness) = score_range(&model.readiness, facts, Stage::ALL);
+        let (_, committed) = score_range(&model.readiness, facts, &committing);
+        let (risk, _) = score_range(&model.risk, facts, Stage::ALL);
+        let calm = risk < f64::from(t.assist_risk);
         let highest = if risk >= f64::from(t.protect_risk) {
             Play::Protect
-        } else if risk >= f64::from(t.assist_risk) || readiness < f64::from(t.assist_readiness) {
-            Play::Assist
-        } else if readiness >= f64::from(t.commit_readiness) {
+        } else if calm && committed >= f64::from(t.commit_readiness) {
             Play::Commit
-        } else {
+        } else if calm && readiness >= f64::from(t.assist_readiness) {
             Play::Expand
+        } else {
+            Play::Assist
         };
         // Protect shows nothing; rules and the fallbacks only step down from `highest`.
         let reachable = |play: Play| play != Play::Protect && play.rank() <= highest.rank();
-        // A store with no model file gets the default model, which has weights.
-        let source = "the model has no readiness or risk weights";
         for offer in offers {
             let shows_in: Vec<Play> = Play::ALL
                 .iter()
@@ -228,17 +232,30 @@ impl Builder {
                 continue;
             };
             let plays: Vec<&str> = shows_in.iter().map(|p| p.as_str()).collect();
-            let needs = if shows_in.contains(&Play::Commit) {
-                format!(", which needs readiness at least {}", t.commit_readiness)
-            } else {
-                String::new()
+            let why = match highest {
+                Play::Protect => format!(
+                    "risk is never below {:.2}, at or above protect_risk {}",
+                    risk, t.protect_risk
+                ),
+                _ if !calm => format!(
+                    "risk is never below {:.2}, at or above assist_risk {}",
+                    risk, t.assist_risk
+                ),
+                Play::Assist => format!(
+                    "readiness is at most {readiness:.2}, below assist_readiness {}",
+                    t.assist_readiness
+                ),
+                _ => format!(
+                    "readiness in the repeat_use or expansion stage is at most {committed:.2}, below commit_readiness {}",
+                    t.commit_readiness
+                ),
             };
             self.warning(
                 file,
                 Code::UnreachablePlay,
                 section.kind.span(),
                 format!(
-                    "offer `{}` can only show in {}{needs}; {source}, so readiness is always {readiness:.2} and risk {risk:.2}, and the play is at most {highest}",
+                    "offer `{}` can only show in {}; under this model {why}, so the play is at most {highest}",
                     offer.id,
                     plays.join(" or ")
                 ),
@@ -287,4 +304,39 @@ impl Builder {
         }
         Some(bytes)
     }
+}
+
+/// The lowest and highest value a logistic score can take over every shopper in one of
+/// `stages` (see [`Builder::check_reachable_plays`]).
+fn score_range(model: &Logistic, facts: &[FactDecl], stages: &[Stage]) -> (f64, f64) {
+    let contribution = |w: f32, value: f64| (f64::from(w) * value).clamp(-50.0, 50.0);
+    let stage_part = |stage: Stage| -> f64 {
+        (model.weights.iter())
+            .filter(|(f, _)| *f == Feature::Stage(stage))
+            .map(|&(_, w)| f64::from(w))
+            .sum()
+    };
+    let parts = stages.iter().map(|&s| stage_part(s));
+    let bias = f64::from(model.bias);
+    let mut low = bias + parts.clone().fold(f64::INFINITY, f64::min);
+    let mut high = bias + parts.fold(f64::NEG_INFINITY, f64::max);
+    let most_entries = libm::log1p(crate::context::MAX_LIST as f64);
+    for &(feature, w) in &model.weights {
+        let (least, most) = match feature {
+            Feature::Stage(_) => continue,
+            _ if w == 0.0 => continue,
+            Feature::Signal(_) | Feature::CartSize | Feature::OwnedCount => (0.0, most_entries),
+            Feature::CartValue => (0.0, f64::INFINITY),
+            Feature::Surface(_) => (0.0, 1.0),
+            Feature::Fact(f) => match facts.get(f as usize).map(|d| d.kind) {
+                Some(FactKind::Number) => (f64::NEG_INFINITY, f64::INFINITY),
+                _ => (0.0, 1.0),
+            },
+        };
+        let (a, b) = (contribution(w, least), contribution(w, most));
+        low += a.min(b);
+        high += a.max(b);
+    }
+    let logistic = |z: f64| 1.0 / (1.0 + libm::exp(-z));
+    (logistic(low), logistic(high))
 }

@@ -106,7 +106,7 @@ codes! {
     CelUnsupported = "cel_unsupported": "CEL the engine does not evaluate (macros, regexes, other roots)",
     CelTooComplex = "cel_too_complex": "a condition too long or too deep for the engine's limits",
     NeverShown = "never_shown": "an offer, or a whole surface, that can never show",
-    UnreachablePlay = "unreachable_play": "an offer shown only in plays that scores which never vary cannot reach",
+    UnreachablePlay = "unreachable_play": "an offer shown only in plays that the model's scores can never reach",
     Contradiction = "contradiction": "conditions that contradict: `when` equals `unless`, or two rules disagree",
     NoEffect = "no_effect": "a rule that changes nothing",
     NeverApplies = "never_applies": "a rule whose condition is always false",

@@ -151,7 +151,7 @@ impl Builder {
             })
         });
         let model = self.model(model_source, &mut scope);
-        self.check_reachable_plays(&sections.offers(), &offers, &policy, &model);
+        self.check_reachable_plays(&sections.offers(), &offers, &policy, &model, &scope.facts);
         let budget = catalog.budget;
         let Scope {
             digits,
