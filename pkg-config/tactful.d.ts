@@ -195,7 +195,7 @@ export interface TactfulError extends Error {
 export class Engine {
   private constructor();
   /** Throws a `SnapshotError` naming what is wrong with the bytes. */
-  static fromBytes(bytes: Uint8Array): Engine;
+  static fromBytes(bytes: Uint8Array | ArrayBuffer): Engine;
   info(): SnapshotInfo;
   /** Throws a `ContextError`; bad memory never throws (fresh memory and a warning). */
   decide(context: Context | string, memory?: string | null): Decided;

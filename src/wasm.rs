@@ -17,7 +17,8 @@
 //! `MemoryError`, whose `code` is the stable code the CLI prints, and, for contexts and events,
 //! whose `path` names the field; nothing is thrown as a string and no input traps the module.
 
-use js_sys::{Error, JSON, Reflect};
+use js_sys::{ArrayBuffer, Error, JSON, Reflect, Uint8Array};
+use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use crate::{
@@ -82,13 +83,28 @@ pub struct Engine {
 
 #[wasm_bindgen]
 impl Engine {
-    /// Loads a snapshot from its bytes.
+    /// Loads a snapshot from its bytes: a `Uint8Array` (a Node `Buffer` is one) or the
+    /// `ArrayBuffer` that `fetch(...).arrayBuffer()` gives. Anything else is refused with
+    /// `snapshot.not_bytes`, rather than read as an empty snapshot.
     ///
     /// # Errors
     /// A `SnapshotError` naming what is wrong with the bytes.
     #[wasm_bindgen(js_name = fromBytes)]
-    pub fn from_bytes(bytes: &[u8]) -> Result<Engine, JsValue> {
-        Snapshot::from_bytes(bytes)
+    pub fn from_bytes(bytes: &JsValue) -> Result<Engine, JsValue> {
+        let bytes = if let Some(array) = bytes.dyn_ref::<Uint8Array>() {
+            array.to_vec()
+        } else if bytes.is_instance_of::<ArrayBuffer>() {
+            Uint8Array::new(bytes).to_vec()
+        } else {
+            let message = "a snapshot is given as a Uint8Array or an ArrayBuffer of its bytes";
+            return Err(js_error(
+                "SnapshotError",
+                "snapshot.not_bytes",
+                message,
+                None,
+            ));
+        };
+        Snapshot::from_bytes(&bytes)
             .map(|snapshot| Engine { snapshot })
             .map_err(|e| snapshot_error(&e))
     }

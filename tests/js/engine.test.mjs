@@ -43,6 +43,17 @@ test("loads the sample snapshot and describes it", () => {
   assert.match(info.snapshotId, /^inkwell-studio@[0-9a-f]{12}$/);
 });
 
+test("fromBytes takes a Uint8Array, a Buffer or an ArrayBuffer, and refuses anything else", () => {
+  const id = Engine.fromBytes(bytes).info().snapshotId;
+  assert.equal(Engine.fromBytes(readFileSync(snapshotPath)).info().snapshotId, id);
+  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  assert.equal(Engine.fromBytes(buffer).info().snapshotId, id);
+  for (const wrong of ["snapshot", 42, null, undefined, [1, 2, 3], new DataView(buffer)]) {
+    const e = expectError(() => Engine.fromBytes(wrong), "SnapshotError", "snapshot.not_bytes");
+    assert.match(e.message, /Uint8Array or an ArrayBuffer/);
+  }
+});
+
 test("decides exactly as the native engine does", () => {
   const engine = Engine.fromBytes(bytes);
   for (const { name, path } of contexts) {
