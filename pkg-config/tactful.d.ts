@@ -191,19 +191,29 @@ export interface TactfulError extends Error {
   path?: string;
 }
 
+/** Options of `Engine.decide` and `Engine.decideJson`. */
+export interface DecideOptions {
+  /** Record an impression of each offer shown in the memory returned (default false). */
+  recordImpressions?: boolean;
+}
+
 /** A loaded snapshot. */
 export class Engine {
   private constructor();
   /** Throws a `SnapshotError` naming what is wrong with the bytes. */
   static fromBytes(bytes: Uint8Array | ArrayBuffer): Engine;
   info(): SnapshotInfo;
-  /** Throws a `ContextError`; bad memory never throws (fresh memory and a warning). */
-  decide(context: Context | string, memory?: string | null): Decided;
+  /**
+   * Throws a `ContextError`; bad memory never throws (fresh memory and a warning). A host that
+   * renders every offer it is handed (a server page, an email) passes
+   * `{ recordImpressions: true }`, so the memory returned counts them toward caps.
+   */
+  decide(context: Context | string, memory?: string | null, options?: DecideOptions): Decided;
   /**
    * The same decision as JSON text, `{"decision":...,"memory":"..."}`: byte for byte what
    * `tactful decide` prints. A string context is taken as JSON text.
    */
-  decideJson(context: Context | string, memory?: string | null): string;
+  decideJson(context: Context | string, memory?: string | null, options?: DecideOptions): string;
   /**
    * Records an event into this store's memory. Another store's memory (or a damaged string)
    * starts fresh. Throws a `MemoryError` for a malformed event or memory from a newer version.

@@ -56,7 +56,7 @@ pub use engine::decision::{
     Decided, Decision, ExposedOffer, Exposure, LeftOut, NotConsidered, Readiness, ScorePart,
     ShownOffer, SkipReason, Warning,
 };
-pub use engine::{Outcome, decide, decide_encoded};
+pub use engine::{Outcome, decide, decide_and_record, decide_encoded};
 pub use hash::offer_memory_key;
 pub use memory::{
     EventKind, Memory, MemoryError, MemoryEvent, OfferHistory, Opened, Stamp, stamp_from_millis,

@@ -123,12 +123,19 @@ impl Engine {
     }
 
     /// Decides for one shopper: returns `{ decision, memory }`. Unreadable memory becomes fresh
-    /// memory and a warning on the decision; it never throws.
+    /// memory and a warning on the decision; it never throws. With `{ recordImpressions: true }`
+    /// the memory returned also holds an impression of each offer shown, for a host that
+    /// renders every offer it is handed (a server page, an email).
     ///
     /// # Errors
     /// A `ContextError` naming the field of the context that is wrong.
-    pub fn decide(&self, context: JsValue, memory: Option<String>) -> Result<JsValue, JsValue> {
-        let text = self.decide_json(context, memory)?;
+    pub fn decide(
+        &self,
+        context: JsValue,
+        memory: Option<String>,
+        options: Option<js_sys::Object>,
+    ) -> Result<JsValue, JsValue> {
+        let text = self.decide_json(context, memory, options)?;
         JSON::parse(&text).map_err(|_| internal_error("a decision is not valid JSON"))
     }
 
@@ -138,11 +145,23 @@ impl Engine {
     /// # Errors
     /// A `ContextError` naming the field of the context that is wrong.
     #[wasm_bindgen(js_name = decideJson)]
-    pub fn decide_json(&self, context: JsValue, memory: Option<String>) -> Result<String, JsValue> {
+    pub fn decide_json(
+        &self,
+        context: JsValue,
+        memory: Option<String>,
+        options: Option<js_sys::Object>,
+    ) -> Result<String, JsValue> {
         let context = read_context(&context)?;
-        let (decision, memory) =
-            crate::decide_encoded(&self.snapshot, &context, memory.as_deref().unwrap_or(""))
-                .map_err(|e| context_error(&e))?;
+        let record = options
+            .and_then(|o| Reflect::get(&o, &"recordImpressions".into()).ok())
+            .is_some_and(|v| v.is_truthy());
+        let decide = if record {
+            crate::decide_and_record
+        } else {
+            crate::decide_encoded
+        };
+        let (decision, memory) = decide(&self.snapshot, &context, memory.as_deref().unwrap_or(""))
+            .map_err(|e| context_error(&e))?;
         let decided = Decided {
             decision: &decision,
             memory: &memory,

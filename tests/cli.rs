@@ -286,6 +286,40 @@ fn inspect_prints_a_summary_as_text_and_json() {
     assert_eq!(info["bytes"], std::fs::metadata(&snap).unwrap().len());
 }
 
+/// `--record-impressions` returns memory that counts what the host showed: the sample's
+/// checkout allows two impressions a session, so five decisions show two offers.
+#[test]
+fn decide_can_record_the_impressions_it_hands_out() {
+    let dir = TempDir::new("record-impressions");
+    let snap = compile_sample(&dir);
+    let context = sample_dir().join("contexts/checkout.json");
+    let mut memory = String::new();
+    let mut shown = 0;
+    for minute in 0..5 {
+        let out = tactful(&[
+            "decide",
+            snap.to_str().unwrap(),
+            "--context",
+            context.to_str().unwrap(),
+            "--memory",
+            &memory,
+            "--now",
+            &(T0 + minute * 60_000).to_string(),
+            "--record-impressions",
+        ]);
+        assert_exit(&out, 0);
+        let printed: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        shown += printed["decision"]["offers"].as_array().unwrap().len();
+        memory = printed["memory"].as_str().unwrap().to_string();
+    }
+    assert_eq!(shown, 2, "per_session = 2 counts the impressions recorded");
+    let history = &Memory::decode(&memory).unwrap().offers;
+    assert_eq!(
+        history.iter().map(|h| h.impressions.len()).sum::<usize>(),
+        2
+    );
+}
+
 #[test]
 fn decide_prints_the_decision_and_the_new_memory() {
     let dir = TempDir::new("decide");

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use tactful::compile::{self, Options};
-use tactful::{Context, Decided, Memory, MemoryEvent, Snapshot, decide_encoded};
+use tactful::{Context, Decided, Memory, MemoryEvent, Snapshot, decide_and_record, decide_encoded};
 
 #[derive(Parser)]
 #[command(
@@ -73,6 +73,10 @@ enum Command {
         /// Print the decision for people instead of JSON.
         #[arg(long, conflicts_with = "pretty")]
         explain: bool,
+        /// Record an impression of each offer shown in the memory returned, as a host that
+        /// renders every offer it is handed (a server page, an email) must.
+        #[arg(long)]
+        record_impressions: bool,
     },
     /// Learn a model file from order history (and view sessions) in CSV, plain or gzip.
     Train(TrainArgs),
@@ -279,6 +283,7 @@ fn run(command: Command) -> Result<(), Failure> {
             now,
             pretty,
             explain,
+            record_impressions,
         } => {
             let snapshot = load(&snapshot)?;
             let text = read_input(&context)?;
@@ -287,7 +292,12 @@ fn run(command: Command) -> Result<(), Failure> {
             if let Some(now) = now {
                 context.now = now;
             }
-            let (decision, memory) = decide_encoded(&snapshot, &context, &memory)
+            let decide = if record_impressions {
+                decide_and_record
+            } else {
+                decide_encoded
+            };
+            let (decision, memory) = decide(&snapshot, &context, &memory)
                 .map_err(|e| Failure::BadInput(format!("{e} [{}]", e.code())))?;
             if explain {
                 print_explained(&snapshot, &decision, &memory);

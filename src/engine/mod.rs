@@ -39,7 +39,7 @@ pub mod shopper;
 
 use crate::context::{Context, ContextError};
 use crate::hash::stable_hash;
-use crate::memory::{EPOCH_UNIX_SECONDS, Memory, Stamp};
+use crate::memory::{EPOCH_UNIX_SECONDS, EventKind, Memory, MemoryEvent, Stamp};
 use crate::snapshot::Snapshot;
 use crate::snapshot::wire::Offer;
 use crate::vocab::Play;
@@ -101,6 +101,39 @@ pub fn decide_encoded(
     context: &Context,
     memory: &str,
 ) -> Result<(Decision, String), ContextError> {
+    decide_encoded_with(snapshot, context, memory, Impressions::LeftToHost)
+}
+
+/// Decides as [`decide_encoded`], then records an impression of each offer shown (at the
+/// context's time, on its surface) in the memory returned: for a host that renders every offer
+/// it is handed, such as a server rendering a page or an email, where no script reports what
+/// became visible. Without it, caps and session limits count nothing such a host showed.
+///
+/// # Errors
+/// A [`ContextError`], as [`decide`].
+pub fn decide_and_record(
+    snapshot: &Snapshot,
+    context: &Context,
+    memory: &str,
+) -> Result<(Decision, String), ContextError> {
+    decide_encoded_with(snapshot, context, memory, Impressions::RecordShown)
+}
+
+/// Who records the impressions of a decision's offers.
+#[derive(Clone, Copy, PartialEq)]
+enum Impressions {
+    /// The host, as each offer becomes visible (the embed, the edge card's page).
+    LeftToHost,
+    /// The decision, for every offer it shows.
+    RecordShown,
+}
+
+fn decide_encoded_with(
+    snapshot: &Snapshot,
+    context: &Context,
+    memory: &str,
+    impressions: Impressions,
+) -> Result<(Decision, String), ContextError> {
     let mut opened = Memory::open(memory, Some(snapshot.memory_tag()));
     let decoded = core::mem::take(&mut opened.memory);
     // Memory from a newer engine (a rollout in progress) is valid, just not readable here:
@@ -116,7 +149,20 @@ pub fn decide_encoded(
         })
         .into_iter()
         .collect();
-    let outcome = decide_with_warnings(snapshot, context, bound_to(snapshot, decoded), warnings)?;
+    let mut outcome =
+        decide_with_warnings(snapshot, context, bound_to(snapshot, decoded), warnings)?;
+    if impressions == Impressions::RecordShown {
+        for offer in &outcome.decision.offers {
+            let shown = MemoryEvent {
+                kind: EventKind::Impression,
+                offer_id: Some(offer.offer_id.clone()),
+                surface: Some(context.surface),
+                at: context.now,
+            };
+            // Cannot fail: the context's time was checked to be one memory can hold.
+            let _ = outcome.memory.record(&shown);
+        }
+    }
     let next = opened.write_back(memory, &outcome.memory);
     Ok((outcome.decision, next))
 }

@@ -54,6 +54,30 @@ test("fromBytes takes a Uint8Array, a Buffer or an ArrayBuffer, and refuses anyt
   }
 });
 
+test("a server host that records the impressions it hands out keeps the per-session cap", () => {
+  const engine = Engine.fromBytes(bytes);
+  const context = JSON.parse(readFileSync(contexts[0].path, "utf8")); // checkout: per_session = 2
+  const shownOver = (options) => {
+    let memory = "";
+    let shown = 0;
+    for (let i = 0; i < 5; i++) {
+      const decided = engine.decide({ ...context, now: context.now + i * 60_000 }, memory, options);
+      shown += decided.decision.offers.length;
+      memory = decided.memory;
+    }
+    return shown;
+  };
+  assert.equal(shownOver({ recordImpressions: true }), 2, "the cap counts what the host showed");
+  assert.equal(shownOver(undefined), 5, "without recording, nothing counts toward the cap");
+  // The same as the CLI's --record-impressions, byte for byte.
+  const native = execFileSync(
+    join(root, "target/release/tactful"),
+    ["decide", snapshotPath, "--context", contexts[0].path, "--record-impressions"],
+    { encoding: "utf8" },
+  ).trim();
+  assert.equal(engine.decideJson(context, "", { recordImpressions: true }), native);
+});
+
 test("decides exactly as the native engine does", () => {
   const engine = Engine.fromBytes(bytes);
   for (const { name, path } of contexts) {
