@@ -70,6 +70,12 @@ export interface MountOptions {
   labels?: Partial<Labels>;
   /** The card's heading level (default 2; offer titles are one below). */
   headingLevel?: 1 | 2 | 3 | 4 | 5;
+  /**
+   * Log every decision to the console (play, offers, each candidate left out and why, the
+   * holdout). "url": only when the page's query string has `tactful-debug`, so a store can
+   * allow it in production. Without it, the console still says once why a slot stayed empty.
+   */
+  debug?: boolean | "url";
   /** Formats a price in minor units (default: a small built-in table, "$49.00"; Intl if you like). */
   formatPrice?: (minor: number, currency: string) => string;
   /** false: adopt no stylesheet; the store styles the `tactful-*` classes itself. */

@@ -24,8 +24,9 @@
 //
 // The rooms (bundled into one file by esbuild): embed/host.js (the engine: worker or page),
 // embed/storage.js (memory, consent, pending events), embed/signals.js (dataLayer, attributes,
-// track), embed/card.js (the card, money, styles), embed/widget.js (one slot, tying them), and
-// contract.js (what the edge worker shares).
+// track), embed/card.js (the card, money, styles), embed/debug.js (what the console says about
+// a decision), embed/widget.js (one slot, tying them), and contract.js (what the edge worker
+// shares).
 import { Widget } from "./embed/widget.js";
 
 const VERSION = "0.1.0";

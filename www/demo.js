@@ -32,6 +32,8 @@ export function demoOptions() {
       shopperKey: params.get("shopper") || undefined,
       consent: params.get("consent") !== "0",
       now: clock(),
+      // The demo lets `?tactful-debug` log every decision, as a store may in production.
+      debug: "url",
     },
     list: (name) => (params.get(name) ? params.get(name).split(",").filter(Boolean) : null),
   };

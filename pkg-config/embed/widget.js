@@ -7,6 +7,7 @@ import { CLASSES } from "../contract.js";
 import { DEFAULT_LABELS, card, element } from "./card.js";
 import { connect } from "./host.js";
 import { embedError } from "./errors.js";
+import { debugEnabled, logDecision, whyEmpty } from "./debug.js";
 
 let nextId = 0;
 
@@ -36,6 +37,8 @@ export class Widget {
     this.next = null;
     this.cleanups = [];
     this.destroyed = false;
+    this.debug = debugEnabled(options.debug);
+    this.saidEmpty = false;
   }
 
   /** Where the engine runs: "worker", or "main" (no Worker, or it failed or timed out). */
@@ -147,12 +150,22 @@ export class Widget {
       performance.mark?.("tactful:decided");
       if (!this.store.readOnly) this.store.memory = decided.memory;
       this.decision = decided.decision;
+      this.explain(decided.decision);
       this.render(decided.decision);
       this.options.onDecision?.(decided.decision, this);
       await this.store.persist();
       return this.decision;
     });
     return this.next;
+  }
+
+  /** The console's account of a decision: every one with `debug`, else once for an empty slot. */
+  explain(decision) {
+    if (this.debug) return logDecision(decision);
+    const empty = this.saidEmpty ? null : whyEmpty(decision);
+    if (!empty) return;
+    this.saidEmpty = true;
+    console.info(`tactful: the slot is empty: ${empty} (mount with debug: true to log every decision)`);
   }
 
   expose(decision) {

@@ -260,9 +260,34 @@ test("a holdout shopper sees nothing, and one exposure with the holdout flag is 
   assert.equal(all[0].holdout, true);
   assert.equal(all[0].exposure.holdout, true);
   assert.deepEqual(all[0].exposure.offers.map((o) => o.offerId), d.wouldHaveShown.map((o) => o.offerId));
+  // The console says once, without debug, why the slot is empty.
+  for (let i = 0; i < 50 && !log.console.some((line) => line.includes("the slot is empty")); i++) await page.waitForTimeout(20);
+  const empty = log.console.filter((line) => line.startsWith("info: tactful: the slot is empty:"));
+  assert.equal(empty.length, 1, log.console.join("\n"));
+  assert.match(empty[0], /the shopper is in the holdout group, which is shown nothing \(it would have seen creator-toolkit\)/);
   await page.click("#why summary");
   await shot(page, "checkout-holdout");
   await clean(page, log);
+  await context.close();
+});
+
+test("debug: with the store's allowing it, ?tactful-debug logs each decision, every left-out candidate with its reason", async () => {
+  const { context, page, log } = await open();
+  await visit(page, `/checkout.html?now=${T0}&shopper=demo-shopper-7&tactful-debug`);
+  await page.waitForSelector(".tactful-card");
+  // Console messages arrive a little after the page's own work.
+  for (let i = 0; i < 50 && !log.console.some((line) => line.startsWith("log: left out")); i++) await page.waitForTimeout(20);
+  const head = log.console.find((line) => line.startsWith("startGroupCollapsed: tactful: expand on checkout: 1 shown"));
+  assert.ok(head, log.console.join("\n"));
+  assert.ok(log.console.includes("log: shows creator-toolkit (completeness, score 15.1941): 41% of buyers of Foundations of Digital Illustration add Starter Brush Pack, part of this bundle, within 30 days; often bought with Foundations of Digital Illustration; popular with Inkwell Studio shoppers"), log.console.join("\n"));
+  assert.ok(log.console.includes("log: left out workbook-addon: tier [policy.tiers] this cart value calls for the bundle tier, not add_on"), log.console.join("\n"));
+  // Without the flag the same page logs no decision.
+  const quiet = await open();
+  await visit(quiet.page, `/checkout.html?now=${T0}&shopper=demo-shopper-7`);
+  await quiet.page.waitForSelector(".tactful-card");
+  assert.ok(!quiet.log.console.some((line) => line.includes("tactful: expand on checkout")), quiet.log.console.join("\n"));
+  await clean(page, log);
+  await quiet.context.close();
   await context.close();
 });
 
