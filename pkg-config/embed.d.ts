@@ -8,7 +8,15 @@ export const VERSION: string;
 
 /** What the widget tells the store: one exposure per decision that reached the screen. */
 export type Report =
-  | { type: "exposure"; decisionId: string; holdout: boolean; exposure: Exposure }
+  | {
+      type: "exposure";
+      decisionId: string;
+      holdout: boolean;
+      /** Lists only the offers the card could show whole (all of them for a holdout). */
+      exposure: Exposure;
+      /** Offers decided but left out of the card because they did not fit its height. */
+      notVisible?: string[];
+    }
   | { type: "accept"; decisionId: string; offerId: string; at: number }
   | { type: "dismiss"; decisionId: string; offerId: string; at: number; via: "button" | "escape" | "api" };
 

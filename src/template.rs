@@ -16,10 +16,11 @@
 //! holds only these. A template the engine cannot read (a snapshot written by hand) is shown
 //! as it is.
 //!
-//! Money is written with the currency's symbol where it has a common one (`$49`, `€12.50`,
-//! `£1,299`) and with its code otherwise (`CHF 49`, `SEK 12.50`): thousands grouped by commas,
-//! and the minor digits only when the amount is not whole. It is the same on every host,
-//! unlike a locale's formatting, so decisions stay identical everywhere.
+//! Money is written with the currency's symbol where it has a common one (`$49.00`, `€12.50`,
+//! `£1,299.00`) and with its code otherwise (`CHF 49.00`): thousands grouped by commas and
+//! always the currency's minor digits, as the embed's card writes the price beside the copy.
+//! It is the same on every host, unlike a locale's formatting, so decisions stay identical
+//! everywhere.
 
 /// A placeholder a template may hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,7 +172,7 @@ pub fn money(minor: u64, currency: &str, digits: u8) -> String {
     let major = minor.checked_div(scale).unwrap_or(minor);
     let fraction = minor.checked_rem(scale).unwrap_or(0);
     let mut number = crate::limits::with_commas(major);
-    if fraction != 0 {
+    if digits > 0 {
         let fraction = fraction.to_string();
         number.push('.');
         (fraction.len()..usize::from(digits)).for_each(|_| number.push('0'));
@@ -240,13 +241,13 @@ mod tests {
 
     #[test]
     fn money_is_written_alike_on_every_host() {
-        assert_eq!(money(4_900, "USD", 2), "$49");
+        assert_eq!(money(4_900, "USD", 2), "$49.00");
         assert_eq!(money(4_950, "USD", 2), "$49.50");
         assert_eq!(money(4_905, "EUR", 2), "€49.05");
-        assert_eq!(money(129_900, "GBP", 2), "£1,299");
+        assert_eq!(money(129_900, "GBP", 2), "£1,299.00");
         assert_eq!(money(1_234_567, "JPY", 0), "¥1,234,567");
-        assert_eq!(money(4_900, "CHF", 2), "CHF 49");
-        assert_eq!(money(0, "USD", 2), "$0");
+        assert_eq!(money(4_900, "CHF", 2), "CHF 49.00");
+        assert_eq!(money(0, "USD", 2), "$0.00");
         assert_eq!(money(u64::MAX, "KWD", 3), "KWD 18,446,744,073,709,551.615");
     }
 }

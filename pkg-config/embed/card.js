@@ -55,11 +55,33 @@ export const card = {
     });
     this.slot.append(card);
     this.card = card;
+    const visible = reserved ? this.fit(card, offers) : offers;
     performance.mark?.("tactful:rendered");
     this.whenVisible(card, () => {
-      for (const offer of offers) this.store.record({ type: "impression", offerId: offer.offerId, surface: decision.surface });
-      this.expose(decision);
+      for (const offer of visible) this.store.record({ type: "impression", offerId: offer.offerId, surface: decision.surface });
+      this.expose(decision, visible);
     });
+  },
+
+  /**
+   * Keeps the offers that fit whole in the slot's reserved height, so that none is hidden
+   * below the card's fold, where nobody sees it but caps and the exposure would count it. The
+   * first offer always stays: when even it does not fit (a narrow screen), the card grows past
+   * the reservation rather than clip its buttons.
+   */
+  fit(card, offers) {
+    const articles = [...card.querySelectorAll(`.${CLASSES.offer}`)];
+    const bottom = card.clientHeight - parseFloat(getComputedStyle(card).paddingBottom);
+    // The card is positioned, so it is each article's offsetParent.
+    const overflows = (article) => article.offsetTop + article.offsetHeight > bottom + 0.5;
+    if (articles[0] && overflows(articles[0])) {
+      card.classList.add(CLASSES.flow);
+      return offers;
+    }
+    const cut = articles.findIndex(overflows);
+    if (cut < 1) return offers;
+    for (const article of articles.slice(cut)) article.remove();
+    return offers.slice(0, cut);
   },
 
   offerElement(offer, index, currency) {

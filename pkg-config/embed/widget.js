@@ -168,10 +168,20 @@ export class Widget {
     console.info(`tactful: the slot is empty: ${empty} (mount with debug: true to log every decision)`);
   }
 
-  expose(decision) {
+  /**
+   * Reports the decision's exposure once. `visible` (default: all) are the offers the card
+   * could show whole: the exposure lists only those, and `notVisible` names the rest, so
+   * analysis never counts an offer nobody saw.
+   */
+  expose(decision, visible = decision.exposure.offers) {
     if (this.reported.has(decision.decisionId)) return;
     this.reported.add(decision.decisionId);
-    this.report({ type: "exposure", decisionId: decision.decisionId, holdout: decision.holdout, exposure: decision.exposure });
+    const seen = new Set(visible.map((o) => o.offerId));
+    const offers = decision.exposure.offers.filter((o) => seen.has(o.offerId));
+    const report = { type: "exposure", decisionId: decision.decisionId, holdout: decision.holdout, exposure: { ...decision.exposure, offers } };
+    const hidden = decision.exposure.offers.filter((o) => !seen.has(o.offerId)).map((o) => o.offerId);
+    if (hidden.length) report.notVisible = hidden;
+    this.report(report);
   }
 
   report(report) {
