@@ -94,6 +94,10 @@ build_wasm() {
   # wasm-bindgen writes no package.json: say which module system each folder speaks.
   echo '{ "type": "module" }' > pkg/web/package.json
   echo '{ "type": "commonjs" }' > pkg/node/package.json
+  # Node's build needs no init(); it gets a no-op one, and an ES module entry over the same
+  # instance, so browser code runs unchanged under Node.
+  cat pkg-config/node-init.cjs >> pkg/node/tactful.js
+  cp pkg-config/node.mjs pkg/node/tactful.mjs
   # The edge entry shares the web build's glue and .wasm, and takes a compiled module.
   mkdir -p pkg/edge
   cp pkg-config/edge.js pkg/edge/tactful.js
