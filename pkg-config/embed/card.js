@@ -105,7 +105,9 @@ export const card = {
     const actions = element("div", CLASSES.actions);
     const accept = element("button", CLASSES.accept, this.labels.accept);
     accept.type = "button";
-    accept.setAttribute("aria-describedby", titleId);
+    // The name says which offer (a screen reader's list of buttons shows names alone), and
+    // begins with the visible label, so a voice command of what is seen still matches.
+    accept.setAttribute("aria-label", `${this.labels.accept} ${offer.title}`);
     accept.addEventListener("click", () => this.accept(offer));
     const dismiss = element("button", CLASSES.dismiss, this.labels.dismiss);
     dismiss.type = "button";

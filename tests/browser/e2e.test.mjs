@@ -106,6 +106,9 @@ test("checkout shows at most one offer, as an accessible card; dismissing it kee
   await page.waitForSelector(".tactful-card");
   assert.deepEqual(await offersShown(page), ["creator-toolkit"]);
   const card = page.getByRole("region", { name: "Add to your order" });
+  // Every button's accessible name names its offer.
+  assert.equal(await card.getByRole("button", { name: "Add Creator Toolkit Bundle", exact: true }).count(), 1);
+  assert.equal(await card.getByRole("button", { name: "No thanks: dismiss Creator Toolkit Bundle", exact: true }).count(), 1);
   assert.equal(await card.count(), 1, "the card is a region labelled by its heading");
   assert.equal(await card.locator(".tactful-copy").textContent(), "Complete your toolkit: Starter Brush Pack + Portfolio Layout Templates + Social Media Kit, for $49.00.");
   await waitForReports(page, 1);
@@ -161,7 +164,7 @@ test("the card's buttons: accept and dismiss update memory and are reported once
   await visit(page, `/checkout.html?now=${T0}&shopper=demo-shopper-7`);
   await page.waitForSelector(".tactful-card");
   await waitForReports(page, 1);
-  await page.getByRole("button", { name: "Add", exact: true }).click();
+  await page.getByRole("button", { name: "Add Creator Toolkit Bundle", exact: true }).click();
   await page.waitForSelector(".tactful-status");
   assert.match(await page.locator(".tactful-status").textContent(), /Added: Creator Toolkit Bundle/);
   assert.deepEqual(await page.evaluate(() => window.tactfulDemo.accepted), ["creator-toolkit"]);
@@ -495,7 +498,7 @@ test("two tabs and the edge cookie: memory is merged, no dismissal is lost", asy
   await second.bringToFront();
   await second.locator(".tactful-card").scrollIntoViewIfNeeded();
   await second.waitForFunction(() => window.tactfulDemo.reports.length >= 1);
-  await second.getByRole("button", { name: "Add", exact: true }).click();
+  await second.getByRole("button", { name: /^Add / }).click();
   await visit(first, `/checkout.html?now=${T0 + 5 * DAY}&shopper=demo-shopper-7`);
   const left = (await decision(first)).leftOut.find((l) => l.offerId === "creator-toolkit");
   assert.equal(left?.reason, "already_bought", "the accept from the second tab is there");

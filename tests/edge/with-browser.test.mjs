@@ -54,6 +54,11 @@ test("edge and embed keep each other's dismissals through the shared cookies", a
   const names = (await context.cookies()).map((c) => c.name);
   assert.ok(names.includes("tactful_sid") && names.includes("tactful_mem"), `cookies: ${names}`);
 
+  // Every button's accessible name names its offer.
+  const labels = await page.$$eval(".tactful-offer", (articles) =>
+    articles.map((a) => [a.querySelector(".tactful-dismiss").getAttribute("aria-label"), a.querySelector(".tactful-title").textContent]));
+  for (const [label, title] of labels) assert.equal(label, `No thanks: dismiss ${title}`);
+
   // 2. "No thanks" on the edge's card is a plain form: the edge records it and sends the page back.
   const [dismissedAtEdge] = first;
   await page.locator(`.tactful-offer[data-offer-id="${dismissedAtEdge}"] .tactful-dismiss`).click();

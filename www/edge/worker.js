@@ -331,7 +331,7 @@ function card(decision) {
       `<p class="${C.price}">${was}<span class="${C.now}">${e(money(offer.finalPrice, decision.currency))}</span></p>` +
       `<div class="${C.actions}"><form method="post" action="/tactful/event"><input type="hidden" name="type" value="dismiss">` +
       `<input type="hidden" name="offerId" value="${e(offer.offerId)}">` +
-      `<button class="${C.dismiss}" type="submit" aria-describedby="${titleId}">${DISMISS}</button></form></div></article>`
+      `<button class="${C.dismiss}" type="submit" aria-label="${DISMISS}: dismiss ${e(offer.title)}">${DISMISS}</button></form></div></article>`
     );
   });
   return (
