@@ -120,6 +120,12 @@ ${program("")}`.replace("console.log(JSON.stringify({", "console.log(JSON.string
     writeFileSync(join(app, "out/inkwell-studio.snap"), readFileSync(snapshot));
     writeFileSync(join(app, "quick-start.cjs"), quickStart);
     const printed = run("node", ["quick-start.cjs"], app).trim();
+    // The README's first snippet prints exactly what its last comment says.
+    const first = readme.match(/```js\n(\/\/ A first offer\n[\s\S]*?)```/)?.[1];
+    assert.ok(first, "the README has its first-offer snippet");
+    writeFileSync(join(app, "first-offer.cjs"), first);
+    const promised = first.trim().split("\n").at(-1).replace(/^\/\/ /, "");
+    assert.equal(run("node", ["first-offer.cjs"], app).trim(), promised);
     assert.match(printed, /^expand \[\s*'Complete your toolkit/, "an offer is shown");
     assert.match(printed.split("\n").at(-1), /^[A-Za-z0-9_-]{12,}$/, "the memory after the dismissal");
     // And a wrong use is refused: the check can fail.
