@@ -16,9 +16,10 @@
 //! holds only these. A template the engine cannot read (a snapshot written by hand) is shown
 //! as it is.
 //!
-//! Money is written with the currency's symbol where it has a common one (`$49.00`, `€12.50`,
-//! `£1,299.00`) and with its code otherwise (`CHF 49.00`): thousands grouped by commas and
-//! always the currency's minor digits, as the embed's card writes the price beside the copy.
+//! Money is written as the embed's card writes the price beside the copy: the currency's
+//! symbol or code before the amount where the card's table has one (`$49.00`, `€12.50`,
+//! `£1,299.00`, `CHF 49.00`), its code after otherwise (`1,234,567 KRW`); thousands grouped by
+//! commas and always the currency's minor digits.
 //! It is the same on every host, unlike a locale's formatting, so decisions stay identical
 //! everywhere.
 
@@ -178,26 +179,28 @@ pub fn money(minor: u64, currency: &str, digits: u8) -> String {
         (fraction.len()..usize::from(digits)).for_each(|_| number.push('0'));
         number.push_str(&fraction);
     }
-    match currency_symbol(currency) {
-        Some(symbol) => format!("{symbol}{number}"),
-        None => format!("{currency} {number}"),
+    match currency_prefix(currency) {
+        Some(prefix) => format!("{prefix}{number}"),
+        None => format!("{number} {currency}"),
     }
 }
 
-/// The symbol written before amounts of a currency, for the currencies that have one in
-/// common use without a country prefix.
-fn currency_symbol(currency: &str) -> Option<&'static str> {
+/// What is written before amounts of a currency; other currencies write their code after.
+/// The same table as the embed's `formatMoney` (pkg-config/embed/card.js), which writes the
+/// price beside this copy: keep the two in step.
+fn currency_prefix(currency: &str) -> Option<&'static str> {
     Some(match currency {
         "USD" => "$",
         "EUR" => "€",
         "GBP" => "£",
         "JPY" => "¥",
-        "INR" => "₹",
-        "KRW" => "₩",
-        "BRL" => "R$",
         "CAD" => "CA$",
         "AUD" => "A$",
         "NZD" => "NZ$",
+        "INR" => "₹",
+        "BRL" => "R$",
+        "CHF" => "CHF ",
+        "SEK" => "SEK ",
         "MXN" => "MX$",
         _ => return None,
     })
@@ -239,6 +242,34 @@ mod tests {
         assert_eq!(render("for {prize}", &fill), "for {prize}");
     }
 
+    /// The copy and the card's price beside it are written from one table in two languages:
+    /// this reads the embed's (`const SYMBOLS = { USD: "$", ... };`) and compares.
+    #[test]
+    fn the_prefixes_are_the_embeds() {
+        let card = include_str!("../pkg-config/embed/card.js");
+        let table = card
+            .lines()
+            .find_map(|l| l.strip_prefix("const SYMBOLS = { "))
+            .and_then(|l| l.strip_suffix(" };"))
+            .expect("card.js has its SYMBOLS table on one line");
+        let entries: Vec<(&str, &str)> = table
+            .split(", ")
+            .filter_map(|entry| entry.split_once(": "))
+            .map(|(code, symbol)| (code, symbol.trim_matches('"')))
+            .collect();
+        assert!(entries.len() >= 10, "{entries:?}");
+        for &(code, symbol) in &entries {
+            assert_eq!(currency_prefix(code), Some(symbol), "{code}");
+        }
+        for code in [
+            "USD", "EUR", "GBP", "JPY", "CAD", "AUD", "NZD", "INR", "BRL", "CHF", "SEK", "MXN",
+            "KRW", "XYZ",
+        ] {
+            let in_card = entries.iter().find(|(c, _)| *c == code).map(|&(_, s)| s);
+            assert_eq!(currency_prefix(code), in_card, "{code}");
+        }
+    }
+
     #[test]
     fn money_is_written_alike_on_every_host() {
         assert_eq!(money(4_900, "USD", 2), "$49.00");
@@ -248,6 +279,7 @@ mod tests {
         assert_eq!(money(1_234_567, "JPY", 0), "¥1,234,567");
         assert_eq!(money(4_900, "CHF", 2), "CHF 49.00");
         assert_eq!(money(0, "USD", 2), "$0.00");
-        assert_eq!(money(u64::MAX, "KWD", 3), "KWD 18,446,744,073,709,551.615");
+        assert_eq!(money(u64::MAX, "KWD", 3), "18,446,744,073,709,551.615 KWD");
+        assert_eq!(money(1_234_567, "KRW", 0), "1,234,567 KRW");
     }
 }

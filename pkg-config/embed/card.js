@@ -201,6 +201,8 @@ export function element(tag, className, text) {
 // Money is formatted by hand: the first Intl.NumberFormat on a page loads locale data, which
 // measured 20 ms of main thread (80 ms at 4x CPU throttling) for one price. A store that wants
 // its locale's format passes `formatPrice` (Intl is fine once the page has used it anyway).
+// The same table as the engine's copy templates (src/template.rs), which write prices into
+// the copy beside this one: keep the two in step.
 const SYMBOLS = { USD: "$", EUR: "€", GBP: "£", JPY: "¥", CAD: "CA$", AUD: "A$", NZD: "NZ$", INR: "₹", BRL: "R$", CHF: "CHF ", SEK: "SEK ", MXN: "MX$" };
 
 const NO_MINOR_UNIT = new Set(["JPY", "KRW", "VND", "CLP", "ISK", "UGX", "PYG", "XAF", "XOF", "RWF", "KMF", "GNF", "DJF", "VUV", "XPF"]);
