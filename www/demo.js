@@ -79,6 +79,10 @@ export function renderPanel(panel, decision, widget, reports) {
   body.append(text("h3", "Left out"));
   if (decision.leftOut.length === 0) body.append(text("p", "nothing", "muted"));
   else body.append(table(["offer", "reason", "rule", "detail"], decision.leftOut.map((l) => [l.offerId, l.reason, l.rule, l.detail])));
+  if (decision.notConsidered) {
+    const { pastCandidateLimit, afterEnoughEligible } = decision.notConsidered;
+    body.append(text("p", `Never checked: ${pastCandidateLimit} offers past the 64-candidate limit, ${afterEnoughEligible} after 16 were eligible.`, "muted"));
+  }
   const warnings = [...widget.warnings];
   if (warnings.length) {
     body.append(text("h3", "Warnings"));
@@ -92,7 +96,7 @@ export function renderPanel(panel, decision, widget, reports) {
     const list = document.createElement("ol");
     for (const r of reports) {
       const what = r.type === "exposure"
-        ? `exposure ${r.decisionId}${r.holdout ? " (holdout)" : ""}: ${r.exposure.offers.map((o) => o.offerId).join(", ")}`
+        ? `exposure ${r.decisionId}${r.holdout ? " (holdout)" : ""}: ${r.exposure.offers.map((o) => o.offerId).join(", ")}${r.notVisible ? ` (did not fit: ${r.notVisible.join(", ")})` : ""}`
         : `${r.type} ${r.offerId} (decision ${r.decisionId})`;
       list.append(text("li", what));
     }
