@@ -110,6 +110,8 @@ build_wasm() {
   "$TOOLS/node_modules/.bin/esbuild" pkg-config/embed.js --bundle --external:./embed-worker.js --minify --format=esm --target=es2022 --log-level=warning --outfile=pkg/embed/embed.js
   "$TOOLS/node_modules/.bin/esbuild" pkg-config/embed-worker.js --minify --format=esm --target=es2022 --log-level=warning --outfile=pkg/embed/embed-worker.js
   cp pkg-config/contract.js pkg/embed/contract.js
+  # The card's stylesheet as a file (tactful/card.css), written from the contract's CARD_CSS.
+  node --input-type=module -e 'import { CARD_CSS } from "./pkg-config/contract.js"; process.stdout.write(CARD_CSS.trimStart());' > pkg/embed/card.css
   echo '{ "type": "module" }' > pkg/embed/package.json
   cp pkg-config/package.json pkg-config/README.md pkg-config/LICENSE pkg-config/*.d.ts pkg/
   node "$TOOLS/sizes.mjs" pkg/web/tactful_bg.wasm pkg/web/tactful.js pkg/embed/embed.js pkg/embed/embed-worker.js "$SNAPSHOT"

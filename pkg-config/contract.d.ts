@@ -6,3 +6,8 @@ export const CLASSES: Readonly<Record<"slot" | "card" | "flow" | "heading" | "of
 export const HEADINGS: Readonly<Record<"default" | "checkout" | "cart" | "in_product" | "post_purchase", string>>;
 export const DISMISS: string;
 export function cardIds(base: string): { heading: string; title(index: number): string };
+/**
+ * The card's stylesheet, themable with `--tactful-*` custom properties (listed in contract.js
+ * and the README); also shipped as `tactful/card.css` and served by the edge worker.
+ */
+export const CARD_CSS: string;

@@ -53,3 +53,58 @@ export const DISMISS = "No thanks";
 export function cardIds(base) {
   return { heading: `${base}-heading`, title: (index) => `${base}-offer-${index}` };
 }
+
+/**
+ * The card's stylesheet: the embed adopts it, the edge worker serves it at
+ * `/tactful/card.css`, and the package ships it as `tactful/card.css` for a store that styles
+ * its own page (`styles: false`). Every colour and size is a custom property the store can set
+ * on the slot or any ancestor:
+ *
+ * | property | default | what |
+ * |---|---|---|
+ * | `--tactful-bg` | `#fff` | the card's background |
+ * | `--tactful-fg` | `#1d1d1f` | its text |
+ * | `--tactful-muted` | `#5b5b66` | the heading, reasons and the struck-through price |
+ * | `--tactful-border` | `#d0d0d7` | its border and the rules between offers |
+ * | `--tactful-radius` | `.6rem` | its corners |
+ * | `--tactful-padding` | `.9rem 1rem` | its padding |
+ * | `--tactful-font` | `inherit` | its font (shorthand) |
+ * | `--tactful-font-size` | `1em` | its base size |
+ * | `--tactful-accent` | `#3b3bb3` | the buttons |
+ * | `--tactful-on-accent` | `#fff` | the accept button's text |
+ * | `--tactful-focus` | `#f5a623` | the focus ring |
+ *
+ * Only opacity moves, and only when the shopper has not asked for reduced motion. Text comes
+ * in the page's own size and weight plus two more (.85em, and 600 for the title and price):
+ * each new size or weight is a font the browser sets up in the card's layout, and five of them
+ * measured about 10 ms of it at 4x throttling.
+ */
+export const CARD_CSS = `
+.tactful-slot { position: relative; }
+.tactful-card { box-sizing: border-box; position: absolute; inset: 0; overflow: auto;
+  display: flex; flex-direction: column; gap: .5rem; padding: var(--tactful-padding, .9rem 1rem);
+  background: var(--tactful-bg, #fff); color: var(--tactful-fg, #1d1d1f);
+  border: 1px solid var(--tactful-border, #d0d0d7); border-radius: var(--tactful-radius, .6rem);
+  font: var(--tactful-font, inherit); font-size: var(--tactful-font-size, 1em); line-height: 1.4; }
+.tactful-card--flow { position: static; }
+.tactful-heading { margin: 0; font-size: .85em; letter-spacing: .04em; text-transform: uppercase;
+  color: var(--tactful-muted, #5b5b66); }
+.tactful-offer { display: grid; gap: .25rem; }
+.tactful-offer + .tactful-offer { border-top: 1px solid var(--tactful-border, #d0d0d7); padding-top: .5rem; }
+.tactful-title { margin: 0; font-size: 1em; font-weight: 600; }
+.tactful-copy, .tactful-reason, .tactful-price, .tactful-status { margin: 0; overflow-wrap: anywhere; }
+.tactful-reason { font-size: .85em; color: var(--tactful-muted, #5b5b66); }
+.tactful-price { font-weight: 600; }
+.tactful-was { font-weight: 400; color: var(--tactful-muted, #5b5b66); }
+.tactful-foot { display: flex; align-items: center; justify-content: space-between; gap: .5rem; flex-wrap: wrap; margin-top: .2rem; }
+.tactful-actions { display: flex; gap: .5rem; flex-wrap: wrap; }
+.tactful-actions button { font: inherit; padding: .35rem .9rem; border-radius: .4rem; cursor: pointer;
+  border: 1px solid var(--tactful-accent, #3b3bb3); }
+.tactful-accept { background: var(--tactful-accent, #3b3bb3); color: var(--tactful-on-accent, #fff); }
+.tactful-dismiss { background: transparent; color: var(--tactful-accent, #3b3bb3); }
+.tactful-actions button:focus-visible, .tactful-status:focus-visible { outline: 3px solid var(--tactful-focus, #f5a623); outline-offset: 2px; }
+@media (prefers-reduced-motion: no-preference) {
+  .tactful-card { animation: tactful-in .18s ease-out; }
+  @keyframes tactful-in { from { opacity: 0; } to { opacity: 1; } }
+}
+`;

@@ -2,7 +2,7 @@
 // and ids of the contract the edge worker's card shares; impressions once it is on screen;
 // focus kept where a keyboard user expects it. Methods of the widget (`this` is the widget),
 // plus the money format and the default stylesheet.
-import { CLASSES, DISMISS, HEADINGS, cardIds } from "../contract.js";
+import { CARD_CSS, CLASSES, DISMISS, HEADINGS, cardIds } from "../contract.js";
 
 export const card = {
   render(decision) {
@@ -228,42 +228,9 @@ function isReserved(slot) {
   return parseFloat(style.minHeight) > 0 || (style.height !== "auto" && parseFloat(style.height) > 0) || slot.getBoundingClientRect().height >= 1;
 }
 
-// Built through the CSSOM, so a page's style-src policy need not allow inline styles. Every
-// colour and size is a custom property the store can set on the slot. Only opacity moves, and
-// only when the shopper has not asked for reduced motion. Text comes in the page's own size
-// and weight plus two more (.85em, and 600 for the title and price): each new size or weight is
-// a font the browser sets up in the card's layout, and five of them measured about 10 ms of it
-// at 4x throttling.
-const CSS = `
-.tactful-slot { position: relative; }
-.tactful-card { box-sizing: border-box; position: absolute; inset: 0; overflow: auto;
-  display: flex; flex-direction: column; gap: .5rem; padding: var(--tactful-padding, .9rem 1rem);
-  background: var(--tactful-bg, #fff); color: var(--tactful-fg, #1d1d1f);
-  border: 1px solid var(--tactful-border, #d0d0d7); border-radius: var(--tactful-radius, .6rem);
-  font: var(--tactful-font, inherit); font-size: var(--tactful-font-size, 1em); line-height: 1.4; }
-.tactful-card--flow { position: static; }
-.tactful-heading { margin: 0; font-size: .85em; letter-spacing: .04em; text-transform: uppercase;
-  color: var(--tactful-muted, #5b5b66); }
-.tactful-offer { display: grid; gap: .25rem; }
-.tactful-offer + .tactful-offer { border-top: 1px solid var(--tactful-border, #d0d0d7); padding-top: .5rem; }
-.tactful-title { margin: 0; font-size: 1em; font-weight: 600; }
-.tactful-copy, .tactful-reason, .tactful-price, .tactful-status { margin: 0; overflow-wrap: anywhere; }
-.tactful-reason { font-size: .85em; color: var(--tactful-muted, #5b5b66); }
-.tactful-price { font-weight: 600; }
-.tactful-was { font-weight: 400; color: var(--tactful-muted, #5b5b66); }
-.tactful-foot { display: flex; align-items: center; justify-content: space-between; gap: .5rem; flex-wrap: wrap; margin-top: .2rem; }
-.tactful-actions { display: flex; gap: .5rem; flex-wrap: wrap; }
-.tactful-actions button { font: inherit; padding: .35rem .9rem; border-radius: .4rem; cursor: pointer;
-  border: 1px solid var(--tactful-accent, #3b3bb3); }
-.tactful-accept { background: var(--tactful-accent, #3b3bb3); color: var(--tactful-on-accent, #fff); }
-.tactful-dismiss { background: transparent; color: var(--tactful-accent, #3b3bb3); }
-.tactful-actions button:focus-visible, .tactful-status:focus-visible { outline: 3px solid var(--tactful-focus, #f5a623); outline-offset: 2px; }
-@media (prefers-reduced-motion: no-preference) {
-  .tactful-card { animation: tactful-in .18s ease-out; }
-  @keyframes tactful-in { from { opacity: 0; } to { opacity: 1; } }
-}
-`;
-
+// The stylesheet is the contract's (CARD_CSS), so the edge card and `tactful/card.css` are
+// styled alike. Built through the CSSOM, so a page's style-src policy need not allow inline
+// styles.
 let stylesAdopted = false;
 
 function adoptStyles(styles) {
@@ -271,11 +238,11 @@ function adoptStyles(styles) {
   stylesAdopted = true;
   try {
     const sheet = new CSSStyleSheet();
-    sheet.replaceSync(CSS);
+    sheet.replaceSync(CARD_CSS);
     document.adoptedStyleSheets = [sheet, ...document.adoptedStyleSheets];
   } catch {
     const style = document.createElement("style");
-    style.textContent = CSS;
+    style.textContent = CARD_CSS;
     document.head.append(style);
   }
 }

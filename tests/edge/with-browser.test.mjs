@@ -7,7 +7,9 @@
 // Chromium (./build.sh test installs them).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { launch } from "../browser/harness.mjs";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { launch, root } from "../browser/harness.mjs";
 import { NOW, startEdge } from "./harness.mjs";
 
 let edge;
@@ -54,6 +56,13 @@ test("edge and embed keep each other's dismissals through the shared cookies", a
   const names = (await context.cookies()).map((c) => c.name);
   assert.ok(names.includes("tactful_sid") && names.includes("tactful_mem"), `cookies: ${names}`);
 
+  // The card wears the embed's stylesheet, which the edge serves, themed by the store's
+  // custom properties (its background here).
+  mkdirSync(join(root, "target/screenshots"), { recursive: true });
+  await page.screenshot({ path: join(root, "target/screenshots/edge-cart.png"), fullPage: true });
+  assert.equal(await page.$eval(".tactful-card", (c) => getComputedStyle(c).backgroundColor), "rgb(251, 248, 243)");
+  const accent = await page.$eval(".tactful-dismiss", (b) => getComputedStyle(b).color);
+  assert.equal(accent, "rgb(59, 59, 179)", "the edge card is styled by /tactful/card.css");
   // Every button's accessible name names its offer.
   const labels = await page.$$eval(".tactful-offer", (articles) =>
     articles.map((a) => [a.querySelector(".tactful-dismiss").getAttribute("aria-label"), a.querySelector(".tactful-title").textContent]));

@@ -73,6 +73,16 @@ describe("the offer in the served HTML", () => {
     });
   }
 
+  it("links the card's stylesheet, and serves it from the contract", async () => {
+    const html = await (await view(edge, "/checkout")).text();
+    assert.match(html, /<link rel="stylesheet" href="\/tactful\/card\.css"><section class="tactful-card /);
+    const css = await fetch(`${edge.url}/tactful/card.css`);
+    assert.equal(css.status, 200);
+    assert.match(css.headers.get("content-type"), /^text\/css/);
+    const { CARD_CSS } = await import(new URL("../../pkg/embed/contract.js", import.meta.url).href);
+    assert.equal(await css.text(), CARD_CSS.trimStart());
+  });
+
   it("makes a shopper key when there is none, and decides with it", async () => {
     const response = await view(edge, "/checkout");
     const key = setCookies(response).tactful_sid.value;
@@ -121,7 +131,7 @@ describe("the offer in the served HTML", () => {
     const response = await view(edge, "/checkout", { cookies: { tactful_sid: shopperKey("escapes") } });
     const [slot] = slotsOf(await response.text());
     assert.doesNotMatch(slot.inner, /<script|javascript:|on\w+=/i);
-    assert.ok(slot.inner.startsWith('<section class="tactful-card tactful-card--flow" role="region"'));
+    assert.ok(slot.inner.startsWith('<link rel="stylesheet" href="/tactful/card.css"><section class="tactful-card tactful-card--flow" role="region"'));
   });
 
   it("answers GET /tactful/decide with the native CLI's JSON, byte for byte", async () => {

@@ -63,6 +63,13 @@ import init, { Engine, memorySize } from "tactful";
 await init(); // nothing to do under Node, as browser code expects to call it
 ${program("")}`);
     assert.deepEqual(JSON.parse(run("node", ["main.mjs"], app)), expected);
+    // The card's stylesheet ships as tactful/card.css, the contract's CARD_CSS as a file.
+    const cardCss = run("node", ["--input-type=module", "-e", `import { createRequire } from "node:module";
+import { readFileSync } from "node:fs";
+import { CARD_CSS } from "tactful/contract";
+const file = readFileSync(createRequire(import.meta.url).resolve("tactful/card.css"), "utf8");
+console.log(JSON.stringify({ same: file === CARD_CSS.trimStart(), themable: file.includes("var(--tactful-accent") }));`], app);
+    assert.deepEqual(JSON.parse(cardCss), { same: true, themable: true });
     // Node's ES module entry exports every name of the CommonJS build, over the same instance.
     const names = JSON.parse(run("node", ["--input-type=module", "-e", `import * as esm from "tactful";
 import { createRequire } from "node:module";

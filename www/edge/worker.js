@@ -32,6 +32,7 @@
 //   `purchase`, for in-page widgets) with the worker's time; the card's "No thanks" is a plain
 //   form posting there, so dismissal works with no script. `GET /tactful/decide` answers the
 //   decision JSON (byte for byte what `tactful decide` prints) for in-page widgets.
+// - The card links its stylesheet, `GET /tactful/card.css` (the embed's, from the contract).
 // - A decision that fails (a bad context on a slot, a bug) never breaks the page: the slot is
 //   left as the origin sent it, and the worker logs why as one JSON line on stderr.
 // - Anyone can send the worker anything, so what one request can cost is bounded before any
@@ -49,7 +50,7 @@
 import wasm from "./tactful_bg.wasm";
 import snapshotBytes from "./inkwell-studio.snap";
 import { Engine, init, recordEvent } from "./tactful/edge/tactful.js";
-import { CLASSES as C, DISMISS, HEADINGS, MAX_COOKIE_MEMORY, MEMORY_COOKIE, SID_COOKIE, cardIds } from "./tactful/embed/contract.js";
+import { CARD_CSS, CLASSES as C, DISMISS, HEADINGS, MAX_COOKIE_MEMORY, MEMORY_COOKIE, SID_COOKIE, cardIds } from "./tactful/embed/contract.js";
 
 /** The longest memory cookie value written or read (the contract with the embed). */
 const MAX_MEMORY_BYTES = MAX_COOKIE_MEMORY;
@@ -96,6 +97,7 @@ export default {
     const url = new URL(request.url);
     if (url.pathname === "/tactful/event") return handleEvent(request, env, url);
     if (url.pathname === "/tactful/decide") return handleDecide(request, env, url);
+    if (url.pathname === "/tactful/card.css") return cardStyles();
     const response = await upstream(request);
     if (request.method !== "GET" || response.status !== 200 || !isHtml(response)) return response;
     const length = Number(response.headers.get("content-length") ?? 0);
@@ -334,12 +336,22 @@ function card(decision) {
       `<button class="${C.dismiss}" type="submit" aria-label="${DISMISS}: dismiss ${e(offer.title)}">${DISMISS}</button></form></div></article>`
     );
   });
+  // The card's own stylesheet, same-origin (so a page's style-src 'self' allows it), fetched
+  // once per page however many slots link it.
   return (
+    `<link rel="stylesheet" href="/tactful/card.css">` +
     `<section class="${C.card} ${C.flow}" role="region" aria-labelledby="${ids.heading}" data-decision-id="${e(decision.decisionId)}">` +
     `<h2 class="${C.heading}" id="${ids.heading}">${e(HEADINGS[decision.surface] ?? HEADINGS.default)}</h2>` +
     offers.join("") +
     `</section>`
   );
+}
+
+/** `GET /tactful/card.css`: the card's stylesheet (`tactful/contract`'s `CARD_CSS`). */
+function cardStyles() {
+  return new Response(CARD_CSS.trimStart(), {
+    headers: { "content-type": "text/css; charset=utf-8", "cache-control": "public, max-age=3600" },
+  });
 }
 
 function json(status, value, headers = new Headers()) {
