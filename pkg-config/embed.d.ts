@@ -84,6 +84,13 @@ export interface MountOptions {
    * allow it in production. Without it, the console still says once why a slot stayed empty.
    */
   debug?: boolean | "url";
+  /**
+   * An empty slot (holdout, protect, nothing eligible, the last offer dismissed) gives up its
+   * reserved height: `true` only while the slot is below the part of the page in view, where
+   * that shifts nothing anyone sees (in view it keeps its height); `"always"` at once. Default:
+   * the slot keeps its height.
+   */
+  collapse?: boolean | "always";
   /** Formats a price in minor units (default: a small built-in table, "$49.00"; Intl if you like). */
   formatPrice?: (minor: number, currency: string) => string;
   /** false: adopt no stylesheet; the store styles the `tactful-*` classes itself. */

@@ -34,6 +34,8 @@ export function demoOptions() {
       now: clock(),
       // The demo lets `?tactful-debug` log every decision, as a store may in production.
       debug: "url",
+      // `?collapse` (or `?collapse=always`) collapses an empty slot, for the tests.
+      collapse: params.get("collapse") === "always" ? "always" : params.has("collapse") || undefined,
     },
     list: (name) => (params.get(name) ? params.get(name).split(",").filter(Boolean) : null),
   };

@@ -10,14 +10,15 @@ export const card = {
     const same = this.shown && sameOffers(this.shown.offers, offers) && this.shown.holdout === Boolean(decision?.holdout);
     if (same) return; // the card on screen stays, with its impressions and its exposure
     this.clear();
-    if (!decision) return;
+    if (!decision) return this.collapseIfEmpty();
     this.shown = { decision, offers, holdout: decision.holdout, dismissed: new Set() };
     if (offers.length === 0) {
       // A holdout shopper sees nothing, but the exposure (what would have been shown) is
       // reported once the slot is on screen, as it would have been for a shown card.
       if (decision.holdout && decision.exposure.offers.length) this.whenVisible(this.slot, () => this.expose(decision));
-      return;
+      return this.collapseIfEmpty();
     }
+    this.setCollapsed(false);
     // Read before the card's styles arrive, while the page's style is still clean, so reading
     // it costs no style recalculation of its own.
     const reserved = isReserved(this.slot);
@@ -155,11 +156,15 @@ export const card = {
     return [...(this.card?.querySelectorAll(`.${CLASSES.offer}`) ?? [])].find((a) => a.dataset.offerId === offer.offerId);
   },
 
-  /** Removes the card; the slot keeps its reserved size, so nothing below it moves. */
+  /**
+   * Removes the card; the slot keeps its reserved size, so nothing below it moves (unless the
+   * widget collapses empty slots and it is out of sight: `collapseIfEmpty`).
+   */
   closeCard(restoreFocus) {
     const focused = restoreFocus || Boolean(this.card?.contains(document.activeElement));
     this.card?.remove();
     this.card = null;
+    this.collapseIfEmpty();
     if (!focused) return;
     const back = this.returnFocus;
     if (back && back.isConnected && !this.slot.contains(back)) {
@@ -168,6 +173,25 @@ export const card = {
       if (!this.slot.hasAttribute("tabindex")) this.slot.tabIndex = -1;
       this.slot.focus();
     }
+  },
+
+  /**
+   * With `collapse: true`, an empty slot gives up its reserved height, but only while it lies
+   * below the part of the page in view, where the move shifts nothing anyone sees; in view it
+   * keeps its height. `collapse: "always"` gives it up at once, moving what is below it.
+   */
+  collapseIfEmpty() {
+    const mode = this.options.collapse;
+    if (!mode || this.card) return;
+    if (mode === "always" || this.slot.getBoundingClientRect().top >= window.innerHeight) this.setCollapsed(true);
+  },
+
+  /** Sets or lifts the collapse (inline styles through the CSSOM, which no CSP forbids). */
+  setCollapsed(collapsed) {
+    if (collapsed === Boolean(this.collapsed)) return;
+    this.collapsed = collapsed;
+    this.slot.style.minHeight = collapsed ? "0" : "";
+    this.slot.style.height = collapsed ? "0" : "";
   },
 
   clear() {

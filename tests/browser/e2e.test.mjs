@@ -336,6 +336,30 @@ test("at 1280, 375 and 320 px every offer in the card is whole, no button is cli
   }
 });
 
+test("collapse: an empty slot below the view gives up its height with no layout shift; in view it keeps it unless 'always'", async () => {
+  const height = (page) => page.evaluate(() => document.querySelector("#offer").getBoundingClientRect().height);
+  const holdout = (query) => `/checkout.html?now=${T0}&shopper=shopper-25&${query}`;
+  // A phone: the order column, and the slot in it, start below the view.
+  const phone = await open({ viewport: { width: 375, height: 600 } });
+  await visit(phone.page, holdout("collapse"));
+  assert.equal((await decision(phone.page)).holdout, true);
+  assert.equal(await height(phone.page), 0, "collapsed while out of sight");
+  await clean(phone.page, phone.log);
+  await phone.context.close();
+  // Without the option the slot keeps its reserved height.
+  const kept = await open({ viewport: { width: 375, height: 600 } });
+  await visit(kept.page, holdout(""));
+  assert.ok((await height(kept.page)) > 100);
+  await kept.context.close();
+  // A wide screen shows the slot: it keeps its height, unless the store says "always".
+  const wide = await open();
+  await visit(wide.page, holdout("collapse"));
+  assert.ok((await height(wide.page)) > 100, "in view, an empty slot keeps its height");
+  await visit(wide.page, holdout("collapse=always"));
+  assert.equal(await height(wide.page), 0);
+  await wide.context.close();
+});
+
 test("offer copy with markup is shown as text and no script runs (with and without the CSP)", async () => {
   for (const base of [bare.url, server.url]) {
     const { context, page, log } = await open();
