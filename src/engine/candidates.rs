@@ -171,7 +171,7 @@ fn group(found: &[(u32, f64, Source)]) -> (Vec<Candidate>, u32) {
     for &(offer, affinity, source) in found {
         let at = table.find_or_insert(offer, groups.len());
         if at == groups.len() {
-            groups.push(Group::new(offer, affinity));
+            groups.push(Group::new(offer));
         }
         if let Some(group) = groups.get_mut(at) {
             group.add(affinity, source);
@@ -180,7 +180,7 @@ fn group(found: &[(u32, f64, Source)]) -> (Vec<Candidate>, u32) {
     // Best affinity first; ties by offer index (each offer has one group). One integer per
     // group is ordered rather than the groups (six times the size), and compares in one step.
     let mut best: Vec<u128> = (groups.iter().enumerate())
-        .map(|(at, g)| rank_key(g.affinity, g.offer, at))
+        .map(|(at, g)| rank_key(g.affinity(), g.offer, at))
         .collect();
     crate::sort::keep_smallest_by(&mut best, MAX_CANDIDATES, |a, b| a < b);
     let cut = groups.len().saturating_sub(best.len()) as u32;
@@ -200,28 +200,29 @@ fn rank_key(affinity: f64, offer: u32, at: usize) -> u128 {
     (u128::from(!ordered) << 64) | (u128::from(offer) << 32) | (at as u32 as u128)
 }
 
-/// The sightings of one offer so far: its best affinity and its best three distinct sources.
+/// The sightings of one offer so far: its best three distinct sources.
 #[derive(Clone, Copy)]
 struct Group {
     offer: u32,
-    affinity: f64,
-    /// Best first; a later sighting ranks above a held one only with a greater affinity.
+    /// Best first; a later sighting ranks above a held one only with a greater affinity. The
+    /// first is the best sighting of all, so its affinity is the offer's.
     best: [Option<(f64, Source)>; 3],
 }
 
 impl Group {
-    fn new(offer: u32, affinity: f64) -> Self {
+    fn new(offer: u32) -> Self {
         Self {
             offer,
-            affinity,
             best: [None; 3],
         }
     }
 
+    /// The best affinity found (every group holds at least one sighting).
+    fn affinity(&self) -> f64 {
+        (self.best.first().copied().flatten()).map_or(0.0, |(affinity, _)| affinity)
+    }
+
     fn add(&mut self, affinity: f64, source: Source) {
-        if affinity.total_cmp(&self.affinity).is_gt() {
-            self.affinity = affinity;
-        }
         let beats =
             |held: &Option<(f64, Source)>| held.is_none_or(|(a, _)| affinity.total_cmp(&a).is_gt());
         if let Some(same) = self
@@ -253,7 +254,7 @@ impl Group {
     fn candidate(&self) -> Candidate {
         Candidate {
             offer: self.offer,
-            affinity: self.affinity,
+            affinity: self.affinity(),
             sources: Sources(self.best.map(|held| held.map(|(_, source)| source))),
         }
     }
