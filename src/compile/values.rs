@@ -152,11 +152,20 @@ fn in_words(message: &str, key: Option<&str>) -> Option<String> {
             _ => return None,
         },
     };
-    let found = found
-        .replace("floating point", "the number")
-        .replace("integer", "the number")
-        .replace("string", "the text")
-        .replace('`', "");
+    // serde names the kind, then the value: `string "20"`, `integer `300``. Only the kind is
+    // reworded, so a value that happens to read "integer" stays as written.
+    let found = [
+        ("floating point ", "the number "),
+        ("integer ", "the number "),
+        ("string ", "the text "),
+    ]
+    .iter()
+    .find_map(|(kind, words)| {
+        found
+            .strip_prefix(kind)
+            .map(|value| format!("{words}{}", value.trim_matches('`')))
+    })
+    .unwrap_or_else(|| found.replace('`', ""));
     Some(match key {
         Some(key) => format!("`{key}` is {wanted}, not {found}"),
         None => format!("expected {wanted}, not {found}"),
@@ -363,6 +372,37 @@ impl Builder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wrong_types_are_said_in_words_and_the_value_as_written() {
+        let said = |message: &str, key| in_words(message, key);
+        assert_eq!(
+            said(
+                r#"invalid type: string "20", expected u8"#,
+                Some("discount")
+            )
+            .as_deref(),
+            Some(r#"`discount` is a whole percent from 0 to 100, such as 20, not the text "20""#)
+        );
+        assert_eq!(
+            said(
+                "invalid value: integer `300`, expected u8",
+                Some("discount")
+            )
+            .as_deref(),
+            Some("`discount` is a whole percent from 0 to 100, such as 20, not the number 300")
+        );
+        // Only serde's name of the kind is reworded, never the value.
+        assert_eq!(
+            said(
+                r#"invalid type: string "an integer string", expected a boolean"#,
+                None
+            )
+            .as_deref(),
+            Some(r#"expected `true` or `false`, not the text "an integer string""#)
+        );
+        assert_eq!(said("duplicate key", None), None);
+    }
 
     #[test]
     fn durations() {
