@@ -246,21 +246,13 @@ function fillSlot(slot, shopper, now) {
     now,
     shopperKey: shopper.key,
   };
-  const { decision, memory } = engine.decide(context, shopper.memory);
+  // The card is written into the page, so every offer shown is seen: the engine records the
+  // impressions in the memory it returns (memory from a newer engine comes back unchanged).
+  const { decision, memory } = engine.decide(context, shopper.memory, { recordImpressions: true });
   shopper.memory = memory;
   for (const warning of decision.warnings) log("warning", null, { code: warning.code, message: warning.message });
   slot.setAttribute("data-tactful-decision", decision.decisionId);
   if (decision.offers.length === 0) return false;
-  for (const offer of decision.offers) {
-    try {
-      shopper.memory = recordEvent(shopper.memory, { type: "impression", offerId: offer.offerId, surface, at: now });
-    } catch (error) {
-      // Memory written by a newer engine (a rollout under way) is decided from as fresh memory
-      // and kept as it is, never overwritten; the offer is still shown.
-      log("impression_not_recorded", error, { offerId: offer.offerId });
-      break;
-    }
-  }
   slot.setInnerContent(card(decision), { html: true });
   return true;
 }
