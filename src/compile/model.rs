@@ -23,14 +23,25 @@
 
 use std::collections::BTreeMap;
 
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::scope::Scope;
+use super::{Builder, Code, FileId, Source};
+use crate::snapshot::{
+    self,
+    wire::{ATTACH_UNKNOWN, FactKind, Feature, Logistic, Model, NeighbourBlob},
+};
+use crate::vocab::{Stage, Surface};
+
 /// The scores a store with no model file gets: hand-set weights on built-in signals, facts and
 /// stages only (so they hold for any store), under which the default thresholds give each
 /// play on sensible signals. With the default thresholds: a shopper with no signals is at
 /// readiness 0.20 (Assist); one who added to the cart and began checking out, 0.33 (Expand); a
 /// customer of three orders in the expansion stage who adds to the cart and has completed
 /// three lessons, 0.84 (Commit); one refund, or reading the returns policy, lifts risk past
-/// 0.5 (Assist), two refunds past 0.8 (Protect). The README's "A store with no model" lists the same. Popularity and
-/// neighbours stay unknown, so no reason claims them.
+/// 0.5 (Assist), two refunds past 0.8 (Protect). The README's "A store with no model file"
+/// says the same. Popularity and neighbours stay unknown, so no reason claims them.
 pub const DEFAULT_MODEL: &str = r#"
 [readiness]
 bias = -1.1
@@ -65,17 +76,6 @@ bias = -1.8
 
 /// The name diagnostics would give the default model (it has none: a test compiles it).
 pub const DEFAULT_MODEL_NAME: &str = "(the default model)";
-
-use serde::Deserialize;
-use toml::Spanned;
-
-use super::scope::Scope;
-use super::{Builder, Code, FileId, Source};
-use crate::snapshot::{
-    self,
-    wire::{ATTACH_UNKNOWN, FactKind, Feature, Logistic, Model, NeighbourBlob},
-};
-use crate::vocab::{Stage, Surface};
 
 /// A model file.
 #[derive(Debug, Deserialize, Default)]
