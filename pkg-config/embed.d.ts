@@ -6,8 +6,12 @@ import type { Context, Decision, Engine, Exposure, ShownOffer, Surface } from ".
 
 export const VERSION: string;
 
-/** What the widget tells the store: one exposure per decision that reached the screen. */
-export type Report =
+/**
+ * What the widget tells the store: one exposure per decision that reached the screen, and each
+ * accept and dismissal. `development: "show-holdout"` marks every report of a holdout decision
+ * that a developer's `show-holdout` drew anyway: analysis should drop those.
+ */
+export type Report = (
   | {
       type: "exposure";
       decisionId: string;
@@ -18,7 +22,19 @@ export type Report =
       notVisible?: string[];
     }
   | { type: "accept"; decisionId: string; offerId: string; at: number }
-  | { type: "dismiss"; decisionId: string; offerId: string; at: number; via: "button" | "escape" | "api" };
+  | { type: "dismiss"; decisionId: string; offerId: string; at: number; via: "button" | "escape" | "api" }
+) & { development?: "show-holdout" };
+
+/** Debugging beyond the console's log of every decision (see `MountOptions.debug`). */
+export interface DebugOptions {
+  /** Also show each decision in an overlay fixed over the page (folded on narrow screens). */
+  overlay?: boolean;
+  /**
+   * Draw what the holdout hides for a shopper in the holdout, for a developer who landed in it;
+   * every report of that decision carries `development: "show-holdout"`.
+   */
+  showHoldout?: boolean;
+}
 
 export interface EmbedWarning {
   /**
@@ -80,10 +96,13 @@ export interface MountOptions {
   headingLevel?: 1 | 2 | 3 | 4 | 5;
   /**
    * Log every decision to the console (play, offers, each candidate left out and why, the
-   * holdout). "url": only when the page's query string has `tactful-debug`, so a store can
-   * allow it in production. Without it, the console still says once why a slot stayed empty.
+   * holdout); an object adds the overlay or `showHoldout`. "url": only when the page's query
+   * string has `tactful-debug`, so a store can allow it in production; its value's words add
+   * the rest (`?tactful-debug=overlay,show-holdout`). The debugging code (`embed-debug.js`,
+   * beside the embed) is fetched only then. Without it, the console still says once why a slot
+   * stayed empty.
    */
-  debug?: boolean | "url";
+  debug?: boolean | "url" | DebugOptions;
   /**
    * An empty slot (holdout, protect, nothing eligible, the last offer dismissed) gives up its
    * reserved height: `true` only while the slot is below the part of the page in view, where

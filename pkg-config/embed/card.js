@@ -6,7 +6,8 @@ import { CARD_CSS, CLASSES, DISMISS, HEADINGS, cardIds } from "../contract.js";
 
 export const card = {
   render(decision) {
-    const offers = decision?.offers ?? [];
+    // A developer's `show-holdout` draws what the holdout hides (its reports say so).
+    const offers = (decision?.holdout && this.debug?.showHoldout ? decision.wouldHaveShown : decision?.offers) ?? [];
     const same = this.shown && sameOffers(this.shown.offers, offers) && this.shown.holdout === Boolean(decision?.holdout);
     if (same) return; // the card on screen stays, with its impressions and its exposure
     this.clear();

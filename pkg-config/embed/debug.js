@@ -1,16 +1,23 @@
 // Why a slot shows what it shows: what the console says, for the store's developer.
 //
 // Without `debug`, a widget says once, on the console's info level, why its slot stayed empty
-// (the first time it does): the holdout, a protecting play, the candidates left out and why,
-// or that nothing was found. With `debug: true` (or `debug: "url"` and `tactful-debug` in the
-// page's query string, so a store can let its developers switch it on in production) every
-// decision is logged: the play and its reasons, the offers shown, every candidate left out with
-// its reason and rule, the holdout, and the offers never checked.
+// (the first time it does). That sentence is all of the debugging every page carries; the rest
+// (every decision logged, the on-page overlay) is `embed-debug.js`, which the embed loads only
+// when debugging is on, so pages pay nothing for it.
+//
+// `debug: true` (or `debug: "url"` with `tactful-debug` in the page's query string, so a store
+// can let its developers switch it on in production) logs every decision. `overlay` also shows
+// it on the page; `show-holdout` shows a holdout shopper what the holdout hides, for a developer
+// who landed in the 5%: the card is drawn and recorded as for anyone, and every report of that
+// decision carries `development: "show-holdout"` so analysis drops it. As words of the query
+// (`?tactful-debug=overlay,show-holdout`) or as options (`debug: { overlay: true }`).
 
-/** Whether debug logging is on for these mount options. */
-export function debugEnabled(option) {
-  if (option === true) return true;
-  return option === "url" && new URLSearchParams(location.search).has("tactful-debug");
+/** The debugging a widget does for these mount options: null (none) or `{ overlay, showHoldout }`. */
+export function debugFlags(option) {
+  const query = new URLSearchParams(location.search).get("tactful-debug");
+  if (!option || (option === "url" && query === null)) return null;
+  const words = option === "url" ? query.split(",") : [];
+  return { overlay: Boolean(option.overlay || words.includes("overlay")), showHoldout: Boolean(option.showHoldout || words.includes("show-holdout")) };
 }
 
 /** One line saying why `decision` shows nothing; null when it shows something. */
@@ -33,25 +40,4 @@ export function whyEmpty(decision) {
     ? `; ${decision.notConsidered.pastCandidateLimit + decision.notConsidered.afterEnoughEligible} more were never checked`
     : "";
   return `every candidate was left out (${summary}), first ${first.offerId}: ${first.detail}${unchecked}`;
-}
-
-/** Logs a whole decision, collapsed under one line. */
-export function logDecision(decision) {
-  const shown = decision.holdout ? decision.wouldHaveShown : decision.offers;
-  const head = `tactful: ${decision.play} on ${decision.surface}: ${decision.offers.length} shown${decision.holdout ? " (holdout)" : ""}, ${decision.leftOut.length} left out`;
-  console.groupCollapsed(head);
-  console.log(`play ${decision.play}: ${decision.playReasons.join("; ")}`);
-  for (const offer of shown) {
-    console.log(`${decision.holdout ? "would show" : "shows"} ${offer.offerId} (${offer.frame}, score ${offer.score}): ${offer.reasons.join("; ")}`);
-  }
-  for (const left of decision.leftOut) {
-    console.log(`left out ${left.offerId}: ${left.reason} [${left.rule}] ${left.detail}`);
-  }
-  if (decision.notConsidered) {
-    const { pastCandidateLimit, afterEnoughEligible } = decision.notConsidered;
-    console.log(`never checked: ${pastCandidateLimit} past the candidate limit, ${afterEnoughEligible} after enough were eligible`);
-  }
-  const empty = whyEmpty(decision);
-  if (empty) console.log(`slot is empty: ${empty}`);
-  console.groupEnd();
 }

@@ -7,7 +7,7 @@ import { CLASSES } from "../contract.js";
 import { DEFAULT_LABELS, card, element } from "./card.js";
 import { connect } from "./host.js";
 import { embedError } from "./errors.js";
-import { debugEnabled, logDecision, whyEmpty } from "./debug.js";
+import { debugFlags, whyEmpty } from "./debug.js";
 
 let nextId = 0;
 
@@ -37,7 +37,7 @@ export class Widget {
     this.next = null;
     this.cleanups = [];
     this.destroyed = false;
-    this.debug = debugEnabled(options.debug);
+    this.debug = debugFlags(options.debug);
     this.saidEmpty = false;
   }
 
@@ -161,7 +161,11 @@ export class Widget {
 
   /** The console's account of a decision: every one with `debug`, else once for an empty slot. */
   explain(decision) {
-    if (this.debug) return logDecision(decision);
+    if (this.debug) {
+      // Beside the embed, loaded only now: pages that do not debug never fetch it.
+      import("./embed-debug.js").then((debug) => debug.debugDecision(this, decision, this.debug));
+      return;
+    }
     const empty = this.saidEmpty ? null : whyEmpty(decision);
     if (!empty) return;
     this.saidEmpty = true;
@@ -185,6 +189,7 @@ export class Widget {
   }
 
   report(report) {
+    if (this.shown?.holdout && this.debug?.showHoldout) report.development = "show-holdout";
     try {
       this.options.onReport?.(report);
     } catch (error) {

@@ -294,6 +294,63 @@ test("debug: with the store's allowing it, ?tactful-debug logs each decision, ev
   await context.close();
 });
 
+test("debug: ?tactful-debug=overlay,show-holdout draws the overlay and shows a holdout shopper the offer, marked in every report", async () => {
+  for (const viewport of [{ width: 1280, height: 900 }, { width: 375, height: 800 }]) {
+    const { context, page, log } = await open({ viewport });
+    await visit(page, `/checkout.html?now=${T0}&shopper=shopper-25&tactful-debug=overlay,show-holdout`);
+    await page.waitForSelector(".tactful-card");
+    const d = await decision(page);
+    assert.equal(d.holdout, true, "shopper-25 is in the holdout");
+    assert.deepEqual(await offersShown(page), d.wouldHaveShown.map((o) => o.offerId));
+    await page.locator(".tactful-card").scrollIntoViewIfNeeded(); // below the fold at 375 px
+    await waitForReports(page, 1);
+    const [exposure] = await reports(page);
+    assert.equal(exposure.type, "exposure");
+    assert.equal(exposure.holdout, true);
+    assert.equal(exposure.development, "show-holdout", "analysis can drop it");
+    const overlay = page.getByRole("complementary", { name: "tactful debug" });
+    await overlay.waitFor();
+    assert.match(await overlay.locator("summary").textContent(), /^tactful: expand on checkout: 0 shown \(holdout, shown for development\), \d+ left out$/);
+    // Open on a wide screen; folded to its summary on a narrow one, where it would cover the page.
+    const details = overlay.locator("details");
+    assert.equal(await details.evaluate((e) => e.open), viewport.width >= 640);
+    if (viewport.width < 640) await overlay.locator("summary").click();
+    const lines = await overlay.locator("li").allTextContents();
+    assert.ok(lines.some((line) => line.startsWith("would show creator-toolkit (completeness, score ")), lines.join("\n"));
+    assert.ok(lines.includes("left out workbook-addon: tier [policy.tiers] this cart value calls for the bundle tier, not add_on"), lines.join("\n"));
+    // The overlay stays inside the viewport, and its button closes it.
+    const box = await overlay.boundingBox();
+    assert.ok(box.x >= 0 && box.x + box.width <= viewport.width, `overlay inside ${viewport.width} px`);
+    await shot(page, `checkout-debug-overlay-${viewport.width}`);
+    await overlay.getByRole("button", { name: "Close the tactful debug overlay" }).click();
+    assert.equal(await page.locator(".tactful-debug").count(), 0);
+    // A dismissal of the card shown for development is marked too.
+    await page.getByRole("button", { name: "No thanks: dismiss Creator Toolkit Bundle" }).click();
+    await waitForReports(page, 2);
+    assert.equal((await reports(page))[1].development, "show-holdout");
+    await clean(page, log, { shifts: false }); // the overlay is fixed over the page: it moves nothing
+    await context.close();
+  }
+  // Without show-holdout the same shopper sees nothing, and the overlay says why.
+  const { context, page } = await open();
+  await visit(page, `/checkout.html?now=${T0}&shopper=shopper-25&tactful-debug=overlay`);
+  const overlay = page.locator(".tactful-debug");
+  await overlay.waitFor();
+  assert.equal(await page.locator(".tactful-card").count(), 0);
+  assert.match(await overlay.textContent(), /slot is empty: the shopper is in the holdout group/);
+  await waitForReports(page, 1);
+  assert.equal((await reports(page))[0].development, undefined);
+  // A page that does not debug never fetches the debugging module.
+  const plain = await open();
+  const fetched = [];
+  plain.page.on("request", (request) => fetched.push(new URL(request.url()).pathname));
+  await visit(plain.page, `/checkout.html?now=${T0}&shopper=demo-shopper-7`);
+  await plain.page.waitForSelector(".tactful-card");
+  assert.ok(!fetched.some((path) => path.endsWith("embed-debug.js")), fetched.join(" "));
+  await plain.context.close();
+  await context.close();
+});
+
 test("at 1280, 375 and 320 px every offer in the card is whole, no button is clipped, and the exposure counts only what is visible", async () => {
   const measure = (page) => page.evaluate(() => {
     const card = document.querySelector(".tactful-card");
