@@ -107,8 +107,10 @@ build_wasm() {
   # them; the readable source is pkg-config/). The embed bundles the contract it shares with
   # the edge worker (which imports it as tactful/contract); the worker module stays separate.
   mkdir -p pkg/embed
-  "$TOOLS/node_modules/.bin/esbuild" pkg-config/embed.js --bundle --external:./embed-worker.js --minify --format=esm --target=es2022 --log-level=warning --outfile=pkg/embed/embed.js
+  "$TOOLS/node_modules/.bin/esbuild" pkg-config/embed.js --bundle --external:./embed-worker.js --external:./embed-debug.js --minify --format=esm --target=es2022 --log-level=warning --outfile=pkg/embed/embed.js
   "$TOOLS/node_modules/.bin/esbuild" pkg-config/embed-worker.js --minify --format=esm --target=es2022 --log-level=warning --outfile=pkg/embed/embed-worker.js
+  # Debugging (every decision logged, the overlay), fetched by the embed only when it is on.
+  "$TOOLS/node_modules/.bin/esbuild" pkg-config/embed-debug.js --bundle --minify --format=esm --target=es2022 --log-level=warning --outfile=pkg/embed/embed-debug.js
   cp pkg-config/contract.js pkg/embed/contract.js
   # The card's stylesheet as a file (tactful/card.css), written from the contract's CARD_CSS.
   node --input-type=module -e 'import { CARD_CSS } from "./pkg-config/contract.js"; process.stdout.write(CARD_CSS.trimStart());' > pkg/embed/card.css
@@ -212,6 +214,10 @@ run_tests() {
   ensure_chromium
   node --test "$BROWSER_TESTS"/*.test.mjs
   edge_tests
+  say "the docs: every block of README.md and www/docs/ run as written"
+  node --test tests/docs/*.test.mjs
+  # Last and alone: it runs ./build.sh itself, which rebuilds pkg/ under the other suites.
+  node --test tests/docs/first-commands.mjs
   say "all tests passed"
 }
 

@@ -2,9 +2,9 @@
 //!
 //! The constants live where they are enforced (the snapshot loader, the context reader, memory,
 //! the candidate step, the condition program); this table names them together so that the
-//! README's table of limits is checked against the code (a unit test below) and cannot drift.
-//! A host's own limits (the embed's and the edge worker's, in JavaScript) are in the README's
-//! table too, marked with the file that holds them.
+//! table of limits in `www/docs/limits.md` is checked against the code (a unit test below) and
+//! cannot drift. A host's own limits (the embed's and the edge worker's, in JavaScript) are in
+//! that table too, marked with the file that holds them.
 
 use crate::context::{MAX_CONTEXT_FACTS, MAX_CONTEXT_TEXT, MAX_LIST};
 use crate::engine::candidates::{
@@ -26,7 +26,7 @@ use crate::snapshot::{
 pub struct Limit {
     /// Where it applies: `snapshot`, `context`, `memory` or `decision`.
     pub applies_to: &'static str,
-    /// What it bounds, as the README says it.
+    /// What it bounds, as `www/docs/limits.md` says it.
     pub what: &'static str,
     /// The value.
     pub value: u64,
@@ -48,7 +48,7 @@ const fn limit(
     }
 }
 
-/// Every limit, in the README's order.
+/// Every limit, in the order of `www/docs/limits.md`.
 pub const ALL: &[Limit] = &[
     limit(
         "snapshot",
@@ -237,7 +237,7 @@ pub const ALL: &[Limit] = &[
     ),
 ];
 
-/// A value as the README writes it: thousands separated by commas.
+/// A value as the docs write it: thousands separated by commas.
 pub fn with_commas(value: u64) -> String {
     let digits = value.to_string();
     let mut out = String::new();
@@ -254,11 +254,11 @@ pub fn with_commas(value: u64) -> String {
 mod tests {
     use super::*;
 
-    /// The README's table of limits has one row per limit, as `| applies to | what | value |
+    /// The docs' table of limits has one row per limit, as `| applies to | what | value |
     /// name |`, and no row naming a constant this table lacks.
     #[test]
-    fn the_readme_table_matches_the_code() {
-        let readme = include_str!("../README.md");
+    fn the_docs_table_matches_the_code() {
+        let readme = include_str!("../www/docs/limits.md");
         let mut missing = Vec::new();
         for l in ALL {
             let row = format!(
@@ -274,7 +274,7 @@ mod tests {
         }
         assert!(
             missing.is_empty(),
-            "README.md lacks these rows:\n{}",
+            "www/docs/limits.md lacks these rows:\n{}",
             missing.join("\n")
         );
         let engine_rows = readme
@@ -288,7 +288,7 @@ mod tests {
         assert_eq!(
             engine_rows,
             ALL.len(),
-            "README.md has rows no limit in the code has"
+            "www/docs/limits.md has rows no limit in the code has"
         );
     }
 

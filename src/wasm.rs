@@ -10,7 +10,7 @@
 //!   so the browser, the edge and the CLI give the same bytes; `decide` hands that text to
 //!   `JSON.parse`. That is smaller than building the object field by field with
 //!   `serde_wasm_bindgen` (3.8 KiB of the gzipped module), though not faster: on the sample
-//!   store `JSON.parse` costs about 10 µs per decision (README, "The npm package").
+//!   store `JSON.parse` costs about 10 µs per decision (`www/docs/numbers.md`, "The npm package").
 //! - The snapshot summary, a small flat struct, goes through `serde_wasm_bindgen`.
 //!
 //! Failures cross as real `Error` objects whose `name` is `SnapshotError`, `ContextError` or

@@ -961,7 +961,7 @@ fn play_rank(play: Play) -> u8 {
 /// Checks one decision against everything that must hold, computed from the inputs.
 #[expect(
     clippy::too_many_lines,
-    reason = "the brief's promises checked one after another against one decision; a known exception, see the README"
+    reason = "the brief's promises checked one after another against one decision; a known exception, see www/docs/contributing.md"
 )]
 fn check_decision(
     spec: &StoreSpec,

@@ -2,7 +2,7 @@
 //! and a caret under the offending text, each with a stable [`Code`].
 //!
 //! The codes are listed once, in the `codes!` table below: the enum, its strings and the
-//! one-line meanings the README's table repeats (a test keeps the two equal) all come from it.
+//! one-line meanings the table in `www/docs/store-file.md` repeats (a test keeps the two equal) all come from it.
 
 use core::fmt;
 use core::ops::Range;
@@ -55,7 +55,7 @@ macro_rules! codes {
         }
 
         impl Code {
-            /// Every code, in the order the README lists them.
+            /// Every code, in the order `www/docs/store-file.md` lists them.
             pub const ALL: &'static [Code] = &[$(Code::$variant),*];
 
             /// The stable string, as in `error[never_shown]`.
@@ -254,15 +254,18 @@ mod tests {
         assert!(shown.ends_with("        ^^^^^^^"), "{shown}");
     }
 
-    /// The README's table of codes is this enum's table, row for row: a code added, renamed
-    /// or reworded here without the README (or the other way round) fails.
+    /// The docs' table of codes is this enum's table, row for row: a code added, renamed or
+    /// reworded here without `www/docs/store-file.md` (or the other way round) fails.
     #[test]
-    fn the_readme_lists_every_code_with_its_meaning() {
-        let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
+    fn the_docs_list_every_code_with_its_meaning() {
+        let readme = include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/www/docs/store-file.md"
+        ));
         let section = readme
-            .split("### Diagnostic codes")
+            .split("## Diagnostic codes")
             .nth(1)
-            .expect("the README has a Diagnostic codes section");
+            .expect("www/docs/store-file.md has a Diagnostic codes section");
         let listed: Vec<(String, String)> = section
             .lines()
             .skip_while(|l| !l.starts_with("| code |"))

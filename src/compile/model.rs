@@ -40,7 +40,7 @@ use crate::vocab::{Stage, Surface};
 /// readiness 0.20 (Assist); one who added to the cart and began checking out, 0.33 (Expand); a
 /// customer of three orders in the expansion stage who adds to the cart and has completed
 /// three lessons, 0.84 (Commit); one refund, or reading the returns policy, lifts risk past
-/// 0.5 (Assist), two refunds past 0.8 (Protect). The README's "A store with no model file"
+/// 0.5 (Assist), two refunds past 0.8 (Protect). "A store with no model file" in `www/docs/store-file.md`
 /// says the same. Popularity and neighbours stay unknown, so no reason claims them.
 pub const DEFAULT_MODEL: &str = r#"
 [readiness]

@@ -1,5 +1,5 @@
 //! The store file as written by people: TOML, with `include` for splitting a large store.
-//! These types mirror the README's reference section; every field is documented there.
+//! These types mirror the store file reference (`www/docs/store-file.md`), which documents every field.
 
 use std::collections::BTreeMap;
 

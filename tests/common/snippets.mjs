@@ -59,18 +59,43 @@ export function snippet(name) {
 }
 
 /**
- * What a block says it prints: the text after the last `// -> ` (JS) or `# -> ` (shell)
- * comment line, and the comment lines that continue it with the same indentation.
+ * What a block says it prints, as a list of expectations in order: each `// -> ` (JS) or
+ * `# -> ` (shell) comment line, with the comment lines after it that continue it with three
+ * more spaces, is one expectation of consecutive output lines.
  */
-export function promisedOutput(block) {
+export function promisedOutputs(block) {
   const lines = block.code.trimEnd().split("\n");
-  const start = lines.findLastIndex((line) => /^\s*(\/\/|#) -> /.test(line));
-  if (start < 0) throw new Error(`${block.file}:${block.line}: the block "${block.name}" promises no output`);
-  const prefix = lines[start].match(/^\s*(\/\/|#) /)[0];
-  const out = [lines[start].slice(prefix.length + 3)];
-  for (const line of lines.slice(start + 1)) {
-    if (!line.startsWith(`${prefix}   `)) break;
-    out.push(line.slice(prefix.length + 3));
+  const promises = [];
+  for (let i = 0; i < lines.length; i++) {
+    const head = lines[i].match(/^(\s*(?:\/\/|#) )-> (.*)$/);
+    if (!head) continue;
+    const expected = [head[2]];
+    const more = `${head[1]}   `;
+    while (i + 1 < lines.length && lines[i + 1].startsWith(more)) expected.push(lines[++i].slice(more.length));
+    promises.push(expected);
   }
-  return out.join("\n");
+  if (promises.length === 0) throw new Error(`${block.file}:${block.line}: the block "${block.name}" promises no output`);
+  return promises;
+}
+
+/**
+ * Throws unless `output` holds every promised output of `block`, in order, each as consecutive
+ * whole lines (trailing spaces ignored; `…` in a promise stands for any text within a line,
+ * for figures such as a duration that vary from run to run).
+ */
+export function assertPrinted(block, output) {
+  const lines = output.split("\n").map((line) => line.trimEnd());
+  const pattern = (text) => new RegExp(`^${text.trimEnd().split("…").map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+  let from = 0;
+  for (const expected of promisedOutputs(block)) {
+    const patterns = expected.map(pattern);
+    let at = -1;
+    for (let i = from; i + patterns.length <= lines.length && at < 0; i++) {
+      if (patterns.every((re, k) => re.test(lines[i + k]))) at = i;
+    }
+    if (at < 0) {
+      throw new Error(`${block.file}:${block.line}: "${block.name}" promises\n${expected.join("\n")}\nbut printed (from line ${from + 1}):\n${lines.slice(from).join("\n")}`);
+    }
+    from = at + patterns.length;
+  }
 }

@@ -3,6 +3,7 @@
 // declarations type-checked by tsc against a usage file.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { assertPrinted, snippet } from "../common/snippets.mjs";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -117,24 +118,14 @@ ${program("")}`.replace("console.log(JSON.stringify({", "console.log(JSON.string
     assert.match(embed, /node_modules\/tactful\/embed\/embed\.js$/);
     assert.match(readFileSync(fileURLToPath(embed), "utf8"), /new Worker\(new URL\("\.\/embed-worker\.js",\s*import\.meta\.url\)/);
     assert.match(readFileSync(join(installed, "embed/embed-worker.js"), "utf8"), /from\s*"\.\.\/web\/tactful\.js"/);
-    // The README's Node quick start, exactly as written, from the repository's root layout
-    // (the snapshot at out/): it prints the play and the offer's copy, then the memory after
-    // the dismissal, and throws nothing.
-    const readme = readFileSync(join(root, "README.md"), "utf8");
-    const quickStart = readme.match(/```js\n(\/\/ Node\n[\s\S]*?)```/)?.[1];
-    assert.ok(quickStart, "the README has a Node quick start");
+    // The README's first offer and Node quick start, exactly as written, from the repository's
+    // root layout (the snapshot at out/): each prints what its `// -> ` comments say.
     mkdirSync(join(app, "out"));
     writeFileSync(join(app, "out/inkwell-studio.snap"), readFileSync(snapshot));
-    writeFileSync(join(app, "quick-start.cjs"), quickStart);
-    const printed = run("node", ["quick-start.cjs"], app).trim();
-    // The README's first snippet prints exactly what its last comment says.
-    const first = readme.match(/```js\n(\/\/ A first offer\n[\s\S]*?)```/)?.[1];
-    assert.ok(first, "the README has its first-offer snippet");
-    writeFileSync(join(app, "first-offer.cjs"), first);
-    const promised = first.trim().split("\n").at(-1).replace(/^\/\/ /, "");
-    assert.equal(run("node", ["first-offer.cjs"], app).trim(), promised);
-    assert.match(printed, /^expand \[\s*'Complete your toolkit/, "an offer is shown");
-    assert.match(printed.split("\n").at(-1), /^[A-Za-z0-9_-]{12,}$/, "the memory after the dismissal");
+    for (const block of [snippet("first-offer"), snippet("node-quick-start")]) {
+      writeFileSync(join(app, `${block.name}.cjs`), block.code);
+      assertPrinted(block, run("node", [`${block.name}.cjs`], app));
+    }
     // And a wrong use is refused: the check can fail.
     writeFileSync(join(app, "usage.ts"), `${usage}\nconst wrong: number = decision.play;\n`);
     assert.throws(() => run(tsc, ["-p", app], app));
