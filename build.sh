@@ -101,6 +101,8 @@ build_wasm() {
   # The edge entry shares the web build's glue and .wasm, and takes a compiled module.
   mkdir -p pkg/edge
   cp pkg-config/edge.js pkg/edge/tactful.js
+  # The storefront worker's factory (tactful/edge) beside it; it imports the contract from embed/.
+  cp pkg-config/edge-worker.js pkg/edge/worker.js
   echo '{ "type": "module" }' > pkg/edge/package.json
   # The embed script (tactful/embed) runs the engine in its worker, which imports the web
   # build's glue next to it; both ship minified by esbuild (every page downloads and compiles

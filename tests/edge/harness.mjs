@@ -193,7 +193,7 @@ export function slotsOf(html) {
   for (const [, surface, context, decisionId, inner] of html.matchAll(slot)) {
     const cards = [];
     const card =
-      /<article class="tactful-offer" data-offer-id="([^"]*)" data-frame="([^"]*)"[^>]*><h3 class="tactful-title"[^>]*>([^<]*)<\/h3><p class="tactful-copy">([^<]*)<\/p>(?:<p class="tactful-reason">([^<]*)<\/p>)?<p class="tactful-price">(.*?)<\/p>/g;
+      /<article class="tactful-offer" data-offer-id="([^"]*)" data-frame="([^"]*)"[^>]*><h3 class="tactful-title"[^>]*>([^<]*)<\/h3><p class="tactful-copy">([^<]*)<\/p>(?:<p class="tactful-reason">([^<]*)<\/p>)?<div class="tactful-foot"><p class="tactful-price">(.*?)<\/p>/g;
     for (const [, offerId, frame, title, copy, reason, price] of inner.matchAll(card)) {
       cards.push({ offerId, frame, title, copy, reason: reason ?? null, price });
     }
@@ -214,7 +214,7 @@ export function expectedCard(offer, currency) {
     copy: esc(offer.copy),
     reason: offer.reasons.length > 0 ? esc(offer.reasons[0]) : null,
     price:
-      (offer.discountPercent > 0 ? `<s class="tactful-was">${esc(money(offer.price))}</s> ` : "") +
+      (offer.discountPercent > 0 ? `<s class="tactful-was" aria-label="was ${esc(money(offer.price))}">${esc(money(offer.price))}</s> ` : "") +
       `<span class="tactful-now">${esc(money(offer.finalPrice))}</span>`,
   };
 }
