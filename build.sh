@@ -107,7 +107,7 @@ build_wasm() {
   # The embed script (tactful/embed) runs the engine in its worker, which imports the web
   # build's glue next to it; both ship minified by esbuild (every page downloads and compiles
   # them; the readable source is pkg-config/). The embed bundles the contract it shares with
-  # the edge worker (which imports it as tactful/contract); the worker module stays separate.
+  # the edge worker's factory (which imports it from embed/); the worker module stays separate.
   mkdir -p pkg/embed
   "$TOOLS/node_modules/.bin/esbuild" pkg-config/embed.js --bundle --external:./embed-worker.js --minify --format=esm --target=es2022 --log-level=warning --outfile=pkg/embed/embed.js
   "$TOOLS/node_modules/.bin/esbuild" pkg-config/embed-worker.js --minify --format=esm --target=es2022 --log-level=warning --outfile=pkg/embed/embed-worker.js

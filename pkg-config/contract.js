@@ -1,6 +1,6 @@
-// What the browser embed (`tactful/embed`) and the edge worker (`www/edge/worker.js`) must
-// agree on, written once: both import this module (the embed has it bundled in; the worker
-// imports it from the package, `tactful/contract`).
+// What the browser embed (`tactful/embed`) and the edge worker (`tactful/edge`) must agree on,
+// written once: both import this module (the embed has it bundled in; the worker imports it
+// beside it in the package, and stores can import it as `tactful/contract`).
 //
 // - The cookies: the edge worker keeps the shopper key and memory in first-party cookies, and
 //   the embed reads them to merge with localStorage, so a dismissal in either place keeps the
