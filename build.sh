@@ -101,11 +101,13 @@ build_wasm() {
   # The edge entry shares the web build's glue and .wasm, and takes a compiled module.
   mkdir -p pkg/edge
   cp pkg-config/edge.js pkg/edge/tactful.js
+  # The storefront worker's factory (tactful/edge) beside it; it imports the contract from embed/.
+  cp pkg-config/edge-worker.js pkg/edge/worker.js
   echo '{ "type": "module" }' > pkg/edge/package.json
   # The embed script (tactful/embed) runs the engine in its worker, which imports the web
   # build's glue next to it; both ship minified by esbuild (every page downloads and compiles
   # them; the readable source is pkg-config/). The embed bundles the contract it shares with
-  # the edge worker (which imports it as tactful/contract); the worker module stays separate.
+  # the edge worker's factory (which imports it from embed/); the worker module stays separate.
   mkdir -p pkg/embed
   "$TOOLS/node_modules/.bin/esbuild" pkg-config/embed.js --bundle --external:./embed-worker.js --external:./embed-debug.js --minify --format=esm --target=es2022 --log-level=warning --outfile=pkg/embed/embed.js
   "$TOOLS/node_modules/.bin/esbuild" pkg-config/embed-worker.js --minify --format=esm --target=es2022 --log-level=warning --outfile=pkg/embed/embed-worker.js

@@ -1,6 +1,6 @@
-// What the browser embed (`tactful/embed`) and the edge worker (`www/edge/worker.js`) must
-// agree on, written once: both import this module (the embed has it bundled in; the worker
-// imports it from the package, `tactful/contract`).
+// What the browser embed (`tactful/embed`) and the edge worker (`tactful/edge`) must agree on,
+// written once: both import this module (the embed has it bundled in; the worker imports it
+// beside it in the package, and stores can import it as `tactful/contract`).
 //
 // - The cookies: the edge worker keeps the shopper key and memory in first-party cookies, and
 //   the embed reads them to merge with localStorage, so a dismissal in either place keeps the
@@ -46,8 +46,17 @@ export const HEADINGS = Object.freeze({
   post_purchase: "For what you just bought",
 });
 
+/** The accept button's text; its accessible name adds the offer's title ("Add Workbook"). */
+export const ACCEPT = "Add";
+
 /** The dismiss button's text. */
 export const DISMISS = "No thanks";
+
+/** What the dismiss button's accessible name adds before the title ("No thanks: dismiss Workbook"). */
+export const DISMISS_HINT = "dismiss";
+
+/** What a struck-through price is read as ("was $12.00"). */
+export const WAS = "was";
 
 /** The ids inside a card whose own id is `base`: its heading's, and each offer title's. */
 export function cardIds(base) {

@@ -28,19 +28,17 @@ for (const file of [CLI, SNAPSHOT, WORKERD]) {
  * Starts the origin and workerd with the config's `constName` (`test` or `bench`). Resolves to
  * `{ url, passthroughUrl, byUrl, originUrl, logs(), stop() }` (`byUrl`: the worker reaching the
  * origin by `ORIGIN_URL`, as under wrangler; `brokenUrl`: one whose snapshot cannot load; `test`
- * only); `logs()` is workerd's stderr so far.
+ * only); `logs()` is workerd's stderr so far. Another `config` names its `sockets`; `urls` has
+ * each socket's URL by name.
  */
-export async function startEdge(constName = "test", { extraArgs = [], originProcess = false } = {}) {
+export async function startEdge(constName = "test", { extraArgs = [], originProcess = false, config = CONFIG, sockets } = {}) {
+  sockets ??= ["http", "passthrough", ...(constName === "test" ? ["byurl", "broken"] : [])];
   const origin = originProcess ? await spawnOrigin() : await startOrigin(0);
   const args = [
     "serve",
-    CONFIG,
+    config,
     constName,
-    "--socket-addr",
-    "http=127.0.0.1:0",
-    "--socket-addr",
-    "passthrough=127.0.0.1:0",
-    ...(constName === "test" ? ["--socket-addr", "byurl=127.0.0.1:0", "--socket-addr", "broken=127.0.0.1:0"] : []),
+    ...sockets.flatMap((socket) => ["--socket-addr", `${socket}=127.0.0.1:0`]),
     "--external-addr",
     `origin=127.0.0.1:${origin.port}`,
     "--control-fd",
@@ -71,7 +69,7 @@ export async function startEdge(constName = "test", { extraArgs = [], originProc
         const message = JSON.parse(buffered.slice(0, newline));
         buffered = buffered.slice(newline + 1);
         if (message.event === "listen") found[message.socket] = message.port;
-        if (found.http && found.passthrough && (constName !== "test" || (found.byurl && found.broken))) {
+        if (sockets.every((socket) => found[socket])) {
           clearTimeout(timer);
           resolve(found);
         }
@@ -80,6 +78,7 @@ export async function startEdge(constName = "test", { extraArgs = [], originProc
   });
   child.removeListener("exit", earlyExit);
   return {
+    urls: Object.fromEntries(sockets.map((socket) => [socket, `http://127.0.0.1:${ports[socket]}`])),
     url: `http://127.0.0.1:${ports.http}`,
     passthroughUrl: `http://127.0.0.1:${ports.passthrough}`,
     byUrl: ports.byurl && `http://127.0.0.1:${ports.byurl}`,
@@ -193,7 +192,7 @@ export function slotsOf(html) {
   for (const [, surface, context, decisionId, inner] of html.matchAll(slot)) {
     const cards = [];
     const card =
-      /<article class="tactful-offer" data-offer-id="([^"]*)" data-frame="([^"]*)"[^>]*><h3 class="tactful-title"[^>]*>([^<]*)<\/h3><p class="tactful-copy">([^<]*)<\/p>(?:<p class="tactful-reason">([^<]*)<\/p>)?<p class="tactful-price">(.*?)<\/p>/g;
+      /<article class="tactful-offer" data-offer-id="([^"]*)" data-frame="([^"]*)"[^>]*><h3 class="tactful-title"[^>]*>([^<]*)<\/h3><p class="tactful-copy">([^<]*)<\/p>(?:<p class="tactful-reason">([^<]*)<\/p>)?<div class="tactful-foot"><p class="tactful-price">(.*?)<\/p>/g;
     for (const [, offerId, frame, title, copy, reason, price] of inner.matchAll(card)) {
       cards.push({ offerId, frame, title, copy, reason: reason ?? null, price });
     }
@@ -214,7 +213,7 @@ export function expectedCard(offer, currency) {
     copy: esc(offer.copy),
     reason: offer.reasons.length > 0 ? esc(offer.reasons[0]) : null,
     price:
-      (offer.discountPercent > 0 ? `<s class="tactful-was">${esc(money(offer.price))}</s> ` : "") +
+      (offer.discountPercent > 0 ? `<s class="tactful-was" aria-label="was ${esc(money(offer.price))}">${esc(money(offer.price))}</s> ` : "") +
       `<span class="tactful-now">${esc(money(offer.finalPrice))}</span>`,
   };
 }

@@ -103,7 +103,7 @@ ${program("")}`.replace("console.log(JSON.stringify({", "console.log(JSON.string
     // The browser declarations type-check with the DOM library.
     // (--ignoreConfig: tsc refuses files on its command line when it finds the app's tsconfig.)
     const installed = join(app, "node_modules/tactful");
-    run(tsc, ["--ignoreConfig", "--noEmit", "--strict", "--lib", "es2022,dom", "--types", "", "web.d.ts", "edge.d.ts", "embed.d.ts", "contract.d.ts"], installed);
+    run(tsc, ["--ignoreConfig", "--noEmit", "--strict", "--lib", "es2022,dom", "--types", "", "web.d.ts", "edge.d.ts", "edge-worker.d.ts", "embed.d.ts", "contract.d.ts"], installed);
     // The contract the embed and the edge worker share resolves as "tactful/contract", and the
     // embed carries the same values (bundled in): a change to one reaches both.
     const contract = JSON.parse(run("node", ["--input-type=module", "-e", "const c = await import('tactful/contract'); console.log(JSON.stringify(c))"], app));
@@ -118,6 +118,13 @@ ${program("")}`.replace("console.log(JSON.stringify({", "console.log(JSON.string
     assert.match(embed, /node_modules\/tactful\/embed\/embed\.js$/);
     assert.match(readFileSync(fileURLToPath(embed), "utf8"), /new Worker\(new URL\("\.\/embed-worker\.js",\s*import\.meta\.url\)/);
     assert.match(readFileSync(join(installed, "embed/embed-worker.js"), "utf8"), /from\s*"\.\.\/web\/tactful\.js"/);
+    // The storefront worker's factory resolves as "tactful/edge", and refuses bad options when
+    // it is called (under Node too: only its requests need a worker runtime).
+    const factory = JSON.parse(run("node", ["--input-type=module", "-e", `import { createEdgeWorker, MAX_EVENT_BYTES } from "tactful/edge";
+let error;
+try { createEdgeWorker({}); } catch (e) { error = [e.name, e.code, e.path]; }
+console.log(JSON.stringify({ error, MAX_EVENT_BYTES }));`], app));
+    assert.deepEqual(factory, { error: ["OptionsError", "options.type", "wasm"], MAX_EVENT_BYTES: 4096 });
     // The README's first offer and Node quick start, exactly as written, from the repository's
     // root layout (the snapshot at out/): each prints what its `// -> ` comments say.
     mkdirSync(join(app, "out"));

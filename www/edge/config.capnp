@@ -9,13 +9,15 @@
 #
 # Ports are overridden on the command line (`--socket-addr http=127.0.0.1:0`,
 # `--external-addr origin=127.0.0.1:PORT`); `./build.sh edge` and the tests do that.
-# The modules are the files beside this config: the worker, the package's edge entry and its
-# web glue (`tactful/` links to `pkg/`), the .wasm (compiled by workerd when it loads, since
-# the runtime compiles no bytes at run time) and the snapshot as a data module (an ArrayBuffer).
+# The modules are the files beside this config: the worker, the package's worker factory
+# (tactful/edge), its edge entry, web glue and contract (`tactful/` links to `pkg/`), the .wasm
+# (compiled by workerd when it loads, since the runtime compiles no bytes at run time) and the
+# snapshot as a data module (an ArrayBuffer).
 using Workerd = import "/workerd/workerd.capnp";
 
 const modules :List(Workerd.Worker.Module) = [
   (name = "worker.js", esModule = embed "worker.js"),
+  (name = "tactful/edge/worker.js", esModule = embed "tactful/edge/worker.js"),
   (name = "tactful/edge/tactful.js", esModule = embed "tactful/edge/tactful.js"),
   (name = "tactful/web/tactful.js", esModule = embed "tactful/web/tactful.js"),
   (name = "tactful/embed/contract.js", esModule = embed "tactful/embed/contract.js"),
@@ -57,9 +59,10 @@ const byUrlWorker :Workerd.Worker = (
 const brokenSnapshotWorker :Workerd.Worker = (
   modules = [
     (name = "worker.js", esModule = embed "worker.js"),
+    (name = "tactful/edge/worker.js", esModule = embed "tactful/edge/worker.js"),
     (name = "tactful/edge/tactful.js", esModule = embed "tactful/edge/tactful.js"),
     (name = "tactful/web/tactful.js", esModule = embed "tactful/web/tactful.js"),
-  (name = "tactful/embed/contract.js", esModule = embed "tactful/embed/contract.js"),
+    (name = "tactful/embed/contract.js", esModule = embed "tactful/embed/contract.js"),
     (name = "tactful_bg.wasm", wasm = embed "tactful_bg.wasm"),
     (name = "inkwell-studio.snap", data = embed "config.capnp"),
   ],

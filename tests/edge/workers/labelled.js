@@ -1,0 +1,13 @@
+// A storefront worker made with every option the demo's leaves out (tests/edge/factory.capnp):
+// labels over the English texts, Add as a link template, the origin as a named service binding.
+import wasm from "./tactful_bg.wasm";
+import snapshot from "./inkwell-studio.snap";
+import { createEdgeWorker } from "./tactful/edge/worker.js";
+
+export default createEdgeWorker({
+  wasm,
+  snapshot,
+  accept: "/cart/add?offer={offerId}&from=edge",
+  origin: { binding: "SHOP" },
+  labels: { heading: { checkout: "Before you pay" }, accept: "Add to order", dismiss: "Not now", dismissHint: "hide" },
+});
