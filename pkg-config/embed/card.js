@@ -2,7 +2,7 @@
 // and ids of the contract the edge worker's card shares; impressions once it is on screen;
 // focus kept where a keyboard user expects it. Methods of the widget (`this` is the widget),
 // plus the money format and the default stylesheet.
-import { CARD_CSS, CLASSES, DISMISS, HEADINGS, cardIds } from "../contract.js";
+import { ACCEPT, CARD_CSS, CLASSES, DISMISS, DISMISS_HINT, HEADINGS, WAS, cardIds } from "../contract.js";
 
 export const card = {
   render(decision) {
@@ -209,11 +209,11 @@ function sameOffers(a, b) {
 
 export const DEFAULT_LABELS = {
   heading: HEADINGS,
-  accept: "Add",
+  accept: ACCEPT,
   dismiss: DISMISS,
-  dismissHint: "dismiss",
+  dismissHint: DISMISS_HINT,
   added: "Added:",
-  was: "was",
+  was: WAS,
 };
 
 export function element(tag, className, text) {

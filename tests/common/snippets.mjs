@@ -11,7 +11,7 @@
 //
 // A test takes a block with `snippet("first-offer")` and runs it (Node, Chromium, workerd, the
 // CLI, the compiler: whatever the block is for), and checks what the docs say it prints.
-// tests/js/docs.test.mjs holds every block to that: each must be named, each name unique, and
+// tests/docs/coverage.test.mjs holds every block to that: each must be named, each name unique, and
 // each name taken by some test under tests/, so the docs cannot show a block nothing runs.
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";

@@ -69,3 +69,19 @@ test("the layout the contributing page shows is the repository's", () => {
   assert.ok(paths.length > 20, `read ${paths.length} paths`);
   assert.deepEqual(paths.filter((path) => !existsSync(join(root, path))), [], "paths the layout names that do not exist");
 });
+
+test("the limits the JavaScript hosts keep are in the files the limits page names, with its values", () => {
+  const rows = readFileSync(join(root, "www/docs/limits.md"), "utf8")
+    .split("\n")
+    .map((line) => line.match(/^\| [^|]+ \| [^|]+ \| ([\d,]+) \| `(\w+)` \(([^)]+)\) \|$/))
+    .filter(Boolean);
+  assert.ok(rows.length >= 8, `read ${rows.length} rows`);
+  for (const [, value, name, file] of rows) {
+    const source = readFileSync(join(root, file), "utf8");
+    const defined = source.match(new RegExp(`(?:const|let) ${name} = ([^;]+);`));
+    assert.ok(defined, `${file} defines ${name}`);
+    // Values are written as literals or as products (2 * 1024 * 1024).
+    const actual = defined[1].split("*").reduce((product, factor) => product * Number(factor.trim()), 1);
+    assert.equal(actual, Number(value.replaceAll(",", "")), `${name} in ${file}`);
+  }
+});
