@@ -64,24 +64,28 @@ export function cardIds(base) {
 }
 
 /**
+ * Every custom property the card's stylesheet reads, as `[default, what it sets]`. A store
+ * themes the card by setting them on the slot or any ancestor. (Not imported by the embed, so
+ * its bundle leaves this out; build.sh writes it into the head of `tactful/card.css`.)
+ */
+export const CARD_CSS_VARIABLES = {
+  "--tactful-bg": ["#fff", "the card's background"],
+  "--tactful-fg": ["#1d1d1f", "its text"],
+  "--tactful-muted": ["#5b5b66", "the heading, reasons and the struck-through price"],
+  "--tactful-border": ["#d0d0d7", "its border and the rules between offers"],
+  "--tactful-radius": [".6rem", "its corners"],
+  "--tactful-padding": [".9rem 1rem", "its padding"],
+  "--tactful-font": ["inherit", "its font (the shorthand)"],
+  "--tactful-font-size": ["1em", "its base size"],
+  "--tactful-accent": ["#3b3bb3", "the buttons"],
+  "--tactful-on-accent": ["#fff", "the accept button's text"],
+  "--tactful-focus": ["#f5a623", "the focus ring"],
+};
+
+/**
  * The card's stylesheet: the embed adopts it, the edge worker serves it at
  * `/tactful/card.css`, and the package ships it as `tactful/card.css` for a store that styles
- * its own page (`styles: false`). Every colour and size is a custom property the store can set
- * on the slot or any ancestor:
- *
- * | property | default | what |
- * |---|---|---|
- * | `--tactful-bg` | `#fff` | the card's background |
- * | `--tactful-fg` | `#1d1d1f` | its text |
- * | `--tactful-muted` | `#5b5b66` | the heading, reasons and the struck-through price |
- * | `--tactful-border` | `#d0d0d7` | its border and the rules between offers |
- * | `--tactful-radius` | `.6rem` | its corners |
- * | `--tactful-padding` | `.9rem 1rem` | its padding |
- * | `--tactful-font` | `inherit` | its font (shorthand) |
- * | `--tactful-font-size` | `1em` | its base size |
- * | `--tactful-accent` | `#3b3bb3` | the buttons |
- * | `--tactful-on-accent` | `#fff` | the accept button's text |
- * | `--tactful-focus` | `#f5a623` | the focus ring |
+ * its own page (`styles: false`). Every colour and size is one of `CARD_CSS_VARIABLES`.
  *
  * Only opacity moves, and only when the shopper has not asked for reduced motion. Text comes
  * in the page's own size and weight plus two more (.85em, and 600 for the title and price):

@@ -64,13 +64,21 @@ import init, { Engine, memorySize } from "tactful";
 await init(); // nothing to do under Node, as browser code expects to call it
 ${program("")}`);
     assert.deepEqual(JSON.parse(run("node", ["main.mjs"], app)), expected);
-    // The card's stylesheet ships as tactful/card.css, the contract's CARD_CSS as a file.
-    const cardCss = run("node", ["--input-type=module", "-e", `import { createRequire } from "node:module";
+    // The card's stylesheet ships as tactful/card.css: the contract's CARD_CSS as a file, headed
+    // by a comment naming every custom property that themes it, each with the default the
+    // stylesheet uses.
+    const cardCss = JSON.parse(run("node", ["--input-type=module", "-e", `import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
-import { CARD_CSS } from "tactful/contract";
+import { CARD_CSS, CARD_CSS_VARIABLES } from "tactful/contract";
 const file = readFileSync(createRequire(import.meta.url).resolve("tactful/card.css"), "utf8");
-console.log(JSON.stringify({ same: file === CARD_CSS.trimStart(), themable: file.includes("var(--tactful-accent") }));`], app);
-    assert.deepEqual(JSON.parse(cardCss), { same: true, themable: true });
+console.log(JSON.stringify({ file, CARD_CSS, CARD_CSS_VARIABLES }));`], app));
+    assert.ok(cardCss.file.endsWith(cardCss.CARD_CSS.trimStart()));
+    const used = Object.fromEntries([...cardCss.CARD_CSS.matchAll(/var\((--tactful-[a-z-]+), ([^)]+)\)/g)].map(([, name, value]) => [name, value]));
+    const documented = Object.fromEntries(Object.entries(cardCss.CARD_CSS_VARIABLES).map(([name, [value]]) => [name, value]));
+    assert.deepEqual(used, documented, "the stylesheet reads exactly the documented custom properties, with their defaults");
+    for (const name of Object.keys(documented)) assert.match(cardCss.file.split("*/")[0], new RegExp(`^   ${name}: `, "m"));
+    // The embed leaves the list out of its bundle (it never imports it).
+    assert.doesNotMatch(readFileSync(join(app, "node_modules/tactful/embed/embed.js"), "utf8"), /the card's background/);
     // Node's ES module entry exports every name of the CommonJS build, over the same instance.
     const names = JSON.parse(run("node", ["--input-type=module", "-e", `import * as esm from "tactful";
 import { createRequire } from "node:module";
