@@ -16,7 +16,9 @@ import type { Surface } from "./tactful";
  * `{offerId}` is the one placeholder; the template must use it somewhere.
  */
 export type AcceptTarget =
+  /** A URL template, answered with a 303: `"/cart/add?offer={offerId}"`. */
   | string
+  /** A form post the origin handles: `{ action: "/cart/add", method: "post", fields: { offer: "{offerId}" } }`. */
   | {
       /** The path the origin's add-to-cart form posts to ("/cart/add"); may use `{offerId}`. */
       action: string;
@@ -42,6 +44,7 @@ export interface EdgeLabels {
   added: string;
 }
 
+/** The options of `createEdgeWorker`: `wasm`, `snapshot` and `accept` are required; unknown options are refused. */
 export interface EdgeWorkerOptions {
   /** The engine, compiled by the runtime: `import wasm from "tactful/tactful_bg.wasm"`. */
   wasm: WebAssembly.Module;
@@ -73,16 +76,23 @@ export interface EdgeEnv {
   TACTFUL?: string;
   /** "on": honour the `x-tactful-now` request header (tests pin the time). Never in production. */
   TACTFUL_TEST_MODE?: string;
+  /** Any other binding or variable (a service binding the `origin` option names, say). */
   [binding: string]: unknown;
 }
 
 /** A module worker's default export. */
 export interface EdgeWorker {
+  /**
+   * Answers one request: its own `/tactful/*` routes, a 200 HTML answer to a GET with its slots
+   * filled, and anything else as the origin sent it (everything, with `TACTFUL = "off"` or a
+   * snapshot that did not load). `env` defaults to `{}`; `ctx` is not used.
+   */
   fetch(request: Request, env?: EdgeEnv, ctx?: unknown): Promise<Response>;
 }
 
 /** What `createEdgeWorker` throws for options that could never work. */
 export interface OptionsError extends TypeError {
+  /** Always "OptionsError". */
   name: "OptionsError";
   /** `options.required`, `options.type`, `options.unknown` or `options.template`. */
   code: string;

@@ -4,6 +4,7 @@
 // call into it is asynchronous; without a Worker it runs on the page's main thread instead.
 import type { Context, Decision, Engine, Exposure, ShownOffer, Surface } from "./tactful.js";
 
+/** The embed's version ("0.1.0"), the package's. */
 export const VERSION: string;
 
 /**
@@ -12,18 +13,30 @@ export const VERSION: string;
  * that a developer's `show-holdout` drew anyway: analysis should drop those.
  */
 export type Report = (
+  /** Once per decision, when its card (or, for a holdout, its empty slot) is at least half on screen in a visible tab. */
   | {
+      /** The kind of report. */
       type: "exposure";
+      /** The decision's id (`Decision.decisionId`). */
       decisionId: string;
+      /** Whether the shopper is in the holdout (nothing was shown; `exposure` says what would have been). */
       holdout: boolean;
       /** Lists only the offers the card could show whole (all of them for a holdout). */
       exposure: Exposure;
       /** Offers decided but left out of the card because they did not fit its height. */
       notVisible?: string[];
     }
+  /** The shopper accepted an offer (`at`: Unix milliseconds, from the `now` option's clock). */
   | { type: "accept"; decisionId: string; offerId: string; at: number }
+  /**
+   * The shopper dismissed an offer (`at`: Unix milliseconds), `via` its button, the Escape
+   * key, or `widget.dismiss`.
+   */
   | { type: "dismiss"; decisionId: string; offerId: string; at: number; via: "button" | "escape" | "api" }
-) & { development?: "show-holdout" };
+) & {
+  /** Present only on the reports of a holdout decision drawn by `showHoldout`: drop them from analysis. */
+  development?: "show-holdout";
+};
 
 /** Debugging beyond the console's log of every decision (see `MountOptions.debug`). */
 export interface DebugOptions {
@@ -36,26 +49,36 @@ export interface DebugOptions {
   showHoldout?: boolean;
 }
 
+/** Something the widget worked around, given to `onWarning`, `console.warn` and `widget.warnings`. */
 export interface EmbedWarning {
   /**
    * `memory.corrupt`, `memory.not_base64`, `memory.checksum`, `memory.other_store`, `memory.newer_version`, `embed.slot_not_reserved`,
    * `embed.no_worker`, `embed.worker_failed`, `embed.worker_timeout` (the engine then runs on
-   * the main thread), a decision's warning code...
+   * the main thread), `embed.bad_facts` (the slot's `data-tactful-facts` is not JSON),
+   * `embed.cookie_too_large` (memory over the cookie's limit), a decision's warning code...
    */
   code: string;
+  /** What happened, in words. */
   message: string;
 }
 
+/** The card's texts; the defaults are the contract's English (`tactful/contract`). */
 export interface Labels {
   /** The card's heading, by surface (or one text for all). */
   heading: string | (Partial<Record<Surface, string>> & { default?: string });
+  /** The accept button ("Add"); its accessible name is this and the offer's title. */
   accept: string;
+  /** The dismiss button ("No thanks"); its accessible name is `${dismiss}: ${dismissHint} ${title}`. */
   dismiss: string;
+  /** The word before the title in the dismiss button's accessible name ("dismiss"). */
   dismissHint: string;
+  /** Shown before the offer's title once it is accepted ("Added:"). */
   added: string;
+  /** How a struck-through price is read: "was" ("was $12.00"). */
   was: string;
 }
 
+/** The options of `mount`: `slot` and `snapshot` are required. */
 export interface MountOptions {
   /** The element (or a selector) the card goes in. Reserve its height in the page's CSS. */
   slot: Element | string;
@@ -65,9 +88,15 @@ export interface MountOptions {
   wasm?: RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
   /** Default: the slot's data-tactful-surface, else "checkout". */
   surface?: Surface;
-  /** A stable pseudonymous key; default: a random key kept in localStorage (with consent). */
+  /**
+   * A stable pseudonymous key. Default: the edge worker's `tactful_sid` cookie, else a random
+   * key kept in localStorage (`tactful:sid`, with consent; without it, a new key each page).
+   */
   shopperKey?: string;
-  /** Fields the store knows (cart, owned, facts, ...); a function is called at each decision. */
+  /**
+   * Fields the store knows (cart, owned, facts, ...), over what the signals and the slot's
+   * data- attributes say; a function is called at each decision.
+   */
   context?: Partial<Context> | (() => Partial<Context>);
   /** The GA4 dataLayer to read and watch (default: window.dataLayer); false for none. */
   dataLayer?: unknown[] | false;
@@ -75,7 +104,10 @@ export interface MountOptions {
   consent?: boolean | (() => boolean);
   /** The localStorage key (default "tactful:memory"). */
   storageKey?: string;
-  /** The edge's memory cookie, merged on load (default "tactful_mem", the edge worker's); false for none. */
+  /**
+   * The edge's memory cookie, merged on load (default "tactful_mem", the edge worker's); false
+   * for none, and then the edge's `tactful_sid` is not read either.
+   */
   cookie?: string | false;
   /**
    * Also write memory to that cookie, for the edge worker. Default: only when the page arrived
@@ -84,13 +116,17 @@ export interface MountOptions {
   writeCookie?: boolean;
   /** The clock, in Unix milliseconds (default Date.now); tests set it. */
   now?: () => number;
+  /** Receives each exposure, accept and dismissal, for the store's analytics. */
   onReport?: (report: Report) => void;
   /** The shopper pressed the card's accept button: add the offer to the cart. */
   onAccept?: (offer: ShownOffer, decision: Decision) => void;
+  /** Called after each decision is rendered (or the slot left empty). */
   onDecision?: (decision: Decision, widget: Widget) => void;
+  /** Called with each warning, as it is also logged with `console.warn`. */
   onWarning?: (warning: EmbedWarning) => void;
   /** A context the engine refused (a ContextError); the slot stays empty. */
   onError?: (error: Error) => void;
+  /** The card's texts, over the English defaults. */
   labels?: Partial<Labels>;
   /** The card's heading level (default 2; offer titles are one below). */
   headingLevel?: 1 | 2 | 3 | 4 | 5;
@@ -126,33 +162,67 @@ export interface MountOptions {
   workerTimeout?: number;
 }
 
+/** A mounted widget: one slot's decisions (what `mount` resolves with). */
 export interface Widget {
+  /** The slot element the card goes in. */
   readonly slot: Element;
   /** The latest decision, or null before the first one (or after a refused context). */
   readonly decision: Decision | null;
   /** The shopper's memory string as it stands. */
   readonly memory: string;
+  /** Every warning the widget has given, oldest first. */
   readonly warnings: EmbedWarning[];
+  /** The key the widget decides with: the `shopperKey` option, else the edge's `tactful_sid` cookie, else one kept in localStorage. */
   readonly shopperKey: string;
   /** Where the engine runs: "worker", or "main" (no Worker, or it failed or did not answer). */
   readonly thread: "worker" | "main";
-  /** An explicit signal; decides again and resolves with the new decision. */
+  /**
+   * An explicit signal (`track("view_reviews")`); decides again and resolves with the new
+   * decision. `items` (item ids) move as for that GA4 event (`add_to_cart` adds them to the
+   * cart...). Throws `embed.bad_event` without a name.
+   */
   track(event: string | { name: string; label?: string; at?: number; items?: string[] }): Promise<Decision | null>;
   /** Decides again now (after the store changed what `context` returns); resolves with the decision. */
   refresh(): Promise<Decision | null>;
   /**
+   * Accepts an offer on the card as its button would: shows `labels.added`, calls `onAccept`,
+   * and does nothing for an offer already accepted or dismissed.
    * Records and reports at once: the event is kept in localStorage within the call (the next
    * page replays it if this one is left first), and memory holding it is written when the
    * engine has answered (a few ms).
    */
   accept(offer: ShownOffer): void;
+  /** Dismisses an offer on the card as its button would (reported with `via: "api"`); the card closes after the last. */
   dismiss(offer: ShownOffer): void;
-  /** Consent given or withdrawn; withdrawing removes the stored copy. Resolves once memory is written. */
+  /**
+   * Consent given or withdrawn; withdrawing removes the stored copy, the pending events, the
+   * purchase ids and the shopper key. Resolves once memory is written.
+   */
   setConsent(given: boolean): Promise<void>;
+  /** Removes the card, stops the engine's worker and every listener; the widget decides no more. */
   destroy(): void;
 }
 
-/** Loads the module and the snapshot, decides, renders; resolves after the first decision. */
+/**
+ * What `mount` and `track` throw for a wrong use of the embed itself (the engine's own errors
+ * are `TactfulError`s: a snapshot that cannot load, a refused context).
+ */
+export interface EmbedError extends Error {
+  /** Always "EmbedError". */
+  name: "EmbedError";
+  /**
+   * `embed.no_slot` (the slot selector matched nothing), `embed.no_snapshot` (no `snapshot`
+   * option), `embed.snapshot_fetch` (the snapshot's URL answered an HTTP error) or
+   * `embed.bad_event` (`track` without an event name).
+   */
+  code: "embed.no_slot" | "embed.no_snapshot" | "embed.snapshot_fetch" | "embed.bad_event";
+}
+
+/**
+ * Loads the module and the snapshot, decides, renders; resolves after the first decision.
+ * Rejects with an `EmbedError` for a slot that is not there, and with a `TactfulError` for a
+ * snapshot that cannot be loaded.
+ */
 export function mount(options: MountOptions): Promise<Widget>;
 
 /** The built-in price format: "$49.00", "¥4,900", "12.00 DKK". */

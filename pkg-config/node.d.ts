@@ -5,4 +5,5 @@ export * from "./tactful.js";
 export function init(): Promise<void>;
 /** Nothing to do under Node, as `init`. */
 export function initSync(): void;
+/** `init`, as the default export, as the browser build has it. */
 export default init;

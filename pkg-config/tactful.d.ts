@@ -2,41 +2,89 @@
 // decision is serialised from (src/engine/decision.rs, src/context.rs, src/memory.rs):
 // field names camelCase, values snake_case.
 
+/**
+ * Where a decision is shown: `checkout` (one offer by default), `cart` (page or drawer),
+ * `product_page`, `in_product` (a widget inside the product: a course player, an editor),
+ * `post_purchase` (the page after a purchase) or `email` (decided in batch).
+ */
 export type Surface = "checkout" | "cart" | "product_page" | "in_product" | "post_purchase" | "email";
+/**
+ * What an offer is: `companion` (an add-on that helps use what was bought), `bundle` (several
+ * items together), `upgrade` (a higher tier of something owned), `plan` (annual, subscription,
+ * membership) or `support` (support or coaching).
+ */
 export type OfferKind = "companion" | "bundle" | "upgrade" | "plan" | "support";
+/** The argument an offer's copy makes; the engine picks one per offer, per decision. */
 export type Frame =
+  /** It saves time and effort. */
   | "convenience"
+  /** It lowers the chance of failing or regretting. */
   | "risk_reduction"
+  /** It completes what was bought. */
   | "completeness"
+  /** It gets the result sooner. */
   | "outcome_acceleration"
+  /** It costs less over time (value framing, not a coupon). */
   | "cost_efficiency"
+  /** It is the best version. */
   | "premium";
+/**
+ * The engine's stance for one decision, from least selling to most: `protect` (show nothing),
+ * `assist` (reassurance, a low-friction companion), `expand` (add-ons and bundles that complete
+ * the purchase), `commit` (upgrade, annual plan, higher tier).
+ */
 export type Play = "assist" | "expand" | "commit" | "protect";
+/**
+ * The shopper's lifecycle stage: `pre_purchase` (no order yet), `first_success` (one order),
+ * `repeat_use`, `expansion` (outgrowing what they have) or `dormant` (90 days without a purchase).
+ */
 export type Stage = "pre_purchase" | "first_success" | "repeat_use" | "expansion" | "dormant";
+/** Why a candidate offer was left out of a decision: a stable code (see `LeftOut`). */
 export type SkipReason =
+  /** The shopper owns an item it sells. */
   | "owned"
+  /** An item it sells is in the cart. */
   | "in_cart"
+  /** The shopper lacks an item it `requires`. */
   | "requires_missing"
+  /** The shopper owns an item it is `excluded_by`. */
   | "excluded_by_owned"
+  /** Accepted or bought before (also as part of another offer), and not repeatable. */
   | "already_bought"
+  /** Its `when` condition does not hold. */
   | "condition_not_met"
+  /** Its `unless` condition, or a store rule, excludes it. */
   | "excluded_by_rule"
+  /** Dismissed, and its cooldown has not ended (`until` says when it has). */
   | "cooling_down"
+  /** Another offer of its family was dismissed recently (`until` says when it may return). */
   | "family_cooling_down"
+  /** Its own frequency cap is reached (`until` says when it may return). */
   | "offer_cap"
+  /** Not the tier the checkout ladder chose for this cart value. */
   | "tier"
+  /** Its kind is not one the chosen play shows. */
   | "play"
+  /** The play is `protect`: nothing is shown. */
   | "protect"
+  /** Within the quiet period after a purchase. */
   | "quiet_period"
+  /** In-product: no meaningful action was completed recently. */
   | "no_trigger"
+  /** In-product: a task is in progress. */
   | "task_in_progress"
+  /** The surface's per-session cap is reached. */
   | "surface_session_cap"
+  /** The surface's cap per rolling 24 hours is reached. */
   | "surface_daily_cap"
+  /** The store's cap on all surfaces per rolling 24 hours is reached. */
   | "global_daily_cap"
+  /** Eligible, but better offers (or an explored one) filled the surface's slots. */
   | "surface_limit";
 
 /** What the shopper did: a GA4 e-commerce event name where one exists. */
 export interface ShopperEvent {
+  /** The event name (`add_to_cart`, `lesson_completed`...), 1 to 256 bytes; names the store never reads are ignored. */
   name: string;
   /** Unix milliseconds; an event without a time counts as happening `now`. */
   at?: number;
@@ -46,134 +94,238 @@ export interface ShopperEvent {
 
 /** The decision's input. Unknown fields are refused with their path. */
 export interface Context {
+  /** Where the decision will be shown. */
   surface: Surface;
-  /** Unix milliseconds. The engine reads no clock: this is the only "now". */
+  /** Unix milliseconds (2020 to 2100). The engine reads no clock: this is the only "now". */
   now: number;
-  /** A stable, pseudonymous key for the shopper. */
+  /** A stable, pseudonymous key for the shopper (1 to 256 bytes); it sets the holdout bucket and exploration draws. */
   shopperKey: string;
+  /** When the session started, in Unix milliseconds, not after `now`; default: `now` minus the store's session length. */
   sessionStart?: number;
+  /** Item ids in the cart; ids the snapshot does not know are ignored with a `context.unknown_item` warning. */
   cart?: string[];
   /** Minor units; by default the sum of the cart's catalog prices. */
   cartValue?: number;
+  /** Item ids the shopper owns. */
   owned?: string[];
+  /** Item ids the shopper viewed recently. */
   viewed?: string[];
+  /** What the shopper did (at most 1,024 events). */
   events?: ShopperEvent[];
+  /** Facts the store declares, by name, of their declared type (`context.unknown_fact`, `context.fact_type` otherwise). */
   facts?: Record<string, number | string | boolean>;
+  /** The lifecycle stage, when the host knows it; absent: derived from the facts, owned items and events. */
   stage?: Stage;
+  /** The host's word that a task is under way: an in-product surface then shows nothing. */
   taskInProgress?: boolean;
 }
 
+/** One feature's contribution to a score. */
 export interface ScorePart {
+  /** The feature's name, as in the model file (`signals.add_to_cart`, `stage.pre_purchase`). */
   feature: string;
+  /** The feature's value, rounded to 4 decimals. */
   value: number;
+  /** Its weight times its value: its share of the logit (may be negative), rounded to 4 decimals. */
   contribution: number;
 }
 
+/** An offer to show. */
 export interface ShownOffer {
+  /** The offer's id, as in the store file. */
   offerId: string;
+  /** The offer's title, its placeholders filled in (text, never HTML). */
   title: string;
+  /** What the offer is. */
   kind: OfferKind;
+  /** The frame chosen, whose copy is `copy`. */
   frame: Frame;
   /** Text, never HTML. */
   copy: string;
+  /** The job the offer does for the buyer, in words. */
   job: string;
-  /** Minor units. */
+  /**
+   * Minor units (4900 = $49.00): the list price, or for a bundle the shopper already holds
+   * part of, that price times the missing items' share of its catalog value (rounded down).
+   */
   price: number;
+  /** Discount shown, in whole percent (0 when none, or when a rule forbids discounts). */
   discountPercent: number;
+  /** The price after the discount, in minor units (rounded down). */
   finalPrice: number;
-  /** Expected value: acceptance probability times margin, in major units. */
+  /** Expected value: acceptance probability times margin, in major units, rounded to 4 decimals. */
   score: number;
+  /** The estimated probability that the shopper accepts, in [0, 0.95], rounded to 4 decimals. */
   acceptProbability: number;
+  /** Why this offer, in words a shopper may read (how it was found, an attach rate...). */
   reasons: string[];
 }
 
+/** A candidate offer that was not shown, and why. */
 export interface LeftOut {
+  /** The offer's id. */
   offerId: string;
+  /** Why, as a stable code. */
   reason: SkipReason;
   /** The rule or limit: a rule id, `offers.<id>.cap`, `surfaces.checkout.limit`... */
   rule: string;
+  /** The same in words ("dismissed a 1st time: away for 3 days"). */
   detail: string;
-  /** When it may return, in Unix milliseconds (absent for never). */
+  /** For cooldowns and caps: when it may return, in Unix milliseconds (absent for never, and for other reasons). */
   until?: number;
 }
 
+/** Something the engine worked around without failing the decision. */
 export interface Warning {
+  /** A stable code: `context.unknown_item`, or why memory could not be read (`memory.corrupt`, `memory.checksum`, ...). */
   code: string;
+  /** What happened, in words. */
   message: string;
 }
 
+/** One offer in an exposure. */
 export interface ExposedOffer {
+  /** The offer's id. */
   offerId: string;
+  /** Its position in the slate, from 0. */
   position: number;
+  /** Its frame. */
   frame: Frame;
+  /** Its score, as `ShownOffer.score`. */
   score: number;
-  /** The probability that this policy shows this offer in this decision. */
+  /** The probability that this policy shows this offer in this decision (1 when it does not explore), rounded to 4 decimals. */
   propensity: number;
 }
 
+/** What to log when the decision is shown (or, for a holdout shopper, would have been). */
 export interface Exposure {
+  /** The decision's id. */
   decisionId: string;
+  /** The snapshot's id. */
   snapshotId: string;
+  /** The surface. */
   surface: Surface;
+  /** The decision's time (the context's `now`), in Unix milliseconds. */
   at: number;
+  /** Whether the shopper is in the holdout (the offers were not shown). */
   holdout: boolean;
+  /** The play. */
   play: Play;
+  /** Whether exploration put another offer than the best first. */
   explored: boolean;
+  /**
+   * The probability that this policy shows exactly this first offer, for off-policy
+   * evaluation; 1 when the policy does not explore or nothing is shown.
+   */
   propensity: number;
+  /** The offers shown (or that would have been), in order. */
   offers: ExposedOffer[];
 }
 
+/** One decision: what to show, and why. No offers is an answer, not an error. */
 export interface Decision {
+  /** The snapshot it came from: `<store id>@<checksum prefix>`. */
   snapshotId: string;
+  /** A stable id for this decision (16 hex digits): the same inputs give the same id on every host. */
   decisionId: string;
+  /** Where it is shown (the context's). */
   surface: Surface;
+  /** The stance taken. */
   play: Play;
+  /** Why that play, in words (and that the shopper is in the holdout, when so). */
   playReasons: string[];
+  /** The lifecycle stage used: the context's, else derived. */
   stage: Stage;
-  readiness: { score: number; parts: ScorePart[] };
+  /** Readiness to buy more, with the features that moved it most. */
+  readiness: {
+    /** The score, in [0, 1], rounded to 4 decimals. */
+    score: number;
+    /** The largest nonzero contributions, largest first (at most five). */
+    parts: ScorePart[];
+  };
+  /** Risk of regret, in [0, 1], rounded to 4 decimals. */
   risk: number;
+  /** Price sensitivity, in [0, 1], rounded to 4 decimals. */
   priceSensitivity: number;
+  /** The ISO 4217 code of every price in the decision ("USD"). */
   currency: string;
+  /** What to show, best first; at most the surface's limit. Empty for a holdout shopper. */
   offers: ShownOffer[];
+  /** Every candidate checked and left out, with the rule or limit that did it. */
   leftOut: LeftOut[];
   /** Offers found but never checked (the bounds on a decision's work); absent when none. */
-  notConsidered?: { pastCandidateLimit: number; afterEnoughEligible: number };
+  notConsidered?: {
+    /** Offers found beyond the best 64 candidates by affinity. */
+    pastCandidateLimit: number;
+    /** Candidates not checked because 16 were already eligible. */
+    afterEnoughEligible: number;
+  };
+  /** Whether the shopper is in the store's holdout group, which is shown nothing. */
   holdout: boolean;
+  /** For a holdout shopper, what would have been shown; empty otherwise. */
   wouldHaveShown: ShownOffer[];
+  /** What the engine worked around (unreadable memory, unknown item ids). */
   warnings: Warning[];
+  /** The record to log as the exposure. */
   exposure: Exposure;
 }
 
+/** What `Engine.decide` returns. */
 export interface Decided {
+  /** The decision. */
   decision: Decision;
   /** The memory to store for the next decision. */
   memory: string;
 }
 
+/** A snapshot's id, versions and counts (`Engine.info`). */
 export interface SnapshotInfo {
+  /** `<store id>@<checksum prefix>`, as in every decision. */
   snapshotId: string;
+  /** The store's id. */
   storeId: string;
+  /** The store's name. */
   storeName: string;
+  /** The snapshot's format version. */
   formatVersion: number;
+  /** The newest snapshot format this engine reads. */
   engineFormatVersion: number;
+  /** The engine's version ("0.1.0"). */
   engineVersion: string;
+  /** The snapshot's size in bytes. */
   bytes: number;
+  /** Catalog items. */
   items: number;
+  /** Offers. */
   offers: number;
+  /** Store-wide rules. */
   rules: number;
+  /** Curated pairings. */
   pairings: number;
+  /** Item-neighbour entries in the learned model. */
   neighbours: number;
+  /** The holdout's share of shoppers, in percent (0 when there is no holdout). */
   holdoutPercent: number;
+  /** The ISO 4217 code of every price. */
   currency: string;
   /** Digits after the decimal point: prices are in minor units. */
   currencyDigits: number;
+  /** Item categories. */
   categories: number;
+  /** Offer families (offers that cool down together). */
   families: number;
+  /** Signals (event names) the store's conditions and model read. */
   signals: number;
+  /** The most impressions one shopper gets on all surfaces together per rolling 24 hours. */
   dailyCap: number;
 }
 
+/** An event to record into memory. */
 export interface MemoryEvent {
+  /**
+   * `impression` (the offer was visible), `dismiss`, `accept` (added, clicked through) or
+   * `purchase` (of the offer, or of anything without `offerId`).
+   */
   type: "impression" | "dismiss" | "accept" | "purchase";
   /** Required except for a purchase of anything. */
   offerId?: string;
@@ -185,7 +337,12 @@ export interface MemoryEvent {
 
 /** What every function throws: a real Error with a stable code. */
 export interface TactfulError extends Error {
-  name: "SnapshotError" | "ContextError" | "MemoryError";
+  /**
+   * Which input was wrong: the snapshot's bytes, a context, or memory or an event; or
+   * `InternalError` (code `internal`), a bug in tactful to report.
+   */
+  name: "SnapshotError" | "ContextError" | "MemoryError" | "InternalError";
+  /** The stable code: `snapshot.checksum`, `context.unknown_fact`, `memory.bad_event`... */
   code: string;
   /** For contexts and events: the path of the wrong field. */
   path?: string;
@@ -199,9 +356,11 @@ export interface DecideOptions {
 
 /** A loaded snapshot. */
 export class Engine {
+  /** Not constructed directly: use `Engine.fromBytes`. */
   private constructor();
   /** Throws a `SnapshotError` naming what is wrong with the bytes. */
   static fromBytes(bytes: Uint8Array | ArrayBuffer): Engine;
+  /** The snapshot's id, versions and counts. */
   info(): SnapshotInfo;
   /**
    * Throws a `ContextError`; bad memory never throws (fresh memory and a warning). A host that
@@ -233,6 +392,11 @@ export class Engine {
   free(): void;
 }
 
+/**
+ * Records an event into memory without a snapshot (any store's memory) and returns the new
+ * memory. An unreadable string starts fresh. Throws a `MemoryError` for a malformed event or
+ * memory from a newer version.
+ */
 export function recordEvent(memory: string | null | undefined, event: MemoryEvent): string;
 /**
  * Checks that a memory string can be read (any store's) and returns it normalised. Throws a
@@ -246,4 +410,5 @@ export function parseMemory(memory: string): string;
  * unchanged, so it is never overwritten.
  */
 export function mergeMemory(a: string, b: string): string;
+/** The memory string's length in bytes, as a cookie or localStorage counts it. */
 export function memorySize(memory: string): number;

@@ -4,4 +4,5 @@
 
 /** The engine, compiled by the runtime that imported it. */
 declare const module: WebAssembly.Module;
+/** The compiled engine, to pass to `init` of `tactful` at the edge, or to `createEdgeWorker({ wasm })`. */
 export default module;
