@@ -1,0 +1,231 @@
+// The recipes of www/docs/bundlers.md, exactly as written: each builds a fresh app from the
+// packed package with the real Vite or esbuild (pinned in this folder's package.json), serves
+// what it wrote with the demos' server and CSP (www/serve.mjs), and loads it in headless
+// Chromium, which must show the sample store's offer with no failed request and nothing on the
+// console. Screenshots land in target/screenshots/bundler-*.png.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createServer } from "vite";
+import { launch } from "../browser/harness.mjs";
+import { startServer } from "../../www/serve.mjs";
+import { promisedOutput, root, snippet } from "../common/snippets.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const SHOTS = join(root, "target/screenshots");
+const TITLE = "Creator Toolkit Bundle";
+const tsc = join(root, "tests/js/node_modules/.bin/tsc");
+const code = (name) => snippet(name).code;
+
+let work;
+let tarball;
+let browser;
+
+before(async () => {
+  work = mkdtempSync(join(tmpdir(), "tactful-bundlers-"));
+  execFileSync("npm", ["pack", join(root, "pkg"), "--pack-destination", work, "--silent"], { stdio: "ignore" });
+  tarball = join(work, readdirSync(work).find((f) => f.endsWith(".tgz")));
+  mkdirSync(SHOTS, { recursive: true });
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+/**
+ * A fresh project holding `files` (path → text) and the sample snapshot at `snapshot`, with
+ * the packed tactful installed from the tarball (it has no dependencies, so offline) and this
+ * folder's Vite and esbuild linked in, as `npm install -D vite esbuild` would put them.
+ */
+function app(name, files, snapshot) {
+  const dir = join(work, name);
+  mkdirSync(dir);
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ name, private: true, type: "module" }));
+  execFileSync("npm", ["install", "--offline", "--no-audit", "--no-fund", tarball], { cwd: dir, stdio: "ignore" });
+  mkdirSync(join(dir, "node_modules/.bin"), { recursive: true });
+  for (const [tool, bin] of [["vite", "bin/vite.js"], ["esbuild", "bin/esbuild"]]) {
+    symlinkSync(join(here, "node_modules", tool), join(dir, "node_modules", tool));
+    symlinkSync(join("..", tool, bin), join(dir, "node_modules/.bin", tool));
+  }
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  mkdirSync(dirname(join(dir, snapshot)), { recursive: true });
+  copyFileSync(join(root, "out/inkwell-studio.snap"), join(dir, snapshot));
+  return dir;
+}
+
+/** Runs a shell block's commands (its lines that are not comments) in `dir`. */
+function run(block, dir) {
+  for (const line of block.code.split("\n").filter((l) => l.trim() && !l.startsWith("#"))) {
+    execFileSync("sh", ["-c", line], { cwd: dir, stdio: "pipe", env: { ...process.env, npm_config_offline: "true" } });
+  }
+}
+
+/** Every file under `folder` (of `dir`), as `folder/...` paths. */
+function filesUnder(dir, folder) {
+  return readdirSync(join(dir, folder), { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(dir, join(entry.parentPath, entry.name)));
+}
+
+/** Asserts the files match the block's promised list of globs (`*`: any name part), one to one. */
+function assertWrote(block, files) {
+  const left = [...files];
+  for (const glob of promisedOutput(block).split(/\s+/)) {
+    const pattern = new RegExp(`^${glob.replace(/[.]/g, "\\.").replaceAll("*", "[^/]+")}$`);
+    const at = left.findIndex((file) => pattern.test(file));
+    assert.ok(at >= 0, `${block.name} promises ${glob}; wrote ${files.join(" ")}`);
+    left.splice(at, 1);
+  }
+  assert.deepEqual(left, [], `${block.name} wrote files it does not list`);
+}
+
+/**
+ * Loads `url` at `width` px and returns what happened: the offer titles in the card (or the
+ * slot's text with `card: false`; null when nothing came before the page threw), the failed
+ * requests, the console's errors and warnings, the workers started and every response.
+ */
+async function visit(url, { width, card = true, shot }) {
+  const page = await browser.newPage({ viewport: { width, height: 900 } });
+  const failed = [];
+  const console_ = [];
+  const workers = [];
+  const responses = [];
+  // Headless Chromium asks for /favicon.ico by itself; these pages have none.
+  const favicon = (where) => new URL(where).pathname === "/favicon.ico";
+  page.on("requestfailed", (request) => failed.push(`${request.failure()?.errorText} ${new URL(request.url()).pathname}`));
+  page.on("response", (response) => {
+    const path = new URL(response.url()).pathname;
+    responses.push({ path, status: response.status(), type: response.headers()["content-type"] });
+    if (response.status() >= 400 && !favicon(response.url())) failed.push(`${response.status()} ${path}`);
+  });
+  page.on("console", (message) => {
+    if (["error", "warning"].includes(message.type()) && !favicon(message.location().url || url)) console_.push(message.text());
+  });
+  page.on("pageerror", (error) => console_.push(String(error)));
+  page.on("worker", (worker) => workers.push(new URL(worker.url()).pathname));
+  try {
+    const threw = page.waitForEvent("pageerror", { timeout: 0 }).then(() => null, () => null);
+    await page.goto(url);
+    const titles = page.locator(card ? ".tactful-offer .tactful-title" : "#offer:not(:empty)");
+    const shown = await Promise.race([titles.first().waitFor({ timeout: 10_000 }).then(() => titles.allTextContents()), threw]);
+    if (shot) await page.screenshot({ path: join(SHOTS, `bundler-${shot}-${width}.png`), fullPage: true });
+    return { shown, failed, console: console_, workers, responses };
+  } finally {
+    await page.close();
+  }
+}
+
+/** Serves `folder` with the demos' server (strict CSP) and visits it at both widths. */
+async function servedAndShown(folder, shot, { card = true } = {}) {
+  const server = await startServer({ mounts: { "/": folder }, csp: true });
+  try {
+    const visits = [];
+    for (const width of [1280, 375]) {
+      const seen = await visit(`${server.url}/`, { width, card, shot: card ? shot : undefined });
+      assert.deepEqual(seen.shown, [TITLE], `${shot} at ${width} px: ${JSON.stringify(seen)}`);
+      assert.deepEqual(seen.failed, [], `${shot}: no failed request`);
+      assert.deepEqual(seen.console, [], `${shot}: nothing on the console`);
+      const wasm = seen.responses.filter((r) => r.path.endsWith(".wasm"));
+      assert.deepEqual(wasm.map((r) => [r.status, r.type]), [[200, "application/wasm"]], "one .wasm, streamed");
+      assert.equal(seen.workers.length, card ? 1 : 0, "the embed runs the engine in its worker");
+      visits.push(seen);
+    }
+    return visits[0];
+  } finally {
+    await server.close();
+  }
+}
+
+const pageFiles = () => ({ "style.css": code("bundler-style"), "main.js": code("bundler-main") });
+
+test("Vite: the page builds with no configuration and shows the offer, under the strict CSP", async () => {
+  const dir = app("vite", { "index.html": code("bundler-page"), ...pageFiles() }, "public/store.snap");
+  const build = snippet("bundler-vite-build");
+  run(build, dir);
+  assertWrote(build, filesUnder(dir, "dist"));
+  const seen = await servedAndShown(join(dir, "dist"), "vite");
+  // The second embed-worker-*.js is the main-thread fallback, which a page with a Worker never loads.
+  assert.equal(seen.responses.filter((r) => r.path.includes("embed-worker")).length, 1);
+  assert.match(seen.workers[0], /^\/assets\/embed-worker-[\w-]+\.js$/);
+});
+
+test("Vite: the dev server shows the offer with no setting", async () => {
+  const dir = app("vite-dev", { "index.html": code("bundler-page"), ...pageFiles() }, "public/store.snap");
+  const server = await createServer({ root: dir, logLevel: "silent", server: { host: "127.0.0.1", port: 0 } });
+  await server.listen();
+  try {
+    const seen = await visit(server.resolvedUrls.local[0], { width: 1280 });
+    assert.deepEqual(seen.shown, [TITLE], JSON.stringify(seen));
+    assert.deepEqual(seen.failed, []);
+    assert.deepEqual(seen.console, []);
+    assert.match(seen.workers[0], /^\/node_modules\/tactful\/embed\/embed-worker\.js$/);
+  } finally {
+    await server.close();
+  }
+});
+
+test("Vite: the engine without the card finds its .wasm", async () => {
+  const dir = app("vite-engine", { "index.html": code("bundler-page"), "style.css": code("bundler-style"), "main.js": code("bundler-engine") }, "public/store.snap");
+  run(snippet("bundler-vite-build"), dir);
+  await servedAndShown(join(dir, "dist"), "vite-engine", { card: false });
+});
+
+const esbuildApp = (name, main = code("bundler-main")) =>
+  app(name, { "public/index.html": code("bundler-page"), "public/style.css": code("bundler-style"), "main.js": main }, "public/store.snap");
+const glue = "__wbindgen_malloc"; // a name only the engine's glue has
+
+test("esbuild: a plain bundle leaves the worker and the .wasm behind, as the docs say", async () => {
+  const dir = esbuildApp("esbuild-plain");
+  run({ code: "npx esbuild main.js --bundle --format=esm --outdir=public\n" }, dir);
+  assert.ok(readFileSync(join(dir, "public/main.js"), "utf8").includes(glue), "without --splitting the glue is in main.js");
+  const server = await startServer({ mounts: { "/": join(dir, "public") }, csp: true });
+  try {
+    const seen = await visit(`${server.url}/`, { width: 1280 });
+    assert.equal(seen.shown, null, "no card");
+    assert.deepEqual(seen.failed.filter((f) => f.startsWith("404")).sort(), ["404 /embed-worker.js", "404 /tactful_bg.wasm"]);
+    assert.ok(seen.console.some((text) => text.includes("[embed.worker_failed]")), seen.console.join("\n"));
+  } finally {
+    await server.close();
+  }
+});
+
+for (const [how, name] of [["the command", "bundler-esbuild-cli"], ["the build script", "bundler-esbuild-script"]]) {
+  test(`esbuild: ${how} writes the worker and the .wasm next to main.js, and shows the offer`, async () => {
+    const block = snippet(name);
+    const dir = esbuildApp(`esbuild-${name}`);
+    if (block.lang === "sh") run(block, dir);
+    else {
+      writeFileSync(join(dir, "build.mjs"), block.code);
+      run({ code: "node build.mjs\n" }, dir);
+    }
+    assertWrote(snippet("bundler-esbuild-cli"), filesUnder(dir, "public"));
+    assert.ok(!readFileSync(join(dir, "public/main.js"), "utf8").includes(glue), "with --splitting the glue stays out of main.js");
+    const seen = await servedAndShown(join(dir, "public"), `esbuild-${block.lang === "sh" ? "cli" : "script"}`);
+    assert.deepEqual(seen.workers, ["/embed-worker.js"]);
+  });
+}
+
+test("esbuild: the engine without the card finds its .wasm", async () => {
+  const dir = esbuildApp("esbuild-engine", code("bundler-engine"));
+  run(snippet("bundler-esbuild-cli"), dir);
+  await servedAndShown(join(dir, "public"), "esbuild-engine", { card: false });
+});
+
+test("TypeScript: the docs' tsconfig checks both main.js modules, and refuses a wrong surface", () => {
+  for (const main of ["bundler-main", "bundler-engine"]) {
+    const dir = app(`ts-${main}`, { "main.js": code(main), "tsconfig.json": code("bundler-tsconfig") }, "store.snap");
+    execFileSync(tsc, ["-p", dir], { stdio: "pipe" });
+    if (main !== "bundler-main") continue;
+    writeFileSync(join(dir, "main.js"), code(main).replace('surface: "checkout"', 'surface: "chekout"'));
+    assert.throws(() => execFileSync(tsc, ["-p", dir], { stdio: "pipe", encoding: "utf8" }), (error) => /chekout/.test(error.stdout));
+  }
+});
