@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createServer } from "vite";
+import { createServer as createServer7 } from "vite7";
 import { launch } from "../browser/harness.mjs";
 import { startServer } from "../../www/serve.mjs";
 import { promisedOutput, root, snippet } from "../common/snippets.mjs";
@@ -19,7 +20,6 @@ const here = dirname(fileURLToPath(import.meta.url));
 const SHOTS = join(root, "target/screenshots");
 const TITLE = "Creator Toolkit Bundle";
 const tsc = join(root, "tests/js/node_modules/.bin/tsc");
-const code = (name) => snippet(name).code;
 
 let work;
 let tarball;
@@ -39,26 +39,29 @@ after(async () => {
 });
 
 /**
- * A fresh project holding `files` (path → text) and the sample snapshot at `snapshot`, with
- * the packed tactful installed from the tarball (it has no dependencies, so offline) and this
- * folder's Vite and esbuild linked in, as `npm install -D vite esbuild` would put them.
+ * A fresh project holding `files` (path → text) and the sample snapshot at `snapshot` (if
+ * any), with the packed tactful installed from the tarball (it has no dependencies, so
+ * offline) and this folder's Vite (`vite`, or `vite7`) and esbuild linked in, as `npm install
+ * -D vite esbuild` would put them.
  */
-function app(name, files, snapshot) {
+function app(name, files, snapshot, vite = "vite") {
   const dir = join(work, name);
   mkdirSync(dir);
   writeFileSync(join(dir, "package.json"), JSON.stringify({ name, private: true, type: "module" }));
   execFileSync("npm", ["install", "--offline", "--no-audit", "--no-fund", tarball], { cwd: dir, stdio: "ignore" });
   mkdirSync(join(dir, "node_modules/.bin"), { recursive: true });
-  for (const [tool, bin] of [["vite", "bin/vite.js"], ["esbuild", "bin/esbuild"]]) {
-    symlinkSync(join(here, "node_modules", tool), join(dir, "node_modules", tool));
+  for (const [tool, from, bin] of [["vite", vite, "bin/vite.js"], ["esbuild", "esbuild", "bin/esbuild"]]) {
+    symlinkSync(join(here, "node_modules", from), join(dir, "node_modules", tool));
     symlinkSync(join("..", tool, bin), join(dir, "node_modules/.bin", tool));
   }
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, path)), { recursive: true });
     writeFileSync(join(dir, path), text);
   }
-  mkdirSync(dirname(join(dir, snapshot)), { recursive: true });
-  copyFileSync(join(root, "out/inkwell-studio.snap"), join(dir, snapshot));
+  if (snapshot) {
+    mkdirSync(dirname(join(dir, snapshot)), { recursive: true });
+    copyFileSync(join(root, "out/inkwell-studio.snap"), join(dir, snapshot));
+  }
   return dir;
 }
 
@@ -145,10 +148,10 @@ async function servedAndShown(folder, shot, { card = true } = {}) {
   }
 }
 
-const pageFiles = () => ({ "style.css": code("bundler-style"), "main.js": code("bundler-main") });
+const pageFiles = () => ({ "style.css": snippet("bundler-style").code, "main.js": snippet("bundler-main").code });
 
 test("Vite: the page builds with no configuration and shows the offer, under the strict CSP", async () => {
-  const dir = app("vite", { "index.html": code("bundler-page"), ...pageFiles() }, "public/store.snap");
+  const dir = app("vite", { "index.html": snippet("bundler-page").code, ...pageFiles() }, "public/store.snap");
   const build = snippet("bundler-vite-build");
   run(build, dir);
   assertWrote(build, filesUnder(dir, "dist"));
@@ -158,29 +161,53 @@ test("Vite: the page builds with no configuration and shows the offer, under the
   assert.match(seen.workers[0], /^\/assets\/embed-worker-[\w-]+\.js$/);
 });
 
-test("Vite: the dev server shows the offer with no setting", async () => {
-  const dir = app("vite-dev", { "index.html": code("bundler-page"), ...pageFiles() }, "public/store.snap");
-  const server = await createServer({ root: dir, logLevel: "silent", server: { host: "127.0.0.1", port: 0 } });
+/** Starts Vite's dev server (`create`: Vite 8's or 7's createServer) on the app and visits it. */
+async function devServer(create, dir) {
+  const server = await create({ root: dir, logLevel: "silent", server: { host: "127.0.0.1", port: 0 } });
   await server.listen();
   try {
-    const seen = await visit(server.resolvedUrls.local[0], { width: 1280 });
-    assert.deepEqual(seen.shown, [TITLE], JSON.stringify(seen));
-    assert.deepEqual(seen.failed, []);
-    assert.deepEqual(seen.console, []);
-    assert.match(seen.workers[0], /^\/node_modules\/tactful\/embed\/embed-worker\.js$/);
+    return await visit(server.resolvedUrls.local[0], { width: 1280 });
   } finally {
     await server.close();
   }
+}
+
+const viteDevApp = (name, config, vite) =>
+  app(name, { "index.html": snippet("bundler-page").code, ...pageFiles(), ...config }, "public/store.snap", vite);
+const vite7Config = { "vite.config.js": snippet("bundler-vite7-config").code };
+
+test("Vite: the dev server shows the offer with no setting, and with Vite 7's", async () => {
+  for (const [name, config] of [["vite-dev", {}], ["vite-dev-config", vite7Config]]) {
+    const seen = await devServer(createServer, viteDevApp(name, config));
+    assert.deepEqual(seen.shown, [TITLE], `${name}: ${JSON.stringify(seen)}`);
+    assert.deepEqual(seen.failed, [], name);
+    assert.deepEqual(seen.console, [], name);
+    assert.deepEqual(seen.workers, ["/node_modules/tactful/embed/embed-worker.js"], name);
+  }
+});
+
+test("Vite 7: the dev server needs optimizeDeps.exclude, and fails as the docs say without it", async () => {
+  const fixed = await devServer(createServer7, viteDevApp("vite7-dev", vite7Config, "vite7"));
+  assert.deepEqual(fixed.shown, [TITLE], JSON.stringify(fixed));
+  assert.deepEqual(fixed.failed, []);
+  assert.deepEqual(fixed.console, []);
+  const broken = await devServer(createServer7, viteDevApp("vite7-dev-plain", {}, "vite7"));
+  assert.equal(broken.shown, null, "no card");
+  assert.deepEqual(broken.workers, ["/node_modules/.vite/deps/embed-worker.js"]);
+  assert.deepEqual(broken.failed.filter((f) => f.startsWith("404")), ["404 /node_modules/.vite/deps/embed-worker.js"]);
+  assert.ok(broken.console.some((text) => text.includes("[embed.worker_failed]")), broken.console.join("\n"));
+  // On the main thread the glue is handed Vite's HTML fallback page for the .wasm.
+  assert.ok(broken.console.some((text) => text.includes("found 3c 21 64 6f")), broken.console.join("\n"));
 });
 
 test("Vite: the engine without the card finds its .wasm", async () => {
-  const dir = app("vite-engine", { "index.html": code("bundler-page"), "style.css": code("bundler-style"), "main.js": code("bundler-engine") }, "public/store.snap");
+  const dir = app("vite-engine", { "index.html": snippet("bundler-page").code, "style.css": snippet("bundler-style").code, "main.js": snippet("bundler-engine").code }, "public/store.snap");
   run(snippet("bundler-vite-build"), dir);
   await servedAndShown(join(dir, "dist"), "vite-engine", { card: false });
 });
 
-const esbuildApp = (name, main = code("bundler-main")) =>
-  app(name, { "public/index.html": code("bundler-page"), "public/style.css": code("bundler-style"), "main.js": main }, "public/store.snap");
+const esbuildApp = (name, main = snippet("bundler-main").code) =>
+  app(name, { "public/index.html": snippet("bundler-page").code, "public/style.css": snippet("bundler-style").code, "main.js": main }, "public/store.snap");
 const glue = "__wbindgen_malloc"; // a name only the engine's glue has
 
 test("esbuild: a plain bundle leaves the worker and the .wasm behind, as the docs say", async () => {
@@ -215,17 +242,18 @@ for (const [how, name] of [["the command", "bundler-esbuild-cli"], ["the build s
 }
 
 test("esbuild: the engine without the card finds its .wasm", async () => {
-  const dir = esbuildApp("esbuild-engine", code("bundler-engine"));
+  const dir = esbuildApp("esbuild-engine", snippet("bundler-engine").code);
   run(snippet("bundler-esbuild-cli"), dir);
   await servedAndShown(join(dir, "public"), "esbuild-engine", { card: false });
 });
 
 test("TypeScript: the docs' tsconfig checks both main.js modules, and refuses a wrong surface", () => {
-  for (const main of ["bundler-main", "bundler-engine"]) {
-    const dir = app(`ts-${main}`, { "main.js": code(main), "tsconfig.json": code("bundler-tsconfig") }, "store.snap");
-    execFileSync(tsc, ["-p", dir], { stdio: "pipe" });
-    if (main !== "bundler-main") continue;
-    writeFileSync(join(dir, "main.js"), code(main).replace('surface: "checkout"', 'surface: "chekout"'));
-    assert.throws(() => execFileSync(tsc, ["-p", dir], { stdio: "pipe", encoding: "utf8" }), (error) => /chekout/.test(error.stdout));
-  }
+  const tsconfig = snippet("bundler-tsconfig").code;
+  const check = (dir) => execFileSync(tsc, ["-p", dir], { stdio: "pipe", encoding: "utf8" });
+  check(app("ts-engine", { "main.js": snippet("bundler-engine").code, "tsconfig.json": tsconfig }));
+  const main = snippet("bundler-main").code;
+  const dir = app("ts-embed", { "main.js": main, "tsconfig.json": tsconfig });
+  check(dir);
+  writeFileSync(join(dir, "main.js"), main.replace('surface: "checkout"', 'surface: "chekout"'));
+  assert.throws(() => check(dir), (error) => /main\.js.*"chekout"/.test(error.stdout));
 });
