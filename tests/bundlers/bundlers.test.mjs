@@ -148,10 +148,13 @@ async function servedAndShown(folder, shot, { card = true } = {}) {
   }
 }
 
-const pageFiles = () => ({ "style.css": snippet("bundler-style").code, "main.js": snippet("bundler-main").code });
+/** Vite's layout: the page, its stylesheet and main.js at the root, the snapshot in public/. */
+const viteApp = (name, { main = snippet("bundler-main").code, config = {}, vite } = {}) =>
+  app(name, { "index.html": snippet("bundler-page").code, "style.css": snippet("bundler-style").code, "main.js": main, ...config }, "public/store.snap", vite);
+const vite7Config = { "vite.config.js": snippet("bundler-vite7-config").code };
 
 test("Vite: the page builds with no configuration and shows the offer, under the strict CSP", async () => {
-  const dir = app("vite", { "index.html": snippet("bundler-page").code, ...pageFiles() }, "public/store.snap");
+  const dir = viteApp("vite");
   const build = snippet("bundler-vite-build");
   run(build, dir);
   assertWrote(build, filesUnder(dir, "dist"));
@@ -172,13 +175,9 @@ async function devServer(create, dir) {
   }
 }
 
-const viteDevApp = (name, config, vite) =>
-  app(name, { "index.html": snippet("bundler-page").code, ...pageFiles(), ...config }, "public/store.snap", vite);
-const vite7Config = { "vite.config.js": snippet("bundler-vite7-config").code };
-
 test("Vite: the dev server shows the offer with no setting, and with Vite 7's", async () => {
   for (const [name, config] of [["vite-dev", {}], ["vite-dev-config", vite7Config]]) {
-    const seen = await devServer(createServer, viteDevApp(name, config));
+    const seen = await devServer(createServer, viteApp(name, { config }));
     assert.deepEqual(seen.shown, [TITLE], `${name}: ${JSON.stringify(seen)}`);
     assert.deepEqual(seen.failed, [], name);
     assert.deepEqual(seen.console, [], name);
@@ -187,11 +186,11 @@ test("Vite: the dev server shows the offer with no setting, and with Vite 7's", 
 });
 
 test("Vite 7: the dev server needs optimizeDeps.exclude, and fails as the docs say without it", async () => {
-  const fixed = await devServer(createServer7, viteDevApp("vite7-dev", vite7Config, "vite7"));
+  const fixed = await devServer(createServer7, viteApp("vite7-dev", { config: vite7Config, vite: "vite7" }));
   assert.deepEqual(fixed.shown, [TITLE], JSON.stringify(fixed));
   assert.deepEqual(fixed.failed, []);
   assert.deepEqual(fixed.console, []);
-  const broken = await devServer(createServer7, viteDevApp("vite7-dev-plain", {}, "vite7"));
+  const broken = await devServer(createServer7, viteApp("vite7-dev-plain", { vite: "vite7" }));
   assert.equal(broken.shown, null, "no card");
   assert.deepEqual(broken.workers, ["/node_modules/.vite/deps/embed-worker.js"]);
   assert.deepEqual(broken.failed.filter((f) => f.startsWith("404")), ["404 /node_modules/.vite/deps/embed-worker.js"]);
@@ -201,11 +200,12 @@ test("Vite 7: the dev server needs optimizeDeps.exclude, and fails as the docs s
 });
 
 test("Vite: the engine without the card finds its .wasm", async () => {
-  const dir = app("vite-engine", { "index.html": snippet("bundler-page").code, "style.css": snippet("bundler-style").code, "main.js": snippet("bundler-engine").code }, "public/store.snap");
+  const dir = viteApp("vite-engine", { main: snippet("bundler-engine").code });
   run(snippet("bundler-vite-build"), dir);
   await servedAndShown(join(dir, "dist"), "vite-engine", { card: false });
 });
 
+/** esbuild's layout: main.js at the root; the page, its stylesheet and the snapshot in public/. */
 const esbuildApp = (name, main = snippet("bundler-main").code) =>
   app(name, { "public/index.html": snippet("bundler-page").code, "public/style.css": snippet("bundler-style").code, "main.js": main }, "public/store.snap");
 const glue = "__wbindgen_malloc"; // a name only the engine's glue has
