@@ -225,10 +225,9 @@ test("esbuild: a plain bundle leaves the worker and the .wasm behind, as the doc
   }
 });
 
-for (const [how, name] of [["the command", "bundler-esbuild-cli"], ["the build script", "bundler-esbuild-script"]]) {
+for (const [how, block] of [["the command", snippet("bundler-esbuild-cli")], ["the build script", snippet("bundler-esbuild-script")]]) {
   test(`esbuild: ${how} writes the worker and the .wasm next to main.js, and shows the offer`, async () => {
-    const block = snippet(name);
-    const dir = esbuildApp(`esbuild-${name}`);
+    const dir = esbuildApp(block.name);
     if (block.lang === "sh") run(block, dir);
     else {
       writeFileSync(join(dir, "build.mjs"), block.code);
@@ -236,7 +235,7 @@ for (const [how, name] of [["the command", "bundler-esbuild-cli"], ["the build s
     }
     assertWrote(snippet("bundler-esbuild-cli"), filesUnder(dir, "public"));
     assert.ok(!readFileSync(join(dir, "public/main.js"), "utf8").includes(glue), "with --splitting the glue stays out of main.js");
-    const seen = await servedAndShown(join(dir, "public"), `esbuild-${block.lang === "sh" ? "cli" : "script"}`);
+    const seen = await servedAndShown(join(dir, "public"), block.name.replace("bundler-", ""));
     assert.deepEqual(seen.workers, ["/embed-worker.js"]);
   });
 }
