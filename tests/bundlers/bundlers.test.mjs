@@ -120,7 +120,8 @@ async function visit(url, { width, card = true, shot }) {
     await page.goto(url);
     const titles = page.locator(card ? ".tactful-offer .tactful-title" : "#offer:not(:empty)");
     const shown = await Promise.race([titles.first().waitFor({ timeout: 10_000 }).then(() => titles.allTextContents()), threw]);
-    if (shot) await page.screenshot({ path: join(SHOTS, `bundler-${shot}-${width}.png`), fullPage: true });
+    // animations: "disabled" finishes the card's fade-in, which would show it half transparent.
+    if (shot) await page.screenshot({ path: join(SHOTS, `bundler-${shot}-${width}.png`), fullPage: true, animations: "disabled" });
     return { shown, failed, console: console_, workers, responses };
   } finally {
     await page.close();
