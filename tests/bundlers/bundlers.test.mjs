@@ -14,7 +14,7 @@ import { createServer } from "vite";
 import { createServer as createServer7 } from "vite7";
 import { launch } from "../browser/harness.mjs";
 import { startServer } from "../../www/serve.mjs";
-import { promisedOutput, root, snippet } from "../common/snippets.mjs";
+import { promisedOutputs, root, snippet } from "../common/snippets.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SHOTS = join(root, "target/screenshots");
@@ -79,13 +79,16 @@ function filesUnder(dir, folder) {
     .map((entry) => relative(dir, join(entry.parentPath, entry.name)));
 }
 
-/** Asserts the files match the block's promised list of globs (`*`: any name part), one to one. */
+/**
+ * Asserts the files are the ones the block promises (one path a line; `…`, as in every
+ * promise: a content hash), one to one and in any order.
+ */
 function assertWrote(block, files) {
   const left = [...files];
-  for (const glob of promisedOutput(block).split(/\s+/)) {
-    const pattern = new RegExp(`^${glob.replace(/[.]/g, "\\.").replaceAll("*", "[^/]+")}$`);
+  for (const path of promisedOutputs(block).flat()) {
+    const pattern = new RegExp(`^${path.split("…").map((part) => part.replaceAll(".", "\\.")).join("[^/]+")}$`);
     const at = left.findIndex((file) => pattern.test(file));
-    assert.ok(at >= 0, `${block.name} promises ${glob}; wrote ${files.join(" ")}`);
+    assert.ok(at >= 0, `${block.name} promises ${path}; wrote ${files.join(" ")}`);
     left.splice(at, 1);
   }
   assert.deepEqual(left, [], `${block.name} wrote files it does not list`);
@@ -141,6 +144,7 @@ async function servedAndShown(folder, shot, { card = true } = {}) {
       const wasm = seen.responses.filter((r) => r.path.endsWith(".wasm"));
       assert.deepEqual(wasm.map((r) => [r.status, r.type]), [[200, "application/wasm"]], "one .wasm, streamed");
       assert.equal(seen.workers.length, card ? 1 : 0, "the embed runs the engine in its worker");
+      assert.ok(!seen.responses.some((r) => r.path.includes("embed-debug")), "the debugging module stays unfetched");
       visits.push(seen);
     }
     return visits[0];
@@ -209,12 +213,15 @@ test("Vite: the engine without the card finds its .wasm", async () => {
 /** esbuild's layout: main.js at the root; the page, its stylesheet and the snapshot in public/. */
 const esbuildApp = (name, main = snippet("bundler-main").code) =>
   app(name, { "public/index.html": snippet("bundler-page").code, "public/style.css": snippet("bundler-style").code, "main.js": main }, "public/store.snap");
-const glue = "__wbindgen_malloc"; // a name only the engine's glue has
+// Text only the engine's glue has, and only the debugging module.
+const glue = "__wbindgen_malloc";
+const debugging = "Close the tactful debug overlay";
 
 test("esbuild: a plain bundle leaves the worker and the .wasm behind, as the docs say", async () => {
   const dir = esbuildApp("esbuild-plain");
   run({ code: "npx esbuild main.js --bundle --format=esm --outdir=public\n" }, dir);
-  assert.ok(readFileSync(join(dir, "public/main.js"), "utf8").includes(glue), "without --splitting the glue is in main.js");
+  const bundle = readFileSync(join(dir, "public/main.js"), "utf8");
+  assert.ok(bundle.includes(glue) && bundle.includes(debugging), "without --splitting the glue and the debugging module are in main.js");
   const server = await startServer({ mounts: { "/": join(dir, "public") }, csp: true });
   try {
     const seen = await visit(`${server.url}/`, { width: 1280 });
@@ -235,7 +242,8 @@ for (const [how, block] of [["the command", snippet("bundler-esbuild-cli")], ["t
       run({ code: "node build.mjs\n" }, dir);
     }
     assertWrote(snippet("bundler-esbuild-cli"), filesUnder(dir, "public"));
-    assert.ok(!readFileSync(join(dir, "public/main.js"), "utf8").includes(glue), "with --splitting the glue stays out of main.js");
+    const bundle = readFileSync(join(dir, "public/main.js"), "utf8");
+    assert.ok(!bundle.includes(glue) && !bundle.includes(debugging), "with --splitting the glue and the debugging module stay out of main.js");
     const seen = await servedAndShown(join(dir, "public"), block.name.replace("bundler-", ""));
     assert.deepEqual(seen.workers, ["/embed-worker.js"]);
   });
