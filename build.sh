@@ -20,8 +20,9 @@
 #
 # Needs Rust (rustup) and Node with npm on the PATH. Everything else it installs itself, once:
 # the wasm32 target, wasm-bindgen-cli at the version in Cargo.lock, the Node tools in
-# tests/js (wasm-opt from the binaryen package, esbuild) and tests/browser (playwright-core) from their
-# lock files, and, for the browser tests, Chromium from the system's packages (apt-get).
+# tests/js (wasm-opt from the binaryen package, esbuild), tests/browser (playwright-core) and
+# tests/bundlers (Vite, esbuild, for the recipes' tests) from their lock files, and, for the
+# browser tests, Chromium from the system's packages (apt-get).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -77,6 +78,14 @@ ensure_chromium() {
   if [ ! -d "$BROWSER_TESTS/node_modules/playwright-core" ] || [ "$BROWSER_TESTS/package-lock.json" -nt "$BROWSER_TESTS/node_modules/.package-lock.json" ]; then
     say "installing the browser test tools (npm ci in $BROWSER_TESTS)"
     npm ci --prefix "$BROWSER_TESTS" --no-audit --no-fund
+  fi
+}
+
+# The bundlers of www/docs/bundlers.md's recipes (Vite, esbuild), from tests/bundlers' lock file.
+ensure_bundler_tools() {
+  if [ ! -d tests/bundlers/node_modules/vite ] || [ tests/bundlers/package-lock.json -nt tests/bundlers/node_modules/.package-lock.json ]; then
+    say "installing the bundlers for the recipes' tests (npm ci in tests/bundlers)"
+    npm ci --prefix tests/bundlers --no-audit --no-fund
   fi
 }
 
@@ -220,6 +229,9 @@ run_tests() {
   say "end-to-end tests in headless Chromium (screenshots in target/screenshots/)"
   ensure_chromium
   node --test "$BROWSER_TESTS"/*.test.mjs
+  say "the bundler recipes (Vite, esbuild) built as written, in headless Chromium"
+  ensure_bundler_tools
+  node --test tests/bundlers/*.test.mjs
   edge_tests
   say "the docs: every block of README.md and www/docs/ run as written"
   node --test tests/docs/*.test.mjs
