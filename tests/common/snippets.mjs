@@ -1,5 +1,5 @@
-// The code blocks that README.md and the pages under www/docs/ show, for the tests that run
-// them exactly as written.
+// The code blocks that README.md, the npm package's README and the pages under www/docs/
+// show, for the tests that run them exactly as written.
 //
 // Every fenced block in those files is named by an HTML comment on the line before its fence,
 // which a reader of the rendered page does not see:
@@ -19,13 +19,13 @@ import { fileURLToPath } from "node:url";
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
-/** README.md and every Markdown page under www/docs/, as paths relative to the root. */
+/** README.md, the npm package's README and every page under www/docs/, relative to the root. */
 export function docFiles() {
   const pages = readdirSync(join(root, "www/docs"))
     .filter((name) => name.endsWith(".md"))
     .sort()
     .map((name) => `www/docs/${name}`);
-  return ["README.md", ...pages];
+  return ["README.md", "pkg-config/README.md", ...pages];
 }
 
 const MARKER = /^<!-- snippet: ([a-z0-9][a-z0-9-]*) -->$/;

@@ -141,6 +141,12 @@ console.log(JSON.stringify({ error, MAX_EVENT_BYTES }));`], app));
       writeFileSync(join(app, `${block.name}.cjs`), block.code);
       assertPrinted(block, run("node", [`${block.name}.cjs`], app));
     }
+    // The npm README's, with the snapshot beside the app (what it says), as installed.
+    writeFileSync(join(app, "inkwell-studio.snap"), readFileSync(snapshot));
+    const npmReadme = snippet("npm-first-offer");
+    assert.equal(readFileSync(join(app, "node_modules/tactful/README.md"), "utf8").includes(npmReadme.code), true, "the tarball's README is the one tested");
+    writeFileSync(join(app, "npm-first-offer.cjs"), npmReadme.code);
+    assertPrinted(npmReadme, run("node", ["npm-first-offer.cjs"], app));
     // And a wrong use is refused: the check can fail.
     writeFileSync(join(app, "usage.ts"), `${usage}\nconst wrong: number = decision.play;\n`);
     assert.throws(() => run(tsc, ["-p", app], app));
