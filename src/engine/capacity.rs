@@ -2,13 +2,13 @@
 //! its slot limit and the per-session, per-day and store-wide caps already used up in memory,
 //! and the reason the ones that do not fit are left out.
 
-use super::decision::SkipReason;
+use super::DAY;
+use super::explain::Why;
 use super::shopper::Shopper;
-use super::{DAY, Skip};
 use crate::memory::Memory;
 
-/// How many offers may be shown, and the reason that leaves out the rest.
-pub(super) fn slots(shopper: &Shopper<'_>, memory: &Memory) -> (usize, Skip) {
+/// How many offers may be shown, and why the rest are left out (rendered only for those).
+pub(super) fn slots(shopper: &Shopper<'_>, memory: &Memory) -> (usize, Why<'static>) {
     let payload = shopper.snapshot.payload();
     let surface = shopper.surface;
     let rules = payload.surfaces.get(surface.index()).copied();
@@ -24,48 +24,41 @@ pub(super) fn slots(shopper: &Shopper<'_>, memory: &Memory) -> (usize, Skip) {
         }
     }
     let remaining = |cap: u16, used: usize| usize::from(cap).saturating_sub(used);
-    let mut slots = (
-        limit,
-        Skip::new(
-            SkipReason::SurfaceLimit,
-            format!("surfaces.{surface}.limit"),
-            format!("better offers filled the {limit} slot(s) of {surface}"),
-        ),
-    );
+    let mut slots = (limit, Why::SlotsFilled { limit, surface });
+    let (per_session, per_day) = rules.map_or((0, 0), |r| (r.per_session, r.per_day));
+    let daily_cap = payload.policy.daily_cap;
     let caps = [
         (
-            rules.map_or(0, |r| r.per_session),
+            per_session,
             session,
-            SkipReason::SurfaceSessionCap,
-            format!("surfaces.{surface}.per_session"),
-            "this session",
+            Why::SessionCap {
+                used: session,
+                cap: per_session,
+                surface,
+            },
         ),
         (
-            rules.map_or(0, |r| r.per_day),
+            per_day,
             today_here,
-            SkipReason::SurfaceDailyCap,
-            format!("surfaces.{surface}.per_day"),
-            "the last 24 hours",
+            Why::SurfaceDayCap {
+                used: today_here,
+                cap: per_day,
+                surface,
+            },
         ),
         (
-            payload.policy.daily_cap,
+            daily_cap,
             today,
-            SkipReason::GlobalDailyCap,
-            "policy.daily_cap".to_string(),
-            "the last 24 hours, on all surfaces",
+            Why::DailyCap {
+                used: today,
+                cap: daily_cap,
+            },
         ),
     ];
-    for (cap, used, reason, rule, when) in caps {
+    for (cap, used, why) in caps {
         let left = remaining(cap, used);
         if left < slots.0 {
-            slots = (
-                left,
-                Skip::new(
-                    reason,
-                    rule,
-                    format!("{used} offers shown in {when}; the cap is {cap}"),
-                ),
-            );
+            slots = (left, why);
         }
     }
     slots

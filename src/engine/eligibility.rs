@@ -4,10 +4,11 @@
 
 use super::candidates::{self, Candidate};
 use super::completion;
-use super::decision::{LeftOut, SkipReason};
+use super::decision::LeftOut;
+use super::explain::{Skip, Why};
+use super::offer_of;
 use super::rules::RuleEffects;
 use super::shopper::Shopper;
-use super::{Skip, minutes_text, offer_of, ordinal};
 use crate::memory::{Memory, OfferHistory, Stamp};
 use crate::program::Env;
 use crate::snapshot::Snapshot;
@@ -102,7 +103,7 @@ impl<'a, 's> Eligibility<'a, 's> {
             }
             match self.check(candidate.offer) {
                 Some(skip) => {
-                    left_out.push(skip.into_left_out(offer_of(snapshot, candidate.offer)))
+                    left_out.push(skip.into_left_out(&offer_of(snapshot, candidate.offer).id))
                 }
                 None => eligible.push(candidate),
             }
@@ -111,65 +112,48 @@ impl<'a, 's> Eligibility<'a, 's> {
     }
 
     /// The first of the offer's own rules that leaves it out, in the documented order.
-    fn check(&self, index: u32) -> Option<Skip> {
+    fn check(&self, index: u32) -> Option<Skip<'s>> {
         let shopper = self.shopper;
-        let payload = shopper.snapshot.payload();
-        let offer = offer_of(shopper.snapshot, index);
+        let snapshot: &'s Snapshot = shopper.snapshot;
+        let payload = snapshot.payload();
+        let offer = offer_of(snapshot, index);
         let item_name = |i: u32| {
             payload
                 .items
                 .get(i as usize)
                 .map_or("?", |it| it.name.as_str())
         };
-        let rule = |field: &str| format!("offers.{}.{field}", offer.id);
+        let left_out = |why: Why<'s>| Some(Skip::new(why));
 
         // A bundle the shopper holds part of is offered for the rest (completion.rs).
         let completes = completion::completes(shopper, offer);
         if let Some(&i) = offer.items.iter().find(|&&i| !completes && shopper.owns(i)) {
-            return Some(Skip::new(
-                SkipReason::Owned,
-                "owned",
-                format!("the shopper owns {}", item_name(i)),
-            ));
+            return left_out(Why::Owned(item_name(i)));
         }
         if let Some(&i) = offer
             .items
             .iter()
             .find(|&&i| !completes && shopper.in_cart(i))
         {
-            return Some(Skip::new(
-                SkipReason::InCart,
-                "cart",
-                format!("{} is in the cart", item_name(i)),
-            ));
+            return left_out(Why::InCart(item_name(i)));
         }
         if let Some(&i) = offer.requires.iter().find(|&&i| !shopper.owns(i)) {
-            return Some(Skip::new(
-                SkipReason::RequiresMissing,
-                rule("requires"),
-                format!("needs {}", item_name(i)),
-            ));
+            return left_out(Why::Requires(item_name(i)));
         }
         // Buying it now counts: a shopper with the advanced pack in the cart is not offered
         // the starter pack at checkout.
         let about_to_own = |i: u32| shopper.owns(i) || shopper.in_cart(i);
         if let Some(&i) = offer.excluded_by.iter().find(|&&i| about_to_own(i)) {
-            let how = if shopper.owns(i) { "owns" } else { "is buying" };
-            return Some(Skip::new(
-                SkipReason::ExcludedByOwned,
-                rule("excluded_by"),
-                format!("the shopper {how} {}", item_name(i)),
-            ));
+            return left_out(Why::ExcludedBy {
+                item: item_name(i),
+                owned: shopper.owns(i),
+            });
         }
-        let history = self.memory.offer(shopper.snapshot.offer_key(index));
+        let history = self.memory.offer(snapshot.offer_key(index));
         if !offer.repeatable
             && history.is_some_and(|h| !h.accepts.is_empty() || !h.purchases.is_empty())
         {
-            return Some(Skip::new(
-                SkipReason::AlreadyBought,
-                rule("repeatable"),
-                "accepted or bought before, and not repeatable",
-            ));
+            return left_out(Why::NotRepeatable);
         }
         let bought = |item: u32| {
             self.bought_items
@@ -177,17 +161,10 @@ impl<'a, 's> Eligibility<'a, 's> {
                 .find(|&&(i, o)| i == item && o != index)
         };
         if let Some(&(item, other)) = offer.items.iter().find_map(|&i| bought(i)) {
-            let other = offer_of(shopper.snapshot, other);
-            let detail = format!(
-                "{} was already accepted or bought with `{}`",
-                item_name(item),
-                other.id
-            );
-            return Some(Skip::new(
-                SkipReason::AlreadyBought,
-                format!("offers.{}.repeatable", other.id),
-                detail,
-            ));
+            return left_out(Why::BoughtWith {
+                item: item_name(item),
+                other: &offer_of(snapshot, other).id,
+            });
         }
         let holds = |program: Option<u32>| {
             program
@@ -195,31 +172,16 @@ impl<'a, 's> Eligibility<'a, 's> {
                 .map(|p| p.eval(shopper))
         };
         if holds(offer.when) == Some(false) {
-            return Some(Skip::new(
-                SkipReason::ConditionNotMet,
-                rule("when"),
-                "its `when` condition does not hold",
-            ));
+            return left_out(Why::When);
         }
         if holds(offer.unless) == Some(true) {
-            return Some(Skip::new(
-                SkipReason::ExcludedByRule,
-                rule("unless"),
-                "its `unless` condition holds",
-            ));
+            return left_out(Why::Unless);
         }
         if let Some((rule, by_id)) = self.rules.excluding(index, offer.kind) {
-            let id = &rule.id;
-            let detail = if by_id {
-                format!("rule `{id}` excludes it")
-            } else {
-                format!("rule `{id}` excludes {} offers", offer.kind)
-            };
-            return Some(Skip::new(
-                SkipReason::ExcludedByRule,
-                format!("rules.{id}"),
-                detail,
-            ));
+            return left_out(Why::RuleExcludes {
+                rule: &rule.id,
+                kind: (!by_id).then_some(offer.kind),
+            });
         }
         if let Some(skip) = self.cooldown(index, offer, history) {
             return Some(skip);
@@ -237,58 +199,57 @@ impl<'a, 's> Eligibility<'a, 's> {
                     .get(recent.len() - usize::from(cap.max))
                     .copied()
                     .unwrap_or(shopper.now);
-                let detail = format!(
-                    "shown {} times in {}",
-                    recent.len(),
-                    minutes_text(cap.window)
-                );
+                let why = Why::Cap {
+                    shown: recent.len(),
+                    window: cap.window,
+                };
                 return Some(
-                    Skip::new(SkipReason::OfferCap, rule("cap"), detail)
+                    Skip::new(why)
                         .until(oldest_that_counts.saturating_add(cap.window.saturating_mul(60))),
                 );
             }
         }
         if let (Some(wanted), Some(tier)) = (self.tier, offer.tier) {
             if wanted != tier {
-                let detail = format!("this cart value calls for the {wanted} tier, not {tier}");
-                return Some(Skip::new(SkipReason::Tier, "policy.tiers", detail));
+                return left_out(Why::Tier { wanted, tier });
             }
         }
         None
     }
 
     /// The cooldown ladder after the offer's own dismissals, then its family's cooldown.
-    fn cooldown(&self, index: u32, offer: &Offer, history: Option<&OfferHistory>) -> Option<Skip> {
+    fn cooldown(
+        &self,
+        index: u32,
+        offer: &Offer,
+        history: Option<&OfferHistory>,
+    ) -> Option<Skip<'s>> {
         let now = self.shopper.now;
         if let Some(h) = history {
             if let (Some(&last), false) = (h.dismissals.last(), offer.cooldown.is_empty()) {
                 let rung = h.dismissals.len().min(offer.cooldown.len()) - 1;
                 let minutes = offer.cooldown.get(rung).copied().unwrap_or(NEVER);
-                let rule = format!("offers.{}.cooldown", offer.id);
-                let nth = ordinal(h.dismissals.len());
+                let dismissals = h.dismissals.len();
                 if minutes == NEVER {
-                    return Some(Skip::new(
-                        SkipReason::CoolingDown,
-                        rule,
-                        format!("dismissed a {nth} time: never again"),
-                    ));
+                    return Some(Skip::new(Why::Cooldown {
+                        dismissals,
+                        minutes: None,
+                    }));
                 }
                 // A dismissal "in the future" (the clock went back) keeps its full cooldown.
                 let until = last.saturating_add(minutes.saturating_mul(60));
                 if now < until {
-                    return Some(
-                        Skip::new(
-                            SkipReason::CoolingDown,
-                            rule,
-                            format!("dismissed a {nth} time: away for {}", minutes_text(minutes)),
-                        )
-                        .until(until),
-                    );
+                    let why = Why::Cooldown {
+                        dismissals,
+                        minutes: Some(minutes),
+                    };
+                    return Some(Skip::new(why).until(until));
                 }
             }
         }
         let family = offer.family?;
-        let payload = self.shopper.snapshot.payload();
+        let snapshot: &'s Snapshot = self.shopper.snapshot;
+        let payload = snapshot.payload();
         let own = Some(index);
         let (at, other) = self
             .family_dismissals
@@ -298,7 +259,7 @@ impl<'a, 's> Eligibility<'a, 's> {
             .max()?;
         let until = at.saturating_add(offer.family_cooldown.saturating_mul(60));
         (now < until).then(|| {
-            let name = payload
+            let family = payload
                 .families
                 .get(family as usize)
                 .map_or("?", String::as_str);
@@ -306,12 +267,7 @@ impl<'a, 's> Eligibility<'a, 's> {
                 .offers
                 .get(other as usize)
                 .map_or("?", |o| o.id.as_str());
-            Skip::new(
-                SkipReason::FamilyCoolingDown,
-                format!("offers.{}.family_cooldown", offer.id),
-                format!("`{other}` of family `{name}` was dismissed"),
-            )
-            .until(until)
+            Skip::new(Why::Family { other, family }).until(until)
         })
     }
 }

@@ -32,6 +32,7 @@ mod capacity;
 mod completion;
 pub mod decision;
 mod eligibility;
+mod explain;
 mod play;
 mod ranking;
 mod rules;
@@ -39,15 +40,14 @@ pub mod shopper;
 
 use crate::context::{Context, ContextError};
 use crate::hash::stable_hash;
-use crate::memory::{EPOCH_UNIX_SECONDS, EventKind, Memory, MemoryEvent, Stamp};
+use crate::memory::{EventKind, Memory, MemoryEvent, Stamp};
 use crate::snapshot::Snapshot;
 use crate::snapshot::wire::Offer;
 use crate::vocab::Play;
 use candidates::Candidate;
-use decision::{
-    Decision, ExposedOffer, Exposure, LeftOut, NotConsidered, ShownOffer, SkipReason, Warning,
-};
+use decision::{Decision, ExposedOffer, Exposure, LeftOut, NotConsidered, ShownOffer, Warning};
 use eligibility::Eligibility;
+use explain::{Skip, Why};
 use play::Chosen;
 use ranking::{Ranked, Slate, explore};
 use rules::RuleEffects;
@@ -257,7 +257,7 @@ fn rank_and_fill<'c>(
     rules: &RuleEffects<'_>,
     context: &Context,
     memory: &Memory,
-    chosen: &Chosen,
+    chosen: &Chosen<'_>,
     eligible: Vec<&'c Candidate>,
     left_out: &mut Vec<LeftOut>,
 ) -> (Vec<Ranked<'c>>, Slate) {
@@ -267,20 +267,14 @@ fn rank_and_fill<'c>(
     for candidate in eligible {
         let offer = offer_of(snapshot, candidate.offer);
         if play == Play::Protect {
-            let skip = chosen.gate.clone().unwrap_or_else(|| {
-                Skip::new(
-                    SkipReason::Protect,
-                    "play",
-                    "the play is protect: nothing is shown",
-                )
-            });
-            left_out.push(skip.into_left_out(offer));
+            let skip = chosen.gate.unwrap_or(Skip::new(Why::Protect));
+            left_out.push(skip.into_left_out(&offer.id));
         } else if !chosen.kinds.contains(offer.kind) {
-            let detail = format!("{} offers are not shown in the {play} play", offer.kind);
-            left_out.push(
-                Skip::new(SkipReason::Play, format!("policy.plays.{play}"), detail)
-                    .into_left_out(offer),
-            );
+            let why = Why::NotInPlay {
+                kind: offer.kind,
+                play,
+            };
+            left_out.push(Skip::new(why).into_left_out(&offer.id));
         } else {
             ranked.push(Ranked::new(shopper, rules, candidate, offer));
         }
@@ -292,7 +286,7 @@ fn rank_and_fill<'c>(
             .then(a.offer.id.cmp(&b.offer.id))
             .is_lt()
     });
-    let (slots, limit_skip) = capacity::slots(shopper, memory);
+    let (slots, limited) = capacity::slots(shopper, memory);
     let policy = &snapshot.payload().policy;
     let slate = explore(&context.shopper_key, policy, memory, ranked.len(), slots);
     for (index, r) in ranked.iter().enumerate() {
@@ -300,13 +294,12 @@ fn rank_and_fill<'c>(
             continue;
         }
         // An offer that a greedy slate would have shown made room for the explored one.
-        let skip = if slate.explored && index < slate.order.len() {
-            let detail = "exploration showed another of the best offers in its place";
-            Skip::new(SkipReason::SurfaceLimit, "policy.exploration", detail)
+        let why = if slate.explored && index < slate.order.len() {
+            Why::Explored
         } else {
-            limit_skip.clone()
+            limited
         };
-        left_out.push(skip.into_left_out(r.offer));
+        left_out.push(Skip::new(why).into_left_out(&r.offer.id));
     }
     (ranked, slate)
 }
@@ -342,7 +335,7 @@ fn exposure(
     snapshot: &Snapshot,
     decision_id: &str,
     holdout: bool,
-    chosen: &Chosen,
+    chosen: &Chosen<'_>,
     slate: &Slate,
     shown: &[ShownOffer],
 ) -> Exposure {
@@ -379,70 +372,4 @@ fn exposure(
 )]
 pub(crate) fn offer_of(snapshot: &Snapshot, offer: u32) -> &Offer {
     &snapshot.payload().offers[offer as usize]
-}
-
-fn millis(stamp: Stamp) -> i64 {
-    (i64::from(stamp) + EPOCH_UNIX_SECONDS) * 1000
-}
-
-/// Why a candidate is left out, before it is attached to an offer.
-#[derive(Debug, Clone)]
-pub(crate) struct Skip {
-    reason: SkipReason,
-    rule: String,
-    detail: String,
-    until: Option<i64>,
-}
-
-impl Skip {
-    pub(crate) fn new(
-        reason: SkipReason,
-        rule: impl Into<String>,
-        detail: impl Into<String>,
-    ) -> Self {
-        Skip {
-            reason,
-            rule: rule.into(),
-            detail: detail.into(),
-            until: None,
-        }
-    }
-
-    pub(crate) fn until(mut self, stamp: Stamp) -> Self {
-        self.until = Some(millis(stamp));
-        self
-    }
-
-    pub(crate) fn into_left_out(self, offer: &Offer) -> LeftOut {
-        LeftOut {
-            offer_id: offer.id.clone(),
-            reason: self.reason,
-            rule: self.rule,
-            detail: self.detail,
-            until: self.until,
-        }
-    }
-}
-
-/// "3 days", "45 minutes", "2 hours".
-pub(crate) fn minutes_text(minutes: u32) -> String {
-    let (n, unit) = if minutes % (24 * 60) == 0 {
-        (minutes / (24 * 60), "day")
-    } else if minutes % 60 == 0 {
-        (minutes / 60, "hour")
-    } else {
-        (minutes, "minute")
-    };
-    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
-}
-
-pub(crate) fn ordinal(n: usize) -> String {
-    let suffix = match (n % 10, n % 100) {
-        (_, 11..=13) => "th",
-        (1, _) => "st",
-        (2, _) => "nd",
-        (3, _) => "rd",
-        _ => "th",
-    };
-    format!("{n}{suffix}")
 }

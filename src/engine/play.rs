@@ -4,30 +4,30 @@
 //! eligible offer is of a kind the play shows, it falls back one play at a time.
 
 use super::candidates::Candidate;
-use super::decision::SkipReason;
+use super::explain::{Hundredths, Skip, Why};
+use super::offer_of;
 use super::rules::RuleEffects;
 use super::shopper::{Shopper, latest_of};
-use super::{Skip, minutes_text, offer_of};
 use crate::memory::Memory;
 use crate::vocab::{KindSet, Play, Stage};
 
 /// The play of a decision, why, the gate that protects (if any, the reason every candidate
 /// is then left out) and the offer kinds it shows.
-pub(super) struct Chosen {
+pub(super) struct Chosen<'s> {
     pub(super) play: Play,
     pub(super) reasons: Vec<String>,
-    pub(super) gate: Option<Skip>,
+    pub(super) gate: Option<Skip<'s>>,
     pub(super) kinds: KindSet,
 }
 
 /// Chooses the play, then steps down from it until a play shows the kind of some eligible
 /// offer (Protect stays Protect).
-pub(super) fn choose(
+pub(super) fn choose<'s>(
     shopper: &Shopper<'_>,
-    rules: &RuleEffects,
+    rules: &RuleEffects<'s>,
     memory: &Memory,
     eligible: &[&Candidate],
-) -> Chosen {
+) -> Chosen<'s> {
     let policy = &shopper.snapshot.payload().policy;
     let kinds_of = |play: Play| {
         policy
@@ -68,22 +68,17 @@ fn fallbacks(play: Play) -> impl Iterator<Item = Play> {
 
 /// The play before the eligible offers are known, its reasons, and the gate that protects (if
 /// any) as the reason every candidate is left out.
-fn choose_play(
+fn choose_play<'s>(
     shopper: &Shopper<'_>,
-    rules: &RuleEffects,
+    rules: &RuleEffects<'s>,
     memory: &Memory,
-) -> (Play, Vec<String>, Option<Skip>) {
+) -> (Play, Vec<String>, Option<Skip<'s>>) {
     let payload = shopper.snapshot.payload();
     let policy = &payload.policy;
     let surface_rules = payload.surfaces.get(shopper.surface.index()).copied();
     let now = shopper.now;
-    let protect = |reason: SkipReason, rule: String, why: String| {
-        (
-            Play::Protect,
-            vec![why.clone()],
-            Some(Skip::new(reason, rule, why)),
-        )
-    };
+    // A gate's sentence is both the play's reason and every candidate's left-out detail.
+    let protect = |skip: Skip<'s>| (Play::Protect, vec![skip.why.to_string()], Some(skip));
 
     if surface_rules.is_some_and(|r| r.needs_trigger) {
         let trigger = &policy.trigger;
@@ -92,19 +87,13 @@ fn choose_play(
         let in_progress = shopper.task_in_progress
             || started.is_some_and(|s| completed.is_none_or(|c| s.recency() > c.recency()));
         if in_progress {
-            return protect(
-                SkipReason::TaskInProgress,
-                "policy.trigger.started".into(),
-                "a task is in progress: offers wait until it is completed".into(),
-            );
+            return protect(Skip::new(Why::TaskInProgress));
         }
         let within = i64::from(trigger.within) * 60_000;
         if completed.is_none_or(|c| shopper.now_millis.saturating_sub(c.at) > within) {
-            let why = format!(
-                "no meaningful action was completed in the last {}",
-                minutes_text(trigger.within)
-            );
-            return protect(SkipReason::NoTrigger, "policy.trigger.within".into(), why);
+            return protect(Skip::new(Why::NoTrigger {
+                within: trigger.within,
+            }));
         }
     }
     if surface_rules.is_some_and(|r| r.quiet_after_purchase) && policy.quiet_after_purchase > 0 {
@@ -112,32 +101,20 @@ fn choose_play(
             // A purchase "in the future" (the clock went back) keeps the whole quiet period.
             let until = last.saturating_add(policy.quiet_after_purchase.saturating_mul(60));
             if now < until {
-                let why = format!(
-                    "a purchase was made within the quiet period of {}",
-                    minutes_text(policy.quiet_after_purchase)
-                );
-                let (play, reasons, skip) = protect(
-                    SkipReason::QuietPeriod,
-                    "policy.quiet_after_purchase".into(),
-                    why,
-                );
-                return (play, reasons, skip.map(|s| s.until(until)));
+                let why = Why::QuietPeriod {
+                    minutes: policy.quiet_after_purchase,
+                };
+                return protect(Skip::new(why).until(until));
             }
         }
     }
     let t = policy.thresholds;
     let (readiness, risk) = (shopper.readiness, shopper.risk);
     if risk >= f64::from(t.protect_risk) {
-        let why = format!(
-            "risk {} is at or above {}: protect the purchase",
-            Hundredths(risk),
-            Hundredths(t.protect_risk.into())
-        );
-        return protect(
-            SkipReason::Protect,
-            "policy.thresholds.protect_risk".into(),
-            why,
-        );
+        return protect(Skip::new(Why::RiskProtects {
+            risk,
+            threshold: t.protect_risk.into(),
+        }));
     }
     let (mut play, why) = if risk >= f64::from(t.assist_risk) {
         (
@@ -181,44 +158,9 @@ fn choose_play(
             play = *cap;
             reasons.push(format!("rule `{rule}` limits the play to {cap}"));
             if play == Play::Protect {
-                let skip = Skip::new(
-                    SkipReason::Protect,
-                    format!("rules.{rule}"),
-                    format!("rule `{rule}` protects: nothing is shown"),
-                );
-                return (play, reasons, Some(skip));
+                return (play, reasons, Some(Skip::new(Why::RuleProtects(rule))));
             }
         }
     }
     (play, reasons, None)
-}
-
-/// A score with two decimals (`0.35`), for reasons. Rounded by integer arithmetic rather than
-/// `{:.2}`, whose float formatter would be the only one left in the WebAssembly module (about
-/// 15 KB); scores are between 0 and 1, so the two agree except on exact ties.
-struct Hundredths(f64);
-
-impl core::fmt::Display for Hundredths {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let hundredths = libm::round(self.0 * 100.0);
-        let sign = if hundredths < 0.0 { "-" } else { "" };
-        // In range: a score or threshold, clamped far inside i64.
-        let n = hundredths.abs().min(1e15) as u64;
-        write!(f, "{sign}{}.{:02}", n / 100, n % 100)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Hundredths;
-
-    #[test]
-    fn hundredths_match_two_decimal_formatting_off_ties() {
-        for x in [
-            0.0, 0.3537, 0.35, 0.6, 0.999, 1.0, 0.004, 0.996, 12.3456, -0.3,
-        ] {
-            assert_eq!(Hundredths(x).to_string(), format!("{x:.2}"), "{x}");
-        }
-        assert_eq!(Hundredths(f64::from(0.6f32)).to_string(), "0.60");
-    }
 }
