@@ -294,6 +294,7 @@ class EdgeWorker {
     if (url.pathname === "/tactful/event") return this.handleEvent(request, env, url);
     if (url.pathname === "/tactful/accept") return this.handleAccept(request, env, url, upstream);
     if (url.pathname === "/tactful/decide") return this.handleDecide(request, env, url);
+    if (url.pathname === "/tactful/explain") return this.handleDecide(request, env, url, true);
     if (url.pathname === "/tactful/card.css") return cardStyles();
     const response = await upstream(request);
     if (request.method !== "GET" || response.status !== 200 || !isHtml(response)) return response;
@@ -371,7 +372,7 @@ class EdgeWorker {
     };
     // The card is written into the page, so every offer shown is seen: the engine records the
     // impressions in the memory it returns (memory from a newer engine comes back unchanged).
-    const { decision, memory } = this.engine.decide(context, shopper.memory, { recordImpressions: true });
+    const { decision, memory } = this.engine.decide(context, shopper.memory, { recordImpressions: true, copy: true });
     shopper.memory = memory;
     for (const warning of decision.warnings) log("warning", null, { code: warning.code, message: warning.message });
     slot.setAttribute("data-tactful-decision", decision.decisionId);
@@ -393,15 +394,16 @@ class EdgeWorker {
     const ids = cardIds(id);
     const offers = decision.offers.map((offer, i) => {
       const titleId = ids.title(i);
-      const title = e(offer.title);
+      const words = offer.text; // asked for with { copy: true }: only the shown offers' words
+      const title = e(words.title);
       const offerId = e(offer.offerId);
       const was = offer.discountPercent > 0 ? money(offer.price, decision.currency) : null;
       const wasHtml = was ? `<s class="${C.was}" aria-label="${e(labels.was)} ${e(was)}">${e(was)}</s> ` : "";
-      const reason = offer.reasons.length > 0 ? `<p class="${C.reason}">${e(offer.reasons[0])}</p>` : "";
+      const reason = words.reasons.length > 0 ? `<p class="${C.reason}">${e(words.reasons[0])}</p>` : "";
       return (
         `<article class="${C.offer}" data-offer-id="${offerId}" data-frame="${e(offer.frame)}" aria-labelledby="${titleId}">` +
         `<h3 class="${C.title}" id="${titleId}">${title}</h3>` +
-        `<p class="${C.copy}">${e(offer.copy)}</p>` +
+        `<p class="${C.copy}">${e(words.copy)}</p>` +
         reason +
         `<div class="${C.foot}"><p class="${C.price}">${wasHtml}<span class="${C.now}">${e(money(offer.finalPrice, decision.currency))}</span></p>` +
         `<div class="${C.actions}">` +
@@ -504,9 +506,11 @@ class EdgeWorker {
   /**
    * `GET /tactful/decide?surface=checkout&context={...}`: the decision JSON for an in-page
    * widget, `{"decision": ..., "memory": ...}` byte for byte as `tactful decide` prints it. The
-   * widget posts an `impression` event when it shows the offer.
+   * widget posts an `impression` event when it shows the offer. `GET /tactful/explain` with the
+   * same query answers the words of that decision instead (`tactful explain`'s JSON), for a
+   * developer asking why, and leaves the memory cookie as it was.
    */
-  handleDecide(request, env, url) {
+  handleDecide(request, env, url, explain = false) {
     if (request.method !== "GET") {
       return json(405, errorBody(typedError("ContextError", "decide.method", "", "use GET")), new Headers({ allow: "GET" }));
     }
@@ -522,8 +526,12 @@ class EdgeWorker {
         now: nowFor(request, env),
         shopperKey: shopper.key,
       };
-      text = this.engine.decideJson(context, shopper.memory);
-      shopper.memory = JSON.parse(text).memory;
+      if (explain) {
+        text = this.engine.explainJson(context, shopper.memory);
+      } else {
+        text = this.engine.decideJson(context, shopper.memory);
+        shopper.memory = JSON.parse(text).memory;
+      }
     } catch (error) {
       return json(400, errorBody(error));
     }

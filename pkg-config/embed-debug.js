@@ -4,27 +4,28 @@
 // it on demand, so a page that does not debug never downloads it.
 import { whyEmpty } from "./embed/debug.js";
 
-/** The decision as lines a developer reads: the head, then one line per fact. */
-export function describe(decision, showHoldout) {
+/** The decision, in the words of its explanation, as lines a developer reads: the head, then one line per fact. */
+export function describe(decision, words, showHoldout) {
   const shown = decision.holdout ? decision.wouldHaveShown : decision.offers;
+  const said = decision.holdout ? words.wouldHaveShown : words.offers;
   const holdout = decision.holdout ? (showHoldout ? " (holdout, shown for development)" : " (holdout)") : "";
-  const lines = [`play ${decision.play}: ${decision.playReasons.join("; ")}`];
-  for (const offer of shown) {
-    lines.push(`${decision.holdout ? "would show" : "shows"} ${offer.offerId} (${offer.frame}, score ${offer.score}): ${offer.reasons.join("; ")}`);
-  }
-  for (const left of decision.leftOut) lines.push(`left out ${left.offerId}: ${left.reason} [${left.rule}] ${left.detail}`);
+  const lines = [`play ${decision.play}: ${words.playReasons.join("; ")}`];
+  shown.forEach((offer, i) => {
+    lines.push(`${decision.holdout ? "would show" : "shows"} ${offer.offerId} (${offer.frame}, score ${offer.score}): ${said[i].reasons.join("; ")}`);
+  });
+  decision.leftOut.forEach((left, i) => lines.push(`left out ${left.offerId}: ${left.reason} [${left.rule}] ${words.leftOut[i].detail}`));
   if (decision.notConsidered) {
     const { pastCandidateLimit, afterEnoughEligible } = decision.notConsidered;
     lines.push(`never checked: ${pastCandidateLimit} past the candidate limit, ${afterEnoughEligible} after enough were eligible`);
   }
-  const empty = whyEmpty(decision);
+  const empty = whyEmpty(decision, words);
   if (empty) lines.push(`slot is empty: ${empty}`);
   return { head: `tactful: ${decision.play} on ${decision.surface}: ${decision.offers.length} shown${holdout}, ${decision.leftOut.length} left out`, lines };
 }
 
-/** Logs `decision`, and draws it in the widget's overlay when `flags.overlay` is on. */
-export function debugDecision(widget, decision, flags) {
-  const { head, lines } = describe(decision, flags.showHoldout);
+/** Logs `decision` with its words, and draws it in the widget's overlay when `flags.overlay` is on. */
+export function debugDecision(widget, decision, words, flags) {
+  const { head, lines } = describe(decision, words, flags.showHoldout);
   console.groupCollapsed(head);
   for (const line of lines) console.log(line);
   console.groupEnd();

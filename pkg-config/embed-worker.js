@@ -59,7 +59,7 @@ const MEMORY = { openMemory: "openMemory", parse: "parseMemory", merge: "mergeMe
 
 /** One request: `open` loads and returns the snapshot's info; the others call the engine. */
 export async function answer(engine, { op, args = [] }) {
-  if (op === "decide") return (await engine).decide(...args);
+  if (op === "decide" || op === "explain") return (await engine)[op](...args);
   if (op === "open") return (await engine).info();
   if (Object.hasOwn(MEMORY, op)) return (await engine)[MEMORY[op]](...args);
   throw Object.assign(new Error(`no such request \`${op}\``), { name: "EmbedError", code: "embed.bad_request" });

@@ -2,9 +2,9 @@
 // slot, keeps the shopper's memory and reports what the shopper saw and did.
 // The engine runs in a module Worker (`embed/embed-worker.js`, next to the embed), so every
 // call into it is asynchronous; without a Worker it runs on the page's main thread instead.
-import type { Context, Decision, Engine, Exposure, ShownOffer, Surface } from "./tactful.js";
+import type { Context, Decision, Engine, Explanation, Exposure, ShownOffer, Surface } from "./tactful.js";
 
-/** The embed's version ("0.1.0"), the package's. */
+/** The embed's version ("0.2.0"), the package's. */
 export const VERSION: string;
 
 /**
@@ -182,6 +182,8 @@ export interface Widget {
    * cart...). Throws `embed.bad_event` without a name.
    */
   track(event: string | { name: string; label?: string; at?: number; items?: string[] }): Promise<Decision | null>;
+  /** The words of the latest decision (the engine's `explain`, from its inputs); null before the first. */
+  explain(): Promise<Explanation | null>;
   /** Decides again now (after the store changed what `context` returns); resolves with the decision. */
   refresh(): Promise<Decision | null>;
   /**

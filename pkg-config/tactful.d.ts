@@ -130,20 +130,44 @@ export interface ScorePart {
   contribution: number;
 }
 
-/** An offer to show. */
+/**
+ * Why an offer was found, as a code and the figures its sentence states: `completed` (an
+ * in-product surface's completed action, by signal), `attach` (`percent` of buyers of `seed`
+ * add `item` within the model's attach window), `bought_with`, `pairing` (the store's curated
+ * pairing) and `category` (each from `seed`, an item in the cart, owned or viewed), `popular`.
+ */
+export type OfferWhy =
+  | { code: "completed"; /** The completing event's signal. */ signal: string }
+  | {
+      code: "attach";
+      /** The item that led here. */
+      seed: string;
+      /** The item the offer sells that buyers of `seed` add. */
+      item: string;
+      /** The model's attach rate, in whole percent. */
+      percent: number;
+    }
+  | { code: "bought_with" | "pairing" | "category"; /** The item that led here. */ seed: string }
+  | { code: "popular" };
+
+/** The words a card shows for an offer (`decide(..., { copy: true })`). */
+export interface OfferText {
+  /** The offer's title, its placeholders filled in (text, never HTML). */
+  title: string;
+  /** The copy for the frame shown, its placeholders filled in (text, never HTML). */
+  copy: string;
+  /** Why this offer, in words a shopper may read, most telling first. */
+  reasons: string[];
+}
+
+/** An offer to show: codes and numbers; its words with `{ copy: true }`. */
 export interface ShownOffer {
   /** The offer's id, as in the store file. */
   offerId: string;
-  /** The offer's title, its placeholders filled in (text, never HTML). */
-  title: string;
   /** What the offer is. */
   kind: OfferKind;
-  /** The frame chosen, whose copy is `copy`. */
+  /** The frame chosen: the argument its copy makes. */
   frame: Frame;
-  /** Text, never HTML. */
-  copy: string;
-  /** The job the offer does for the buyer, in words. */
-  job: string;
   /**
    * Minor units (4900 = $49.00): the list price, or for a bundle the shopper already holds
    * part of, that price times the missing items' share of its catalog value (rounded down).
@@ -157,8 +181,10 @@ export interface ShownOffer {
   score: number;
   /** The estimated probability that the shopper accepts, in [0, 0.95], rounded to 4 decimals. */
   acceptProbability: number;
-  /** Why this offer, in words a shopper may read (how it was found, an attach rate...). */
-  reasons: string[];
+  /** Why this offer: how it was found, as codes with their figures, in the order of the reasons in words. */
+  why: OfferWhy[];
+  /** Its title, copy and reasons in words: only when `decide` was asked `{ copy: true }`. */
+  text?: OfferText;
 }
 
 /** A candidate offer that was not shown, and why. */
@@ -167,10 +193,8 @@ export interface LeftOut {
   offerId: string;
   /** Why, as a stable code. */
   reason: SkipReason;
-  /** The rule or limit: a rule id, `offers.<id>.cap`, `surfaces.checkout.limit`... */
+  /** The rule or limit: a rule id, `offers.<id>.cap`, `surfaces.checkout.limit`... (its words are in the explanation). */
   rule: string;
-  /** The same in words ("dismissed a 1st time: away for 3 days"). */
-  detail: string;
   /** For cooldowns and caps: when it may return, in Unix milliseconds (absent for never, and for other reasons). */
   until?: number;
 }
@@ -222,7 +246,10 @@ export interface Exposure {
   offers: ExposedOffer[];
 }
 
-/** One decision: what to show, and why. No offers is an answer, not an error. */
+/**
+ * One decision: what to show, and why, as codes and numbers (its words are `Engine.explain`'s).
+ * No offers is an answer, not an error.
+ */
 export interface Decision {
   /** The snapshot it came from: `<store id>@<checksum prefix>`. */
   snapshotId: string;
@@ -230,19 +257,12 @@ export interface Decision {
   decisionId: string;
   /** Where it is shown (the context's). */
   surface: Surface;
-  /** The stance taken. */
+  /** The stance taken (why, in words: the explanation's `playReasons`). */
   play: Play;
-  /** Why that play, in words (and that the shopper is in the holdout, when so). */
-  playReasons: string[];
   /** The lifecycle stage used: the context's, else derived. */
   stage: Stage;
-  /** Readiness to buy more, with the features that moved it most. */
-  readiness: {
-    /** The score, in [0, 1], rounded to 4 decimals. */
-    score: number;
-    /** The largest nonzero contributions, largest first (at most five). */
-    parts: ScorePart[];
-  };
+  /** Readiness to buy more, in [0, 1], rounded to 4 decimals (its parts are in the explanation). */
+  readiness: number;
   /** Risk of regret, in [0, 1], rounded to 4 decimals. */
   risk: number;
   /** Price sensitivity, in [0, 1], rounded to 4 decimals. */
@@ -270,6 +290,35 @@ export interface Decision {
   exposure: Exposure;
 }
 
+/** An offer's words, in an explanation. */
+export interface ExplainedOffer extends OfferText {
+  /** The offer's id. */
+  offerId: string;
+  /** The job the offer does for the buyer, in words. */
+  job: string;
+}
+
+/** The words of a decision: what `Engine.explain` returns, in the decision's order. */
+export interface Explanation {
+  /** The decision it explains (the same inputs give the same decision). */
+  decisionId: string;
+  /** Why that play (and that the shopper is in the holdout, when so). */
+  playReasons: string[];
+  /** Readiness to buy more, with the features that moved it most. */
+  readiness: {
+    /** The score, in [0, 1], rounded to 4 decimals. */
+    score: number;
+    /** The largest nonzero contributions, largest first (at most five). */
+    parts: ScorePart[];
+  };
+  /** The shown offers' words, in the decision's order. */
+  offers: ExplainedOffer[];
+  /** For a holdout shopper, the words of what would have been shown. */
+  wouldHaveShown: ExplainedOffer[];
+  /** Each left-out candidate's sentence ("dismissed a 1st time: away for 3 days"), in the decision's order. */
+  leftOut: { /** The offer's id. */ offerId: string; /** Why, in words. */ detail: string }[];
+}
+
 /** What `Engine.decide` returns. */
 export interface Decided {
   /** The decision. */
@@ -290,7 +339,7 @@ export interface SnapshotInfo {
   formatVersion: number;
   /** The newest snapshot format this engine reads. */
   engineFormatVersion: number;
-  /** The engine's version ("0.1.0"). */
+  /** The engine's version ("0.2.0"). */
   engineVersion: string;
   /** The snapshot's size in bytes. */
   bytes: number;
@@ -352,6 +401,8 @@ export interface TactfulError extends Error {
 export interface DecideOptions {
   /** Record an impression of each offer shown in the memory returned (default false). */
   recordImpressions?: boolean;
+  /** Give each shown offer its words in `text`: title, copy and reasons, for a host that draws the card (default false). */
+  copy?: boolean;
 }
 
 /** A loaded snapshot. */
@@ -373,6 +424,14 @@ export class Engine {
    * `tactful decide` prints. A string context is taken as JSON text.
    */
   decideJson(context: Context | string, memory?: string | null, options?: DecideOptions): string;
+  /**
+   * The words of the decision `decide` makes from the same context and memory (keep the
+   * memory string the decision was made from, not the one it returned): the play's reasons,
+   * readiness with its parts, each offer's title, copy, job and reasons, each left-out sentence.
+   */
+  explain(context: Context | string, memory?: string | null): Explanation;
+  /** `explain` as JSON text: byte for byte what `tactful explain` prints. */
+  explainJson(context: Context | string, memory?: string | null): string;
   /**
    * Records an event into this store's memory. Another store's memory (or a damaged string)
    * starts fresh. Throws a `MemoryError` for a malformed event or memory from a newer version.

@@ -53,10 +53,11 @@ mod wasm;
 
 pub use context::{Context, ContextError, Event, FactValue};
 pub use engine::decision::{
-    Decided, Decision, ExposedOffer, Exposure, LeftOut, NotConsidered, Readiness, ScorePart,
-    ShownOffer, SkipReason, Warning,
+    DecideOptions, Decided, Decision, ExplainedLeftOut, ExplainedOffer, Explanation, ExposedOffer,
+    Exposure, LeftOut, NotConsidered, OfferText, OfferWhy, Readiness, ScorePart, ShownOffer,
+    SkipReason, Warning,
 };
-pub use engine::{Outcome, decide, decide_and_record, decide_encoded};
+pub use engine::{Outcome, decide, decide_and_record, decide_encoded, decide_with, explain};
 pub use hash::offer_memory_key;
 pub use memory::{
     EventKind, Memory, MemoryError, MemoryEvent, OfferHistory, Opened, Stamp, stamp_from_millis,

@@ -9,8 +9,9 @@
 //! - Decisions leave as the JSON text the CLI prints (`decideJson`), made by the same writer,
 //!   so the browser, the edge and the CLI give the same bytes; `decide` hands that text to
 //!   `JSON.parse`. That is smaller than building the object field by field with
-//!   `serde_wasm_bindgen` (3.8 KiB of the gzipped module), though not faster: on the sample
-//!   store `JSON.parse` costs about 10 µs per decision (`www/docs/numbers.md`, "The npm package").
+//!   `serde_wasm_bindgen` (3.8 KiB of the gzipped module), though not faster. A decision is
+//!   lean (codes and numbers, about half the text it was), so that parse is cheap; the words
+//!   come with `{ copy: true }` (the shown offers') or from `explain` (all of them).
 //! - The snapshot summary, a small flat struct, goes through `serde_wasm_bindgen`.
 //!
 //! Failures cross as real `Error` objects whose `name` is `SnapshotError`, `ContextError` or
@@ -125,7 +126,9 @@ impl Engine {
     /// Decides for one shopper: returns `{ decision, memory }`. Unreadable memory becomes fresh
     /// memory and a warning on the decision; it never throws. With `{ recordImpressions: true }`
     /// the memory returned also holds an impression of each offer shown, for a host that
-    /// renders every offer it is handed (a server page, an email).
+    /// renders every offer it is handed (a server page, an email); with `{ copy: true }` each
+    /// shown offer carries its words in `text` (title, copy, reasons), for a host that draws
+    /// the card.
     ///
     /// # Errors
     /// A `ContextError` naming the field of the context that is wrong.
@@ -152,21 +155,51 @@ impl Engine {
         options: Option<js_sys::Object>,
     ) -> Result<String, JsValue> {
         let context = read_context(&context)?;
-        let record = options
-            .and_then(|o| Reflect::get(&o, &"recordImpressions".into()).ok())
-            .is_some_and(|v| v.is_truthy());
-        let decide = if record {
-            crate::decide_and_record
-        } else {
-            crate::decide_encoded
+        let flag = |name: &str| {
+            (options.as_ref())
+                .and_then(|o| Reflect::get(o, &name.into()).ok())
+                .is_some_and(|v| v.is_truthy())
         };
-        let (decision, memory) = decide(&self.snapshot, &context, memory.as_deref().unwrap_or(""))
+        let options = crate::DecideOptions {
+            record_impressions: flag("recordImpressions"),
+            copy: flag("copy"),
+        };
+        let memory = memory.as_deref().unwrap_or("");
+        let (decision, memory) = crate::decide_with(&self.snapshot, &context, memory, options)
             .map_err(|e| context_error(&e))?;
         let decided = Decided {
             decision: &decision,
             memory: &memory,
         };
         Ok(decided.to_json())
+    }
+
+    /// The words of the decision `decide` makes from the same context and memory: the play's
+    /// reasons, readiness with its parts, each offer's title, copy, job and reasons, each
+    /// left-out candidate's sentence, and the `decisionId` they belong to.
+    ///
+    /// # Errors
+    /// A `ContextError` naming the field of the context that is wrong.
+    pub fn explain(&self, context: JsValue, memory: Option<String>) -> Result<JsValue, JsValue> {
+        let text = self.explain_json(context, memory)?;
+        JSON::parse(&text).map_err(|_| internal_error("an explanation is not valid JSON"))
+    }
+
+    /// [`Engine::explain`] as JSON text: byte for byte what `tactful explain` prints.
+    ///
+    /// # Errors
+    /// A `ContextError` naming the field of the context that is wrong.
+    #[wasm_bindgen(js_name = explainJson)]
+    pub fn explain_json(
+        &self,
+        context: JsValue,
+        memory: Option<String>,
+    ) -> Result<String, JsValue> {
+        let context = read_context(&context)?;
+        let memory = memory.as_deref().unwrap_or("");
+        crate::explain(&self.snapshot, &context, memory)
+            .map(|words| words.to_json())
+            .map_err(|e| context_error(&e))
     }
 
     /// Records an event (`impression`, `dismiss`, `accept`, `purchase`) into memory and returns

@@ -44,7 +44,10 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tactful::compile::{Options, compile_paths};
-use tactful::{Context, Decided, Memory, MemoryEvent, Snapshot, decide_encoded};
+use tactful::{
+    Context, DecideOptions, Decided, Memory, MemoryEvent, Snapshot, decide_encoded, decide_with,
+    explain,
+};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -199,7 +202,15 @@ fn ids(list: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn check(step: usize, decision: &Value, expect: &Expect, problems: &mut Vec<String>) {
+/// Checks one decision, and its words (the explanation from the same inputs), against what
+/// the case file expects.
+fn check(
+    step: usize,
+    decision: &Value,
+    words: &Value,
+    expect: &Expect,
+    problems: &mut Vec<String>,
+) {
     let mut fail = |what: String| problems.push(format!("step {step}: {what}"));
     let shown = ids(&decision["offers"]);
     let would = ids(&decision["wouldHaveShown"]);
@@ -233,15 +244,21 @@ fn check(step: usize, decision: &Value, expect: &Expect, problems: &mut Vec<Stri
             ));
         }
     }
+    let find = |list: &Value, id: &str| {
+        list.as_array()
+            .and_then(|l| {
+                l.iter()
+                    .find(|x| x["offerId"] == Value::String(id.to_string()))
+            })
+            .cloned()
+    };
     for (id, reason) in &expect.left_out {
-        let found = decision["leftOut"]
-            .as_array()
-            .and_then(|l| l.iter().find(|x| x["offerId"] == Value::String(id.clone())));
-        match found {
+        match find(&decision["leftOut"], id) {
             Some(x) if x["reason"] == Value::String(reason.clone()) => {}
             Some(x) => fail(format!(
                 "{id} left out for {}, expected {reason} ({})",
-                x["reason"], x["detail"]
+                x["reason"],
+                find(&words["leftOut"], id).map_or(Value::Null, |w| w["detail"].clone())
             )),
             None => fail(format!("{id} is not left out; expected {reason}")),
         }
@@ -270,12 +287,14 @@ fn check(step: usize, decision: &Value, expect: &Expect, problems: &mut Vec<Stri
         }
     }
     for (id, text) in &expect.reasons_contain {
-        let offer = decision["offers"]
-            .as_array()
-            .and_then(|l| l.iter().find(|x| x["offerId"] == Value::String(id.clone())));
-        let reasons: Vec<&str> = offer
-            .and_then(|o| o["reasons"].as_array())
-            .map(|r| r.iter().filter_map(Value::as_str).collect())
+        let offer = find(&words["offers"], id);
+        let reasons: Vec<String> = offer
+            .and_then(|o| o["reasons"].as_array().cloned())
+            .map(|r| {
+                r.iter()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect()
+            })
             .unwrap_or_default();
         if !reasons.iter().any(|r| r.contains(text.as_str())) {
             fail(format!(
@@ -283,23 +302,25 @@ fn check(step: usize, decision: &Value, expect: &Expect, problems: &mut Vec<Stri
             ));
         }
     }
-    // Fields of shown offers, each expected to equal a value.
+    // Fields of shown offers (and of their words), each expected to equal a value.
     let fields = [
-        ("frame", to_values(&expect.frame)),
-        ("discountPercent", to_values(&expect.discount_percent)),
-        ("finalPrice", to_values(&expect.final_price)),
-        ("copy", to_values(&expect.copy)),
-        ("title", to_values(&expect.title)),
+        ("frame", to_values(&expect.frame), decision),
+        (
+            "discountPercent",
+            to_values(&expect.discount_percent),
+            decision,
+        ),
+        ("finalPrice", to_values(&expect.final_price), decision),
+        ("copy", to_values(&expect.copy), words),
+        ("title", to_values(&expect.title), words),
     ];
-    for (field, expected) in fields {
+    for (field, expected, from) in fields {
         for (id, value) in expected {
-            let offer = decision["offers"]
-                .as_array()
-                .and_then(|l| l.iter().find(|x| x["offerId"] == Value::String(id.clone())));
-            if offer.map(|o| &o[field]) != Some(&value) {
+            let offer = find(&from["offers"], &id);
+            if offer.as_ref().map(|o| &o[field]) != Some(&value) {
                 fail(format!(
                     "{field} of {id} is {:?}, expected {value}",
-                    offer.map(|o| &o[field])
+                    offer.as_ref().map(|o| &o[field])
                 ));
             }
         }
@@ -394,9 +415,34 @@ fn run_case(path: &Path, covered: &mut BTreeMap<String, bool>, export: &mut Expo
                         "step {i}: the decision JSON differs from serde_json's"
                     ));
                 }
-                exported.push(
-                    json!({ "step": i, "decide": context_text, "memory": memory, "output": output }),
-                );
+                // Its words, and the decision with the shown offers' text, from the same inputs.
+                let words = match explain(&snapshot, &context, &memory) {
+                    Ok(words) => words,
+                    Err(e) => {
+                        problems.push(format!("step {i}: explain refused what decide took: {e}"));
+                        continue;
+                    }
+                };
+                if words.decision_id != decision.decision_id {
+                    problems.push(format!("step {i}: the explanation is of another decision"));
+                }
+                let copy = DecideOptions {
+                    copy: true,
+                    ..DecideOptions::default()
+                };
+                let copied = decide_with(&snapshot, &context, &memory, copy)
+                    .map(|(d, m)| {
+                        Decided {
+                            decision: &d,
+                            memory: &m,
+                        }
+                        .to_json()
+                    })
+                    .unwrap_or_default();
+                exported.push(json!({
+                    "step": i, "decide": context_text, "memory": memory, "output": output,
+                    "explanation": words.to_json(), "copied": copied,
+                }));
                 if let Some(code) = &step.expect.error {
                     problems.push(format!("step {i}: expected error {code}, got a decision"));
                 }
@@ -414,8 +460,9 @@ fn run_case(path: &Path, covered: &mut BTreeMap<String, bool>, export: &mut Expo
                         "step {i}: the same inputs gave a different decision"
                     ));
                 }
-                check(i, &json, &step.expect, &mut problems);
-                for problem in untrue_reasons(&snapshot, &decision) {
+                let words_json = serde_json::to_value(&words).unwrap_or_default();
+                check(i, &json, &words_json, &step.expect, &mut problems);
+                for problem in untrue_reasons(&snapshot, &decision, &words) {
                     problems.push(format!("step {i}: {problem}"));
                 }
                 memory = next;
@@ -439,13 +486,50 @@ fn run_case(path: &Path, covered: &mut BTreeMap<String, bool>, export: &mut Expo
 }
 
 /// Every reason of every offer shown (or, in the holdout, that would have been) that states a
-/// figure or a social claim, checked against the snapshot: an attach rate must be the model's
-/// for that seed and an item the offer sells; "popular" needs popularity that tells items apart.
-fn untrue_reasons(snapshot: &Snapshot, decision: &tactful::Decision) -> Vec<String> {
+/// figure or a social claim, checked against the snapshot, in words and as codes: an attach
+/// rate must be the model's for that seed and an item the offer sells; "popular" needs
+/// popularity that tells items apart.
+fn untrue_reasons(
+    snapshot: &Snapshot,
+    decision: &tactful::Decision,
+    words: &tactful::Explanation,
+) -> Vec<String> {
     let payload = snapshot.payload();
     let item_by_name = |name: &str| payload.items.iter().position(|i| i.name == name);
+    let item_by_id = |id: &str| payload.items.iter().position(|i| i.id == id);
     let mut problems = Vec::new();
     for shown in decision.offers.iter().chain(&decision.would_have_shown) {
+        let Some(offer) = payload.offers.iter().find(|o| o.id == shown.offer_id) else {
+            continue; // reported below, with the words
+        };
+        for why in &shown.why {
+            let tactful::OfferWhy::Attach {
+                seed,
+                item,
+                percent,
+            } = why
+            else {
+                continue;
+            };
+            let (Some(seed), Some(item)) = (item_by_id(seed), item_by_id(item)) else {
+                problems.push(format!("{why:?} names an item the store does not have"));
+                continue;
+            };
+            let mut found = None;
+            snapshot.for_each_neighbour(seed as u32, |to, _, attach| {
+                if to == item as u32 {
+                    found = attach;
+                }
+            });
+            if found != Some(*percent) || !offer.items.contains(&(item as u32)) {
+                problems.push(format!(
+                    "{why:?} for {}: the model says {found:?}",
+                    offer.id
+                ));
+            }
+        }
+    }
+    for shown in words.offers.iter().chain(&words.would_have_shown) {
         let Some(offer) = payload.offers.iter().find(|o| o.id == shown.offer_id) else {
             problems.push(format!(
                 "{} is not an offer of the snapshot",

@@ -179,7 +179,7 @@ fn golden_v1_snapshot_still_decides() {
                         && shown.price < offer.price),
                 "offered what is in the cart: {shown:?}"
             );
-            assert!(!shown.reasons.is_empty());
+            assert!(!shown.why.is_empty());
         }
         // The bundle that sells the course in the cart would add the advanced course, so it
         // is not left out as in the cart (it is offered for the rest, or left out for another

@@ -1005,7 +1005,7 @@ fn check_decision(
             _ => String::new(),
         },
         signal_counts,
-        readiness: d.readiness.score,
+        readiness: d.readiness,
         risk: d.risk,
         stage: d.stage,
         surface: context.surface,
@@ -1014,7 +1014,18 @@ fn check_decision(
     if let Some(stage) = context.stage {
         prop_assert_eq!(d.stage, stage, "the host's stage is used");
     }
-    prop_assert!((0.0..=1.0).contains(&d.readiness.score));
+    prop_assert!((0.0..=1.0).contains(&d.readiness));
+    // Its words, from the same inputs: the same decision, every entry said in words.
+    let mut bound = memory.clone();
+    bound.store = snapshot.memory_tag();
+    let words = tactful::explain(snapshot, context, &bound.encode())
+        .map_err(|e| TestCaseError::fail(format!("explain refused what decide took: {e}")))?;
+    prop_assert_eq!(&words.decision_id, &d.decision_id);
+    prop_assert_eq!(words.left_out.len(), d.left_out.len());
+    prop_assert_eq!(words.offers.len(), d.offers.len());
+    prop_assert_eq!(words.would_have_shown.len(), d.would_have_shown.len());
+    prop_assert!(!words.play_reasons.is_empty(), "a play with no reason");
+    prop_assert!((words.readiness.score - d.readiness).abs() < 1e-12);
     prop_assert!((0.0..=1.0).contains(&d.risk));
 
     let shown: Vec<&ShownOffer> = d.offers.iter().chain(&d.would_have_shown).collect();
@@ -1037,8 +1048,9 @@ fn check_decision(
     }
     // Rule 9: every left-out candidate names its rule, once, and is not also shown.
     let mut left: BTreeSet<&str> = BTreeSet::new();
-    for l in &d.left_out {
-        prop_assert!(!l.rule.is_empty() && !l.detail.is_empty(), "{:?}", l);
+    for (l, said) in d.left_out.iter().zip(&words.left_out) {
+        prop_assert!(!l.rule.is_empty() && !said.detail.is_empty(), "{:?}", l);
+        prop_assert_eq!(&l.offer_id, &said.offer_id);
         prop_assert!(
             left.insert(l.offer_id.as_str()),
             "{} left out twice",
@@ -1188,7 +1200,10 @@ fn check_decision(
     }
 
     let kinds = policy.play_kinds[d.play.index()];
-    for s in &shown {
+    let said: Vec<_> = words.offers.iter().chain(&words.would_have_shown).collect();
+    for (s, said) in shown.iter().zip(said) {
+        prop_assert_eq!(&s.offer_id, &said.offer_id);
+        prop_assert!(!s.why.is_empty(), "an offer with no reason code");
         let index = snapshot
             .offer_by_id(&s.offer_id)
             .expect("a shown offer is in the snapshot");
@@ -1208,7 +1223,7 @@ fn check_decision(
             d.play
         );
         prop_assert!(
-            !s.copy.is_empty() && !s.reasons.is_empty(),
+            !said.copy.is_empty() && !said.reasons.is_empty(),
             "{} has no copy or reasons",
             what
         );
@@ -1216,7 +1231,7 @@ fn check_decision(
             offer
                 .copy
                 .iter()
-                .any(|(f, c)| *f == s.frame && *c == s.copy)
+                .any(|(f, c)| *f == s.frame && *c == said.copy)
         );
         // Rule 1: nothing owned, in the cart, or excluded; a bundle held in part is offered
         // only for the rest, for less than the whole bundle.

@@ -96,11 +96,11 @@ fn demo_contexts_decide_as_the_readme_says() {
                 );
             }
             for offer in &decision.offers {
-                assert!(!offer.reasons.is_empty(), "{offer:?}");
+                assert!(!offer.why.is_empty(), "{offer:?}");
                 assert!(offer.final_price <= offer.price);
                 assert!((0.0..=0.95).contains(&offer.accept_probability));
             }
-            let score = decision.readiness.score;
+            let score = decision.readiness;
             assert!((0.0..=1.0).contains(&score), "readiness {score}");
             serde_json::to_value(decision.play).unwrap().to_string()
         })

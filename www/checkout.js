@@ -59,7 +59,7 @@ const widget = await mount({
   },
   onAccept(offer) {
     demo.accepted.push(offer.offerId);
-    lines.push({ id: offer.offerId, name: offer.title, price: offer.finalPrice / 100 });
+    lines.push({ id: offer.offerId, name: offer.text.title, price: offer.finalPrice / 100 });
     if (cartParam) drawOrder(); // the default cart is already in the HTML
   },
   onDecision(decision, w) {

@@ -60,27 +60,33 @@ function table(headers, rows) {
   return t;
 }
 
-/** Fills the panel with the decision, the widget's warnings and what was reported. */
-export function renderPanel(panel, decision, widget, reports) {
+/**
+ * Fills the panel with the decision in words (the widget asks the engine to explain it), the
+ * widget's warnings and what was reported.
+ */
+export async function renderPanel(panel, decision, widget, reports) {
   const body = panel.querySelector(".why-body");
-  body.replaceChildren();
-  if (!decision) {
-    body.append(text("p", "No decision yet.", "muted"));
+  const words = decision && (await widget.explain());
+  if (!decision || !words || words.decisionId !== decision.decisionId) {
+    // Not yet, or a newer decision came in while this one was being explained.
+    if (!decision) body.replaceChildren(text("p", "No decision yet.", "muted"));
     return;
   }
-  const summary = `play ${decision.play}${decision.holdout ? " (holdout: nothing is shown)" : ""} · stage ${decision.stage} · readiness ${decision.readiness.score} · risk ${decision.risk}`;
+  body.replaceChildren();
+  const summary = `play ${decision.play}${decision.holdout ? " (holdout: nothing is shown)" : ""} · stage ${decision.stage} · readiness ${decision.readiness} · risk ${decision.risk}`;
   body.append(text("p", summary));
   body.append(text("h3", "Why this play"));
   const reasons = document.createElement("ul");
-  for (const r of decision.playReasons) reasons.append(text("li", r));
+  for (const r of words.playReasons) reasons.append(text("li", r));
   body.append(reasons);
   const shown = decision.holdout ? decision.wouldHaveShown : decision.offers;
+  const said = decision.holdout ? words.wouldHaveShown : words.offers;
   body.append(text("h3", decision.holdout ? "Would have shown" : "Shown"));
   if (shown.length === 0) body.append(text("p", "nothing", "muted"));
-  else body.append(table(["offer", "frame", "score", "reasons"], shown.map((o) => [o.offerId, o.frame, o.score, o.reasons.join("; ")])));
+  else body.append(table(["offer", "frame", "score", "reasons"], shown.map((o, i) => [o.offerId, o.frame, o.score, said[i].reasons.join("; ")])));
   body.append(text("h3", "Left out"));
   if (decision.leftOut.length === 0) body.append(text("p", "nothing", "muted"));
-  else body.append(table(["offer", "reason", "rule", "detail"], decision.leftOut.map((l) => [l.offerId, l.reason, l.rule, l.detail])));
+  else body.append(table(["offer", "reason", "rule", "detail"], decision.leftOut.map((l, i) => [l.offerId, l.reason, l.rule, words.leftOut[i].detail])));
   if (decision.notConsidered) {
     const { pastCandidateLimit, afterEnoughEligible } = decision.notConsidered;
     body.append(text("p", `Never checked: ${pastCandidateLimit} offers past the 64-candidate limit, ${afterEnoughEligible} after 16 were eligible.`, "muted"));

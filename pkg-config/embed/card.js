@@ -91,11 +91,13 @@ export const card = {
     article.dataset.offerId = offer.offerId;
     const titleId = cardIds(this.id).title(index);
     article.setAttribute("aria-labelledby", titleId);
-    const title = element(`h${(this.options.headingLevel ?? 2) + 1}`, CLASSES.title, offer.title);
+    // The words the widget asked the engine for ({ copy: true }).
+    const words = offer.text;
+    const title = element(`h${(this.options.headingLevel ?? 2) + 1}`, CLASSES.title, words.title);
     title.id = titleId;
-    const copy = element("p", CLASSES.copy, offer.copy);
+    const copy = element("p", CLASSES.copy, words.copy);
     article.append(title, copy);
-    if (offer.reasons.length) article.append(element("p", CLASSES.reason, offer.reasons[0]));
+    if (words.reasons.length) article.append(element("p", CLASSES.reason, words.reasons[0]));
     const price = element("p", CLASSES.price);
     const format = this.options.formatPrice ?? formatMoney;
     if (offer.discountPercent > 0) {
@@ -109,11 +111,11 @@ export const card = {
     accept.type = "button";
     // The name says which offer (a screen reader's list of buttons shows names alone), and
     // begins with the visible label, so a voice command of what is seen still matches.
-    accept.setAttribute("aria-label", `${this.labels.accept} ${offer.title}`);
+    accept.setAttribute("aria-label", `${this.labels.accept} ${words.title}`);
     accept.addEventListener("click", () => this.accept(offer));
     const dismiss = element("button", CLASSES.dismiss, this.labels.dismiss);
     dismiss.type = "button";
-    dismiss.setAttribute("aria-label", `${this.labels.dismiss}: ${this.labels.dismissHint} ${offer.title}`);
+    dismiss.setAttribute("aria-label", `${this.labels.dismiss}: ${this.labels.dismissHint} ${words.title}`);
     dismiss.addEventListener("click", () => this.dismiss(offer, "button"));
     actions.append(accept, dismiss);
     const foot = element("div", CLASSES.foot);
@@ -204,7 +206,7 @@ export const card = {
 };
 
 function sameOffers(a, b) {
-  return a.length === b.length && a.every((offer, i) => offer.offerId === b[i].offerId && offer.copy === b[i].copy);
+  return a.length === b.length && a.every((offer, i) => offer.offerId === b[i].offerId && offer.text.copy === b[i].text.copy);
 }
 
 export const DEFAULT_LABELS = {

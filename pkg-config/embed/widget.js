@@ -116,6 +116,11 @@ export class Widget {
     return { ...context, ...rest };
   }
 
+  /** The words of the latest decision, from the engine: null before the first. */
+  explain() {
+    return this.inputs ? this.host.call("explain", ...this.inputs) : Promise.resolve(null);
+  }
+
   /** Decides again soon (signals arrive in bursts); resolves when the card is up to date. */
   schedule() {
     return this.decide();
@@ -134,8 +139,11 @@ export class Widget {
     this.next ??= this.serial(async () => {
       this.next = null;
       let decided;
+      // What it decides from, kept so that its words can be asked for (explain).
+      const inputs = [this.context(), this.store.memory];
       try {
-        decided = await this.host.call("decide", this.context(), this.store.memory);
+        decided = await this.host.call("decide", ...inputs, { copy: true });
+        this.inputs = inputs;
       } catch (error) {
         console.error(`tactful: ${error.message} [${error.code ?? error.name}]`);
         this.options.onError?.(error);
@@ -150,7 +158,7 @@ export class Widget {
       performance.mark?.("tactful:decided");
       if (!this.store.readOnly) this.store.memory = decided.memory;
       this.decision = decided.decision;
-      this.explain(decided.decision);
+      this.say(decided.decision);
       this.render(decided.decision);
       this.options.onDecision?.(decided.decision, this);
       await this.store.persist();
@@ -159,17 +167,20 @@ export class Widget {
     return this.next;
   }
 
-  /** The console's account of a decision: every one with `debug`, else once for an empty slot. */
-  explain(decision) {
+  /**
+   * The console's account of a decision: every one with `debug`, else once for an empty slot.
+   * Its words come from the engine (`explain`, from the inputs of the decision), only then.
+   */
+  async say(decision) {
+    if (!this.debug && (this.saidEmpty || decision.offers.length)) return;
+    this.saidEmpty = true;
+    const words = await this.explain();
     if (this.debug) {
       // Beside the embed, loaded only now: pages that do not debug never fetch it.
-      import("./embed-debug.js").then((debug) => debug.debugDecision(this, decision, this.debug));
+      (await import("./embed-debug.js")).debugDecision(this, decision, words, this.debug);
       return;
     }
-    const empty = this.saidEmpty ? null : whyEmpty(decision);
-    if (!empty) return;
-    this.saidEmpty = true;
-    console.info(`tactful: the slot is empty: ${empty} (mount with debug: true to log every decision)`);
+    console.info(`tactful: the slot is empty: ${whyEmpty(decision, words)} (mount with debug: true to log every decision)`);
   }
 
   /**
@@ -206,7 +217,7 @@ export class Widget {
     const article = this.articleFor(offer);
     if (article) {
       const focused = article.contains(document.activeElement);
-      const status = element("p", CLASSES.status, `${this.labels.added} ${offer.title}`);
+      const status = element("p", CLASSES.status, `${this.labels.added} ${offer.text.title}`);
       status.setAttribute("role", "status");
       status.tabIndex = -1;
       article.replaceChildren(status);

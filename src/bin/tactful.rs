@@ -11,7 +11,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use tactful::compile::{self, Options};
-use tactful::{Context, Decided, Memory, MemoryEvent, Snapshot, decide_and_record, decide_encoded};
+use tactful::{
+    Context, DecideOptions, Decided, Memory, MemoryEvent, Snapshot, decide_with, explain,
+};
 
 #[derive(Parser)]
 #[command(
@@ -54,29 +56,34 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Decide for one shopper: prints `{"decision": ..., "memory": "..."}`.
+    /// Decide for one shopper: prints `{"decision": ..., "memory": "..."}`, the decision as
+    /// codes and numbers (with --copy, the shown offers' words too).
     Decide {
-        /// The snapshot file.
-        snapshot: PathBuf,
-        /// The context JSON file, or `-` for standard input.
-        #[arg(long)]
-        context: PathBuf,
-        /// The shopper's memory string (empty for a new shopper).
-        #[arg(long, default_value = "")]
-        memory: String,
-        /// The time in Unix milliseconds, overriding the context's `now`.
-        #[arg(long)]
-        now: Option<i64>,
+        #[command(flatten)]
+        inputs: DecideInputs,
         /// Indent the JSON.
         #[arg(long)]
         pretty: bool,
-        /// Print the decision for people instead of JSON.
+        /// Print the decision for people, in words, instead of JSON.
         #[arg(long, conflicts_with = "pretty")]
         explain: bool,
+        /// Render each shown offer's title, copy and reasons into its `text`, as a host that
+        /// draws the card asks.
+        #[arg(long)]
+        copy: bool,
         /// Record an impression of each offer shown in the memory returned, as a host that
         /// renders every offer it is handed (a server page, an email) must.
         #[arg(long)]
         record_impressions: bool,
+    },
+    /// The decision's words as JSON: the play's reasons, readiness with its parts, each offer's
+    /// title, copy, job and reasons, each left-out sentence (what `explainJson` returns).
+    Explain {
+        #[command(flatten)]
+        inputs: DecideInputs,
+        /// Indent the JSON.
+        #[arg(long)]
+        pretty: bool,
     },
     /// Learn a model file from order history (and view sessions) in CSV, plain or gzip.
     Train(TrainArgs),
@@ -95,6 +102,36 @@ enum Command {
         #[arg(long)]
         snapshot: Option<PathBuf>,
     },
+}
+
+/// What a decision is made from: the snapshot, the context, the memory and the time.
+#[derive(clap::Args)]
+struct DecideInputs {
+    /// The snapshot file.
+    snapshot: PathBuf,
+    /// The context JSON file, or `-` for standard input.
+    #[arg(long)]
+    context: PathBuf,
+    /// The shopper's memory string (empty for a new shopper).
+    #[arg(long, default_value = "")]
+    memory: String,
+    /// The time in Unix milliseconds, overriding the context's `now`.
+    #[arg(long)]
+    now: Option<i64>,
+}
+
+impl DecideInputs {
+    /// The snapshot, loaded, and the context, read (with `--now` applied).
+    fn read(&self) -> Result<(Snapshot, Context), Failure> {
+        let snapshot = load(&self.snapshot)?;
+        let text = read_input(&self.context)?;
+        let mut context = Context::from_json(&text)
+            .map_err(|e| Failure::BadInput(format!("{e} [{}]", e.code())))?;
+        if let Some(now) = self.now {
+            context.now = now;
+        }
+        Ok((snapshot, context))
+    }
 }
 
 #[derive(clap::Args)]
@@ -277,30 +314,23 @@ fn run(command: Command) -> Result<(), Failure> {
             Ok(())
         }
         Command::Decide {
-            snapshot,
-            context,
-            memory,
-            now,
+            inputs,
             pretty,
-            explain,
+            explain: in_words,
+            copy,
             record_impressions,
         } => {
-            let snapshot = load(&snapshot)?;
-            let text = read_input(&context)?;
-            let mut context = Context::from_json(&text)
-                .map_err(|e| Failure::BadInput(format!("{e} [{}]", e.code())))?;
-            if let Some(now) = now {
-                context.now = now;
-            }
-            let decide = if record_impressions {
-                decide_and_record
-            } else {
-                decide_encoded
+            let (snapshot, context) = inputs.read()?;
+            let options = DecideOptions {
+                record_impressions,
+                copy,
             };
-            let (decision, memory) = decide(&snapshot, &context, &memory)
-                .map_err(|e| Failure::BadInput(format!("{e} [{}]", e.code())))?;
-            if explain {
-                print_explained(&snapshot, &decision, &memory);
+            let bad = |e: tactful::ContextError| Failure::BadInput(format!("{e} [{}]", e.code()));
+            let (decision, memory) =
+                decide_with(&snapshot, &context, &inputs.memory, options).map_err(bad)?;
+            if in_words {
+                let words = explain(&snapshot, &context, &inputs.memory).map_err(bad)?;
+                print_explained(&snapshot, &decision, &words, &memory);
                 return Ok(());
             }
             let out = Decided {
@@ -313,6 +343,19 @@ fn run(command: Command) -> Result<(), Failure> {
                 serde_json::to_string_pretty(&out).map_err(|e| Failure::Internal(e.to_string()))?
             } else {
                 out.to_json()
+            };
+            emit(format_args!("{text}"))?;
+            Ok(())
+        }
+        Command::Explain { inputs, pretty } => {
+            let (snapshot, context) = inputs.read()?;
+            let words = explain(&snapshot, &context, &inputs.memory)
+                .map_err(|e| Failure::BadInput(format!("{e} [{}]", e.code())))?;
+            let text = if pretty {
+                serde_json::to_string_pretty(&words)
+                    .map_err(|e| Failure::Internal(e.to_string()))?
+            } else {
+                words.to_json()
             };
             emit(format_args!("{text}"))?;
             Ok(())
@@ -551,19 +594,26 @@ fn money(minor: u64, digits: u8) -> String {
     }
 }
 
-fn print_explained(snapshot: &Snapshot, decision: &tactful::Decision, memory: &str) {
+/// The decision for people: its codes and numbers, in the words of its explanation (the same
+/// inputs, so the same decision, offer for offer and entry for entry).
+fn print_explained(
+    snapshot: &Snapshot,
+    decision: &tactful::Decision,
+    words: &tactful::Explanation,
+    memory: &str,
+) {
     let digits = snapshot.info().currency_digits;
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
         "play       {} ({})",
         decision.play,
-        decision.play_reasons.join("; ")
+        words.play_reasons.join("; ")
     );
     let _ = writeln!(
         out,
         "shopper    stage {}, readiness {}, risk {}, price sensitivity {}",
-        decision.stage, decision.readiness.score, decision.risk, decision.price_sensitivity
+        decision.stage, decision.readiness, decision.risk, decision.price_sensitivity
     );
     if decision.holdout {
         let _ = writeln!(
@@ -572,12 +622,12 @@ fn print_explained(snapshot: &Snapshot, decision: &tactful::Decision, memory: &s
             decision.would_have_shown.len()
         );
     }
-    let shown = if decision.holdout {
-        &decision.would_have_shown
+    let (shown, said) = if decision.holdout {
+        (&decision.would_have_shown, &words.would_have_shown)
     } else {
-        &decision.offers
+        (&decision.offers, &words.offers)
     };
-    for (i, offer) in shown.iter().enumerate() {
+    for (i, (offer, said)) in shown.iter().zip(said).enumerate() {
         let discount = if offer.discount_percent > 0 {
             format!(
                 " ({}% off {})",
@@ -598,15 +648,15 @@ fn print_explained(snapshot: &Snapshot, decision: &tactful::Decision, memory: &s
             decision.currency,
             discount
         );
-        let _ = writeln!(out, "           \"{}\"", offer.copy);
-        for reason in &offer.reasons {
+        let _ = writeln!(out, "           \"{}\"", said.copy);
+        for reason in &said.reasons {
             let _ = writeln!(out, "           - {reason}");
         }
     }
     if shown.is_empty() {
         let _ = writeln!(out, "offers     none");
     }
-    for left in &decision.left_out {
+    for (left, said) in decision.left_out.iter().zip(&words.left_out) {
         let _ = writeln!(
             out,
             "left out   {}: {} ({})",
@@ -615,7 +665,7 @@ fn print_explained(snapshot: &Snapshot, decision: &tactful::Decision, memory: &s
                 .ok()
                 .and_then(|v| v.as_str().map(String::from))
                 .unwrap_or_default(),
-            left.detail
+            said.detail
         );
     }
     if let Some(n) = decision.not_considered {

@@ -1,8 +1,12 @@
 //! The decision, as data: exactly the camelCase JSON that hosts and JavaScript receive.
 //!
-//! No offers is an answer, not an error: the play says why (often `protect`), `leftOut` names
+//! A decision is lean: what a host needs to render and log, as codes and numbers. No offers is
+//! an answer, not an error: the play says why (often `protect`), `leftOut` names the code and
 //! the rule or limit that kept out each candidate, and `warnings` carry what the engine had to
-//! work around (unreadable memory, unknown item ids) without failing.
+//! work around (unreadable memory, unknown item ids) without failing. Its words (the offers'
+//! title, copy and reasons, the play's reasons, each left-out sentence) are rendered only when
+//! a host asks: the shown offers' text with [`DecideOptions::copy`], everything with
+//! [`Explanation`] (`explain`), from the same inputs.
 
 use serde::Serialize;
 
@@ -20,12 +24,10 @@ pub struct Decision {
     pub surface: Surface,
     /// The stance taken.
     pub play: Play,
-    /// Why that play, in words.
-    pub play_reasons: Vec<String>,
     /// The lifecycle stage used.
     pub stage: Stage,
-    /// Readiness to expand, with its largest parts.
-    pub readiness: Readiness,
+    /// Readiness to expand, in `[0, 1]` (its largest parts are in the explanation).
+    pub readiness: f64,
     /// Risk of regret, in `[0, 1]`.
     pub risk: f64,
     /// Price sensitivity, in `[0, 1]`.
@@ -63,8 +65,114 @@ pub struct Decided<'a> {
     pub memory: &'a str,
 }
 
-/// The readiness score and the features that moved it most.
+/// What a host asks of a decision beyond its codes and numbers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DecideOptions {
+    /// Record an impression of each offer shown in the memory returned, as a host that renders
+    /// every offer it is handed must (a server page, an email).
+    pub record_impressions: bool,
+    /// Render each shown offer's title, copy and reasons into its `text`, for a host that
+    /// draws the card.
+    pub copy: bool,
+}
+
+/// A decision in words: the sentences its codes stand for, rendered from the same inputs.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Explanation {
+    /// The decision it explains.
+    pub decision_id: String,
+    /// Why that play.
+    pub play_reasons: Vec<String>,
+    /// Readiness to expand, with its largest parts.
+    pub readiness: Readiness,
+    /// The shown offers' words, in the decision's order.
+    pub offers: Vec<ExplainedOffer>,
+    /// For a holdout shopper, the words of what would have been shown.
+    pub would_have_shown: Vec<ExplainedOffer>,
+    /// Each left-out candidate's sentence, in the decision's order.
+    pub left_out: Vec<ExplainedLeftOut>,
+}
+
+/// An offer's words.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExplainedOffer {
+    /// The offer's id.
+    pub offer_id: String,
+    /// Its title, templates filled in.
+    pub title: String,
+    /// The copy for the frame shown, templates filled in.
+    pub copy: String,
+    /// The job it does for the buyer.
+    pub job: String,
+    /// Why this offer, in words.
+    pub reasons: Vec<String>,
+}
+
+/// A left-out candidate's sentence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExplainedLeftOut {
+    /// The offer's id.
+    pub offer_id: String,
+    /// Why, in words.
+    pub detail: String,
+}
+
+/// The words a card shows for an offer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OfferText {
+    /// Its title, templates filled in.
+    pub title: String,
+    /// The copy for the frame shown (text, never HTML), templates filled in.
+    pub copy: String,
+    /// Why this offer, in words, most telling first.
+    pub reasons: Vec<String>,
+}
+
+/// Why an offer was found, as a code and the figures its sentence states. In JSON, an object
+/// with the code under `code` and its figures beside it:
+/// `{"code":"attach","seed":"course-foundations","item":"pack-starter","percent":41}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OfferWhy {
+    /// On an in-product surface: the shopper just completed this (a signal name).
+    Completed {
+        /// The completing event's signal.
+        signal: String,
+    },
+    /// `percent` of the buyers of `seed` add `item` (an item the offer sells) within the
+    /// model's attach window.
+    Attach {
+        /// The item in the cart, owned or viewed that led here.
+        seed: String,
+        /// The item the offer sells.
+        item: String,
+        /// The model's attach rate, in whole percent.
+        percent: u8,
+    },
+    /// Often bought with `seed`, by the learned model.
+    BoughtWith {
+        /// The item that led here.
+        seed: String,
+    },
+    /// The store's curated pairing with `seed`.
+    Pairing {
+        /// The item that led here.
+        seed: String,
+    },
+    /// In the same category as `seed`.
+    Category {
+        /// The item that led here.
+        seed: String,
+    },
+    /// The store's popular offers (or, without popularity data, its offers in order).
+    Popular,
+}
+
+/// The readiness score and the features that moved it most.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Readiness {
     /// The score in `[0, 1]`.
@@ -91,16 +199,10 @@ pub struct ScorePart {
 pub struct ShownOffer {
     /// The offer's id.
     pub offer_id: String,
-    /// Its title.
-    pub title: String,
     /// Its kind.
     pub kind: OfferKind,
     /// The frame chosen.
     pub frame: Frame,
-    /// The copy for that frame (text, never HTML).
-    pub copy: String,
-    /// The job it does for the buyer.
-    pub job: String,
     /// List price in minor units.
     pub price: u64,
     /// Discount shown, in whole percent.
@@ -111,8 +213,12 @@ pub struct ShownOffer {
     pub score: f64,
     /// Estimated probability of acceptance.
     pub accept_probability: f64,
-    /// Why this offer, in words.
-    pub reasons: Vec<String>,
+    /// Why this offer: how it was found, as codes with their figures.
+    pub why: Vec<OfferWhy>,
+    /// Its title, copy and reasons in words, when the host asked for them
+    /// ([`DecideOptions::copy`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<OfferText>,
 }
 
 /// How many offers a decision found but never checked, and why.
@@ -135,8 +241,6 @@ pub struct LeftOut {
     pub reason: SkipReason,
     /// The rule or limit that did it (a rule id, `offers.<id>.cap`, `surfaces.checkout.limit`).
     pub rule: String,
-    /// The same in words.
-    pub detail: String,
     /// For cooldowns and caps: when it may return, in Unix milliseconds (absent for never).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub until: Option<i64>,
@@ -238,6 +342,55 @@ pub struct ExposedOffer {
     /// The probability that this policy shows this offer in this decision (1 when the policy
     /// does not explore), for off-policy evaluation.
     pub propensity: f64,
+}
+
+/// Written by hand rather than derived as an internally tagged enum: serde's tagging machinery
+/// was about 1 KB of the WebAssembly module for these six shapes.
+impl Serialize for OfferWhy {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let (code, seed, item, percent, signal) = match self {
+            OfferWhy::Completed { signal } => ("completed", None, None, None, Some(signal)),
+            OfferWhy::Attach {
+                seed,
+                item,
+                percent,
+            } => ("attach", Some(seed), Some(item), Some(percent), None),
+            OfferWhy::BoughtWith { seed } => ("bought_with", Some(seed), None, None, None),
+            OfferWhy::Pairing { seed } => ("pairing", Some(seed), None, None, None),
+            OfferWhy::Category { seed } => ("category", Some(seed), None, None, None),
+            OfferWhy::Popular => ("popular", None, None, None, None),
+        };
+        let fields = [
+            seed.is_some(),
+            item.is_some(),
+            percent.is_some(),
+            signal.is_some(),
+        ];
+        let len = 1 + fields.iter().filter(|&&f| f).count();
+        let mut out = serializer.serialize_struct("OfferWhy", len)?;
+        out.serialize_field("code", code)?;
+        if let Some(signal) = signal {
+            out.serialize_field("signal", signal)?;
+        }
+        if let Some(seed) = seed {
+            out.serialize_field("seed", seed)?;
+        }
+        if let Some(item) = item {
+            out.serialize_field("item", item)?;
+        }
+        if let Some(percent) = percent {
+            out.serialize_field("percent", percent)?;
+        }
+        out.end()
+    }
+}
+
+impl Explanation {
+    /// The compact JSON text every host gives out for it (`tactful explain`, `explainJson`).
+    pub fn to_json(&self) -> String {
+        crate::json::to_json(self)
+    }
 }
 
 impl Decided<'_> {

@@ -4,8 +4,7 @@
 
 use super::candidates::{self, Candidate};
 use super::completion;
-use super::decision::LeftOut;
-use super::explain::{Skip, Why};
+use super::explain::{Dropped, Skip, Why};
 use super::offer_of;
 use super::rules::RuleEffects;
 use super::shopper::Shopper;
@@ -92,8 +91,8 @@ impl<'a, 's> Eligibility<'a, 's> {
     pub(super) fn sort<'c>(
         &self,
         candidates: &'c [Candidate],
-    ) -> (Vec<&'c Candidate>, Vec<LeftOut>, u32) {
-        let snapshot = self.shopper.snapshot;
+    ) -> (Vec<&'c Candidate>, Vec<Dropped<'s>>, u32) {
+        let snapshot: &'s Snapshot = self.shopper.snapshot;
         let mut left_out = Vec::new();
         let mut eligible: Vec<&Candidate> = Vec::new();
         for (checked, candidate) in candidates.iter().enumerate() {
@@ -102,9 +101,7 @@ impl<'a, 's> Eligibility<'a, 's> {
                 return (eligible, left_out, unchecked);
             }
             match self.check(candidate.offer) {
-                Some(skip) => {
-                    left_out.push(skip.into_left_out(&offer_of(snapshot, candidate.offer).id))
-                }
+                Some(skip) => left_out.push(skip.of(&offer_of(snapshot, candidate.offer).id)),
                 None => eligible.push(candidate),
             }
         }

@@ -11,9 +11,9 @@
 
 use core::fmt;
 
-use super::decision::{LeftOut, SkipReason};
+use super::decision::{ExplainedLeftOut, LeftOut, SkipReason};
 use crate::memory::{EPOCH_UNIX_SECONDS, Stamp};
-use crate::vocab::{OfferKind, Play, Surface, Tier};
+use crate::vocab::{OfferKind, Play, Stage, Surface, Tier};
 
 /// Why a candidate is left out, with the figures its words need.
 #[derive(Debug, Clone, Copy)]
@@ -229,6 +229,78 @@ impl fmt::Display for Why<'_> {
     }
 }
 
+/// Why the decision took its play, with the figures its sentence needs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum PlayWhy<'s> {
+    /// A gate protected (its sentence is also every candidate's left-out detail).
+    Gate(Why<'s>),
+    /// Risk at or above the assist threshold.
+    RiskAssist { risk: f64, threshold: f64 },
+    /// Readiness below the assist threshold.
+    ReadinessAssist { readiness: f64, threshold: f64 },
+    /// Readiness at or above the commit threshold, in a stage that commits.
+    ReadinessCommit {
+        readiness: f64,
+        threshold: f64,
+        stage: Stage,
+    },
+    /// Ready enough to complete the purchase.
+    ReadinessExpand { readiness: f64 },
+    /// A store rule limits the play.
+    RuleLimits { rule: &'s str, play: Play },
+    /// No eligible offer of the play's kinds: it stepped down.
+    Fallback { from: Play, to: Play },
+    /// The shopper is in the holdout group.
+    Holdout,
+}
+
+impl fmt::Display for PlayWhy<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            PlayWhy::Gate(why) => why.fmt(f),
+            PlayWhy::RiskAssist { risk, threshold } => write!(
+                f,
+                "risk {} is at or above {}: help, do not sell",
+                Hundredths(risk),
+                Hundredths(threshold)
+            ),
+            PlayWhy::ReadinessAssist {
+                readiness,
+                threshold,
+            } => write!(
+                f,
+                "readiness {} is below {}: help first",
+                Hundredths(readiness),
+                Hundredths(threshold)
+            ),
+            PlayWhy::ReadinessCommit {
+                readiness,
+                threshold,
+                stage,
+            } => write!(
+                f,
+                "readiness {} is at or above {} at stage {stage}",
+                Hundredths(readiness),
+                Hundredths(threshold)
+            ),
+            PlayWhy::ReadinessExpand { readiness } => {
+                write!(
+                    f,
+                    "readiness {}: complete the purchase",
+                    Hundredths(readiness)
+                )
+            }
+            PlayWhy::RuleLimits { rule, play } => {
+                write!(f, "rule `{rule}` limits the play to {play}")
+            }
+            PlayWhy::Fallback { from, to } => write!(f, "no {from} offer is eligible, so {to}"),
+            PlayWhy::Holdout => {
+                f.write_str("the shopper is in the holdout group: nothing is shown")
+            }
+        }
+    }
+}
+
 /// Why a candidate is left out, before it is attached to an offer: what, and until when.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Skip<'s> {
@@ -247,14 +319,38 @@ impl<'s> Skip<'s> {
         self
     }
 
-    /// The decision's entry for offer `offer_id`: its words rendered now.
-    pub(crate) fn into_left_out(self, offer_id: &str) -> LeftOut {
+    /// Offer `offer_id` left out for this.
+    pub(crate) fn of(self, offer_id: &'s str) -> Dropped<'s> {
+        Dropped {
+            offer_id,
+            skip: self,
+        }
+    }
+}
+
+/// A candidate left out, and why: the decision's entry, and its sentence when explained.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Dropped<'s> {
+    offer_id: &'s str,
+    skip: Skip<'s>,
+}
+
+impl Dropped<'_> {
+    /// The decision's entry: the code, the rule's path and when it may return.
+    pub(crate) fn left_out(&self) -> LeftOut {
         LeftOut {
-            offer_id: offer_id.to_string(),
-            reason: self.why.reason(),
-            rule: self.why.rule(offer_id),
-            detail: self.why.to_string(),
-            until: self.until,
+            offer_id: self.offer_id.to_string(),
+            reason: self.skip.why.reason(),
+            rule: self.skip.why.rule(self.offer_id),
+            until: self.skip.until,
+        }
+    }
+
+    /// The explanation's entry: the same in words.
+    pub(crate) fn explained(&self) -> ExplainedLeftOut {
+        ExplainedLeftOut {
+            offer_id: self.offer_id.to_string(),
+            detail: self.skip.why.to_string(),
         }
     }
 }

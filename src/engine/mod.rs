@@ -19,9 +19,14 @@
 //!    (not revenue), ties by offer id. Fill the surface's slots, fewer if a session, daily or
 //!    global cap is near (`capacity.rs`). With exploration on, the first slot is sometimes another of the best offers, drawn
 //!    by hashing the shopper key and decision count, and its propensity is recorded.
-//! 6. Pick a frame and copy per offer, write the reasons, and for a holdout shopper move what
+//! 6. Pick a frame per offer, record how it was found, and for a holdout shopper move what
 //!    would have been shown aside (the holdout bucket and the decision id are hashes of the
 //!    inputs: `in_holdout`, `decision_id`).
+//!
+//! Each step records why as codes and figures (`explain.rs`); the words (titles, copy,
+//! reasons, left-out sentences) are rendered only when a host asks: the shown offers' text
+//! with [`DecideOptions::copy`], all of it with [`explain()`], which decides again from the same
+//! inputs (the decision is pure, so it is the same decision) and renders every sentence.
 //!
 //! The acceptance probability is deliberately simple and explainable:
 //! `p = (0.02 + 0.5 * affinity) * (0.4 + 1.2 * readiness)`, averaged with the attach rate when
@@ -45,9 +50,12 @@ use crate::snapshot::Snapshot;
 use crate::snapshot::wire::Offer;
 use crate::vocab::Play;
 use candidates::Candidate;
-use decision::{Decision, ExposedOffer, Exposure, LeftOut, NotConsidered, ShownOffer, Warning};
+use decision::{
+    DecideOptions, Decision, Explanation, ExposedOffer, Exposure, NotConsidered, ShownOffer,
+    Warning,
+};
 use eligibility::Eligibility;
-use explain::{Skip, Why};
+use explain::{Dropped, Skip, Why};
 use play::Chosen;
 use ranking::{Ranked, Slate, explore};
 use rules::RuleEffects;
@@ -76,12 +84,9 @@ pub fn decide(
     context: &Context,
     memory: &Memory,
 ) -> Result<Outcome, ContextError> {
-    decide_with_warnings(
-        snapshot,
-        context,
-        bound_to(snapshot, memory.clone()),
-        Vec::new(),
-    )
+    let memory = bound_to(snapshot, memory.clone());
+    let (outcome, _) = decide_with_warnings(snapshot, context, memory, Vec::new(), Words::Lean)?;
+    Ok(outcome)
 }
 
 /// Binds memory to the snapshot's store: what a decision writes back is this store's.
@@ -101,7 +106,7 @@ pub fn decide_encoded(
     context: &Context,
     memory: &str,
 ) -> Result<(Decision, String), ContextError> {
-    decide_encoded_with(snapshot, context, memory, Impressions::LeftToHost)
+    decide_with(snapshot, context, memory, DecideOptions::default())
 }
 
 /// Decides as [`decide_encoded`], then records an impression of each offer shown (at the
@@ -116,24 +121,70 @@ pub fn decide_and_record(
     context: &Context,
     memory: &str,
 ) -> Result<(Decision, String), ContextError> {
-    decide_encoded_with(snapshot, context, memory, Impressions::RecordShown)
+    let options = DecideOptions {
+        record_impressions: true,
+        ..DecideOptions::default()
+    };
+    decide_with(snapshot, context, memory, options)
 }
 
-/// Who records the impressions of a decision's offers.
+/// Decides as [`decide_encoded`], with what the host asks for: impressions recorded (as
+/// [`decide_and_record`]) and the shown offers' words (`text`: title, copy, reasons).
+///
+/// # Errors
+/// A [`ContextError`], as [`decide`].
+pub fn decide_with(
+    snapshot: &Snapshot,
+    context: &Context,
+    memory: &str,
+    options: DecideOptions,
+) -> Result<(Decision, String), ContextError> {
+    let words = if options.copy {
+        Words::Copy
+    } else {
+        Words::Lean
+    };
+    let (decision, memory, _) = decide_encoded_with(snapshot, context, memory, options, words)?;
+    Ok((decision, memory))
+}
+
+/// The words of the decision [`decide_encoded`] makes from the same inputs: the play's
+/// reasons, readiness with its largest parts, each offer's title, copy, job and reasons, and
+/// each left-out candidate's sentence. The decision is pure, so deciding again gives the same
+/// decision (the explanation carries its `decisionId`): a host keeps the context and the
+/// memory string it decided from, and asks only when someone wants to read why.
+///
+/// # Errors
+/// A [`ContextError`], as [`decide`].
+pub fn explain(
+    snapshot: &Snapshot,
+    context: &Context,
+    memory: &str,
+) -> Result<Explanation, ContextError> {
+    let options = DecideOptions::default();
+    let (_, _, explanation) =
+        decide_encoded_with(snapshot, context, memory, options, Words::Explain)?;
+    Ok(explanation)
+}
+
+/// Which words a decision renders: none (codes and numbers), the shown offers' text, or the
+/// whole explanation.
 #[derive(Clone, Copy, PartialEq)]
-enum Impressions {
-    /// The host, as each offer becomes visible (the embed, the edge card's page).
-    LeftToHost,
-    /// The decision, for every offer it shows.
-    RecordShown,
+enum Words {
+    Lean,
+    Copy,
+    Explain,
 }
 
+/// Opens the memory string, decides, and records impressions if asked; the explanation is
+/// empty unless the words asked for are [`Words::Explain`].
 fn decide_encoded_with(
     snapshot: &Snapshot,
     context: &Context,
     memory: &str,
-    impressions: Impressions,
-) -> Result<(Decision, String), ContextError> {
+    options: DecideOptions,
+    words: Words,
+) -> Result<(Decision, String, Explanation), ContextError> {
     let mut opened = Memory::open(memory, Some(snapshot.memory_tag()));
     let decoded = core::mem::take(&mut opened.memory);
     // Memory from a newer engine (a rollout in progress) is valid, just not readable here:
@@ -149,9 +200,10 @@ fn decide_encoded_with(
         })
         .into_iter()
         .collect();
-    let mut outcome =
-        decide_with_warnings(snapshot, context, bound_to(snapshot, decoded), warnings)?;
-    if impressions == Impressions::RecordShown {
+    let memory_in = bound_to(snapshot, decoded);
+    let (mut outcome, explanation) =
+        decide_with_warnings(snapshot, context, memory_in, warnings, words)?;
+    if options.record_impressions {
         for offer in &outcome.decision.offers {
             let shown = MemoryEvent {
                 kind: EventKind::Impression,
@@ -164,7 +216,7 @@ fn decide_encoded_with(
         }
     }
     let next = opened.write_back(memory, &outcome.memory);
-    Ok((outcome.decision, next))
+    Ok((outcome.decision, next, explanation))
 }
 
 fn decide_with_warnings(
@@ -172,13 +224,14 @@ fn decide_with_warnings(
     context: &Context,
     memory: Memory,
     mut warnings: Vec<Warning>,
-) -> Result<Outcome, ContextError> {
+    words: Words,
+) -> Result<(Outcome, Explanation), ContextError> {
     // 1. The shopper, scored; and the store's rules that hold for them.
     let shopper = Shopper::resolve(snapshot, context, &mut warnings)?;
     let rules = RuleEffects::evaluate(&shopper);
     // 2. Candidates; 3. each offer's own checks.
     let (candidates, past_candidate_limit) = candidates::generate(&shopper);
-    let (eligible, mut left_out, after_enough_eligible) =
+    let (eligible, mut dropped, after_enough_eligible) =
         Eligibility::new(&shopper, &memory, &rules).sort(&candidates);
     let not_considered =
         (past_candidate_limit > 0 || after_enough_eligible > 0).then_some(NotConsidered {
@@ -195,11 +248,12 @@ fn decide_with_warnings(
         &memory,
         &chosen,
         eligible,
-        &mut left_out,
+        &mut dropped,
     );
-    let shown: Vec<ShownOffer> = (slate.order.iter())
-        .filter_map(|&index| ranked.get(index))
-        .map(|r| r.show(&shopper, chosen.play, &rules))
+    let slated = || slate.order.iter().filter_map(|&index| ranked.get(index));
+    let copy = words == Words::Copy;
+    let shown: Vec<ShownOffer> = slated()
+        .map(|r| r.show(&shopper, chosen.play, &rules, copy))
         .collect();
     // 6. Holdout and exposure.
     let holdout = in_holdout(snapshot, &context.shopper_key);
@@ -213,9 +267,30 @@ fn decide_with_warnings(
         &slate,
         &shown,
     );
-    let mut play_reasons = chosen.reasons;
+    let mut explanation = Explanation::default();
+    if words == Words::Explain {
+        let mut play_reasons: Vec<String> = chosen.reasons.iter().map(|w| w.to_string()).collect();
+        if holdout {
+            play_reasons.push(explain::PlayWhy::Holdout.to_string());
+        }
+        let offers: Vec<_> = slated()
+            .map(|r| r.explained(&shopper, chosen.play, &rules))
+            .collect();
+        let (offers, would_have_shown) = if holdout {
+            (Vec::new(), offers)
+        } else {
+            (offers, Vec::new())
+        };
+        explanation = Explanation {
+            decision_id: decision_id.clone(),
+            play_reasons,
+            readiness: shopper.readiness_report(),
+            offers,
+            would_have_shown,
+            left_out: dropped.iter().map(|d| d.explained()).collect(),
+        };
+    }
     let (offers, would_have_shown) = if holdout {
-        play_reasons.push("the shopper is in the holdout group: nothing is shown".into());
         (Vec::new(), shown)
     } else {
         (shown, Vec::new())
@@ -229,37 +304,37 @@ fn decide_with_warnings(
         decision_id,
         surface: context.surface,
         play: chosen.play,
-        play_reasons,
         stage: shopper.stage,
-        readiness: shopper.readiness_report(),
+        readiness: shopper.readiness,
         risk: shopper.risk,
         price_sensitivity: shopper.price_sensitivity,
         currency: snapshot.payload().currency.clone(),
         offers,
-        left_out,
+        left_out: dropped.iter().map(|d| d.left_out()).collect(),
         not_considered,
         holdout,
         would_have_shown,
         warnings,
         exposure,
     };
-    Ok(Outcome {
+    let outcome = Outcome {
         decision,
         memory: next_memory,
-    })
+    };
+    Ok((outcome, explanation))
 }
 
 /// Step 5: the eligible offers the play shows, ranked by expected value (ties by offer id),
 /// and the slate of those that fit the surface's slots and caps (with exploration, the first
 /// may be another of the best). Every other eligible offer is left out, with its reason.
-fn rank_and_fill<'c>(
-    shopper: &Shopper<'c>,
-    rules: &RuleEffects<'_>,
+fn rank_and_fill<'c, 's: 'c>(
+    shopper: &Shopper<'s>,
+    rules: &RuleEffects<'s>,
     context: &Context,
     memory: &Memory,
-    chosen: &Chosen<'_>,
+    chosen: &Chosen<'s>,
     eligible: Vec<&'c Candidate>,
-    left_out: &mut Vec<LeftOut>,
+    left_out: &mut Vec<Dropped<'s>>,
 ) -> (Vec<Ranked<'c>>, Slate) {
     let snapshot = shopper.snapshot;
     let play = chosen.play;
@@ -268,13 +343,13 @@ fn rank_and_fill<'c>(
         let offer = offer_of(snapshot, candidate.offer);
         if play == Play::Protect {
             let skip = chosen.gate.unwrap_or(Skip::new(Why::Protect));
-            left_out.push(skip.into_left_out(&offer.id));
+            left_out.push(skip.of(&offer.id));
         } else if !chosen.kinds.contains(offer.kind) {
             let why = Why::NotInPlay {
                 kind: offer.kind,
                 play,
             };
-            left_out.push(Skip::new(why).into_left_out(&offer.id));
+            left_out.push(Skip::new(why).of(&offer.id));
         } else {
             ranked.push(Ranked::new(shopper, rules, candidate, offer));
         }
@@ -299,7 +374,7 @@ fn rank_and_fill<'c>(
         } else {
             limited
         };
-        left_out.push(Skip::new(why).into_left_out(&r.offer.id));
+        left_out.push(Skip::new(why).of(&offer_of(snapshot, r.candidate.offer).id));
     }
     (ranked, slate)
 }

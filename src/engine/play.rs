@@ -4,7 +4,7 @@
 //! eligible offer is of a kind the play shows, it falls back one play at a time.
 
 use super::candidates::Candidate;
-use super::explain::{Hundredths, Skip, Why};
+use super::explain::{PlayWhy, Skip, Why};
 use super::offer_of;
 use super::rules::RuleEffects;
 use super::shopper::{Shopper, latest_of};
@@ -15,7 +15,7 @@ use crate::vocab::{KindSet, Play, Stage};
 /// is then left out) and the offer kinds it shows.
 pub(super) struct Chosen<'s> {
     pub(super) play: Play,
-    pub(super) reasons: Vec<String>,
+    pub(super) reasons: Vec<PlayWhy<'s>>,
     pub(super) gate: Option<Skip<'s>>,
     pub(super) kinds: KindSet,
 }
@@ -46,7 +46,10 @@ pub(super) fn choose<'s>(
         };
         if let Some(fallback) = fallbacks(natural).find(|&p| shown(kinds_of(p))) {
             if fallback != natural {
-                reasons.push(format!("no {natural} offer is eligible, so {fallback}"));
+                reasons.push(PlayWhy::Fallback {
+                    from: natural,
+                    to: fallback,
+                });
             }
             chosen = (fallback, kinds_of(fallback));
         }
@@ -72,13 +75,13 @@ fn choose_play<'s>(
     shopper: &Shopper<'_>,
     rules: &RuleEffects<'s>,
     memory: &Memory,
-) -> (Play, Vec<String>, Option<Skip<'s>>) {
+) -> (Play, Vec<PlayWhy<'s>>, Option<Skip<'s>>) {
     let payload = shopper.snapshot.payload();
     let policy = &payload.policy;
     let surface_rules = payload.surfaces.get(shopper.surface.index()).copied();
     let now = shopper.now;
     // A gate's sentence is both the play's reason and every candidate's left-out detail.
-    let protect = |skip: Skip<'s>| (Play::Protect, vec![skip.why.to_string()], Some(skip));
+    let protect = |skip: Skip<'s>| (Play::Protect, vec![PlayWhy::Gate(skip.why)], Some(skip));
 
     if surface_rules.is_some_and(|r| r.needs_trigger) {
         let trigger = &policy.trigger;
@@ -116,47 +119,36 @@ fn choose_play<'s>(
             threshold: t.protect_risk.into(),
         }));
     }
+    let threshold = |t: f32| f64::from(t);
     let (mut play, why) = if risk >= f64::from(t.assist_risk) {
-        (
-            Play::Assist,
-            format!(
-                "risk {} is at or above {}: help, do not sell",
-                Hundredths(risk),
-                Hundredths(t.assist_risk.into())
-            ),
-        )
+        let threshold = threshold(t.assist_risk);
+        (Play::Assist, PlayWhy::RiskAssist { risk, threshold })
     } else if readiness < f64::from(t.assist_readiness) {
+        let threshold = threshold(t.assist_readiness);
         (
             Play::Assist,
-            format!(
-                "readiness {} is below {}: help first",
-                Hundredths(readiness),
-                Hundredths(t.assist_readiness.into())
-            ),
+            PlayWhy::ReadinessAssist {
+                readiness,
+                threshold,
+            },
         )
     } else if readiness >= f64::from(t.commit_readiness)
         && matches!(shopper.stage, Stage::RepeatUse | Stage::Expansion)
     {
-        (
-            Play::Commit,
-            format!(
-                "readiness {} is at or above {} at stage {}",
-                Hundredths(readiness),
-                Hundredths(t.commit_readiness.into()),
-                shopper.stage
-            ),
-        )
+        let why = PlayWhy::ReadinessCommit {
+            readiness,
+            threshold: threshold(t.commit_readiness),
+            stage: shopper.stage,
+        };
+        (Play::Commit, why)
     } else {
-        (
-            Play::Expand,
-            format!("readiness {}: complete the purchase", Hundredths(readiness)),
-        )
+        (Play::Expand, PlayWhy::ReadinessExpand { readiness })
     };
     let mut reasons = vec![why];
     if let Some((cap, rule)) = &rules.play_cap {
         if cap.rank() < play.rank() {
             play = *cap;
-            reasons.push(format!("rule `{rule}` limits the play to {cap}"));
+            reasons.push(PlayWhy::RuleLimits { rule, play: *cap });
             if play == Play::Protect {
                 return (play, reasons, Some(Skip::new(Why::RuleProtects(rule))));
             }

@@ -2,7 +2,7 @@
 //! exploration with its propensity.
 
 use crate::engine::candidates::{Candidate, Source};
-use crate::engine::decision::ShownOffer;
+use crate::engine::decision::{ExplainedOffer, OfferText, OfferWhy, ShownOffer};
 use crate::engine::rules::RuleEffects;
 use crate::engine::shopper::{Shopper, latest_of, round4};
 use crate::hash::unit_draw;
@@ -60,34 +60,71 @@ impl<'a> Ranked<'a> {
         }
     }
 
+    /// The offer as the decision shows it: codes and numbers, and its words when `copy`.
     pub(super) fn show(
         &self,
         shopper: &Shopper<'_>,
         play: Play,
         rules: &RuleEffects,
+        copy: bool,
     ) -> ShownOffer {
         let offer = self.offer;
-        let frame = choose_frame(offer, play, rules, shopper);
-        let (frame, copy) = offer
-            .copy
-            .iter()
-            .find(|(f, _)| *f == frame)
-            .or(offer.copy.first())
-            .map_or((frame, ""), |(f, text)| (*f, text.as_str()));
-        let fill = self.fill(shopper);
+        let (frame, _) = self.framed(shopper, play, rules);
         ShownOffer {
             offer_id: offer.id.clone(),
-            title: template::render(&offer.title, &fill),
             kind: offer.kind,
             frame,
-            copy: template::render(copy, &fill),
-            job: offer.job.clone(),
             price: self.price,
             discount_percent: self.discount,
             final_price: final_price(self.price, self.discount),
             score: round4(self.score),
             accept_probability: round4(self.accept),
-            reasons: reasons(shopper, self.candidate, offer, &fill),
+            why: why(shopper, self.candidate),
+            text: copy.then(|| self.text(shopper, play, rules)),
+        }
+    }
+
+    /// The offer's words, for an explanation.
+    pub(super) fn explained(
+        &self,
+        shopper: &Shopper<'_>,
+        play: Play,
+        rules: &RuleEffects,
+    ) -> ExplainedOffer {
+        let OfferText {
+            title,
+            copy,
+            reasons,
+        } = self.text(shopper, play, rules);
+        ExplainedOffer {
+            offer_id: self.offer.id.clone(),
+            title,
+            copy,
+            job: self.offer.job.clone(),
+            reasons,
+        }
+    }
+
+    /// The frame shown, and its copy (the offer's first copy when it has none for the frame).
+    fn framed(&self, shopper: &Shopper<'_>, play: Play, rules: &RuleEffects) -> (Frame, &'a str) {
+        let offer = self.offer;
+        let frame = choose_frame(offer, play, rules, shopper);
+        offer
+            .copy
+            .iter()
+            .find(|(f, _)| *f == frame)
+            .or(offer.copy.first())
+            .map_or((frame, ""), |(f, text)| (*f, text.as_str()))
+    }
+
+    /// Title, copy and reasons in words, templates filled in for this shopper.
+    fn text(&self, shopper: &Shopper<'_>, play: Play, rules: &RuleEffects) -> OfferText {
+        let (_, copy) = self.framed(shopper, play, rules);
+        let fill = self.fill(shopper);
+        OfferText {
+            title: template::render(&self.offer.title, &fill),
+            copy: template::render(copy, &fill),
+            reasons: reasons(shopper, self.candidate, self.offer, &fill),
         }
     }
 
@@ -160,6 +197,55 @@ fn choose_frame(offer: &Offer, play: Play, rules: &RuleEffects, shopper: &Shoppe
         .unwrap_or(Frame::Convenience)
 }
 
+/// The in-product event that opened the window, on a surface that waits for one.
+fn completed<'e>(shopper: &'e Shopper<'_>) -> Option<&'e crate::engine::shopper::SeenEvent> {
+    let payload = shopper.snapshot.payload();
+    let needs_trigger = payload
+        .surfaces
+        .get(shopper.surface.index())
+        .is_some_and(|r| r.needs_trigger);
+    needs_trigger
+        .then(|| latest_of(&shopper.events, &payload.policy.trigger.completed))
+        .flatten()
+}
+
+/// Why, as codes with their figures: the trigger first on in-product surfaces, then how the
+/// offer was found (the same order as the reasons in words).
+fn why(shopper: &Shopper<'_>, candidate: &Candidate) -> Vec<OfferWhy> {
+    let payload = shopper.snapshot.payload();
+    let id = |i: u32| {
+        payload
+            .items
+            .get(i as usize)
+            .map_or_else(String::new, |it| it.id.clone())
+    };
+    let mut out = Vec::with_capacity(4);
+    if let Some(event) = completed(shopper) {
+        let signal = payload.signals.get(event.signal as usize);
+        out.push(OfferWhy::Completed {
+            signal: signal.cloned().unwrap_or_default(),
+        });
+    }
+    for source in candidate.sources.iter() {
+        out.push(match *source {
+            Source::Learned {
+                seed,
+                item,
+                attach: Some(percent),
+            } => OfferWhy::Attach {
+                seed: id(seed),
+                item: id(item),
+                percent,
+            },
+            Source::Learned { seed, .. } => OfferWhy::BoughtWith { seed: id(seed) },
+            Source::Curated { seed, .. } => OfferWhy::Pairing { seed: id(seed) },
+            Source::Category { seed } => OfferWhy::Category { seed: id(seed) },
+            Source::Popular => OfferWhy::Popular,
+        });
+    }
+    out
+}
+
 /// Reasons in words: the trigger first on in-product surfaces, then how the offer was found.
 /// A reason states a figure or a social claim only when the snapshot holds the data behind it:
 /// an attach rate is the model's, about an item the offer sells (a bundle's reason says it is
@@ -178,22 +264,15 @@ fn reasons(
             .map_or("?", |it| it.name.as_str())
     };
     let mut out = Vec::new();
-    let needs_trigger = payload
-        .surfaces
-        .get(shopper.surface.index())
-        .is_some_and(|r| r.needs_trigger);
-    if needs_trigger {
-        let completed = &payload.policy.trigger.completed;
-        if let Some(event) = latest_of(&shopper.events, completed) {
-            let what = event.label.clone().unwrap_or_else(|| {
-                payload
-                    .signals
-                    .get(event.signal as usize)
-                    .map_or("?", String::as_str)
-                    .replace('_', " ")
-            });
-            out.push(format!("you just completed {what}"));
-        }
+    if let Some(event) = completed(shopper) {
+        let what = event.label.clone().unwrap_or_else(|| {
+            payload
+                .signals
+                .get(event.signal as usize)
+                .map_or("?", String::as_str)
+                .replace('_', " ")
+        });
+        out.push(format!("you just completed {what}"));
     }
     for source in candidate.sources.iter() {
         out.push(match *source {

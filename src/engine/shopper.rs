@@ -70,7 +70,6 @@ pub struct Shopper<'s> {
     pub stage: Stage,
     pub task_in_progress: bool,
     pub readiness: f64,
-    pub readiness_parts: Vec<ScorePart>,
     pub risk: f64,
     pub price_sensitivity: f64,
 }
@@ -217,17 +216,11 @@ impl<'s> Shopper<'s> {
             stage,
             task_in_progress: context.task_in_progress,
             readiness: 0.0,
-            readiness_parts: Vec::new(),
             risk: 0.0,
             price_sensitivity: 0.0,
         };
         let model = &payload.model;
-        let (readiness, parts) = (
-            shopper.score(&model.readiness),
-            shopper.parts(&model.readiness),
-        );
-        shopper.readiness = readiness;
-        shopper.readiness_parts = parts;
+        shopper.readiness = shopper.score(&model.readiness);
         shopper.risk = shopper.score(&model.risk);
         shopper.price_sensitivity = shopper.score(&model.price_sensitivity);
         Ok(shopper)
@@ -316,11 +309,12 @@ impl<'s> Shopper<'s> {
             .collect()
     }
 
-    /// The readiness score as the decision reports it.
+    /// The readiness score with its largest parts, as an explanation reports it (worked out
+    /// only then: a lean decision carries the score alone).
     pub fn readiness_report(&self) -> Readiness {
         Readiness {
             score: self.readiness,
-            parts: self.readiness_parts.clone(),
+            parts: self.parts(&self.snapshot.payload().model.readiness),
         }
     }
 

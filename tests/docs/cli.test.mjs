@@ -83,15 +83,20 @@ function abridges(shown, actual, path = "$") {
   }
 }
 
-test("the context reference is a context the engine takes, and the decision shown is its decision", () => {
+test("the context reference is a context the engine takes, and the decision and explanation shown are its own", () => {
   const decide = (context, input = "") => JSON.parse(execFileSync(CLI, ["decide", SNAPSHOT, "--context", context], { encoding: "utf8", input }));
   const fromReference = decide("-", snippet("context-json").code).decision;
   assert.deepEqual(fromReference.warnings, [], "every field of the reference context is read without a warning");
-  const { decision } = decide(join(root, "www/sample-store/contexts/checkout.json"));
+  const checkout = join(root, "www/sample-store/contexts/checkout.json");
+  const { decision } = decide(checkout);
   const shown = JSON.parse(snippet("decision-json").code);
   abridges(shown, decision);
   // The comparison can fail: a decision with another play is not abridged by it.
   assert.throws(() => abridges(shown, { ...decision, play: "assist" }));
+  // And its explanation, from the same inputs.
+  const words = JSON.parse(execFileSync(CLI, ["explain", SNAPSHOT, "--context", checkout], { encoding: "utf8" }));
+  abridges(JSON.parse(snippet("explanation-json").code), words);
+  assert.equal(words.decisionId, decision.decisionId);
 });
 
 test("the training reference trains on the real data and prints what it says", (t) => {

@@ -137,11 +137,16 @@ export function cli(args, input) {
   });
 }
 
-/** `tactful decide` for a context object and memory: `{ text, decision, memory }`. */
+/**
+ * `tactful decide` for a context object and memory: `{ text, decision, memory, copied }`, where
+ * `copied` is the same decision with the shown offers' words (`--copy`), as the card shows them.
+ */
 export async function nativeDecide(context, memory = "") {
-  const text = (await cli(["decide", SNAPSHOT, "--context", "-", "--memory", memory], JSON.stringify(context))).trim();
+  const args = ["decide", SNAPSHOT, "--context", "-", "--memory", memory];
+  const text = (await cli(args, JSON.stringify(context))).trim();
   const { decision, memory: next } = JSON.parse(text);
-  return { text, decision, memory: next };
+  const copied = JSON.parse(await cli([...args, "--copy"], JSON.stringify(context))).decision;
+  return { text, decision, memory: next, copied };
 }
 
 /** `tactful record` of one event into memory: the new memory string. */
@@ -201,7 +206,7 @@ export function slotsOf(html) {
   return slots;
 }
 
-/** The text the card shows for a decision's offer, escaped as the worker escapes it. */
+/** The text the card shows for a decision's offer (with its words: `copied`), escaped as the worker escapes it. */
 export function expectedCard(offer, currency) {
   const esc = (s) =>
     String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
@@ -209,9 +214,9 @@ export function expectedCard(offer, currency) {
   return {
     offerId: offer.offerId,
     frame: offer.frame,
-    title: esc(offer.title),
-    copy: esc(offer.copy),
-    reason: offer.reasons.length > 0 ? esc(offer.reasons[0]) : null,
+    title: esc(offer.text.title),
+    copy: esc(offer.text.copy),
+    reason: offer.text.reasons.length > 0 ? esc(offer.text.reasons[0]) : null,
     price:
       (offer.discountPercent > 0 ? `<s class="tactful-was" aria-label="was ${esc(money(offer.price))}">${esc(money(offer.price))}</s> ` : "") +
       `<span class="tactful-now">${esc(money(offer.finalPrice))}</span>`,

@@ -90,7 +90,7 @@ describe("a burst of hostile requests", () => {
       assert.equal(slot.decisionId, native.decision.decisionId, `shopper ${key}`);
       assert.deepEqual(
         slot.cards,
-        native.decision.offers.map((offer) => expectedCard(offer, native.decision.currency)),
+        native.copied.offers.map((offer) => expectedCard(offer, native.decision.currency)),
       );
     }
     assert.doesNotMatch(edge.logs(), /"tactful":"decision_failed"/);

@@ -4,6 +4,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import {
   NOW,
+  SNAPSHOT,
+  cli,
   cookieHeader,
   expectedCard,
   nativeDecide,
@@ -51,7 +53,7 @@ async function assertMatchesNative(response, key, memory, now) {
   assert.equal(slot.decisionId, expected.decision.decisionId);
   assert.deepEqual(
     slot.cards,
-    expected.decision.offers.map((offer) => expectedCard(offer, expected.decision.currency)),
+    expected.copied.offers.map((offer) => expectedCard(offer, expected.decision.currency)),
   );
   const cookies = setCookies(response);
   assert.equal(cookies.tactful_mem?.value, expected.cookieMemory);
@@ -112,7 +114,7 @@ describe("the offer in the served HTML", () => {
     for (const slot of slots) {
       const expected = await expectedFor(slot, key, memory, NOW);
       assert.equal(slot.decisionId, expected.decision.decisionId);
-      assert.deepEqual(slot.cards, expected.decision.offers.map((o) => expectedCard(o, expected.decision.currency)));
+      assert.deepEqual(slot.cards, expected.copied.offers.map((o) => expectedCard(o, expected.decision.currency)));
       memory = expected.cookieMemory;
     }
     assert.ok(slots.every((s) => s.cards.length > 0));
@@ -145,6 +147,15 @@ describe("the offer in the served HTML", () => {
     const native = await nativeDecide({ ...context, surface: "checkout", now: NOW, shopperKey: key });
     assert.equal(await response.text(), native.text);
     assert.equal(setCookies(response).tactful_mem.value, native.memory);
+    // Its words, from the same inputs: `tactful explain`, byte for byte; the memory is kept.
+    const words = await fetch(url.replace("/tactful/decide", "/tactful/explain"), {
+      headers: { "x-tactful-now": String(NOW), cookie: cookieHeader({ tactful_sid: key }) },
+    });
+    assert.equal(words.status, 200);
+    const text = await words.text();
+    const asked = JSON.stringify({ ...context, surface: "checkout", now: NOW, shopperKey: key });
+    assert.equal(text, (await cli(["explain", SNAPSHOT, "--context", "-"], asked)).trim());
+    assert.equal(JSON.parse(text).decisionId, JSON.parse(native.text).decision.decisionId);
   });
 
   it("refuses a bad decide request with a typed error", async () => {
@@ -324,7 +335,7 @@ describe("bad cookies give fresh memory and the page is still served", () => {
       // Fresh memory: the same offer as for a shopper with no memory at all (who is shown one).
       const fresh = await nativeDecide({ ...slot.context, surface: "checkout", now: NOW, shopperKey: key }, "");
       assert.ok(fresh.decision.offers.length > 0);
-      assert.deepEqual(slot.cards, fresh.decision.offers.map((o) => expectedCard(o, fresh.decision.currency)));
+      assert.deepEqual(slot.cards, fresh.copied.offers.map((o) => expectedCard(o, fresh.decision.currency)));
       await waitFor(() => /"tactful":"(warning|memory_cookie_refused)"/.test(edge.logs().slice(before)));
     });
   }

@@ -68,6 +68,12 @@ function replay(name) {
         if (text !== op.output) assert.fail(`${where}: decideJson differs from the native engine: ${firstDifference(text, op.output)}`);
         const native = JSON.parse(op.output);
         for (const context of contexts) assert.deepEqual(engine.decide(context, memory), native, `${where}: decide`);
+        // Its words, and the decision with the shown offers' text, byte for byte too.
+        const words = engine.explainJson(op.decide, memory);
+        if (words !== op.explanation) assert.fail(`${where}: explainJson differs from the native engine: ${firstDifference(words, op.explanation)}`);
+        for (const context of contexts) assert.deepEqual(engine.explain(context, memory), JSON.parse(op.explanation), `${where}: explain`);
+        const copied = engine.decideJson(op.decide, memory, { copy: true });
+        if (copied !== op.copied) assert.fail(`${where}: decideJson with copy differs from the native engine: ${firstDifference(copied, op.copied)}`);
         memory = native.memory;
         counts.decisions++;
       }
