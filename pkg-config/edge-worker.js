@@ -541,10 +541,24 @@ class EdgeWorker {
   }
 }
 
-/** The check an Add form carries: base64url of 12 bytes of SHA-256(store id, offer id). */
+/** Checks already computed in this isolate, by store and offer: each is computed once. */
+const ACCEPT_CHECKS = new Map();
+/** The most checks kept: a store's offers, or a sample of them in a catalog past that. */
+const MAX_ACCEPT_CHECKS = 4096;
+
+/**
+ * The check an Add form carries: base64url of 12 bytes of SHA-256(store id, offer id). Every
+ * page with a card needs one per offer shown, so they are kept per isolate (a digest is an
+ * asynchronous call into the runtime; the page's other work is synchronous).
+ */
 async function acceptCheck(storeId, offerId) {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`tactful accept\n${storeId}\n${offerId}`));
-  return base64url(new Uint8Array(digest, 0, 12));
+  const key = `${storeId}\n${offerId}`;
+  const known = ACCEPT_CHECKS.get(key);
+  if (known) return known;
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`tactful accept\n${key}`));
+  const check = base64url(new Uint8Array(digest, 0, 12));
+  if (ACCEPT_CHECKS.size < MAX_ACCEPT_CHECKS) ACCEPT_CHECKS.set(key, check);
+  return check;
 }
 
 /** The template with `{offerId}` filled in, encoded for a URL or a form field alike. */
