@@ -67,8 +67,12 @@ export type SkipReason =
   | "play"
   /** The play is `protect`: nothing is shown. */
   | "protect"
-  /** Within the quiet period after a purchase. */
+  /** Within the quiet period after a purchase (on email, the quiet period after an order). */
   | "quiet_period"
+  /** Email: outside its kind's window after the last purchase, or no purchase yet (`until` says when it opens). */
+  | "email_window"
+  /** Email: an email offer already went out in its kind's window. */
+  | "emailed_this_window"
   /** In-product: no meaningful action was completed recently. */
   | "no_trigger"
   /** In-product: a task is in progress. */

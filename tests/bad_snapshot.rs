@@ -69,8 +69,8 @@ fn every_single_bit_flip_of_the_sample_snapshot_is_an_error() {
             };
             let expected_code = match at {
                 0..4 => "snapshot.bad_magic",
-                // Version 1 with its lowest bit flipped is version 0, which never existed.
-                4 if bit == 0 => "snapshot.unknown_version",
+                // Version 2 with its second bit flipped is version 0, which never existed.
+                4 if bit == 1 => "snapshot.unknown_version",
                 4..6 => "snapshot.newer_version",
                 6..8 => "snapshot.unknown_flags",
                 8..12 => "snapshot.length",
@@ -514,4 +514,36 @@ fn an_item_sold_by_many_offers_is_read_within_bounds() {
         d.offers.len() + d.left_out.len()
     );
     assert!(d.offers.len() <= 1);
+}
+
+#[test]
+fn email_timing_out_of_order_or_inverted_is_refused() {
+    fn timing(p: &mut Payload) -> &mut tactful::snapshot::wire::EmailTiming {
+        p.email.as_mut().expect("the sample store times email")
+    }
+    refused(|p| timing(p).windows.reverse(), "email.windows");
+    refused(
+        |p| {
+            let window = &mut timing(p).windows[0];
+            (window.from, window.to) = (window.to, window.from);
+        },
+        "email.windows[0]",
+    );
+    refused(
+        |p| timing(p).windows[1].to = snapshot::MAX_EMAIL_WINDOW + 1,
+        "email.windows[1]",
+    );
+    refused(
+        |p| timing(p).quiet_after_order = u32::MAX,
+        "email.quiet_after_order",
+    );
+}
+
+#[test]
+fn a_format_1_payload_under_a_format_2_header_is_refused() {
+    // Format 2 appended the email timing: a format-1 body read as format 2 runs out of bytes,
+    // and the loader says so rather than guessing.
+    let golden = include_bytes!("golden/inkwell-v1.snap");
+    let err = Snapshot::from_bytes(&envelope(&golden[HEADER_LEN..])).unwrap_err();
+    assert_eq!(err.code(), "snapshot.decode", "{err}");
 }

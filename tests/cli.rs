@@ -268,7 +268,7 @@ fn inspect_prints_a_summary_as_text_and_json() {
         .to_string();
     assert!(text.contains(&id), "{text}");
     assert!(text.contains("Inkwell Studio"), "{text}");
-    assert!(text.contains("version 1"), "{text}");
+    assert!(text.contains("version 2"), "{text}");
     assert!(text.contains("workbook-addon"), "{text}");
     assert!(text.contains("coaching-intensive"), "{text}");
 
@@ -278,7 +278,7 @@ fn inspect_prints_a_summary_as_text_and_json() {
         serde_json::from_str(&stdout(&out)).expect("inspect --json prints JSON");
     assert_eq!(info["snapshotId"], id.as_str());
     assert_eq!(info["storeId"], "inkwell-studio");
-    assert_eq!(info["formatVersion"], 1);
+    assert_eq!(info["formatVersion"], 2);
     assert_eq!(info["items"], 12);
     assert_eq!(info["offers"], 13);
     assert_eq!(info["rules"], 5);

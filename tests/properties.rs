@@ -755,6 +755,7 @@ fn build(spec: &StoreSpec, holdout_override: Option<Option<Holdout>>) -> Payload
             },
             attach_window_days: 30,
         },
+        email: None,
     }
 }
 

@@ -98,6 +98,7 @@ codes! {
     Thresholds = "thresholds": "risk thresholds in an order that makes one of them dead",
     Plays = "plays": "kinds given to `protect`, which shows nothing",
     Cooldown = "cooldown": "a cooldown ladder that is empty, too long or shortens",
+    Timing = "timing": "an email window that is not `[from, to]`, closes before it opens, or is over 365 days",
     Cost = "cost": "an offer with both `cost` and `margin`",
     Copy = "copy": "an offer with no copy for any frame",
     Template = "template": "a title, copy or note with an unknown placeholder or an unmatched brace",

@@ -15,6 +15,7 @@
 //! | offers | `offers.rs` | `[[offers]]` | offer ids, conditions |
 //! | rules | `rules.rs` | `[[rules]]` | |
 //! | pairings | `pairings.rs` | `[[pairings]]` | |
+//! | email | `email.rs` | `[email]` | the email timing, against the offers on `email` |
 //! | model | `model.rs` | the model file | |
 //!
 //! Each pass adds what it resolves to one small `Scope` (`scope.rs`) that the later passes read: the
@@ -42,6 +43,7 @@ mod catalog;
 mod cel;
 mod checks;
 pub mod diagnostic;
+mod email;
 mod model;
 mod offers;
 mod pairings;
@@ -144,6 +146,7 @@ impl Builder {
         let (offers, families) = self.offers(&sections.offers(), &inherited, &mut scope);
         let rules = self.rules(&sections.rules(), &offers, &mut scope);
         let pairings = self.pairings(&sections.pairings(), &scope);
+        let email = self.email(root.email.as_ref(), &offers);
         let model_source = model_source.or_else(|| {
             Some(Source {
                 name: model::DEFAULT_MODEL_NAME.into(),
@@ -177,6 +180,7 @@ impl Builder {
             signals,
             pairings,
             model,
+            email,
         };
         if self.has_errors() {
             return None;

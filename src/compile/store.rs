@@ -30,6 +30,18 @@ pub struct StoreFile {
     pub rules: Vec<RuleSection>,
     #[serde(default)]
     pub pairings: Vec<PairingSection>,
+    pub email: Option<EmailSection>,
+}
+
+/// `[email]`: when email offers may go out after a purchase.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailSection {
+    pub quiet_after_order: Option<Spanned<String>>,
+    pub once_per_window: Option<bool>,
+    /// Offer kind -> `[from, to]` after the last purchase.
+    #[serde(default)]
+    pub after_purchase: BTreeMap<Spanned<String>, Spanned<Vec<Spanned<String>>>>,
 }
 
 /// What an included file may hold.

@@ -276,8 +276,12 @@ pub enum SkipReason {
     Play,
     /// The play is Protect: nothing is shown.
     Protect,
-    /// Within the quiet period after a purchase.
+    /// Within the quiet period after a purchase (on email, after an order).
     QuietPeriod,
+    /// Email: outside its kind's window after the last purchase, or no purchase yet.
+    EmailWindow,
+    /// Email: an email offer already went out in its kind's window.
+    EmailedThisWindow,
     /// In-product: no meaningful action was completed recently.
     NoTrigger,
     /// In-product: a task is in progress.

@@ -1,6 +1,8 @@
 //! An offer's own checks (step 3 of a decision): owned, in cart, `requires`, `excluded_by`,
 //! already bought, `when`, `unless` and store rules, cooldown ladder, family cooldown, offer
-//! cap, checkout tier. The first that fails leaves the offer out, with that reason.
+//! cap, checkout tier, and on email the store's email timing (its kind's window after the
+//! last purchase, once per window). The first that fails leaves the offer out, with that
+//! reason.
 
 use super::candidates::{self, Candidate};
 use super::completion;
@@ -11,8 +13,8 @@ use super::shopper::Shopper;
 use crate::memory::{Memory, OfferHistory, Stamp};
 use crate::program::Env;
 use crate::snapshot::Snapshot;
-use crate::snapshot::wire::{NEVER, Offer, Policy};
-use crate::vocab::{Surface, Tier};
+use crate::snapshot::wire::{EmailTiming, NEVER, Offer, Policy};
+use crate::vocab::{OfferKind, Surface, Tier};
 
 /// The checkout tier for this cart value, if the surface is checkout and the store has a ladder.
 fn checkout_tier(shopper: &Shopper<'_>, policy: &Policy) -> Option<Tier> {
@@ -64,6 +66,74 @@ pub(super) struct Eligibility<'a, 's> {
     pub(super) family_dismissals: Vec<(u32, Stamp, u32)>,
     /// `(item, offer)` for the items of every non-repeatable offer accepted or bought.
     pub(super) bought_items: Vec<(u32, u32)>,
+    /// On email with the store's email timing: the last purchase, and when email offers (of
+    /// any offer) were shown, sorted.
+    pub(super) email: Option<EmailHistory<'s>>,
+}
+
+/// What the email timing reads from memory, once per decision.
+pub(super) struct EmailHistory<'s> {
+    timing: &'s EmailTiming,
+    last_purchase: Option<Stamp>,
+    sends: Vec<Stamp>,
+}
+
+impl<'s> EmailHistory<'s> {
+    fn new(shopper: &Shopper<'s>, memory: &Memory) -> Option<Self> {
+        let snapshot: &'s Snapshot = shopper.snapshot;
+        let timing = snapshot.email_timing()?;
+        if shopper.surface != Surface::Email {
+            return None;
+        }
+        let mut sends: Vec<Stamp> = (memory.offers.iter())
+            .flat_map(|h| h.impressions.iter())
+            .filter(|&&(_, surface)| surface == Surface::Email)
+            .map(|&(at, _)| at)
+            .collect();
+        crate::sort::sort(&mut sends);
+        Some(EmailHistory {
+            timing,
+            last_purchase: memory.purchases.last().copied(),
+            sends,
+        })
+    }
+
+    /// Why an offer of `kind` may not be emailed now, if it may not: within the quiet period
+    /// after an order (any kind), outside its window after the last purchase (or no purchase
+    /// yet), or an email offer already went out in it.
+    fn check(&self, kind: OfferKind, now: Stamp) -> Option<Skip<'s>> {
+        let quiet = self.timing.quiet_after_order;
+        if let Some(last) = self.last_purchase.filter(|_| quiet > 0) {
+            let until = last.saturating_add(quiet.saturating_mul(60));
+            if now < until {
+                let why = Why::QuietAfterOrder { minutes: quiet };
+                return Some(Skip::new(why).until(until));
+            }
+        }
+        let window = self.timing.windows.iter().find(|w| w.kind == kind)?;
+        let outside = |bought: bool| {
+            Skip::new(Why::EmailWindow {
+                kind,
+                from: window.from,
+                to: window.to,
+                bought,
+            })
+        };
+        let Some(last) = self.last_purchase else {
+            return Some(outside(false));
+        };
+        let opens = last.saturating_add(window.from.saturating_mul(60));
+        let closes = last.saturating_add(window.to.saturating_mul(60));
+        if now < opens {
+            return Some(outside(true).until(opens));
+        }
+        if now > closes {
+            return Some(outside(true));
+        }
+        let sent = |&at: &Stamp| (opens..=closes).contains(&at);
+        (self.timing.once_per_window && self.sends.iter().any(sent))
+            .then(|| Skip::new(Why::EmailedThisWindow { kind }))
+    }
 }
 
 impl<'a, 's> Eligibility<'a, 's> {
@@ -80,6 +150,7 @@ impl<'a, 's> Eligibility<'a, 's> {
             tier: checkout_tier(shopper, &snapshot.payload().policy),
             family_dismissals: family_dismissals(snapshot, memory),
             bought_items: bought_items(snapshot, memory),
+            email: EmailHistory::new(shopper, memory),
         }
     }
 
@@ -211,7 +282,7 @@ impl<'a, 's> Eligibility<'a, 's> {
                 return left_out(Why::Tier { wanted, tier });
             }
         }
-        None
+        self.email.as_ref()?.check(offer.kind, shopper.now)
     }
 
     /// The cooldown ladder after the offer's own dismissals, then its family's cooldown.

@@ -60,6 +60,18 @@ pub(crate) enum Why<'s> {
     NoTrigger { within: u32 },
     /// Within the quiet period (minutes) after a purchase.
     QuietPeriod { minutes: u32 },
+    /// Email: within the quiet period (minutes) after an order.
+    QuietAfterOrder { minutes: u32 },
+    /// Email: outside its kind's window after the last purchase (minutes), or no purchase yet
+    /// (`bought: false`).
+    EmailWindow {
+        kind: OfferKind,
+        from: u32,
+        to: u32,
+        bought: bool,
+    },
+    /// Email: an email offer already went out in this kind's window.
+    EmailedThisWindow { kind: OfferKind },
     /// Risk at or above the protect threshold.
     RiskProtects { risk: f64, threshold: f64 },
     /// A store rule limits the play to protect.
@@ -103,7 +115,9 @@ impl Why<'_> {
             Why::Protect | Why::RiskProtects { .. } | Why::RuleProtects(_) => SkipReason::Protect,
             Why::TaskInProgress => SkipReason::TaskInProgress,
             Why::NoTrigger { .. } => SkipReason::NoTrigger,
-            Why::QuietPeriod { .. } => SkipReason::QuietPeriod,
+            Why::QuietPeriod { .. } | Why::QuietAfterOrder { .. } => SkipReason::QuietPeriod,
+            Why::EmailWindow { .. } => SkipReason::EmailWindow,
+            Why::EmailedThisWindow { .. } => SkipReason::EmailedThisWindow,
             Why::SlotsFilled { .. } | Why::Explored => SkipReason::SurfaceLimit,
             Why::SessionCap { .. } => SkipReason::SurfaceSessionCap,
             Why::SurfaceDayCap { .. } => SkipReason::SurfaceDailyCap,
@@ -133,6 +147,9 @@ impl Why<'_> {
             Why::TaskInProgress => "policy.trigger.started".into(),
             Why::NoTrigger { .. } => "policy.trigger.within".into(),
             Why::QuietPeriod { .. } => "policy.quiet_after_purchase".into(),
+            Why::QuietAfterOrder { .. } => "email.quiet_after_order".into(),
+            Why::EmailWindow { kind, .. } => format!("email.after_purchase.{kind}"),
+            Why::EmailedThisWindow { .. } => "email.once_per_window".into(),
             Why::RiskProtects { .. } => "policy.thresholds.protect_risk".into(),
             Why::SlotsFilled { surface, .. } => format!("surfaces.{surface}.limit"),
             Why::Explored => "policy.exploration".into(),
@@ -199,6 +216,32 @@ impl fmt::Display for Why<'_> {
                 "a purchase was made within the quiet period of {}",
                 Minutes(minutes)
             ),
+            Why::QuietAfterOrder { minutes } => write!(
+                f,
+                "an order was placed within the email quiet period of {}",
+                Minutes(minutes)
+            ),
+            Why::EmailWindow {
+                kind,
+                from,
+                to,
+                bought,
+            } => {
+                write!(
+                    f,
+                    "{kind} offers are emailed {} to {} after a purchase",
+                    Minutes(from),
+                    Minutes(to)
+                )?;
+                f.write_str(if bought {
+                    ""
+                } else {
+                    ", and there is none yet"
+                })
+            }
+            Why::EmailedThisWindow { kind } => {
+                write!(f, "an email offer already went out in this {kind} window")
+            }
             Why::RiskProtects { risk, threshold } => write!(
                 f,
                 "risk {} is at or above {}: protect the purchase",

@@ -10,9 +10,10 @@
 //!    and leave it out with the first that fails: owned, in cart (a bundle the shopper holds
 //!    part of is offered for the rest, `completion.rs`), `requires`, `excluded_by`,
 //!    already bought, `when`, `unless` and store rules, cooldown ladder, family cooldown,
-//!    offer cap, checkout tier.
+//!    offer cap, checkout tier, and on email the store's email timing (the kind's window after
+//!    the last purchase in memory, once per window).
 //! 4. Choose the play (`play.rs`): Protect when a trigger is missing, a task is in progress, the quiet
-//!    period after a purchase holds, risk is high, or a rule says so; otherwise Assist, Expand or
+//!    period after a purchase (on email, the email timing's, after an order) holds, risk is high, or a rule says so; otherwise Assist, Expand or
 //!    Commit from readiness, risk and stage, never above what a rule allows. If no eligible
 //!    offer is of a kind the play shows, fall back one play at a time (Commit, Expand, Assist).
 //! 5. Rank the eligible by expected value (`ranking.rs`): acceptance probability times margin

@@ -1,7 +1,8 @@
 //! The play (step 4 of a decision): Protect when a trigger is missing, a task is in progress,
-//! the quiet period after a purchase holds, risk is high, or a rule says so; otherwise Assist,
-//! Expand or Commit from readiness, risk and stage, never above what a rule allows. If no
-//! eligible offer is of a kind the play shows, it falls back one play at a time.
+//! the quiet period after a purchase (on email, after an order) holds, risk is high, or a rule
+//! says so; otherwise Assist, Expand or Commit from readiness, risk and stage, never above what
+//! a rule allows. If no eligible offer is of a kind the play shows, it falls back one play at a
+//! time.
 
 use super::candidates::Candidate;
 use super::explain::{PlayWhy, Skip, Why};
@@ -9,7 +10,7 @@ use super::offer_of;
 use super::rules::RuleEffects;
 use super::shopper::{Shopper, latest_of};
 use crate::memory::Memory;
-use crate::vocab::{KindSet, Play, Stage};
+use crate::vocab::{KindSet, Play, Stage, Surface};
 
 /// The play of a decision, why, the gate that protects (if any, the reason every candidate
 /// is then left out) and the offer kinds it shows.
@@ -111,6 +112,9 @@ fn choose_play<'s>(
             }
         }
     }
+    if let Some(skip) = email_quiet(shopper, memory) {
+        return protect(skip);
+    }
     let t = policy.thresholds;
     let (readiness, risk) = (shopper.readiness, shopper.risk);
     if risk >= f64::from(t.protect_risk) {
@@ -155,4 +159,20 @@ fn choose_play<'s>(
         }
     }
     (play, reasons, None)
+}
+
+/// On email, with the store's email timing: the quiet period after an order, from the newest
+/// purchase in memory.
+fn email_quiet<'s>(shopper: &Shopper<'_>, memory: &Memory) -> Option<Skip<'s>> {
+    let timing = shopper.snapshot.email_timing()?;
+    if shopper.surface != Surface::Email || timing.quiet_after_order == 0 {
+        return None;
+    }
+    let last = *memory.purchases.last()?;
+    // A purchase "in the future" (the clock went back) keeps the whole quiet period.
+    let until = last.saturating_add(timing.quiet_after_order.saturating_mul(60));
+    let why = Why::QuietAfterOrder {
+        minutes: timing.quiet_after_order,
+    };
+    (shopper.now < until).then(|| Skip::new(why).until(until))
 }

@@ -250,7 +250,8 @@ impl Memory {
         merged
     }
 
-    /// Forgets what no cap, cooldown or quiet period of `snapshot` can need at time `now`:
+    /// Forgets what no cap, cooldown, quiet period or email window of `snapshot` can need at
+    /// time `now`:
     /// impressions older than the longest window, and then, while more than
     /// 128 offers (`MAX_OFFERS_AFTER_PRUNE`) are remembered, the histories that hold only
     /// impressions, least recently active first. Dismissals, accepts and purchases stay.
@@ -271,14 +272,9 @@ impl Memory {
                 && h.purchases.is_empty())
         });
         self.evict(MAX_OFFERS_AFTER_PRUNE, false);
-        // The quiet period needs only the newest purchase inside its window; keep one more.
-        let quiet_horizon = now.saturating_sub(
-            snapshot
-                .payload()
-                .policy
-                .quiet_after_purchase
-                .saturating_mul(60),
-        );
+        // The quiet periods and email windows need only the newest purchase inside the longest
+        // of them; keep one more.
+        let quiet_horizon = now.saturating_sub(snapshot.purchase_horizon().saturating_mul(60));
         let keep_from = self
             .purchases
             .iter()

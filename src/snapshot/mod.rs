@@ -1,11 +1,11 @@
 //! The snapshot: a store's catalog, offers, policy and model, compiled into one binary file.
 //!
-//! # Format (version 1)
+//! # Format (version 2)
 //!
 //! | offset | size | field                                                          |
 //! |-------:|-----:|----------------------------------------------------------------|
 //! | 0      | 4    | magic `TCTF`                                                   |
-//! | 4      | 2    | format version, little-endian (`1`)                            |
+//! | 4      | 2    | format version, little-endian (`2`; `1` is still read)         |
 //! | 6      | 2    | flags, little-endian; none are defined, so they must be zero   |
 //! | 8      | 4    | payload length in bytes, little-endian                         |
 //! | 12     | 8    | checksum: `hash::stable_hash` of the payload, little-endian    |
@@ -13,7 +13,7 @@
 //!
 //! Loading checks, in this order, and stops at the first failure with a [`SnapshotError`]:
 //! the size limit, the magic, the version (a newer one is refused naming both versions; older
-//! ones are read through their own frozen wire module), the flags, the length, the checksum,
+//! ones are read through their own frozen wire module: version 1, `wire_v1.rs`), the flags, the length, the checksum,
 //! the postcard decoding, the explicit [limits](self#limits), and then every index inside the
 //! payload. Only then are the lookup indexes built, once; a decision never builds one.
 //!
@@ -25,10 +25,21 @@
 //!
 //! The snapshot id is `<store id>@<first 12 hex digits of the checksum>`: two snapshots with the
 //! same id hold the same payload.
+//!
+//! # Versions
+//!
+//! | version | what changed |
+//! |---|---|
+//! | 1 | the first format |
+//! | 2 | the payload ends with the timing of email offers (`wire::Payload::email`, the store file's `[email]`) |
+//!
+//! Both are postcard. A version-1 payload is read through `wire_v1.rs` and converted to the
+//! current types with no email timing, so it decides exactly as before.
 
 mod error;
 mod index;
 mod validate;
+mod wire_v1;
 // The wire types are public only with the `internals` feature (tactful's own tests).
 #[cfg(feature = "internals")]
 pub mod wire;
@@ -46,7 +57,7 @@ use wire::{ATTACH_UNKNOWN, Payload};
 /// The first four bytes of every snapshot.
 pub const MAGIC: [u8; 4] = *b"TCTF";
 /// The format version this build writes, and the newest it reads.
-pub const FORMAT_VERSION: u16 = 1;
+pub const FORMAT_VERSION: u16 = 2;
 /// Bytes before the payload.
 pub const HEADER_LEN: usize = 20;
 
@@ -76,11 +87,14 @@ pub const MAX_FEATURES: usize = 256;
 pub const MAX_TEXT_BYTES: usize = 4_096;
 /// Most offers a surface may show in one decision.
 pub const MAX_SURFACE_LIMIT: u8 = 8;
+/// The longest email window or quiet period after an order, in minutes (365 days): memory
+/// keeps email impressions and the last purchase this long.
+pub const MAX_EMAIL_WINDOW: u32 = 365 * 24 * 60;
 /// The largest frequency cap of any kind (per offer, per surface, per day). Memory keeps this
 /// many impressions per offer, so a larger cap could not be counted.
 pub const MAX_CAP: u16 = 32;
 
-/// Writes a payload inside a format-1 envelope.
+/// Writes a payload inside an envelope of the current format.
 ///
 /// # Errors
 /// Fails only if postcard cannot encode the payload or it is over 4 GiB.
@@ -93,7 +107,7 @@ pub(crate) fn encode(payload: &Payload) -> Result<Vec<u8>, SnapshotError> {
     frame(&body)
 }
 
-/// Any bytes inside a correct format-1 envelope (length and checksum), as [`encode`] writes a
+/// Any bytes inside a correct envelope of the current format (length and checksum), as [`encode`] writes a
 /// payload: so a fuzzer's mutations reach the payload decoder and validation.
 ///
 /// # Errors
@@ -243,17 +257,11 @@ impl Snapshot {
                 actual: actual_sum,
             });
         }
-        // Version 1 is the only version so far; an older one would be decoded by its frozen
-        // wire module here and converted to the current types.
-        let (payload, rest) =
-            postcard::take_from_bytes::<Payload>(body).map_err(|e| SnapshotError::Decode {
-                detail: e.to_string(),
-            })?;
-        if !rest.is_empty() {
-            return Err(SnapshotError::Decode {
-                detail: format!("{} bytes left after the payload", rest.len()),
-            });
-        }
+        let payload = if version == 1 {
+            decode_payload::<wire_v1::Payload>(body)?.into()
+        } else {
+            decode_payload::<Payload>(body)?
+        };
         let offer_keys = validate(&payload)?;
         let index = Index::build(&payload, offer_keys);
         let id = format!("{}@{:012x}", payload.store_id, actual_sum >> 16);
@@ -436,7 +444,18 @@ impl Snapshot {
         self.index.popularity_known
     }
 
-    /// How far back memory must reach for every cap and cooldown, in minutes.
+    /// The store's email timing, if it sets one.
+    pub fn email_timing(&self) -> Option<&wire::EmailTiming> {
+        self.payload.email.as_ref()
+    }
+
+    /// How far back memory must keep the newest purchase, in minutes: the quiet period after
+    /// a purchase, and the email timing's quiet period and latest window.
+    pub fn purchase_horizon(&self) -> u32 {
+        self.index.purchase_horizon
+    }
+
+    /// How far back memory must reach for every cap, cooldown and email window, in minutes.
     pub fn longest_window(&self) -> u32 {
         self.index.longest_window
     }
@@ -466,6 +485,20 @@ impl Snapshot {
             visit(previous, weight, attach);
         }
     }
+}
+
+/// The payload of one format version: all of `body`, as postcard.
+fn decode_payload<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, SnapshotError> {
+    let (payload, rest) =
+        postcard::take_from_bytes::<T>(body).map_err(|e| SnapshotError::Decode {
+            detail: e.to_string(),
+        })?;
+    if !rest.is_empty() {
+        return Err(SnapshotError::Decode {
+            detail: format!("{} bytes left after the payload", rest.len()),
+        });
+    }
+    Ok(payload)
 }
 
 /// Splits one neighbour entry into its index delta and the two trailing bytes.

@@ -7,9 +7,9 @@
 
 use super::wire::{self, ATTACH_UNKNOWN, NEVER, Payload};
 use super::{
-    MAX_CAP, MAX_COOLDOWN_RUNGS, MAX_FACTS, MAX_FEATURES, MAX_ITEMS, MAX_NEIGHBOURS,
-    MAX_OFFER_ITEMS, MAX_OFFERS, MAX_PROGRAMS, MAX_RULES, MAX_SIGNALS, MAX_SURFACE_LIMIT,
-    MAX_TEXT_BYTES, SnapshotError, read_delta,
+    MAX_CAP, MAX_COOLDOWN_RUNGS, MAX_EMAIL_WINDOW, MAX_FACTS, MAX_FEATURES, MAX_ITEMS,
+    MAX_NEIGHBOURS, MAX_OFFER_ITEMS, MAX_OFFERS, MAX_PROGRAMS, MAX_RULES, MAX_SIGNALS,
+    MAX_SURFACE_LIMIT, MAX_TEXT_BYTES, SnapshotError, read_delta,
 };
 use crate::program::{Bounds, ProgramError};
 use crate::vocab::{Play, Surface};
@@ -307,6 +307,31 @@ fn check_surfaces_and_policy(p: &Payload) -> Result<(), SnapshotError> {
         .any(|w| w.first().map(|a| a.below) >= w.get(1).map(|b| b.below))
     {
         return Err(invalid("policy.tiers", "rungs must ascend by cart value"));
+    }
+    check_email_timing(p.email.as_ref())
+}
+
+/// The email timing: windows sorted by kind, one per kind, each opening before it closes, and
+/// nothing longer than memory is kept for.
+fn check_email_timing(email: Option<&wire::EmailTiming>) -> Result<(), SnapshotError> {
+    let Some(email) = email else { return Ok(()) };
+    if email.quiet_after_order > MAX_EMAIL_WINDOW {
+        return Err(invalid("email.quiet_after_order", "at most 365 days"));
+    }
+    if email
+        .windows
+        .windows(2)
+        .any(|w| w.first().map(|a| a.kind) >= w.get(1).map(|b| b.kind))
+    {
+        return Err(invalid("email.windows", "one per kind, sorted by kind"));
+    }
+    for (i, window) in email.windows.iter().enumerate() {
+        if window.from > window.to || window.to > MAX_EMAIL_WINDOW {
+            return Err(invalid(
+                format!("email.windows[{i}]"),
+                "must open before it closes, within 365 days",
+            ));
+        }
     }
     Ok(())
 }

@@ -1,8 +1,11 @@
-//! The payload of a format-1 snapshot, exactly as postcard writes it.
+//! The payload of a format-2 snapshot, exactly as postcard writes it.
 //!
-//! These types are frozen: a change to any of them is a new format version, with a new module
-//! beside this one and a golden file in `tests/golden/`. Indexes (`u32` positions into the
-//! vectors here) are checked by `validate` before anything reads them.
+//! These types are frozen: a change to any of them is a new format version, with a frozen
+//! copy of the old types that changed beside this module (format 1: `wire_v1.rs`) and a
+//! golden file in `tests/golden/`. Indexes (`u32` positions into the vectors here) are checked
+//! by `validate` before anything reads them.
+//!
+//! Format 2 added [`Payload::email`], the timing of email offers; nothing else changed.
 
 use serde::{Deserialize, Serialize};
 
@@ -50,6 +53,33 @@ pub struct Payload {
     pub pairings: Vec<Pairing>,
     /// The learned model.
     pub model: Model,
+    /// When email offers may go out after a purchase (`[email]` in the store file); `None`:
+    /// email offers are timed by the surface's caps alone. Added in format 2.
+    pub email: Option<EmailTiming>,
+}
+
+/// When email offers may go out, counted from the customer's last purchase (the newest
+/// purchase in memory). Applies to the email surface only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailTiming {
+    /// No email offer within this long of any order.
+    pub quiet_after_order: Minutes,
+    /// At most one email offer per customer in each kind's window.
+    pub once_per_window: bool,
+    /// The window after the last purchase in which each timed kind may be emailed, sorted by
+    /// kind, one entry per kind at most. A kind with no window is not timed.
+    pub windows: Vec<EmailWindow>,
+}
+
+/// The days after a purchase in which one kind of offer may be emailed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailWindow {
+    /// The offer kind.
+    pub kind: OfferKind,
+    /// The window opens this long after the last purchase.
+    pub from: Minutes,
+    /// And closes this long after it (inclusive); at least `from`.
+    pub to: Minutes,
 }
 
 /// A product the store sells.

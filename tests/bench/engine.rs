@@ -669,6 +669,7 @@ fn generated_payload(template: &Payload) -> Payload {
             },
             ..template.model.clone()
         },
+        email: template.email.clone(),
     }
 }
 

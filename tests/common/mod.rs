@@ -59,11 +59,11 @@ pub fn checksum(body: &[u8]) -> u64 {
     z ^ (z >> 31)
 }
 
-/// A format-1 envelope with a correct length and checksum around any body.
+/// A format-2 envelope with a correct length and checksum around any body.
 pub fn envelope(body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(HEADER_LEN + body.len());
     out.extend_from_slice(b"TCTF");
-    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
     out.extend_from_slice(&0u16.to_le_bytes());
     out.extend_from_slice(&(body.len() as u32).to_le_bytes());
     out.extend_from_slice(&checksum(body).to_le_bytes());
