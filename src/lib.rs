@@ -37,6 +37,8 @@ mod sort;
 mod template;
 mod vocab;
 
+#[cfg(feature = "batch")]
+pub mod batch;
 #[cfg(feature = "compiler")]
 pub mod compile;
 #[cfg(feature = "compiler")]

@@ -1,5 +1,5 @@
-//! `tactful`: compile a store, inspect a snapshot, decide, record into memory, train a model
-//! from history and evaluate it.
+//! `tactful`: compile a store, inspect a snapshot, decide, record into memory, decide for a
+//! whole customer list (email), train a model from history and evaluate it.
 //!
 //! Exit codes: 0 success; 2 usage error (bad flags or arguments); 3 bad input (a store with
 //! errors, a snapshot, context, memory or event that cannot be used); 4 internal failure
@@ -85,6 +85,9 @@ enum Command {
         #[arg(long)]
         pretty: bool,
     },
+    /// Decide the email offer for every customer of a list (CSV or JSON Lines, plain or gzip):
+    /// one row per customer out, in input order, with the updated memory.
+    Batch(BatchArgs),
     /// Learn a model file from order history (and view sessions) in CSV, plain or gzip.
     Train(TrainArgs),
     /// Measure the learned model on public data by the published protocols.
@@ -132,6 +135,36 @@ impl DecideInputs {
         }
         Ok((snapshot, context))
     }
+}
+
+#[derive(clap::Args)]
+struct BatchArgs {
+    /// The snapshot file.
+    snapshot: PathBuf,
+    /// The customer list: CSV (columns found by name: customer, email, owned, last_purchase,
+    /// memory, and the store's facts) or JSON Lines (`.jsonl`, `.ndjson`), plain or gzip.
+    #[arg(long)]
+    customers: PathBuf,
+    /// The time of the decisions: Unix seconds or milliseconds, or `YYYY-MM-DD[THH:MM:SSZ]`.
+    #[arg(long)]
+    now: String,
+    /// Where to write the rows: CSV, or JSON Lines when it ends in `.jsonl` or `.ndjson`;
+    /// `-` for standard output.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Each offer's link, e.g. `https://store.example/add/{offer_id}?utm_source=email`
+    /// (also `{customer}` and `{decision_id}`; values are percent-encoded).
+    #[arg(long)]
+    link: Option<String>,
+    /// Column names for roles, e.g. `customer=Email,owned=Products,last_purchase=Last Order`.
+    #[arg(long, default_value = "")]
+    columns: String,
+    /// Write JSON Lines whatever the output's name.
+    #[arg(long)]
+    jsonl: bool,
+    /// Stop at the first bad row (exit 3, no output kept) instead of skipping it.
+    #[arg(long)]
+    fail_fast: bool,
 }
 
 #[derive(clap::Args)]
@@ -216,6 +249,7 @@ fn emit(line: std::fmt::Arguments<'_>) -> Result<(), Failure> {
 
 /// A failure and the exit code it maps to.
 enum Failure {
+    Usage(String),
     BadInput(String),
     Internal(String),
 }
@@ -230,6 +264,10 @@ fn main() -> ExitCode {
     };
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Usage(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
         Err(Failure::BadInput(message)) => {
             eprintln!("{message}");
             ExitCode::from(3)
@@ -360,6 +398,7 @@ fn run(command: Command) -> Result<(), Failure> {
             emit(format_args!("{text}"))?;
             Ok(())
         }
+        Command::Batch(args) => run_batch(&args),
         Command::Train(args) => run_train(&args),
         Command::Evaluate(args) => run_evaluate(&args),
         Command::Record {
@@ -368,6 +407,88 @@ fn run(command: Command) -> Result<(), Failure> {
             snapshot,
         } => run_record(&memory, &event, snapshot.as_deref()),
     }
+}
+
+/// `tactful batch`: the list decided into a file beside the output, renamed into place once
+/// every row is written (so a stopped batch never leaves half a list for a platform to import).
+fn run_batch(args: &BatchArgs) -> Result<(), Failure> {
+    let now = tactful::batch::parse_now(&args.now).ok_or_else(|| {
+            Failure::Usage(format!(
+                "--now `{}` is not a time between 2020 and 2100 (Unix seconds or milliseconds, or YYYY-MM-DD[THH:MM:SSZ])",
+                args.now
+            ))
+    })?;
+    let link = args
+        .link
+        .as_deref()
+        .map(tactful::batch::Link::parse)
+        .transpose()
+        .map_err(Failure::Usage)?;
+    let snapshot = load(&args.snapshot)?;
+    let to_stdout = args.output.as_os_str() == "-";
+    let options = tactful::batch::Options {
+        now,
+        columns: args.columns.clone(),
+        link,
+        jsonl: args.jsonl || tactful::batch::is_jsonl(&args.output),
+        fail_fast: args.fail_fast,
+    };
+    let partial = args.output.with_extension("partial");
+    let cannot_write = |e: std::io::Error| {
+        Failure::Internal(format!("cannot write `{}`: {e}", args.output.display()))
+    };
+    let mut out: Box<dyn Write> = if to_stdout {
+        Box::new(std::io::BufWriter::new(std::io::stdout().lock()))
+    } else {
+        Box::new(std::io::BufWriter::new(
+            std::fs::File::create(&partial).map_err(cannot_write)?,
+        ))
+    };
+    let list = args.customers.display().to_string();
+    let mut printed = 0usize;
+    let mut report = |error: &tactful::batch::RowError| {
+        printed += 1;
+        if printed <= tactful::batch::KEPT_ERRORS {
+            eprintln!("{list} {error}");
+        } else if printed == tactful::batch::KEPT_ERRORS + 1 {
+            eprintln!("(further bad rows are counted in the summary, not printed)");
+        }
+    };
+    let result = tactful::batch::run(&snapshot, &args.customers, &options, &mut out, &mut report);
+    drop(out);
+    let summary = match result {
+        Ok(summary) => summary,
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            return Err(match e {
+                tactful::batch::BatchError::Write(_) => Failure::Internal(e.to_string()),
+                _ => Failure::BadInput(e.to_string()),
+            });
+        }
+    };
+    if !to_stdout {
+        std::fs::rename(&partial, &args.output).map_err(cannot_write)?;
+    }
+    let skipped = summary.skipped_rows();
+    let by_code: Vec<String> = (summary.skipped.iter())
+        .map(|(code, n)| format!("{code} {n}"))
+        .collect();
+    eprintln!(
+        "{} customers: {} to send, {} in the holdout (do not send), {} with nothing to send; {skipped} row(s) skipped{}",
+        summary.rows - skipped,
+        summary.send,
+        summary.holdout,
+        summary.nothing,
+        if by_code.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", by_code.join(", "))
+        }
+    );
+    if !to_stdout {
+        eprintln!("wrote {}", args.output.display());
+    }
+    Ok(())
 }
 
 /// `tactful record`: one event into memory, checked against the snapshot when there is one.

@@ -161,12 +161,13 @@ fn quoted(names: &[String]) -> String {
     list.join(", ")
 }
 
-/// One column the reader looks for.
+/// One column a reader looks for: its role, the names it goes by, whether it must be there.
+/// `tactful batch` finds its columns with these too (`crate::batch`).
 #[derive(Debug, Clone, Copy)]
-struct Role {
-    name: &'static str,
-    aliases: &'static [&'static str],
-    required: bool,
+pub(crate) struct Role {
+    pub(crate) name: &'static str,
+    pub(crate) aliases: &'static [&'static str],
+    pub(crate) required: bool,
 }
 
 const ORDER_ROLES: [Role; 5] = [
@@ -395,6 +396,20 @@ impl ColumnMap {
     /// # Errors
     /// A pair without `=`, or a role that neither file kind has.
     pub fn parse(mapping: &str) -> Result<Self, InputError> {
+        let roles: Vec<Role> = ORDER_ROLES
+            .iter()
+            .chain(&SESSION_ROLES)
+            .chain(&OUTCOME_ROLES)
+            .copied()
+            .collect();
+        Self::parse_for(mapping, &roles)
+    }
+
+    /// Parses `role=name` pairs for these roles only.
+    ///
+    /// # Errors
+    /// A pair without `=`, or a role not among `roles`.
+    pub(crate) fn parse_for(mapping: &str, roles: &[Role]) -> Result<Self, InputError> {
         let mut map = HashMap::new();
         for pair in mapping.split(',').filter(|p| !p.trim().is_empty()) {
             let Some((role, name)) = pair.split_once('=') else {
@@ -404,17 +419,12 @@ impl ColumnMap {
                 });
             };
             let role = role.trim().to_ascii_lowercase();
-            if !ORDER_ROLES
-                .iter()
-                .chain(&SESSION_ROLES)
-                .chain(&OUTCOME_ROLES)
-                .any(|r| r.name == role)
-            {
+            if !roles.iter().any(|r| r.name == role) {
+                let mut names: Vec<&str> = roles.iter().map(|r| r.name).collect();
+                names.dedup();
                 return Err(InputError::BadMapping {
                     mapping: mapping.into(),
-                    message: format!(
-                        "unknown role `{role}`: use order, item, time, customer, price, session or outcome"
-                    ),
+                    message: format!("unknown role `{role}`: use {}", names.join(", ")),
                 });
             }
             map.insert(role, name.trim().to_string());
@@ -452,7 +462,7 @@ pub struct ViewLine<'a> {
 /// A CSV reader positioned after the header, with its columns found.
 struct Table {
     columns: Columns,
-    reader: csv::Reader<Box<dyn Read>>,
+    reader: csv::Reader<Box<dyn Read + Send>>,
     progress: ProgressBar,
 }
 
@@ -463,9 +473,9 @@ struct Columns {
     header: Vec<String>,
 }
 
-/// Opens `path` (gzip when it starts with the gzip magic) with a progress bar on stderr that
-/// counts the file's bytes; the bar draws only when stderr is a terminal.
-fn open(path: &Path, roles: &[Role], map: &ColumnMap) -> Result<Table, InputError> {
+/// Opens `path` as text (gunzipped when it starts with the gzip magic), with a progress bar on
+/// stderr that counts the file's bytes; the bar draws only when stderr is a terminal.
+pub(crate) fn open_text(path: &Path) -> Result<(Box<dyn BufRead + Send>, ProgressBar), InputError> {
     let io = |e: std::io::Error| InputError::Io {
         path: path.to_path_buf(),
         message: e.to_string(),
@@ -485,7 +495,7 @@ fn open(path: &Path, roles: &[Role], map: &ColumnMap) -> Result<Table, InputErro
     );
     let mut buffered = BufReader::with_capacity(1 << 16, progress.wrap_read(file));
     let gzip = buffered.fill_buf().map_err(io)?.starts_with(&[0x1f, 0x8b]);
-    let mut text: Box<dyn BufRead> = if gzip {
+    let text: Box<dyn BufRead + Send> = if gzip {
         Box::new(BufReader::with_capacity(
             1 << 16,
             flate2::bufread::MultiGzDecoder::new(buffered),
@@ -493,6 +503,44 @@ fn open(path: &Path, roles: &[Role], map: &ColumnMap) -> Result<Table, InputErro
     } else {
         Box::new(buffered)
     };
+    Ok((text, progress))
+}
+
+/// Opens a CSV file with its columns found (see [`open_csv`]).
+fn open(path: &Path, roles: &[Role], map: &ColumnMap) -> Result<Table, InputError> {
+    let CsvFile {
+        reader,
+        header,
+        columns,
+        progress,
+    } = open_csv(path, roles, map)?;
+    Ok(Table {
+        columns: Columns {
+            path: path.to_path_buf(),
+            at: columns,
+            header,
+        },
+        reader,
+        progress,
+    })
+}
+
+/// Opens `path` as CSV ([`open_text`]), with the delimiter sniffed from the header line, and
+/// finds each role's column by name: the reader (positioned after the header), the header,
+/// where each role's column is, and the progress bar.
+///
+/// # Errors
+/// The file cannot be read, is empty, or lacks a required column.
+pub(crate) fn open_csv(
+    path: &Path,
+    roles: &[Role],
+    map: &ColumnMap,
+) -> Result<CsvFile, InputError> {
+    let io = |e: std::io::Error| InputError::Io {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let (mut text, progress) = open_text(path)?;
     // The delimiter is sniffed from the header line, which is then handed back to the reader.
     let mut first = Vec::new();
     text.read_until(b'\n', &mut first).map_err(io)?;
@@ -505,7 +553,7 @@ fn open(path: &Path, roles: &[Role], map: &ColumnMap) -> Result<Table, InputErro
         .into_iter()
         .max_by_key(|d| first.iter().filter(|b| *b == d).count())
         .unwrap_or(b',');
-    let chained: Box<dyn Read> = Box::new(std::io::Cursor::new(first).chain(text));
+    let chained: Box<dyn Read + Send> = Box::new(std::io::Cursor::new(first).chain(text));
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(false)
@@ -542,18 +590,27 @@ fn open(path: &Path, roles: &[Role], map: &ColumnMap) -> Result<Table, InputErro
         }
         columns.push(found);
     }
-    Ok(Table {
-        columns: Columns {
-            path: path.to_path_buf(),
-            at: columns,
-            header,
-        },
+    Ok(CsvFile {
         reader,
+        header,
+        columns,
         progress,
     })
 }
 
-fn csv_error(path: &Path, e: &csv::Error) -> InputError {
+/// A CSV file opened by [`open_csv`].
+pub(crate) struct CsvFile {
+    /// The records after the header.
+    pub(crate) reader: csv::Reader<Box<dyn Read + Send>>,
+    /// The header's names, trimmed.
+    pub(crate) header: Vec<String>,
+    /// Each role's column, in the order the roles were given.
+    pub(crate) columns: Vec<Option<usize>>,
+    /// Counts the file's bytes.
+    pub(crate) progress: ProgressBar,
+}
+
+pub(crate) fn csv_error(path: &Path, e: &csv::Error) -> InputError {
     let line = e.position().map_or(0, csv::Position::line);
     match e.kind() {
         csv::ErrorKind::Io(io) => InputError::Io {
