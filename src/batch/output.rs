@@ -144,31 +144,43 @@ impl Emailed {
         }
     }
 
-    /// Why nothing is sent, as a code: `holdout`; the quiet period after an order; `protect`
-    /// (another gate or rule); or the reason the best candidate was left out (a cooldown, a
-    /// window, a cap); `no_offer` when there was no candidate at all. Empty when sent.
+    /// Why nothing is sent, as a code: `holdout`; else, of the reasons candidates were left
+    /// out for, the first in [`NOTHING_BECAUSE`]; else `protect` when the play protects; else
+    /// the first candidate's reason; `no_offer` when there was no candidate. Empty when sent.
     pub(crate) fn reason(&self) -> String {
         let d = &self.decision;
         match self.status() {
             Status::Send => String::new(),
             Status::Holdout => "holdout".into(),
             Status::Nothing => {
-                let quiet = d
-                    .left_out
+                let telling = NOTHING_BECAUSE
                     .iter()
-                    .find(|l| l.reason == SkipReason::QuietPeriod);
-                let first = quiet.or(d.left_out.first());
-                match first {
-                    Some(left_out) if quiet.is_some() || d.play != Play::Protect => {
-                        code(&left_out.reason)
-                    }
+                    .find(|&&r| d.left_out.iter().any(|l| l.reason == r));
+                match (telling, d.left_out.first()) {
+                    (Some(reason), _) => code(reason),
                     _ if d.play == Play::Protect => "protect".into(),
-                    _ => "no_offer".into(),
+                    (None, Some(first)) => code(&first.reason),
+                    (None, None) => "no_offer".into(),
                 }
             }
         }
     }
 }
+
+/// The reasons that best say why a customer gets no email, most telling first: a quiet
+/// period or an email already sent in the window, then caps and cooldowns, then windows not
+/// yet (or no longer) open.
+pub(crate) const NOTHING_BECAUSE: [SkipReason; 9] = [
+    SkipReason::QuietPeriod,
+    SkipReason::EmailedThisWindow,
+    SkipReason::SurfaceDailyCap,
+    SkipReason::GlobalDailyCap,
+    SkipReason::SurfaceSessionCap,
+    SkipReason::CoolingDown,
+    SkipReason::FamilyCoolingDown,
+    SkipReason::OfferCap,
+    SkipReason::EmailWindow,
+];
 
 /// A vocabulary value's `snake_case` code, as the decision's JSON spells it.
 fn code<T: serde::Serialize>(value: &T) -> String {
