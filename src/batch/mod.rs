@@ -148,7 +148,7 @@ pub fn is_jsonl(path: &Path) -> bool {
 
 /// Decides for every customer of the list at `path` (CSV or JSON Lines, plain or gzip),
 /// writing one row per customer decided to `out` in input order, and calling `on_error` for
-/// each bad row as it is found.
+/// each bad row as it is found (with `fail_fast`, the first is the error returned instead).
 ///
 /// # Errors
 /// [`BatchError`]: the list cannot be read, a bad row with `fail_fast`, or `out` fails.
@@ -191,14 +191,14 @@ pub fn run(
                 .collect();
             for (bytes, errors, counts) in parts {
                 for error in errors {
-                    progress.suspend(|| on_error(&error));
-                    *summary.skipped.entry(error.code).or_default() += 1;
                     if options.fail_fast {
                         return Err(BatchError::Row {
                             path: path.to_path_buf(),
                             error,
                         });
                     }
+                    progress.suspend(|| on_error(&error));
+                    *summary.skipped.entry(error.code).or_default() += 1;
                     if summary.errors.len() < KEPT_ERRORS {
                         summary.errors.push(error);
                     }

@@ -1,7 +1,8 @@
 //! What the batch writes for each customer: CSV whose columns an email platform imports as
 //! profile properties or merge fields, or JSON Lines with the whole decision.
 //!
-//! A CSV row has the customer (and email, when the list has one), whether to send, the status
+//! A CSV row has the email (first, where importers look for it, when the list has one) and
+//! the customer, whether to send, the status
 //! (`send`, `holdout`: do not send, with what would have been sent, or `nothing`), the reason
 //! nothing goes out, the play, then for each of the email surface's slots the offer's id,
 //! title, copy, first reason, price after discount (in major units) and link, then the
@@ -213,10 +214,12 @@ impl Writer {
         if self.jsonl {
             return Vec::new();
         }
-        let mut names: Vec<String> = vec!["customer".into()];
+        // The email first: what email platforms' importers look for in the first column.
+        let mut names: Vec<String> = Vec::new();
         if self.email {
             names.push("email".into());
         }
+        names.push("customer".into());
         for name in ["send", "status", "reason", "play"] {
             names.push(name.into());
         }
@@ -262,10 +265,11 @@ impl Writer {
     fn record(&self, e: &Emailed) -> Vec<String> {
         let status = e.status();
         let send = if status == Status::Send { "yes" } else { "no" };
-        let mut fields = vec![e.customer.key.clone()];
+        let mut fields = Vec::with_capacity(8 + self.slots * OFFER_COLUMNS.len());
         if self.email {
             fields.push(e.customer.email.clone().unwrap_or_default());
         }
+        fields.push(e.customer.key.clone());
         fields.extend([
             send.to_string(),
             status.as_str().to_string(),

@@ -474,7 +474,7 @@ fn run_batch(args: &BatchArgs) -> Result<(), Failure> {
         .map(|(code, n)| format!("{code} {n}"))
         .collect();
     eprintln!(
-        "{} customers: {} to send, {} in the holdout (do not send), {} with nothing to send; {skipped} row(s) skipped{}",
+        "decided {} customer(s): {} to send, {} in the holdout (do not send), {} with nothing to send; {skipped} row(s) skipped{}",
         summary.rows - skipped,
         summary.send,
         summary.holdout,

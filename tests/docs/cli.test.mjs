@@ -6,32 +6,14 @@
 // repository. Needs `./build.sh build` first (the CLI and out/inkwell-studio.snap).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { execFileSync } from "node:child_process";
+import { copyFileSync, existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { assertPrinted, root, snippet } from "../common/snippets.mjs";
+import { SHARED, workspace } from "./workspace.mjs";
 
 const CLI = join(root, "target/release/tactful");
 const SNAPSHOT = join(root, "out/inkwell-studio.snap");
-const SHARED = join(root, "..", "shared");
-
-/** A scratch copy of the repository's layout; `run(code)` runs a shell block in it. */
-function workspace(t) {
-  const top = mkdtempSync(join(tmpdir(), "tactful-docs-"));
-  t.after(() => rmSync(top, { recursive: true, force: true }));
-  const repo = join(top, "repo");
-  mkdirSync(repo);
-  for (const name of ["target", "www", "tests"]) symlinkSync(join(root, name), join(repo, name));
-  if (existsSync(SHARED)) symlinkSync(SHARED, join(top, "shared"));
-  const run = (code) => {
-    // stderr into stdout, so errors and results read in the order a terminal shows them
-    const result = spawnSync("bash", ["-c", `exec 2>&1\n${code}`], { cwd: repo, encoding: "utf8", timeout: 120_000 });
-    assert.equal(result.error, undefined, String(result.error));
-    return result.stdout;
-  };
-  return { repo, run };
-}
 
 test("the README's CLI quick start prints what it says", (t) => {
   const { run } = workspace(t);
