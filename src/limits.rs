@@ -16,8 +16,8 @@ use crate::memory::{
 };
 use crate::program::{MAX_CONSTS, MAX_OPS, MAX_STACK};
 use crate::snapshot::{
-    CATEGORY_FALLBACK, MAX_CAP, MAX_COOLDOWN_RUNGS, MAX_FACTS, MAX_FEATURES, MAX_ITEMS,
-    MAX_NEIGHBOURS, MAX_OFFER_ITEMS, MAX_OFFERS, MAX_PROGRAMS, MAX_RULES, MAX_SIGNALS,
+    CATEGORY_FALLBACK, MAX_CAP, MAX_COOLDOWN_RUNGS, MAX_EMAIL_WINDOW, MAX_FACTS, MAX_FEATURES,
+    MAX_ITEMS, MAX_NEIGHBOURS, MAX_OFFER_ITEMS, MAX_OFFERS, MAX_PROGRAMS, MAX_RULES, MAX_SIGNALS,
     MAX_SNAPSHOT_BYTES, MAX_SURFACE_LIMIT, MAX_TEXT_BYTES, POPULAR_FALLBACK,
 };
 
@@ -127,6 +127,12 @@ pub const ALL: &[Limit] = &[
         "MAX_SURFACE_LIMIT",
     ),
     limit("snapshot", "a cap's count", MAX_CAP as u64, "MAX_CAP"),
+    limit(
+        "snapshot",
+        "an email window's end, or the quiet period after an order, in minutes (365 days)",
+        MAX_EMAIL_WINDOW as u64,
+        "MAX_EMAIL_WINDOW",
+    ),
     limit(
         "context",
         "cart lines, owned, viewed, and events (each)",

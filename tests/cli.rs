@@ -269,6 +269,10 @@ fn inspect_prints_a_summary_as_text_and_json() {
     assert!(text.contains(&id), "{text}");
     assert!(text.contains("Inkwell Studio"), "{text}");
     assert!(text.contains("version 2"), "{text}");
+    assert!(
+        text.contains("email      3d quiet after an order, once per window; companion 14-30d"),
+        "{text}"
+    );
     assert!(text.contains("workbook-addon"), "{text}");
     assert!(text.contains("coaching-intensive"), "{text}");
 

@@ -828,6 +828,23 @@ fn print_info(snapshot: &Snapshot) {
         "model      {} neighbour entries, {} signals read",
         info.neighbours, info.signals
     );
+    if let Some(email) = snapshot.email_timing() {
+        let days = |minutes: u32| f64::from(minutes) / 1440.0;
+        let windows: Vec<String> = (email.windows.iter())
+            .map(|w| format!("{} {}-{}d", w.kind.as_str(), days(w.from), days(w.to)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "email      {}d quiet after an order{}; {}",
+            days(email.quiet_after_order),
+            if email.once_per_window {
+                ", once per window"
+            } else {
+                ""
+            },
+            windows.join(", ")
+        );
+    }
     for offer in snapshot.offers() {
         let surfaces: Vec<&str> = tactful::Surface::ALL
             .iter()

@@ -12,7 +12,8 @@
 //!   associative, so the bounds do not break those laws. A consequence to know: two impressions
 //!   of one offer on one surface within the same second count as one.
 //! - **Forget only what nothing needs.** [`Memory::prune`] drops impressions older than the
-//!   longest cap or cooldown window of the snapshot, and empty entries; past 128 offers it
+//!   longest cap or cooldown window of the snapshot (email impressions: or its latest email
+//!   window), and empty entries; past 128 offers it
 //!   forgets impression-only histories, least recently active first. Dismissals, accepts and
 //!   purchases are kept (the cooldown ladder and "not offered again" need them); only memory
 //!   that would otherwise be unreadable (over [`MAX_REMEMBERED_OFFERS`] offers, or over
@@ -262,8 +263,11 @@ impl Memory {
     pub fn prune(&mut self, snapshot: &Snapshot, now: Stamp) {
         let now = now.min(self.latest().unwrap_or(now));
         let horizon = now.saturating_sub(snapshot.longest_window().saturating_mul(60));
+        let email_horizon = now.saturating_sub(snapshot.email_window().saturating_mul(60));
         for history in &mut self.offers {
-            history.impressions.retain(|&(at, _)| at >= horizon);
+            history.impressions.retain(|&(at, surface)| {
+                at >= horizon || (surface == Surface::Email && at >= email_horizon)
+            });
         }
         self.offers.retain(|h| {
             !(h.impressions.is_empty()

@@ -29,8 +29,10 @@ pub(super) struct Index {
     pub(super) offer_surfaces: Vec<SurfaceSet>,
     /// Each offer's popularity: the mean of its items'.
     pub(super) offer_popularity: Vec<u8>,
-    /// The longest window any cap, cooldown or email window needs remembered, in minutes.
+    /// The longest window any cap or cooldown needs remembered, in minutes.
     pub(super) longest_window: u32,
+    /// How long email impressions must be remembered: that, or the latest email window's end.
+    pub(super) email_window: u32,
     /// How long the newest purchase must be remembered (quiet periods, email windows).
     pub(super) purchase_horizon: u32,
     /// Whether the model's popularity tells items apart (with no model every item has the
@@ -142,17 +144,20 @@ impl Index {
             cap.max(cooldown).max(finite(o.family_cooldown))
         });
         let day = 24 * 60;
-        let email_horizon = p.email.as_ref().map_or(0, |e| {
-            let latest_window = e.windows.iter().map(|w| w.to).max().unwrap_or(0);
-            latest_window.max(e.quiet_after_order)
-        });
-        let purchase_horizon = finite(p.policy.quiet_after_purchase).max(email_horizon);
         let longest_window = offer_windows
             .max()
             .unwrap_or(0)
             .max(day)
             .max(p.policy.session_length)
-            .max(purchase_horizon);
+            .max(finite(p.policy.quiet_after_purchase));
+        let latest_email_window = (p.email.as_ref())
+            .and_then(|e| e.windows.iter().map(|w| w.to).max())
+            .unwrap_or(0);
+        let email_quiet = p.email.as_ref().map_or(0, |e| e.quiet_after_order);
+        let purchase_horizon = finite(p.policy.quiet_after_purchase)
+            .max(latest_email_window)
+            .max(email_quiet);
+        let email_window = longest_window.max(latest_email_window);
 
         let mut signals_by_name: Vec<(String, u32)> = p
             .signals
@@ -172,6 +177,7 @@ impl Index {
             offer_surfaces,
             offer_popularity,
             longest_window,
+            email_window,
             purchase_horizon,
             memory_tag: crate::memory::store_tag(&p.store_id),
             popularity_known: p

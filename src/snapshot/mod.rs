@@ -455,7 +455,13 @@ impl Snapshot {
         self.index.purchase_horizon
     }
 
-    /// How far back memory must reach for every cap, cooldown and email window, in minutes.
+    /// How far back memory must keep email impressions, in minutes: the longest window, or
+    /// the latest email window's end ("once per window" counts the emails sent in it).
+    pub fn email_window(&self) -> u32 {
+        self.index.email_window
+    }
+
+    /// How far back memory must reach for every cap and cooldown, in minutes.
     pub fn longest_window(&self) -> u32 {
         self.index.longest_window
     }
