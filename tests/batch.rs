@@ -628,3 +628,92 @@ fn the_command_writes_the_file_whole_or_not_at_all() {
     ]));
     assert_eq!(missing.status.code(), Some(3));
 }
+
+/// A store whose longest cap or cooldown (30 days) is shorter than its email window (60 to 150
+/// days after a purchase): memory must keep the email sends that long.
+const LONG_WINDOW_STORE: &str = r#"
+[store]
+id = "long-window"
+name = "Long Window"
+currency = "USD"
+
+[[items]]
+id = "base"
+category = "c"
+price = 10.0
+
+[[items]]
+id = "pro"
+category = "c"
+price = 50.0
+
+[[offers]]
+id = "pro-upgrade"
+title = "Pro"
+kind = "upgrade"
+items = ["pro"]
+job = "helps"
+surfaces = ["email"]
+[offers.copy]
+premium = "Go pro."
+
+[policy.plays]
+assist = ["upgrade"]
+
+[email.after_purchase]
+upgrade = ["60d", "150d"]
+"#;
+
+#[test]
+fn an_email_sent_early_in_a_long_window_is_remembered_to_its_end() {
+    let store = TempFile::new("store.toml", LONG_WINDOW_STORE.as_bytes());
+    let bytes = tactful::compile::compile_paths(&store.0, None, &Default::default())
+        .unwrap_or_else(|d| panic!("{d:#?}"))
+        .bytes;
+    let snapshot = Snapshot::from_bytes(&bytes).unwrap();
+    let bought = (T0 - 150 * DAY) / 1000;
+    let mut memory = String::new();
+    let mut outcomes = Vec::new();
+    // The window is T0-90d to T0: a send at T0-85d; the page shows something at T0-45d (memory
+    // ages from its newest event); a run at T0-40d, whose memory, pruned by the caps' 30 days
+    // alone, would forget the send; and one at T0-10d.
+    for now in [T0 - 85 * DAY, T0 - 40 * DAY, T0 - 10 * DAY] {
+        if now == T0 - 40 * DAY {
+            let mut page = Memory::decode(&memory).unwrap();
+            let shown = event(
+                EventKind::Impression,
+                "pro-upgrade",
+                Some(Surface::Cart),
+                T0 - 45 * DAY,
+            );
+            page.record(&shown).unwrap();
+            memory = page.encode();
+        }
+        let list = format!("customer,owned,last_purchase,memory\nc-1,base,{bought},{memory}\n");
+        let file = TempFile::new("customers.csv", list.as_bytes());
+        let mut out = Vec::new();
+        let options = Options {
+            link: None,
+            ..options(now)
+        };
+        batch::run(&snapshot, &file.0, &options, &mut out, &mut |e| {
+            panic!("{e}")
+        })
+        .unwrap();
+        let mut reader = csv::Reader::from_reader(out.as_slice());
+        let header = reader.headers().unwrap().clone();
+        let record = reader.records().next().unwrap().unwrap();
+        let field = |name: &str| record[header.iter().position(|h| h == name).unwrap()].to_string();
+        outcomes.push((field("status"), field("reason")));
+        memory = field("memory");
+    }
+    assert_eq!(
+        outcomes,
+        [
+            ("send".to_string(), String::new()),
+            ("nothing".to_string(), "emailed_this_window".to_string()),
+            ("nothing".to_string(), "emailed_this_window".to_string()),
+        ],
+        "the send 75 days before the last run (past the caps' 30-day horizon) still counts"
+    );
+}
