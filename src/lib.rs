@@ -23,6 +23,7 @@
 //! - [`Memory`] records, merges, prunes, encodes and decodes a shopper's memory;
 //! - `compile` (feature `compiler`) turns a store file and a model file into a snapshot;
 //! - `train` (feature `train`) learns the model file from CSV history and evaluates it.
+//! - `batch` (feature `batch`) decides the email offer for every customer of a list.
 
 mod base64url;
 mod context;

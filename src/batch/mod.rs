@@ -40,7 +40,7 @@ pub use output::Link;
 use crate::context::{Context, ContextError, EARLIEST_MILLIS, FactValue, LATEST_MILLIS};
 use crate::engine::decide_with;
 use crate::engine::decision::DecideOptions;
-use crate::memory::{EventKind, Memory, MemoryEvent};
+use crate::memory::{EventKind, Memory, MemoryEvent, stamp_from_millis};
 use crate::snapshot::Snapshot;
 use crate::train::input::{self, ColumnMap, InputError};
 use crate::vocab::Surface;
@@ -270,22 +270,30 @@ fn decide_row(
         return Err(layout.error_at(customer.line, "memory", problem.code(), message));
     }
     let mut memory = opened.memory;
-    if let Some(at) = customer.last_purchase.filter(|&at| at >= EARLIEST_MILLIS) {
-        let purchase = MemoryEvent {
-            kind: EventKind::Purchase,
-            offer_id: None,
-            surface: None,
-            at,
-        };
-        // Cannot fail: the time is after 2020 and not after `now`, which the context checks.
-        let _ = memory.record(&purchase);
-    }
+    let purchase = (customer.last_purchase)
+        .filter(|&at| at >= EARLIEST_MILLIS)
+        .filter(|&at| !memory.purchases.contains(&stamp_from_millis(at)));
+    // A purchase memory holds already (every run after the first) leaves the string as it is.
+    let encoded = match purchase {
+        Some(at) => {
+            let purchase = MemoryEvent {
+                kind: EventKind::Purchase,
+                offer_id: None,
+                surface: None,
+                at,
+            };
+            // Cannot fail: the time is after 2020 and not after `now`, which the context checks.
+            let _ = memory.record(&purchase);
+            memory.encode()
+        }
+        None => customer.memory.clone(),
+    };
     let context = context_of(&customer, now);
     let options = DecideOptions {
         record_impressions: true,
         copy: true,
     };
-    let (decision, memory) = decide_with(snapshot, &context, &memory.encode(), options)
+    let (decision, memory) = decide_with(snapshot, &context, &encoded, options)
         .map_err(|e| layout.context_error(customer.line, &e))?;
     Ok(Emailed {
         customer,
