@@ -104,7 +104,7 @@ const COOKIE_MAX_AGE = 60 * 60 * 24 * 365;
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 const SHOPPER_KEY = /^[A-Za-z0-9_-]{16,128}$/;
 const SURFACES = ["checkout", "cart", "product_page", "in_product", "post_purchase", "email"];
-const OPTIONS = ["wasm", "snapshot", "accept", "origin", "labels"];
+const OPTIONS = ["wasm", "snapshot", "accept", "origin", "labels", "log", "logDecisions"];
 /** `added` is the embed's (its card stays in the page); accepted so one object serves both. */
 const LABELS = ["heading", "accept", "dismiss", "dismissHint", "was", "added"];
 const PLACEHOLDER = /\{([^{}]*)\}/g;
@@ -118,7 +118,7 @@ export function createEdgeWorker(options) {
   const config = readOptions(options);
   const engine = loadEngine(config.wasm, config.snapshot);
   const worker = new EdgeWorker(engine, config);
-  return { fetch: (request, env) => worker.fetch(request, env ?? {}) };
+  return { fetch: (request, env, ctx) => worker.fetch(request, env ?? {}, ctx) };
 }
 
 function optionsError(code, path, message) {
@@ -158,7 +158,16 @@ function readOptions(options) {
     accept: readAccept(options.accept),
     origin: readOrigin(options.origin),
     labels: readLabels(options.labels),
+    ...readLog(options),
   };
+}
+
+/** `log` (a function given each record) and `logDecisions` (exposures become decision records). */
+function readLog({ log, logDecisions }) {
+  if (log !== undefined && typeof log !== "function") throw optionsError("options.type", "log", "a function, given each log record (www/docs/logs.md)");
+  if (logDecisions !== undefined && typeof logDecisions !== "boolean") throw optionsError("options.type", "logDecisions", "true or false");
+  if (logDecisions && !log) throw optionsError("options.required", "log", "logDecisions logs through the log function: give one");
+  return { record: log, logDecisions: Boolean(logDecisions) };
 }
 
 /** A text whose only placeholder is `{offerId}`; returns whether it has one. */
@@ -287,7 +296,8 @@ class EdgeWorker {
     this.config = config;
   }
 
-  async fetch(request, env) {
+  async fetch(request, env, ctx) {
+    this.ctx = ctx;
     const upstream = this.originFetcher(env);
     if (env.TACTFUL === "off" || !this.engine) return upstream(request);
     const url = new URL(request.url);
@@ -372,8 +382,11 @@ class EdgeWorker {
     };
     // The card is written into the page, so every offer shown is seen: the engine records the
     // impressions in the memory it returns (memory from a newer engine comes back unchanged).
-    const { decision, memory } = this.engine.decide(context, shopper.memory, { recordImpressions: true, copy: true });
+    const decisionRecord = this.config.logDecisions;
+    const { decision, memory } = this.engine.decide(context, shopper.memory, { recordImpressions: true, copy: true, decisionRecord });
     shopper.memory = memory;
+    // Written into the page, so it reached the shopper (for a holdout, its empty slot).
+    if (decision.exposure.offers.length) this.logRecord(decision.exposure);
     for (const warning of decision.warnings) log("warning", null, { code: warning.code, message: warning.message });
     slot.setAttribute("data-tactful-decision", decision.decisionId);
     if (decision.offers.length === 0) return false;
@@ -391,6 +404,8 @@ class EdgeWorker {
     const e = escapeHtml;
     const { labels } = this.config;
     const id = `tactful-${e(decision.decisionId)}`;
+    // Each form names its decision, for the accept and dismiss log records.
+    const decisionField = `<input type="hidden" name="decisionId" value="${e(decision.decisionId)}">`;
     const ids = cardIds(id);
     const offers = decision.offers.map((offer, i) => {
       const titleId = ids.title(i);
@@ -408,10 +423,10 @@ class EdgeWorker {
         `<div class="${C.foot}"><p class="${C.price}">${wasHtml}<span class="${C.now}">${e(money(offer.finalPrice, decision.currency))}</span></p>` +
         `<div class="${C.actions}">` +
         `<form method="post" action="/tactful/accept"><input type="hidden" name="offerId" value="${offerId}">` +
-        `<input type="hidden" name="check" value="${checks[i]}">` +
+        `<input type="hidden" name="check" value="${checks[i]}">${decisionField}` +
         `<button class="${C.accept}" type="submit" aria-label="${e(labels.accept)} ${title}">${e(labels.accept)}</button></form>` +
         `<form method="post" action="/tactful/event"><input type="hidden" name="type" value="dismiss">` +
-        `<input type="hidden" name="offerId" value="${offerId}">` +
+        `<input type="hidden" name="offerId" value="${offerId}">${decisionField}` +
         `<button class="${C.dismiss}" type="submit" aria-label="${e(labels.dismiss)}: ${e(labels.dismissHint)} ${title}">${e(labels.dismiss)}</button></form>` +
         `</div></div></article>`
       );
@@ -425,6 +440,27 @@ class EdgeWorker {
       offers.join("") +
       `</section>`
     );
+  }
+
+  /**
+   * Gives a log record to the store's `log` function; a promise it returns is waited for
+   * (`ctx.waitUntil`) without holding the response. A failing `log` never fails the page.
+   */
+  logRecord(record) {
+    if (!this.config.record) return;
+    try {
+      const pending = this.config.record(record);
+      if (pending && typeof pending.then === "function") this.ctx?.waitUntil?.(Promise.resolve(pending).catch((error) => log("log_failed", error)));
+    } catch (error) {
+      log("log_failed", error);
+    }
+  }
+
+  /** An accept or dismiss record, when the form named the decision its card came from. */
+  logOutcome(type, form, offerId, at, shopper, via) {
+    const decisionId = form.decisionId;
+    if (typeof decisionId !== "string" || decisionId === "") return;
+    this.logRecord({ type, v: 1, decisionId, offerId, at, shopperKey: shopper.key, ...(via && { via }) });
   }
 
   /** `POST /tactful/event`: records an event into the memory cookie with the worker's time. */
@@ -444,11 +480,14 @@ class EdgeWorker {
       return json(400, errorBody(typedError("ContextError", "event.not_object", "", "the event is not a JSON object")));
     }
     const shopper = shopperFrom(request);
+    const { decisionId: _, ...memoryEvent } = event;
+    const at = nowFor(request, env);
     try {
-      shopper.memory = recordEvent(shopper.memory, { ...event, at: nowFor(request, env) });
+      shopper.memory = recordEvent(shopper.memory, { ...memoryEvent, at });
     } catch (error) {
       return json(400, errorBody(error));
     }
+    if (event.type === "dismiss") this.logOutcome("dismiss", event, event.offerId, at, shopper, form ? "button" : "api");
     const headers = withCookies(new Headers(), shopper);
     if (form) {
       headers.set("location", sameSiteReferrer(request, url));
@@ -476,11 +515,13 @@ class EdgeWorker {
       return json(400, errorBody(typedError("ContextError", "accept.unknown_offer", "offerId", `no card of this store offered ${JSON.stringify(offerId.slice(0, 64))}`)));
     }
     const shopper = shopperFrom(request);
+    const at = nowFor(request, env);
     try {
-      shopper.memory = recordEvent(shopper.memory, { type: "accept", offerId, at: nowFor(request, env) });
+      shopper.memory = recordEvent(shopper.memory, { type: "accept", offerId, at });
     } catch (error) {
       return json(400, errorBody(error));
     }
+    this.logOutcome("accept", Object.fromEntries(form), offerId, at, shopper);
     const { accept } = this.config;
     if (accept.url) {
       const headers = withCookies(new Headers({ location: fill(accept.url, offerId) }), shopper);

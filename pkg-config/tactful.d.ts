@@ -215,14 +215,28 @@ export interface ExposedOffer {
   position: number;
   /** Its frame. */
   frame: Frame;
+  /** List price, in minor units of the record's `currency`. */
+  price: number;
+  /** The price asked, after the discount, in minor units. */
+  finalPrice: number;
+  /** `finalPrice` minus the offer's cost, in minor units (an integer; negative for an offer sold at a loss). */
+  margin: number;
   /** Its score, as `ShownOffer.score`. */
   score: number;
   /** The probability that this policy shows this offer in this decision (1 when it does not explore), rounded to 4 decimals. */
   propensity: number;
 }
 
-/** What to log when the decision is shown (or, for a holdout shopper, would have been). */
+/**
+ * What to log when the decision is shown (or, for a holdout shopper, would have been): the v1
+ * exposure record of www/docs/logs.md, field for field. `JSON.stringify` of it is the line
+ * `tactful decide --log` writes for the same inputs.
+ */
 export interface Exposure {
+  /** The record's type: `"decision"` when decided with `{ decisionRecord: true }`. */
+  type: "exposure" | "decision";
+  /** The records' format version: 1. A reader refuses any other. */
+  v: 1;
   /** The decision's id. */
   decisionId: string;
   /** The snapshot's id. */
@@ -231,6 +245,10 @@ export interface Exposure {
   surface: Surface;
   /** The decision's time (the context's `now`), in Unix milliseconds. */
   at: number;
+  /** The context's pseudonymous shopper key (nothing more personal is logged). */
+  shopperKey: string;
+  /** Currency of `price`, `finalPrice` and `margin` (ISO 4217). */
+  currency: string;
   /** Whether the shopper is in the holdout (the offers were not shown). */
   holdout: boolean;
   /** The play. */
@@ -244,6 +262,10 @@ export interface Exposure {
   propensity: number;
   /** The offers shown (or that would have been), in order. */
   offers: ExposedOffer[];
+  /** A decision record's context, as the engine read it (only with `{ decisionRecord: true }`). */
+  context?: Context;
+  /** A decision record's memory string, the one decided from (only with `{ decisionRecord: true }`). */
+  memory?: string;
 }
 
 /**
@@ -403,6 +425,12 @@ export interface DecideOptions {
   recordImpressions?: boolean;
   /** Give each shown offer its words in `text`: title, copy and reasons, for a host that draws the card (default false). */
   copy?: boolean;
+  /**
+   * Make `exposure` a decision record (`type: "decision"`, with the context and the memory
+   * string decided from), for `tactful replay` (default false: a store may not want to log
+   * contexts).
+   */
+  decisionRecord?: boolean;
 }
 
 /** A loaded snapshot. */

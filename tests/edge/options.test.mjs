@@ -49,6 +49,9 @@ const bad = [
   ["an origin binding not named", { ...good, origin: { service: "SHOP" } }, "options.type", "origin"],
   ["an unknown label", { ...good, labels: { title: "Offer" } }, "options.unknown", "labels.title"],
   ["an empty label", { ...good, labels: { accept: " " } }, "options.type", "labels.accept"],
+  ["a log that is not a function", { ...good, log: "records.jsonl" }, "options.type", "log"],
+  ["logDecisions not a boolean", { ...good, log: () => {}, logDecisions: "yes" }, "options.type", "logDecisions"],
+  ["logDecisions with no log to log through", { ...good, logDecisions: true }, "options.required", "log"],
   ["a heading for no surface", { ...good, labels: { heading: { checkuot: "Pay" } } }, "options.unknown", "labels.heading.checkuot"],
 ];
 
