@@ -1,6 +1,6 @@
 // tactful/edge: the storefront edge worker as a factory (see edge/worker.js's header for how it
 // works and why, and www/docs/edge.md in the repository for a walk-through).
-import type { Exposure, Surface } from "./tactful";
+import type { Exposure, OutcomeRecord, Surface } from "./tactful";
 
 /**
  * Where the card's Add button sends the shopper once the worker has recorded `accept`.
@@ -80,25 +80,6 @@ export interface EdgeWorkerOptions {
   logDecisions?: boolean;
 }
 
-/** An accept or dismiss log record (www/docs/logs.md). */
-export interface OutcomeRecord {
-  /** What the shopper did. */
-  type: "accept" | "dismiss";
-  /** The records' format version: 1. */
-  v: 1;
-  /** The decision whose card offered it. */
-  decisionId: string;
-  /** The offer. */
-  offerId: string;
-  /** When, in Unix milliseconds. */
-  at: number;
-  /** The shopper's pseudonymous key. */
-  shopperKey: string;
-  /** How a dismissal came (a dismiss only). */
-  via?: "button" | "escape" | "api";
-  /** Present on records a developer produced while debugging: readers count and exclude them. */
-  debug?: string;
-}
 
 /** The environment the worker reads at each request (all optional). */
 export interface EdgeEnv {

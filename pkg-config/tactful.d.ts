@@ -268,6 +268,26 @@ export interface Exposure {
   memory?: string;
 }
 
+/** An accept or dismiss log record (www/docs/logs.md). */
+export interface OutcomeRecord {
+  /** What the shopper did. */
+  type: "accept" | "dismiss";
+  /** The records' format version: 1. */
+  v: 1;
+  /** The decision whose card offered it. */
+  decisionId: string;
+  /** The offer. */
+  offerId: string;
+  /** When, in Unix milliseconds. */
+  at: number;
+  /** The shopper's pseudonymous key. */
+  shopperKey: string;
+  /** How a dismissal came (a dismiss only). */
+  via?: "button" | "escape" | "api";
+  /** Present on records a developer produced while debugging: readers count and exclude them. */
+  debug?: string;
+}
+
 /**
  * One decision: what to show, and why, as codes and numbers (its words are `Engine.explain`'s).
  * No offers is an answer, not an error.

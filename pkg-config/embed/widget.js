@@ -4,7 +4,7 @@
 import { MemoryStore } from "./storage.js";
 import { signals } from "./signals.js";
 import { CLASSES } from "../contract.js";
-import { DEFAULT_LABELS, card, element } from "./card.js";
+import { DEFAULT_LABELS, card, element, majorUnits } from "./card.js";
 import { connect } from "./host.js";
 import { embedError } from "./errors.js";
 import { debugFlags, whyEmpty } from "./debug.js";
@@ -197,6 +197,25 @@ export class Widget {
     const hidden = all.filter((o) => !seen.has(o.offerId)).map((o) => o.offerId);
     if (hidden.length) report.notVisible = hidden;
     this.report(report);
+    if (!decision.holdout) this.promote("view_promotion", decision.offers.filter((o) => seen.has(o.offerId)));
+  }
+
+  /**
+   * With the `ga4` option, GA4's own promotion event for these offers in the page's dataLayer,
+   * cleared first as Google's guide asks; the fields are GA4's (promotion_id, promotion_name,
+   * creative_name, creative_slot, items), as documented in "Measure ecommerce", "Apply
+   * promotions": https://developers.google.com/analytics/devguides/collection/ga4/ecommerce?client_type=gtm
+   */
+  promote(event, offers) {
+    if (!this.options.ga4) return;
+    const { surface, currency } = this.shown.decision;
+    const items = offers.map((o) => ({ item_id: o.offerId, item_name: o.text.title, price: majorUnits(o.finalPrice, currency)[0], discount: majorUnits(o.price - o.finalPrice, currency)[0], quantity: 1, creative_name: o.frame }));
+    this.promoting = true;
+    try {
+      (this.options.dataLayer || (window.dataLayer ??= [])).push({ ecommerce: null }, { event, ecommerce: { promotion_id: `tactful-${surface}`, promotion_name: "tactful", creative_slot: surface, currency, items } });
+    } finally {
+      this.promoting = false;
+    }
   }
 
   /** Reports the record of what the shopper did with an offer (`accept`, `dismiss`). */
@@ -221,6 +240,7 @@ export class Widget {
     this.shown.dismissed.add(offer.offerId);
     this.store.record({ type: "accept", offerId: offer.offerId });
     this.outcome("accept", offer);
+    this.promote("select_promotion", [offer]);
     const article = this.articleFor(offer);
     if (article) {
       const focused = article.contains(document.activeElement);
