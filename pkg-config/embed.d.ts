@@ -4,7 +4,7 @@
 // call into it is asynchronous; without a Worker it runs on the page's main thread instead.
 import type { Context, Decision, Engine, Explanation, Exposure, OutcomeRecord, ShownOffer, Surface } from "./tactful.js";
 
-/** The embed's version ("0.2.0"), the package's. */
+/** The embed's version ("0.3.0"), the package's. */
 export const VERSION: string;
 
 /**

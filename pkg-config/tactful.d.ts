@@ -381,7 +381,7 @@ export interface SnapshotInfo {
   formatVersion: number;
   /** The newest snapshot format this engine reads. */
   engineFormatVersion: number;
-  /** The engine's version ("0.2.0"). */
+  /** The engine's version ("0.3.0"). */
   engineVersion: string;
   /** The snapshot's size in bytes. */
   bytes: number;

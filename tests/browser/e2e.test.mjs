@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { launch, root, serve } from "./harness.mjs";
 import { CSP } from "../../www/serve.mjs";
+import { snippet } from "../common/snippets.mjs";
 
 const SHOTS = join(root, "target/screenshots");
 const T0 = 1763726400000; // 2025-11-21 12:00 UTC, the sample contexts' time
@@ -772,6 +773,7 @@ test("ga4: view_promotion when the exposure is reported and select_promotion on 
   };
   const ecommerce = (items) => ({ promotion_id: "tactful-checkout", promotion_name: "tactful", creative_slot: "checkout", currency: "USD", items });
   assert.deepEqual(await promotions(page), [{ ecommerce: null }, { event: "view_promotion", ecommerce: ecommerce([item]) }]);
+  assert.deepEqual(await promotions(page), JSON.parse(snippet("log-ga4").code), "what www/docs/logs.md shows");
   const decisions = await page.evaluate(() => window.tactfulDemo.decisions.length);
   await page.getByRole("button", { name: "Add Creator Toolkit Bundle", exact: true }).click();
   await page.waitForSelector(".tactful-status");
