@@ -490,4 +490,46 @@ mod tests {
             serde_json::to_string(&Option::<i64>::None).unwrap()
         );
     }
+
+    #[test]
+    fn whole_numbers_of_a_record_are_written_as_javascript_writes_them() {
+        #[derive(serde::Serialize)]
+        struct Record {
+            #[serde(serialize_with = "whole_as_integer")]
+            a: f64,
+            #[serde(serialize_with = "whole_as_integer")]
+            b: f64,
+            #[serde(serialize_with = "whole_as_integer")]
+            c: f64,
+            #[serde(serialize_with = "whole_as_integer")]
+            d: f64,
+            #[serde(serialize_with = "whole_as_integer")]
+            e: f64,
+        }
+        let record = Record {
+            a: 1.0,
+            b: -0.0,
+            c: 0.3537,
+            d: -42.0,
+            e: 1e300,
+        };
+        // What `JSON.stringify` writes for the same numbers (1e300 is past 2^53: a float, null
+        // here as for any magnitude of 2^128 or more).
+        assert_eq!(
+            to_json(&record),
+            r#"{"a":1,"b":0,"c":0.3537,"d":-42,"e":null}"#
+        );
+    }
+
+    #[test]
+    fn maps_with_string_keys_are_objects_in_key_order() {
+        let mut facts = std::collections::BTreeMap::new();
+        facts.insert("plan", "monthly");
+        facts.insert("b\"q", "x");
+        assert_eq!(to_json(&facts), serde_json::to_string(&facts).unwrap());
+        assert_eq!(
+            to_json(&std::collections::BTreeMap::<String, u8>::new()),
+            "{}"
+        );
+    }
 }
