@@ -297,12 +297,11 @@ class EdgeWorker {
   }
 
   async fetch(request, env, ctx) {
-    this.ctx = ctx;
     const upstream = this.originFetcher(env);
     if (env.TACTFUL === "off" || !this.engine) return upstream(request);
     const url = new URL(request.url);
-    if (url.pathname === "/tactful/event") return this.handleEvent(request, env, url);
-    if (url.pathname === "/tactful/accept") return this.handleAccept(request, env, url, upstream);
+    if (url.pathname === "/tactful/event") return this.handleEvent(request, env, url, ctx);
+    if (url.pathname === "/tactful/accept") return this.handleAccept(request, env, url, upstream, ctx);
     if (url.pathname === "/tactful/decide") return this.handleDecide(request, env, url);
     if (url.pathname === "/tactful/explain") return this.handleDecide(request, env, url, true);
     if (url.pathname === "/tactful/card.css") return cardStyles();
@@ -313,7 +312,7 @@ class EdgeWorker {
       log("page_too_large", null, { url: url.pathname, bytes: length });
       return response;
     }
-    return this.personalise(request, env, response);
+    return this.personalise(request, env, response, ctx);
   }
 
   /** How the worker reaches the origin: the `origin` option, else a service binding or a base URL. */
@@ -338,7 +337,7 @@ class EdgeWorker {
   }
 
   /** The page with its slots filled, and the shopper's cookies. */
-  async personalise(request, env, response) {
+  async personalise(request, env, response, ctx) {
     const shopper = shopperFrom(request);
     const now = nowFor(request, env);
     let filled = 0;
@@ -351,7 +350,7 @@ class EdgeWorker {
           return;
         }
         try {
-          if (await this.fillSlot(slot, shopper, now)) filled += 1;
+          if (await this.fillSlot(slot, shopper, now, ctx)) filled += 1;
         } catch (error) {
           log("decision_failed", error, { url: new URL(request.url).pathname });
         }
@@ -372,7 +371,7 @@ class EdgeWorker {
    * Decides for one slot and writes its cards; the shown offers become impressions in memory.
    * Resolves to whether any offer was written. Throws what the engine throws (a ContextError).
    */
-  async fillSlot(slot, shopper, now) {
+  async fillSlot(slot, shopper, now, ctx) {
     const surface = slot.getAttribute("data-tactful-slot");
     const context = {
       ...pageContext(slot.getAttribute("data-tactful-context")),
@@ -386,7 +385,7 @@ class EdgeWorker {
     const { decision, memory } = this.engine.decide(context, shopper.memory, { recordImpressions: true, copy: true, decisionRecord });
     shopper.memory = memory;
     // Written into the page, so it reached the shopper (for a holdout, its empty slot).
-    if (decision.exposure.offers.length) this.logRecord(decision.exposure);
+    if (decision.exposure.offers.length) this.logRecord(decision.exposure, ctx);
     for (const warning of decision.warnings) log("warning", null, { code: warning.code, message: warning.message });
     slot.setAttribute("data-tactful-decision", decision.decisionId);
     if (decision.offers.length === 0) return false;
@@ -446,25 +445,28 @@ class EdgeWorker {
    * Gives a log record to the store's `log` function; a promise it returns is waited for
    * (`ctx.waitUntil`) without holding the response. A failing `log` never fails the page.
    */
-  logRecord(record) {
+  logRecord(record, ctx) {
     if (!this.config.record) return;
     try {
       const pending = this.config.record(record);
-      if (pending && typeof pending.then === "function") this.ctx?.waitUntil?.(Promise.resolve(pending).catch((error) => log("log_failed", error)));
+      if (pending && typeof pending.then === "function") {
+        const settled = Promise.resolve(pending).catch((error) => log("log_failed", error));
+        ctx?.waitUntil?.(settled);
+      }
     } catch (error) {
       log("log_failed", error);
     }
   }
 
   /** An accept or dismiss record, when the form named the decision its card came from. */
-  logOutcome(type, form, offerId, at, shopper, via) {
+  logOutcome(ctx, type, form, offerId, at, shopper, via) {
     const decisionId = form.decisionId;
     if (typeof decisionId !== "string" || decisionId === "") return;
-    this.logRecord({ type, v: 1, decisionId, offerId, at, shopperKey: shopper.key, ...(via && { via }) });
+    this.logRecord({ type, v: 1, decisionId, offerId, at, shopperKey: shopper.key, ...(via && { via }) }, ctx);
   }
 
   /** `POST /tactful/event`: records an event into the memory cookie with the worker's time. */
-  async handleEvent(request, env, url) {
+  async handleEvent(request, env, url, ctx) {
     const refused = refuse(request, url, "event");
     if (refused) return refused;
     const text = await readBody(request);
@@ -487,7 +489,7 @@ class EdgeWorker {
     } catch (error) {
       return json(400, errorBody(error));
     }
-    if (event.type === "dismiss") this.logOutcome("dismiss", event, event.offerId, at, shopper, form ? "button" : "api");
+    if (event.type === "dismiss") this.logOutcome(ctx, "dismiss", event, event.offerId, at, shopper, form ? "button" : "api");
     const headers = withCookies(new Headers(), shopper);
     if (form) {
       headers.set("location", sameSiteReferrer(request, url));
@@ -500,7 +502,7 @@ class EdgeWorker {
    * `POST /tactful/accept` (the card's Add, a form of `offerId` and `check`): records `accept`
    * and sends the shopper on to the `accept` target (see the module's header for why).
    */
-  async handleAccept(request, env, url, upstream) {
+  async handleAccept(request, env, url, upstream, ctx) {
     const refused = refuse(request, url, "accept");
     if (refused) return refused;
     if (!isForm(request)) {
@@ -521,7 +523,7 @@ class EdgeWorker {
     } catch (error) {
       return json(400, errorBody(error));
     }
-    this.logOutcome("accept", Object.fromEntries(form), offerId, at, shopper);
+    this.logOutcome(ctx, "accept", Object.fromEntries(form), offerId, at, shopper);
     const { accept } = this.config;
     if (accept.url) {
       const headers = withCookies(new Headers({ location: fill(accept.url, offerId) }), shopper);
