@@ -1,5 +1,6 @@
-//! `tactful`: compile a store, inspect a snapshot, decide, record into memory, train a model
-//! from history and evaluate it.
+//! `tactful`: compile a store, inspect a snapshot, decide and record into memory (each
+//! optionally appending a log record, www/docs/logs.md), train a model from history and
+//! evaluate it.
 //!
 //! Exit codes: 0 success; 2 usage error (bad flags or arguments); 3 bad input (a store with
 //! errors, a snapshot, context, memory or event that cannot be used); 4 internal failure
@@ -97,7 +98,8 @@ enum Command {
     Train(TrainArgs),
     /// Measure the learned model on public data by the published protocols.
     Evaluate(EvaluateArgs),
-    /// Record an event into memory: prints the new memory string.
+    /// Record an event into memory: prints the new memory string (with --log, an accept or
+    /// dismiss is also appended to a log as an outcome record).
     Record {
         /// The shopper's memory string (empty for a new shopper).
         #[arg(long, default_value = "")]
