@@ -1,6 +1,6 @@
 // tactful/edge: the storefront edge worker as a factory (see edge/worker.js's header for how it
 // works and why, and www/docs/edge.md in the repository for a walk-through).
-import type { Surface } from "./tactful";
+import type { Exposure, OutcomeRecord, Surface } from "./tactful";
 
 /**
  * Where the card's Add button sends the shopper once the worker has recorded `accept`.
@@ -64,7 +64,22 @@ export interface EdgeWorkerOptions {
   origin?: string | { binding: string };
   /** The card's texts, over the English defaults. */
   labels?: Partial<EdgeLabels>;
+  /**
+   * Given each log record (www/docs/logs.md), as an object to `JSON.stringify` into one line:
+   * the exposure of each slot it fills (also a holdout's empty slot), when the page is
+   * rendered; an `accept` at `POST /tactful/accept` and a `dismiss` (`via: "button"` from the
+   * card's form) at `POST /tactful/event`. A promise it returns is kept alive with
+   * `ctx.waitUntil`; a `log` that throws or rejects is logged to the console, never fails the
+   * page. Without it (the default), the worker logs no records.
+   */
+  log?: (record: Exposure | OutcomeRecord) => unknown;
+  /**
+   * Log decision records instead of exposures: the exposure with the context and the memory
+   * string it was decided from, for `tactful replay` (default false; needs `log`).
+   */
+  logDecisions?: boolean;
 }
+
 
 /** The environment the worker reads at each request (all optional). */
 export interface EdgeEnv {
@@ -85,9 +100,10 @@ export interface EdgeWorker {
   /**
    * Answers one request: its own `/tactful/*` routes, a 200 HTML answer to a GET with its slots
    * filled, and anything else as the origin sent it (everything, with `TACTFUL = "off"` or a
-   * snapshot that did not load). `env` defaults to `{}`; `ctx` is not used.
+   * snapshot that did not load). `env` defaults to `{}`; `ctx` keeps a `log` promise alive
+   * (`ctx.waitUntil`).
    */
-  fetch(request: Request, env?: EdgeEnv, ctx?: unknown): Promise<Response>;
+  fetch(request: Request, env?: EdgeEnv, ctx?: { waitUntil(promise: Promise<unknown>): void }): Promise<Response>;
 }
 
 /** What `createEdgeWorker` throws for options that could never work. */

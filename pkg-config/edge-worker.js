@@ -104,7 +104,7 @@ const COOKIE_MAX_AGE = 60 * 60 * 24 * 365;
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 const SHOPPER_KEY = /^[A-Za-z0-9_-]{16,128}$/;
 const SURFACES = ["checkout", "cart", "product_page", "in_product", "post_purchase", "email"];
-const OPTIONS = ["wasm", "snapshot", "accept", "origin", "labels"];
+const OPTIONS = ["wasm", "snapshot", "accept", "origin", "labels", "log", "logDecisions"];
 /** `added` is the embed's (its card stays in the page); accepted so one object serves both. */
 const LABELS = ["heading", "accept", "dismiss", "dismissHint", "was", "added"];
 const PLACEHOLDER = /\{([^{}]*)\}/g;
@@ -118,7 +118,7 @@ export function createEdgeWorker(options) {
   const config = readOptions(options);
   const engine = loadEngine(config.wasm, config.snapshot);
   const worker = new EdgeWorker(engine, config);
-  return { fetch: (request, env) => worker.fetch(request, env ?? {}) };
+  return { fetch: (request, env, ctx) => worker.fetch(request, env ?? {}, ctx) };
 }
 
 function optionsError(code, path, message) {
@@ -158,7 +158,16 @@ function readOptions(options) {
     accept: readAccept(options.accept),
     origin: readOrigin(options.origin),
     labels: readLabels(options.labels),
+    ...readLog(options),
   };
+}
+
+/** `log` (a function given each record) and `logDecisions` (exposures become decision records). */
+function readLog({ log, logDecisions }) {
+  if (log !== undefined && typeof log !== "function") throw optionsError("options.type", "log", "a function, given each log record (www/docs/logs.md)");
+  if (logDecisions !== undefined && typeof logDecisions !== "boolean") throw optionsError("options.type", "logDecisions", "true or false");
+  if (logDecisions && !log) throw optionsError("options.required", "log", "logDecisions logs through the log function: give one");
+  return { record: log, logDecisions: Boolean(logDecisions) };
 }
 
 /** A text whose only placeholder is `{offerId}`; returns whether it has one. */
@@ -287,12 +296,12 @@ class EdgeWorker {
     this.config = config;
   }
 
-  async fetch(request, env) {
+  async fetch(request, env, ctx) {
     const upstream = this.originFetcher(env);
     if (env.TACTFUL === "off" || !this.engine) return upstream(request);
     const url = new URL(request.url);
-    if (url.pathname === "/tactful/event") return this.handleEvent(request, env, url);
-    if (url.pathname === "/tactful/accept") return this.handleAccept(request, env, url, upstream);
+    if (url.pathname === "/tactful/event") return this.handleEvent(request, env, url, ctx);
+    if (url.pathname === "/tactful/accept") return this.handleAccept(request, env, url, upstream, ctx);
     if (url.pathname === "/tactful/decide") return this.handleDecide(request, env, url);
     if (url.pathname === "/tactful/explain") return this.handleDecide(request, env, url, true);
     if (url.pathname === "/tactful/card.css") return cardStyles();
@@ -303,7 +312,7 @@ class EdgeWorker {
       log("page_too_large", null, { url: url.pathname, bytes: length });
       return response;
     }
-    return this.personalise(request, env, response);
+    return this.personalise(request, env, response, ctx);
   }
 
   /** How the worker reaches the origin: the `origin` option, else a service binding or a base URL. */
@@ -328,7 +337,7 @@ class EdgeWorker {
   }
 
   /** The page with its slots filled, and the shopper's cookies. */
-  async personalise(request, env, response) {
+  async personalise(request, env, response, ctx) {
     const shopper = shopperFrom(request);
     const now = nowFor(request, env);
     let filled = 0;
@@ -341,7 +350,7 @@ class EdgeWorker {
           return;
         }
         try {
-          if (await this.fillSlot(slot, shopper, now)) filled += 1;
+          if (await this.fillSlot(slot, shopper, now, ctx)) filled += 1;
         } catch (error) {
           log("decision_failed", error, { url: new URL(request.url).pathname });
         }
@@ -362,7 +371,7 @@ class EdgeWorker {
    * Decides for one slot and writes its cards; the shown offers become impressions in memory.
    * Resolves to whether any offer was written. Throws what the engine throws (a ContextError).
    */
-  async fillSlot(slot, shopper, now) {
+  async fillSlot(slot, shopper, now, ctx) {
     const surface = slot.getAttribute("data-tactful-slot");
     const context = {
       ...pageContext(slot.getAttribute("data-tactful-context")),
@@ -372,8 +381,11 @@ class EdgeWorker {
     };
     // The card is written into the page, so every offer shown is seen: the engine records the
     // impressions in the memory it returns (memory from a newer engine comes back unchanged).
-    const { decision, memory } = this.engine.decide(context, shopper.memory, { recordImpressions: true, copy: true });
+    const decisionRecord = this.config.logDecisions;
+    const { decision, memory } = this.engine.decide(context, shopper.memory, { recordImpressions: true, copy: true, decisionRecord });
     shopper.memory = memory;
+    // Written into the page, so it reached the shopper (for a holdout, its empty slot).
+    if (decision.exposure.offers.length) this.logRecord(decision.exposure, ctx);
     for (const warning of decision.warnings) log("warning", null, { code: warning.code, message: warning.message });
     slot.setAttribute("data-tactful-decision", decision.decisionId);
     if (decision.offers.length === 0) return false;
@@ -391,6 +403,8 @@ class EdgeWorker {
     const e = escapeHtml;
     const { labels } = this.config;
     const id = `tactful-${e(decision.decisionId)}`;
+    // Each form names its decision, for the accept and dismiss log records.
+    const decisionField = `<input type="hidden" name="decisionId" value="${e(decision.decisionId)}">`;
     const ids = cardIds(id);
     const offers = decision.offers.map((offer, i) => {
       const titleId = ids.title(i);
@@ -408,10 +422,10 @@ class EdgeWorker {
         `<div class="${C.foot}"><p class="${C.price}">${wasHtml}<span class="${C.now}">${e(money(offer.finalPrice, decision.currency))}</span></p>` +
         `<div class="${C.actions}">` +
         `<form method="post" action="/tactful/accept"><input type="hidden" name="offerId" value="${offerId}">` +
-        `<input type="hidden" name="check" value="${checks[i]}">` +
+        `<input type="hidden" name="check" value="${checks[i]}">${decisionField}` +
         `<button class="${C.accept}" type="submit" aria-label="${e(labels.accept)} ${title}">${e(labels.accept)}</button></form>` +
         `<form method="post" action="/tactful/event"><input type="hidden" name="type" value="dismiss">` +
-        `<input type="hidden" name="offerId" value="${offerId}">` +
+        `<input type="hidden" name="offerId" value="${offerId}">${decisionField}` +
         `<button class="${C.dismiss}" type="submit" aria-label="${e(labels.dismiss)}: ${e(labels.dismissHint)} ${title}">${e(labels.dismiss)}</button></form>` +
         `</div></div></article>`
       );
@@ -427,8 +441,32 @@ class EdgeWorker {
     );
   }
 
+  /**
+   * Gives a log record to the store's `log` function; a promise it returns is waited for
+   * (`ctx.waitUntil`) without holding the response. A failing `log` never fails the page.
+   */
+  logRecord(record, ctx) {
+    if (!this.config.record) return;
+    try {
+      const pending = this.config.record(record);
+      if (pending && typeof pending.then === "function") {
+        const settled = Promise.resolve(pending).catch((error) => log("log_failed", error));
+        ctx?.waitUntil?.(settled);
+      }
+    } catch (error) {
+      log("log_failed", error);
+    }
+  }
+
+  /** An accept or dismiss record, when the form named the decision its card came from. */
+  logOutcome(ctx, type, form, offerId, at, shopper, via) {
+    const decisionId = form.decisionId;
+    if (typeof decisionId !== "string" || decisionId === "") return;
+    this.logRecord({ type, v: 1, decisionId, offerId, at, shopperKey: shopper.key, ...(via && { via }) }, ctx);
+  }
+
   /** `POST /tactful/event`: records an event into the memory cookie with the worker's time. */
-  async handleEvent(request, env, url) {
+  async handleEvent(request, env, url, ctx) {
     const refused = refuse(request, url, "event");
     if (refused) return refused;
     const text = await readBody(request);
@@ -444,11 +482,14 @@ class EdgeWorker {
       return json(400, errorBody(typedError("ContextError", "event.not_object", "", "the event is not a JSON object")));
     }
     const shopper = shopperFrom(request);
+    const { decisionId: _, ...memoryEvent } = event;
+    const at = nowFor(request, env);
     try {
-      shopper.memory = recordEvent(shopper.memory, { ...event, at: nowFor(request, env) });
+      shopper.memory = recordEvent(shopper.memory, { ...memoryEvent, at });
     } catch (error) {
       return json(400, errorBody(error));
     }
+    if (event.type === "dismiss") this.logOutcome(ctx, "dismiss", event, event.offerId, at, shopper, form ? "button" : "api");
     const headers = withCookies(new Headers(), shopper);
     if (form) {
       headers.set("location", sameSiteReferrer(request, url));
@@ -461,7 +502,7 @@ class EdgeWorker {
    * `POST /tactful/accept` (the card's Add, a form of `offerId` and `check`): records `accept`
    * and sends the shopper on to the `accept` target (see the module's header for why).
    */
-  async handleAccept(request, env, url, upstream) {
+  async handleAccept(request, env, url, upstream, ctx) {
     const refused = refuse(request, url, "accept");
     if (refused) return refused;
     if (!isForm(request)) {
@@ -476,11 +517,13 @@ class EdgeWorker {
       return json(400, errorBody(typedError("ContextError", "accept.unknown_offer", "offerId", `no card of this store offered ${JSON.stringify(offerId.slice(0, 64))}`)));
     }
     const shopper = shopperFrom(request);
+    const at = nowFor(request, env);
     try {
-      shopper.memory = recordEvent(shopper.memory, { type: "accept", offerId, at: nowFor(request, env) });
+      shopper.memory = recordEvent(shopper.memory, { type: "accept", offerId, at });
     } catch (error) {
       return json(400, errorBody(error));
     }
+    this.logOutcome(ctx, "accept", Object.fromEntries(form), offerId, at, shopper);
     const { accept } = this.config;
     if (accept.url) {
       const headers = withCookies(new Headers({ location: fill(accept.url, offerId) }), shopper);

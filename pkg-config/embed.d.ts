@@ -2,40 +2,33 @@
 // slot, keeps the shopper's memory and reports what the shopper saw and did.
 // The engine runs in a module Worker (`embed/embed-worker.js`, next to the embed), so every
 // call into it is asynchronous; without a Worker it runs on the page's main thread instead.
-import type { Context, Decision, Engine, Explanation, Exposure, ShownOffer, Surface } from "./tactful.js";
+import type { Context, Decision, Engine, Explanation, Exposure, OutcomeRecord, ShownOffer, Surface } from "./tactful.js";
 
-/** The embed's version ("0.2.0"), the package's. */
+/** The embed's version ("0.3.0"), the package's. */
 export const VERSION: string;
 
 /**
- * What the widget tells the store: one exposure per decision that reached the screen, and each
- * accept and dismissal. `development: "show-holdout"` marks every report of a holdout decision
- * that a developer's `show-holdout` drew anyway: analysis should drop those.
+ * What the widget tells the store: the log records of www/docs/logs.md, each ready to
+ * `JSON.stringify` into one line of a log. One exposure per decision that reached the screen
+ * (a decision record with `logDecisions`), and each accept and dismissal. `debug:
+ * "show-holdout"` marks every record of a holdout decision that a developer's `show-holdout`
+ * drew anyway: readers count and exclude those.
  */
 export type Report = (
-  /** Once per decision, when its card (or, for a holdout, its empty slot) is at least half on screen in a visible tab. */
-  | {
-      /** The kind of report. */
-      type: "exposure";
-      /** The decision's id (`Decision.decisionId`). */
-      decisionId: string;
-      /** Whether the shopper is in the holdout (nothing was shown; `exposure` says what would have been). */
-      holdout: boolean;
-      /** Lists only the offers the card could show whole (all of them for a holdout). */
-      exposure: Exposure;
+  /**
+   * Once per decision, when its card (or, for a holdout, its empty slot) is at least half on
+   * screen in a visible tab: the decision's exposure record, listing only the offers the card
+   * could show whole (all of them for a holdout).
+   */
+  | (Exposure & {
       /** Offers decided but left out of the card because they did not fit its height. */
       notVisible?: string[];
-    }
-  /** The shopper accepted an offer (`at`: Unix milliseconds, from the `now` option's clock). */
-  | { type: "accept"; decisionId: string; offerId: string; at: number }
-  /**
-   * The shopper dismissed an offer (`at`: Unix milliseconds), `via` its button, the Escape
-   * key, or `widget.dismiss`.
-   */
-  | { type: "dismiss"; decisionId: string; offerId: string; at: number; via: "button" | "escape" | "api" }
+    })
+  /** The shopper accepted or dismissed an offer (`at` from the `now` option's clock). */
+  | OutcomeRecord
 ) & {
-  /** Present only on the reports of a holdout decision drawn by `showHoldout`: drop them from analysis. */
-  development?: "show-holdout";
+  /** Present only on the records of a holdout decision drawn by `showHoldout`: readers exclude them. */
+  debug?: "show-holdout";
 };
 
 /** Debugging beyond the console's log of every decision (see `MountOptions.debug`). */
@@ -44,7 +37,7 @@ export interface DebugOptions {
   overlay?: boolean;
   /**
    * Draw what the holdout hides for a shopper in the holdout, for a developer who landed in it;
-   * every report of that decision carries `development: "show-holdout"`.
+   * every report of that decision carries `debug: "show-holdout"`.
    */
   showHoldout?: boolean;
 }
@@ -116,8 +109,24 @@ export interface MountOptions {
   writeCookie?: boolean;
   /** The clock, in Unix milliseconds (default Date.now); tests set it. */
   now?: () => number;
-  /** Receives each exposure, accept and dismissal, for the store's analytics. */
+  /** Receives each log record (exposure, accept, dismissal), for the store's analytics or logs. */
   onReport?: (report: Report) => void;
+  /**
+   * Report decision records instead of exposures: the exposure with the context and the
+   * memory string it was decided from, for `tactful replay` (default false: a store may not
+   * want to log contexts).
+   */
+  logDecisions?: boolean;
+  /**
+   * Push GA4's own `view_promotion` (when an exposure is reported, never for a holdout) and
+   * `select_promotion` (on accept) into the dataLayer (the `dataLayer` option's, else
+   * `window.dataLayer`), each after `{ ecommerce: null }`, so a store's GA4 sees offers with no
+   * code: `promotion_id` "tactful-<surface>", `promotion_name` "tactful", `creative_slot` the
+   * surface, `currency`, and an item per offer (`item_id` the offer id, `item_name` its title,
+   * `price` and `discount` in major units, `quantity` 1, `creative_name` its frame). Default
+   * false: nothing is pushed.
+   */
+  ga4?: boolean;
   /** The shopper pressed the card's accept button: add the offer to the cart. */
   onAccept?: (offer: ShownOffer, decision: Decision) => void;
   /** Called after each decision is rendered (or the slot left empty). */

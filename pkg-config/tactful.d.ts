@@ -219,14 +219,28 @@ export interface ExposedOffer {
   position: number;
   /** Its frame. */
   frame: Frame;
+  /** List price, in minor units of the record's `currency`. */
+  price: number;
+  /** The price asked, after the discount, in minor units. */
+  finalPrice: number;
+  /** `finalPrice` minus the offer's cost, in minor units (an integer; negative for an offer sold at a loss). */
+  margin: number;
   /** Its score, as `ShownOffer.score`. */
   score: number;
   /** The probability that this policy shows this offer in this decision (1 when it does not explore), rounded to 4 decimals. */
   propensity: number;
 }
 
-/** What to log when the decision is shown (or, for a holdout shopper, would have been). */
+/**
+ * What to log when the decision is shown (or, for a holdout shopper, would have been): the v1
+ * exposure record of www/docs/logs.md, field for field. `JSON.stringify` of it is the line
+ * `tactful decide --log` writes for the same inputs.
+ */
 export interface Exposure {
+  /** The record's type: `"decision"` when decided with `{ decisionRecord: true }`. */
+  type: "exposure" | "decision";
+  /** The records' format version: 1. A reader refuses any other. */
+  v: 1;
   /** The decision's id. */
   decisionId: string;
   /** The snapshot's id. */
@@ -235,6 +249,10 @@ export interface Exposure {
   surface: Surface;
   /** The decision's time (the context's `now`), in Unix milliseconds. */
   at: number;
+  /** The context's pseudonymous shopper key (nothing more personal is logged). */
+  shopperKey: string;
+  /** Currency of `price`, `finalPrice` and `margin` (ISO 4217). */
+  currency: string;
   /** Whether the shopper is in the holdout (the offers were not shown). */
   holdout: boolean;
   /** The play. */
@@ -248,6 +266,30 @@ export interface Exposure {
   propensity: number;
   /** The offers shown (or that would have been), in order. */
   offers: ExposedOffer[];
+  /** A decision record's context, as the engine read it (only with `{ decisionRecord: true }`). */
+  context?: Context;
+  /** A decision record's memory string, the one decided from (only with `{ decisionRecord: true }`). */
+  memory?: string;
+}
+
+/** An accept or dismiss log record (www/docs/logs.md). */
+export interface OutcomeRecord {
+  /** What the shopper did. */
+  type: "accept" | "dismiss";
+  /** The records' format version: 1. */
+  v: 1;
+  /** The decision whose card offered it. */
+  decisionId: string;
+  /** The offer. */
+  offerId: string;
+  /** When, in Unix milliseconds. */
+  at: number;
+  /** The shopper's pseudonymous key. */
+  shopperKey: string;
+  /** How a dismissal came (a dismiss only). */
+  via?: "button" | "escape" | "api";
+  /** Present on records a developer produced while debugging: readers count and exclude them. */
+  debug?: string;
 }
 
 /**
@@ -343,7 +385,7 @@ export interface SnapshotInfo {
   formatVersion: number;
   /** The newest snapshot format this engine reads. */
   engineFormatVersion: number;
-  /** The engine's version ("0.2.0"). */
+  /** The engine's version ("0.3.0"). */
   engineVersion: string;
   /** The snapshot's size in bytes. */
   bytes: number;
@@ -407,6 +449,12 @@ export interface DecideOptions {
   recordImpressions?: boolean;
   /** Give each shown offer its words in `text`: title, copy and reasons, for a host that draws the card (default false). */
   copy?: boolean;
+  /**
+   * Make `exposure` a decision record (`type: "decision"`, with the context and the memory
+   * string decided from), for `tactful replay` (default false: a store may not want to log
+   * contexts).
+   */
+  decisionRecord?: boolean;
 }
 
 /** A loaded snapshot. */

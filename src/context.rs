@@ -80,8 +80,8 @@ pub struct Event {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum FactValue {
-    /// A number.
-    Number(f64),
+    /// A number (a whole one written without a decimal point, as JavaScript writes it).
+    Number(#[serde(serialize_with = "crate::json::whole_as_integer")] f64),
     /// A string.
     Text(String),
     /// A boolean.

@@ -57,8 +57,8 @@ mod wasm;
 pub use context::{Context, ContextError, Event, FactValue};
 pub use engine::decision::{
     DecideOptions, Decided, Decision, ExplainedLeftOut, ExplainedOffer, Explanation, ExposedOffer,
-    Exposure, LeftOut, NotConsidered, OfferText, OfferWhy, Readiness, ScorePart, ShownOffer,
-    SkipReason, Warning,
+    Exposure, LOG_VERSION, LeftOut, NotConsidered, OfferText, OfferWhy, Readiness, ScorePart,
+    ShownOffer, SkipReason, Warning,
 };
 pub use engine::{Outcome, decide, decide_and_record, decide_encoded, decide_with, explain};
 pub use hash::offer_memory_key;

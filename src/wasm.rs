@@ -163,6 +163,7 @@ impl Engine {
         let options = crate::DecideOptions {
             record_impressions: flag("recordImpressions"),
             copy: flag("copy"),
+            decision_record: flag("decisionRecord"),
         };
         let memory = memory.as_deref().unwrap_or("");
         let (decision, memory) = crate::decide_with(&self.snapshot, &context, memory, options)

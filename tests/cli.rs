@@ -696,3 +696,213 @@ fn record_with_a_snapshot_refuses_an_offer_it_does_not_know() {
         stderr(&out)
     );
 }
+
+/// The lines of a log file, each parsed as JSON.
+fn log_lines(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("each log line is JSON"))
+        .collect()
+}
+
+#[test]
+fn decide_log_appends_the_exposure_record_and_on_request_the_decision_record() {
+    let dir = TempDir::new("decide-log");
+    let snap = compile_sample(&dir);
+    let snap = snap.to_str().unwrap();
+    let checkout = sample_dir().join("contexts/checkout.json");
+    let log = dir.join("exposures.jsonl");
+    let decide = |extra: &[&str]| {
+        let mut args = vec!["decide", snap, "--context", checkout.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        tactful(&args)
+    };
+    let out = decide(&["--log", log.to_str().unwrap()]);
+    assert_exit(&out, 0);
+    let printed: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let logged = std::fs::read_to_string(&log).unwrap();
+    // The line is the decision's own exposure, byte for byte, and ends with a newline.
+    let exposure = &printed["decision"]["exposure"];
+    assert_eq!(logged.lines().count(), 1);
+    assert!(logged.ends_with('\n'));
+    assert_eq!(
+        &serde_json::from_str::<serde_json::Value>(&logged).unwrap(),
+        exposure
+    );
+    assert_eq!(exposure["type"], "exposure");
+    assert_eq!(exposure["v"], 1);
+    assert_eq!(exposure["shopperKey"], "demo-shopper-7");
+    assert_eq!(exposure["currency"], "USD");
+    let offer = &exposure["offers"][0];
+    let keys: Vec<&str> = offer
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert!(
+        keys.contains(&"margin") && keys.contains(&"finalPrice"),
+        "{keys:?}"
+    );
+    // The sample toolkit sells at 4900 with a 95% margin (a cost of 245): 4655 per sale.
+    assert_eq!(offer["finalPrice"], 4900);
+    assert_eq!(offer["margin"], 4655);
+    assert!(
+        logged.contains(r#""propensity":1,"#),
+        "whole numbers as JavaScript writes them: {logged}"
+    );
+    assert!(
+        !logged.contains("\"context\""),
+        "contexts are logged only on request"
+    );
+
+    // Opted in: the decision record, appended after it, with the context as the engine read it
+    // (`--now` applied) and the memory decided from.
+    let now = (T0 + 60_000).to_string();
+    let out = decide(&[
+        "--log",
+        log.to_str().unwrap(),
+        "--log-decision",
+        "--now",
+        &now,
+        "--memory",
+        "",
+    ]);
+    assert_exit(&out, 0);
+    let lines = log_lines(&log);
+    assert_eq!(lines.len(), 2, "appended, not overwritten");
+    let record = &lines[1];
+    assert_eq!(record["type"], "decision");
+    assert_eq!(record["at"].to_string(), now);
+    assert_eq!(record["context"]["now"].to_string(), now);
+    assert_eq!(record["context"]["cart"][0], "course-foundations");
+    assert_eq!(record["memory"], "");
+    let printed: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(&printed["decision"]["exposure"], record);
+
+    // --log-decision without --log is a usage error.
+    assert_exit(&decide(&["--log-decision"]), 2);
+}
+
+#[test]
+fn decide_log_to_an_unwritable_path_fails_clearly_and_prints_nothing() {
+    let dir = TempDir::new("decide-log-bad");
+    let snap = compile_sample(&dir);
+    let checkout = sample_dir().join("contexts/checkout.json");
+    let decide_logging_to = |log: &Path| {
+        let (snap, checkout) = (snap.to_str().unwrap(), checkout.to_str().unwrap());
+        tactful(&[
+            "decide",
+            snap,
+            "--context",
+            checkout,
+            "--log",
+            log.to_str().unwrap(),
+        ])
+    };
+    let out = decide_logging_to(&dir.join("no-such-dir/log.jsonl"));
+    assert_exit(&out, 3);
+    assert!(stdout(&out).is_empty(), "no decision without its log line");
+    let err = stderr(&out);
+    assert!(
+        err.contains("cannot open the log") && err.contains("no-such-dir"),
+        "{err}"
+    );
+    // A directory is not a log either.
+    assert_exit(&decide_logging_to(&dir.0), 3);
+}
+
+#[test]
+fn record_log_appends_an_outcome_record_and_refuses_what_it_cannot_log() {
+    let dir = TempDir::new("record-log");
+    let snap = compile_sample(&dir);
+    let snap = snap.to_str().unwrap();
+    let log = dir.join("outcomes.jsonl");
+    let log = log.to_str().unwrap();
+    let record = |event: &str, extra: &[&str]| {
+        let mut args = vec!["record", "--snapshot", snap, "--event", event, "--log", log];
+        args.extend_from_slice(extra);
+        tactful(&args)
+    };
+    let who = ["--decision", "07b401617447f878", "--shopper-key", "k-8f3a"];
+    let accept = format!(r#"{{"type":"accept","offerId":"creator-toolkit","at":{T0}}}"#);
+    let out = record(&accept, &who);
+    assert_exit(&out, 0);
+    assert!(
+        Memory::decode(stdout(&out).trim()).is_ok(),
+        "the memory is still printed"
+    );
+    let dismiss = format!(r#"{{"type":"dismiss","offerId":"workbook-addon","at":{T0}}}"#);
+    assert_exit(
+        &record(&dismiss, &[&who[..], &["--via", "escape"]].concat()),
+        0,
+    );
+    assert_eq!(
+        std::fs::read_to_string(log).unwrap(),
+        format!(
+            "{{\"type\":\"accept\",\"v\":1,\"decisionId\":\"07b401617447f878\",\"offerId\":\"creator-toolkit\",\"at\":{T0},\"shopperKey\":\"k-8f3a\"}}\n\
+             {{\"type\":\"dismiss\",\"v\":1,\"decisionId\":\"07b401617447f878\",\"offerId\":\"workbook-addon\",\"at\":{T0},\"shopperKey\":\"k-8f3a\",\"via\":\"escape\"}}\n"
+        )
+    );
+    let before = std::fs::read_to_string(log).unwrap();
+    // An offer the snapshot does not have: refused, nothing recorded or logged.
+    let typo = format!(r#"{{"type":"accept","offerId":"creator-tolkit","at":{T0}}}"#);
+    let out = record(&typo, &who);
+    assert_exit(&out, 3);
+    assert!(
+        stderr(&out).contains("is not in the snapshot"),
+        "{}",
+        stderr(&out)
+    );
+    // Only accepts and dismissals are outcomes; --via only for a dismissal.
+    let impression = format!(
+        r#"{{"type":"impression","offerId":"creator-toolkit","surface":"checkout","at":{T0}}}"#
+    );
+    let out = record(&impression, &who);
+    assert_exit(&out, 3);
+    assert!(
+        stderr(&out).contains("not a `impression` event"),
+        "{}",
+        stderr(&out)
+    );
+    let out = record(&accept, &[&who[..], &["--via", "button"]].concat());
+    assert_exit(&out, 3);
+    // An empty decision id is no join key.
+    assert_exit(
+        &record(&accept, &["--decision", "", "--shopper-key", "k"]),
+        3,
+    );
+    // --log needs the decision and the shopper key; --via takes only its three words.
+    assert_exit(&record(&accept, &["--decision", "d"]), 2);
+    assert_exit(
+        &record(&dismiss, &[&who[..], &["--via", "swipe"]].concat()),
+        2,
+    );
+    assert_eq!(
+        std::fs::read_to_string(log).unwrap(),
+        before,
+        "nothing refused was logged"
+    );
+    // An unwritable log: a clear error, and no memory printed for a record not logged.
+    let out = tactful(&[
+        "record",
+        "--snapshot",
+        snap,
+        "--event",
+        &accept,
+        "--log",
+        "/nonexistent-dir/o.jsonl",
+        "--decision",
+        "d",
+        "--shopper-key",
+        "k",
+    ]);
+    assert_exit(&out, 3);
+    assert!(stdout(&out).is_empty());
+    assert!(
+        stderr(&out).contains("cannot open the log"),
+        "{}",
+        stderr(&out)
+    );
+}

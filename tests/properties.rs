@@ -1047,6 +1047,35 @@ fn check_decision(
         prop_assert!(!d.exposure.explored);
         prop_assert_eq!(d.exposure.propensity, 1.0);
     }
+    // The exposure is the v1 log record: the shopper's key, the price asked and its margin.
+    prop_assert_eq!((d.exposure.record, d.exposure.v), ("exposure", 1));
+    prop_assert_eq!(&d.exposure.shopper_key, &context.shopper_key);
+    prop_assert_eq!(&d.exposure.currency, &d.currency);
+    for (exposed, shown) in d.exposure.offers.iter().zip(&shown) {
+        let offer = p
+            .offers
+            .iter()
+            .find(|o| o.id == shown.offer_id)
+            .expect("a shown offer");
+        prop_assert_eq!(exposed.final_price, shown.final_price);
+        prop_assert_eq!(exposed.margin, shown.final_price as i64 - offer.cost as i64);
+    }
+    // Its decision record carries the context as the engine read it: read back, the same
+    // context, and the same decision from it.
+    let options = tactful::DecideOptions {
+        decision_record: true,
+        ..tactful::DecideOptions::default()
+    };
+    let decided_from = bound.encode();
+    let (recorded, _) = tactful::decide_with(snapshot, context, &decided_from, options)
+        .map_err(|e| TestCaseError::fail(format!("a decision record refused: {e}")))?;
+    let record: serde_json::Value = serde_json::from_str(&recorded.exposure.to_json()).unwrap();
+    prop_assert_eq!(&record["type"], "decision");
+    prop_assert_eq!(record["memory"].as_str(), Some(decided_from.as_str()));
+    let read_back = Context::from_json(&record["context"].to_string()).map_err(|e| {
+        TestCaseError::fail(format!("the record's context does not read back: {e}"))
+    })?;
+    prop_assert_eq!(&read_back, context);
     // Rule 9: every left-out candidate names its rule, once, and is not also shown.
     let mut left: BTreeSet<&str> = BTreeSet::new();
     for (l, said) in d.left_out.iter().zip(&words.left_out) {

@@ -36,6 +36,9 @@ export function demoOptions() {
       debug: "url",
       // `?collapse` (or `?collapse=always`) collapses an empty slot, for the tests.
       collapse: params.get("collapse") === "always" ? "always" : params.has("collapse") || undefined,
+      // `?logDecisions` reports decision records; `?ga4` pushes GA4's promotion events.
+      logDecisions: params.has("logDecisions") || undefined,
+      ga4: params.has("ga4") || undefined,
     },
     list: (name) => (params.get(name) ? params.get(name).split(",").filter(Boolean) : null),
   };
@@ -103,8 +106,8 @@ export async function renderPanel(panel, decision, widget, reports) {
   else {
     const list = document.createElement("ol");
     for (const r of reports) {
-      const what = r.type === "exposure"
-        ? `exposure ${r.decisionId}${r.holdout ? " (holdout)" : ""}: ${r.exposure.offers.map((o) => o.offerId).join(", ")}${r.notVisible ? ` (did not fit: ${r.notVisible.join(", ")})` : ""}`
+      const what = r.type === "exposure" || r.type === "decision"
+        ? `${r.type} ${r.decisionId}${r.holdout ? " (holdout)" : ""}: ${r.offers.map((o) => o.offerId).join(", ")}${r.notVisible ? ` (did not fit: ${r.notVisible.join(", ")})` : ""}`
         : `${r.type} ${r.offerId} (decision ${r.decisionId})`;
       list.append(text("li", what));
     }

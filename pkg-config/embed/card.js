@@ -234,9 +234,15 @@ const SYMBOLS = { USD: "$", EUR: "€", GBP: "£", JPY: "¥", CAD: "CA$", AUD: "
 
 const NO_MINOR_UNIT = new Set(["JPY", "KRW", "VND", "CLP", "ISK", "UGX", "PYG", "XAF", "XOF", "RWF", "KMF", "GNF", "DJF", "VUV", "XPF"]);
 
-export function formatMoney(minor, currency) {
+/** Minor units in major units, and the digits they are written with. */
+export function majorUnits(minor, currency) {
   const digits = NO_MINOR_UNIT.has(currency) ? 0 : 2;
-  const amount = groupThousands((minor / 10 ** digits).toFixed(digits));
+  return [minor / 10 ** digits, digits];
+}
+
+export function formatMoney(minor, currency) {
+  const [major, digits] = majorUnits(minor, currency);
+  const amount = groupThousands(major.toFixed(digits));
   return SYMBOLS[currency] ? `${SYMBOLS[currency]}${amount}` : `${amount} ${currency}`;
 }
 

@@ -9,7 +9,7 @@
 // can let its developers switch it on in production) logs every decision. `overlay` also shows
 // it on the page; `show-holdout` shows a holdout shopper what the holdout hides, for a developer
 // who landed in the 5%: the card is drawn and recorded as for anyone, and every report of that
-// decision carries `development: "show-holdout"` so analysis drops it. As words of the query
+// decision carries `debug: "show-holdout"` so analysis excludes it. As words of the query
 // (`?tactful-debug=overlay,show-holdout`) or as options (`debug: { overlay: true }`).
 
 /** The debugging a widget does for these mount options: null (none) or `{ overlay, showHoldout }`. */

@@ -22,7 +22,8 @@ export const signals = {
     const widget = this;
     layer.push = function (...entries) {
       const result = push.apply(this, entries);
-      for (const entry of entries) if (widget.signal(entry, Math.round(widget.now()))) widget.schedule();
+      // The widget's own GA4 events (`ga4`) are the store's analytics', not signals to decide on.
+      if (!widget.promoting) for (const entry of entries) if (widget.signal(entry, Math.round(widget.now()))) widget.schedule();
       return result;
     };
     this.cleanups.push(() => {

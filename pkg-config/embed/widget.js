@@ -4,7 +4,7 @@
 import { MemoryStore } from "./storage.js";
 import { signals } from "./signals.js";
 import { CLASSES } from "../contract.js";
-import { DEFAULT_LABELS, card, element } from "./card.js";
+import { DEFAULT_LABELS, card, element, majorUnits } from "./card.js";
 import { connect } from "./host.js";
 import { embedError } from "./errors.js";
 import { debugFlags, whyEmpty } from "./debug.js";
@@ -142,7 +142,7 @@ export class Widget {
       // What it decides from, kept so that its words can be asked for (explain).
       const inputs = [this.context(), this.store.memory];
       try {
-        decided = await this.host.call("decide", ...inputs, { copy: true });
+        decided = await this.host.call("decide", ...inputs, { copy: true, decisionRecord: this.options.logDecisions });
         this.inputs = inputs;
       } catch (error) {
         console.error(`tactful: ${error.message} [${error.code ?? error.name}]`);
@@ -184,23 +184,49 @@ export class Widget {
   }
 
   /**
-   * Reports the decision's exposure once. `visible` (default: all) are the offers the card
-   * could show whole: the exposure lists only those, and `notVisible` names the rest, so
-   * analysis never counts an offer nobody saw.
+   * Reports the decision's exposure record once (a decision record with `logDecisions`).
+   * `visible` (default: all) are the offers the card could show whole: the record lists only
+   * those, and `notVisible` names the rest, so analysis never counts an offer nobody saw.
    */
   expose(decision, visible = decision.exposure.offers) {
     if (this.reported.has(decision.decisionId)) return;
     this.reported.add(decision.decisionId);
     const seen = new Set(visible.map((o) => o.offerId));
-    const offers = decision.exposure.offers.filter((o) => seen.has(o.offerId));
-    const report = { type: "exposure", decisionId: decision.decisionId, holdout: decision.holdout, exposure: { ...decision.exposure, offers } };
-    const hidden = decision.exposure.offers.filter((o) => !seen.has(o.offerId)).map((o) => o.offerId);
+    const all = decision.exposure.offers;
+    const report = { ...decision.exposure, offers: all.filter((o) => seen.has(o.offerId)) };
+    const hidden = all.filter((o) => !seen.has(o.offerId)).map((o) => o.offerId);
     if (hidden.length) report.notVisible = hidden;
     this.report(report);
+    if (!decision.holdout) this.promote("view_promotion", decision.offers.filter((o) => seen.has(o.offerId)));
+  }
+
+  /**
+   * With the `ga4` option, GA4's own promotion event for these offers in the page's dataLayer,
+   * cleared first as Google's guide asks; the fields are GA4's (promotion_id, promotion_name,
+   * creative_name, creative_slot, items), as documented in "Measure ecommerce", "Apply
+   * promotions": https://developers.google.com/analytics/devguides/collection/ga4/ecommerce?client_type=gtm
+   */
+  promote(event, offers) {
+    if (!this.options.ga4) return;
+    const { surface, currency } = this.shown.decision;
+    const items = offers.map((o) => ({ item_id: o.offerId, item_name: o.text.title, price: majorUnits(o.finalPrice, currency)[0], discount: majorUnits(o.price - o.finalPrice, currency)[0], quantity: 1, creative_name: o.frame }));
+    this.promoting = true;
+    try {
+      (this.options.dataLayer || (window.dataLayer ??= [])).push({ ecommerce: null }, { event, ecommerce: { promotion_id: `tactful-${surface}`, promotion_name: "tactful", creative_slot: surface, currency, items } });
+    } finally {
+      this.promoting = false;
+    }
+  }
+
+  /** Reports the record of what the shopper did with an offer (`accept`, `dismiss`). */
+  outcome(type, offer, via) {
+    const { exposure } = this.shown.decision;
+    this.report({ type, v: 1, decisionId: exposure.decisionId, offerId: offer.offerId, at: Math.round(this.now()), shopperKey: exposure.shopperKey, ...(via && { via }) });
   }
 
   report(report) {
-    if (this.shown?.holdout && this.debug?.showHoldout) report.development = "show-holdout";
+    // A developer's `show-holdout` drew what the holdout hides: readers count and exclude it.
+    if (this.shown?.holdout && this.debug?.showHoldout) report.debug = "show-holdout";
     try {
       this.options.onReport?.(report);
     } catch (error) {
@@ -213,7 +239,8 @@ export class Widget {
     if (!decision || this.shown.dismissed.has(offer.offerId)) return;
     this.shown.dismissed.add(offer.offerId);
     this.store.record({ type: "accept", offerId: offer.offerId });
-    this.report({ type: "accept", decisionId: decision.decisionId, offerId: offer.offerId, at: Math.round(this.now()) });
+    this.outcome("accept", offer);
+    this.promote("select_promotion", [offer]);
     const article = this.articleFor(offer);
     if (article) {
       const focused = article.contains(document.activeElement);
@@ -235,7 +262,7 @@ export class Widget {
     if (!decision || this.shown.dismissed.has(offer.offerId)) return;
     this.shown.dismissed.add(offer.offerId);
     this.store.record({ type: "dismiss", offerId: offer.offerId });
-    this.report({ type: "dismiss", decisionId: decision.decisionId, offerId: offer.offerId, at: Math.round(this.now()), via });
+    this.outcome("dismiss", offer, via);
     const article = this.articleFor(offer);
     const focused = Boolean(article?.contains(document.activeElement));
     article?.remove();

@@ -1,5 +1,6 @@
-//! `tactful`: compile a store, inspect a snapshot, decide, record into memory, decide for a
-//! whole customer list (email), train a model from history and evaluate it.
+//! `tactful`: compile a store, inspect a snapshot, decide and record into memory (each
+//! optionally appending a log record, www/docs/logs.md), decide for a whole customer list
+//! (email), train a model from history and evaluate it.
 //!
 //! Exit codes: 0 success; 2 usage error (bad flags or arguments); 3 bad input (a store with
 //! errors, a snapshot, context, memory or event that cannot be used); 4 internal failure
@@ -12,7 +13,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use tactful::compile::{self, Options};
 use tactful::{
-    Context, DecideOptions, Decided, Memory, MemoryEvent, Snapshot, decide_with, explain,
+    Context, DecideOptions, Decided, EventKind, Memory, MemoryEvent, Snapshot, decide_with, explain,
 };
 
 #[derive(Parser)]
@@ -75,6 +76,14 @@ enum Command {
         /// renders every offer it is handed (a server page, an email) must.
         #[arg(long)]
         record_impressions: bool,
+        /// Append the decision's exposure record to this file, as one JSON line (the log
+        /// records of www/docs/logs.md).
+        #[arg(long, value_name = "FILE")]
+        log: Option<PathBuf>,
+        /// Log the decision record instead: the exposure with the context and the memory
+        /// string it was decided from, for `tactful replay`.
+        #[arg(long, requires = "log")]
+        log_decision: bool,
     },
     /// The decision's words as JSON: the play's reasons, readiness with its parts, each offer's
     /// title, copy, job and reasons, each left-out sentence (what `explainJson` returns).
@@ -92,7 +101,8 @@ enum Command {
     Train(TrainArgs),
     /// Measure the learned model on public data by the published protocols.
     Evaluate(EvaluateArgs),
-    /// Record an event into memory: prints the new memory string.
+    /// Record an event into memory: prints the new memory string (with --log, an accept or
+    /// dismiss is also appended to a log as an outcome record).
     Record {
         /// The shopper's memory string (empty for a new shopper).
         #[arg(long, default_value = "")]
@@ -104,7 +114,90 @@ enum Command {
         /// record an event no decision ever reads), and the memory is bound to its store.
         #[arg(long)]
         snapshot: Option<PathBuf>,
+        #[command(flatten)]
+        outcome: OutcomeLog,
     },
+}
+
+/// `tactful record --log`: an accept or dismiss also appended as an outcome record.
+#[derive(clap::Args)]
+struct OutcomeLog {
+    /// Append the accept or dismiss as an outcome record to this file, one JSON line; needs
+    /// --snapshot, --decision and --shopper-key.
+    #[arg(long, value_name = "FILE", requires_all = ["snapshot", "decision", "shopper_key"])]
+    log: Option<PathBuf>,
+    /// The decision the offer was shown in (its `decisionId`).
+    #[arg(long, value_name = "ID", requires = "log")]
+    decision: Option<String>,
+    /// The shopper's pseudonymous key, as in the decision's context.
+    #[arg(long, value_name = "KEY", requires = "log")]
+    shopper_key: Option<String>,
+    /// How a dismissal came (a dismiss only).
+    #[arg(long, value_enum, requires = "log")]
+    via: Option<Via>,
+}
+
+/// How a shopper dismissed an offer.
+#[derive(Clone, Copy, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Via {
+    Button,
+    Escape,
+    Api,
+}
+
+/// The outcome record: an accept or dismiss of an offer of a decision.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OutcomeRecord<'a> {
+    #[serde(rename = "type")]
+    record: &'static str,
+    v: u8,
+    decision_id: &'a str,
+    offer_id: &'a str,
+    at: i64,
+    shopper_key: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    via: Option<Via>,
+}
+
+/// A log file opened to append to, before anything is decided or recorded: a path that cannot
+/// be written fails the command with nothing printed and nothing logged.
+struct Log {
+    path: PathBuf,
+    file: std::fs::File,
+}
+
+impl Log {
+    fn open(path: &Path) -> Result<Self, Failure> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| {
+                Failure::BadInput(format!(
+                    "cannot open the log `{}`: {e}; nothing was logged",
+                    path.display()
+                ))
+            })?;
+        Ok(Log {
+            path: path.to_path_buf(),
+            file,
+        })
+    }
+
+    /// Appends one record as one line, in one write, so lines of concurrent writers do not
+    /// interleave.
+    fn append(&mut self, record: &str) -> Result<(), Failure> {
+        self.file
+            .write_all(format!("{record}\n").as_bytes())
+            .map_err(|e| {
+                Failure::Internal(format!(
+                    "cannot write the log `{}`: {e}",
+                    self.path.display()
+                ))
+            })
+    }
 }
 
 /// What a decision is made from: the snapshot, the context, the memory and the time.
@@ -357,15 +450,22 @@ fn run(command: Command) -> Result<(), Failure> {
             explain: in_words,
             copy,
             record_impressions,
+            log,
+            log_decision,
         } => {
             let (snapshot, context) = inputs.read()?;
+            let mut log = log.as_deref().map(Log::open).transpose()?;
             let options = DecideOptions {
                 record_impressions,
                 copy,
+                decision_record: log_decision,
             };
             let bad = |e: tactful::ContextError| Failure::BadInput(format!("{e} [{}]", e.code()));
             let (decision, memory) =
                 decide_with(&snapshot, &context, &inputs.memory, options).map_err(bad)?;
+            if let Some(log) = &mut log {
+                log.append(&decision.exposure.to_json())?;
+            }
             if in_words {
                 let words = explain(&snapshot, &context, &inputs.memory).map_err(bad)?;
                 print_explained(&snapshot, &decision, &words, &memory);
@@ -405,7 +505,8 @@ fn run(command: Command) -> Result<(), Failure> {
             memory,
             event,
             snapshot,
-        } => run_record(&memory, &event, snapshot.as_deref()),
+            outcome,
+        } => run_record(&memory, &event, snapshot.as_deref(), &outcome),
     }
 }
 
@@ -492,8 +593,14 @@ fn run_batch(args: &BatchArgs) -> Result<(), Failure> {
 }
 
 /// `tactful record`: one event into memory, checked against the snapshot when there is one.
-fn run_record(memory: &str, event: &str, snapshot: Option<&Path>) -> Result<(), Failure> {
+fn run_record(
+    memory: &str,
+    event: &str,
+    snapshot: Option<&Path>,
+    outcome: &OutcomeLog,
+) -> Result<(), Failure> {
     let event = MemoryEvent::from_json(event).map_err(|e| Failure::BadInput(e.to_string()))?;
+    let logged = outcome_record(&event, outcome)?;
     let snapshot = snapshot.map(load).transpose()?;
     match (&snapshot, &event.offer_id) {
         (Some(snapshot), Some(id)) if snapshot.offer_by_id(id).is_none() => {
@@ -526,8 +633,57 @@ fn run_record(memory: &str, event: &str, snapshot: Option<&Path>) -> Result<(), 
     if let Some(store) = store {
         memory.store = store;
     }
+    // The offer was checked against the snapshot above (--log requires --snapshot).
+    if let Some((record, path)) = logged {
+        Log::open(path)?.append(&record)?;
+    }
     emit(format_args!("{}", memory.encode()))?;
     Ok(())
+}
+
+/// The outcome record `tactful record --log` appends, and where: an accept or a dismiss
+/// only; `--via` for a dismiss only.
+fn outcome_record<'o>(
+    event: &MemoryEvent,
+    outcome: &'o OutcomeLog,
+) -> Result<Option<(String, &'o Path)>, Failure> {
+    let (Some(path), Some(decision), Some(shopper_key)) =
+        (&outcome.log, &outcome.decision, &outcome.shopper_key)
+    else {
+        return Ok(None);
+    };
+    if decision.is_empty() || shopper_key.is_empty() {
+        return Err(Failure::BadInput(
+            "--decision and --shopper-key must not be empty; nothing was recorded".into(),
+        ));
+    }
+    let record = match event.kind {
+        EventKind::Accept => "accept",
+        EventKind::Dismiss => "dismiss",
+        other => {
+            return Err(Failure::BadInput(format!(
+                "--log logs an accept or a dismiss, not a `{}` event; nothing was recorded",
+                other.as_str()
+            )));
+        }
+    };
+    if outcome.via.is_some() && event.kind != EventKind::Dismiss {
+        return Err(Failure::BadInput(
+            "--via says how an offer was dismissed; this event is an accept; nothing was recorded"
+                .into(),
+        ));
+    }
+    let line = OutcomeRecord {
+        record,
+        v: tactful::LOG_VERSION,
+        decision_id: decision,
+        offer_id: event.offer_id.as_deref().unwrap_or_default(),
+        at: event.at,
+        shopper_key,
+        via: outcome.via,
+    };
+    let line = serde_json::to_string(&line).map_err(|e| Failure::Internal(e.to_string()))?;
+    Ok(Some((line, path)))
 }
 
 fn train_settings(

@@ -10,6 +10,7 @@
 
 use serde::Serialize;
 
+use crate::context::Context;
 use crate::vocab::{Frame, OfferKind, Play, Stage, Surface};
 
 /// One decision.
@@ -74,6 +75,10 @@ pub struct DecideOptions {
     /// Render each shown offer's title, copy and reasons into its `text`, for a host that
     /// draws the card.
     pub copy: bool,
+    /// Make the exposure a decision record (`type: "decision"`, with the context and the
+    /// memory string decided from), for a store that logs what `tactful replay` needs. Opt-in:
+    /// a store may not want to log contexts.
+    pub decision_record: bool,
 }
 
 /// A decision in words: the sentences its codes stand for, rendered from the same inputs.
@@ -306,10 +311,19 @@ pub struct Warning {
     pub message: String,
 }
 
-/// What to log when the decision is shown (or, for a holdout shopper, would have been).
+/// What to log when the decision is shown (or, for a holdout shopper, would have been): the v1
+/// exposure record of the log contract (www/docs/logs.md), field for field and in its order,
+/// so every host logs it as it is. Its whole numbers are written without a decimal point
+/// (`"propensity":1`), as JavaScript writes them, so a record a Node or browser host passes
+/// through `JSON.stringify` is the same bytes as the CLI's.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Exposure {
+    /// The record's type: always `exposure`.
+    #[serde(rename = "type")]
+    pub record: &'static str,
+    /// The record format's version: [`LOG_VERSION`].
+    pub v: u8,
     /// The decision's id.
     pub decision_id: String,
     /// The snapshot's id.
@@ -318,6 +332,10 @@ pub struct Exposure {
     pub surface: Surface,
     /// The decision's time, in Unix milliseconds.
     pub at: i64,
+    /// The context's pseudonymous shopper key (never anything more personal).
+    pub shopper_key: String,
+    /// Currency of `price`, `finalPrice` and `margin` (ISO 4217).
+    pub currency: String,
     /// Whether the shopper is in the holdout.
     pub holdout: bool,
     /// The play.
@@ -326,10 +344,21 @@ pub struct Exposure {
     pub explored: bool,
     /// The probability that this policy shows exactly this first offer, for off-policy
     /// evaluation; 1 when the policy does not explore.
+    #[serde(serialize_with = "crate::json::whole_as_integer")]
     pub propensity: f64,
     /// The offers shown (or that would have been), in order.
     pub offers: Vec<ExposedOffer>,
+    /// For a decision record ([`DecideOptions::decision_record`]; `type` is then `decision`):
+    /// the context decided from, as the engine read it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<Context>,
+    /// For a decision record: the memory string decided from (`""` for a new shopper).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory: Option<String>,
 }
+
+/// The version of the log records (`"v"`); a reader refuses any other.
+pub const LOG_VERSION: u8 = 1;
 
 /// One offer in an exposure.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -341,10 +370,19 @@ pub struct ExposedOffer {
     pub position: u8,
     /// Its frame.
     pub frame: Frame,
+    /// List price in minor units.
+    pub price: u64,
+    /// The price asked, after the discount, in minor units.
+    pub final_price: u64,
+    /// `finalPrice` minus the offer's cost, in minor units; negative for an offer sold at a
+    /// loss.
+    pub margin: i64,
     /// Its score.
+    #[serde(serialize_with = "crate::json::whole_as_integer")]
     pub score: f64,
     /// The probability that this policy shows this offer in this decision (1 when the policy
     /// does not explore), for off-policy evaluation.
+    #[serde(serialize_with = "crate::json::whole_as_integer")]
     pub propensity: f64,
 }
 
@@ -392,6 +430,13 @@ impl Serialize for OfferWhy {
 
 impl Explanation {
     /// The compact JSON text every host gives out for it (`tactful explain`, `explainJson`).
+    pub fn to_json(&self) -> String {
+        crate::json::to_json(self)
+    }
+}
+
+impl Exposure {
+    /// The record as one line of a log (compact JSON, no newline): the bytes every host logs.
     pub fn to_json(&self) -> String {
         crate::json::to_json(self)
     }

@@ -52,8 +52,8 @@ use crate::snapshot::wire::Offer;
 use crate::vocab::Play;
 use candidates::Candidate;
 use decision::{
-    DecideOptions, Decision, Explanation, ExposedOffer, Exposure, NotConsidered, ShownOffer,
-    Warning,
+    DecideOptions, Decision, Explanation, ExposedOffer, Exposure, LOG_VERSION, NotConsidered,
+    ShownOffer, Warning,
 };
 use eligibility::Eligibility;
 use explain::{Dropped, Skip, Why};
@@ -216,6 +216,12 @@ fn decide_encoded_with(
             let _ = outcome.memory.record(&shown);
         }
     }
+    if options.decision_record {
+        let exposure = &mut outcome.decision.exposure;
+        exposure.record = "decision";
+        exposure.context = Some(context.clone());
+        exposure.memory = Some(memory.to_string());
+    }
     let next = opened.write_back(memory, &outcome.memory);
     Ok((outcome.decision, next, explanation))
 }
@@ -256,6 +262,7 @@ fn decide_with_warnings(
     let shown: Vec<ShownOffer> = slated()
         .map(|r| r.show(&shopper, chosen.play, &rules, copy))
         .collect();
+    let costs: Vec<u64> = slated().map(|r| r.offer.cost).collect();
     // 6. Holdout and exposure.
     let holdout = in_holdout(snapshot, &context.shopper_key);
     let decision_id = decision_id(snapshot, context, &memory);
@@ -267,6 +274,7 @@ fn decide_with_warnings(
         &chosen,
         &slate,
         &shown,
+        &costs,
     );
     let mut explanation = Explanation::default();
     if words == Words::Explain {
@@ -405,7 +413,12 @@ fn decision_id(snapshot: &Snapshot, context: &Context, memory: &Memory) -> Strin
 }
 
 /// What an analytics pipeline logs for this decision: what was (or, in the holdout, would
-/// have been) shown, where, with its propensity.
+/// have been) shown, where, to which pseudonymous shopper, at what price and margin (`costs`:
+/// each shown offer's cost), with its propensity.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "each is one part of the record; a struct of them would only rename them"
+)]
 fn exposure(
     context: &Context,
     snapshot: &Snapshot,
@@ -414,12 +427,17 @@ fn exposure(
     chosen: &Chosen<'_>,
     slate: &Slate,
     shown: &[ShownOffer],
+    costs: &[u64],
 ) -> Exposure {
     Exposure {
+        record: "exposure",
+        v: LOG_VERSION,
         decision_id: decision_id.to_string(),
         snapshot_id: snapshot.id().to_string(),
         surface: context.surface,
         at: context.now,
+        shopper_key: context.shopper_key.clone(),
+        currency: snapshot.payload().currency.clone(),
         holdout,
         play: chosen.play,
         explored: slate.explored,
@@ -435,11 +453,22 @@ fn exposure(
                 offer_id: s.offer_id.clone(),
                 position: i as u8,
                 frame: s.frame,
+                price: s.price,
+                final_price: s.final_price,
+                margin: margin(s.final_price, costs.get(i).copied().unwrap_or(0)),
                 score: s.score,
                 propensity: slate.propensities.get(i).copied().unwrap_or(1.0),
             })
             .collect(),
+        context: None,
+        memory: None,
     }
+}
+
+/// The price asked less the cost, in minor units: negative for an offer sold at a loss.
+fn margin(final_price: u64, cost: u64) -> i64 {
+    let margin = i128::from(final_price) - i128::from(cost);
+    i64::try_from(margin).unwrap_or(if margin < 0 { i64::MIN } else { i64::MAX })
 }
 
 #[expect(

@@ -17,7 +17,7 @@ mod read;
 mod write;
 
 pub(crate) use read::{JsonError, Kind, Reader};
-pub(crate) use write::to_json;
+pub(crate) use write::{to_json, whole_as_integer};
 
 /// Exact powers of ten in `f64`: `1e0` to `1e22`.
 const POW10: [f64; 23] = [

@@ -1,5 +1,6 @@
 //! Compact JSON out of anything `Serialize` that is made of structs, lists, strings, booleans,
-//! integers, floats, options and unit enum variants: the decision and what holds it.
+//! integers, floats, options, unit enum variants and maps with string keys: the decision and
+//! what holds it.
 //!
 //! The derives stay the one place that names the fields (camelCase, skipped empties); this
 //! serializer only spells them. Floats are printed without a float formatter: the engine rounds
@@ -7,8 +8,8 @@
 //! decimal that reads back as the same `f64` (`0.3537`, `-0.3`, `1.0`), which is what
 //! `serde_json` prints for it too. A float with more digits gets up to 22 decimals or
 //! 16 significant digits, whichever comes first, so it reads back within an ulp or two;
-//! NaN, infinities and magnitudes of 2^128 or more are written as `null`. Maps, bytes, chars
-//! and data-carrying enum variants are not supported: nothing the engine writes has them.
+//! NaN, infinities and magnitudes of 2^128 or more are written as `null`. Bytes, chars and
+//! data-carrying enum variants are not supported: nothing the engine writes has them.
 
 use serde::ser::{self, Impossible, Serialize};
 
@@ -26,6 +27,18 @@ pub(crate) fn to_json<T: Serialize + ?Sized>(value: &T) -> String {
     let written = value.serialize(&mut writer);
     debug_assert!(written.is_ok(), "unsupported type in a JSON value");
     writer.out
+}
+
+/// Writes a whole `f64` as an integer (`1`, not `1.0`), as JavaScript's `JSON.stringify`
+/// does, and any other as [`to_json`] does: for the log records, whose bytes every host must
+/// give alike whether it passes them through JavaScript or not.
+pub(crate) fn whole_as_integer<S: ser::Serializer>(x: &f64, out: S) -> Result<S::Ok, S::Error> {
+    if libm::trunc(*x) == *x && x.abs() < TWO_POW_53 {
+        // Exact: a whole number below 2^53. Negative zero is written `0`, as JavaScript does.
+        out.serialize_i64(*x as i64)
+    } else {
+        out.serialize_f64(*x)
+    }
 }
 
 struct Writer {
@@ -198,7 +211,7 @@ impl<'w> ser::Serializer for &'w mut Writer {
     type SerializeTuple = Compound<'w>;
     type SerializeTupleStruct = Impossible<(), Unsupported>;
     type SerializeTupleVariant = Impossible<(), Unsupported>;
-    type SerializeMap = Impossible<(), Unsupported>;
+    type SerializeMap = Compound<'w>;
     type SerializeStruct = Compound<'w>;
     type SerializeStructVariant = Impossible<(), Unsupported>;
 
@@ -313,8 +326,12 @@ impl<'w> ser::Serializer for &'w mut Writer {
     ) -> Result<Self::SerializeTupleVariant, Unsupported> {
         Err(Unsupported)
     }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Unsupported> {
-        Err(Unsupported)
+    fn serialize_map(self, _: Option<usize>) -> Result<Compound<'w>, Unsupported> {
+        self.out.push('{');
+        Ok(Compound {
+            writer: self,
+            first: true,
+        })
     }
     fn serialize_struct(self, _: &'static str, _: usize) -> Result<Compound<'w>, Unsupported> {
         self.out.push('{');
@@ -355,6 +372,24 @@ impl ser::SerializeTuple for Compound<'_> {
     }
     fn end(self) -> Result<(), Unsupported> {
         ser::SerializeSeq::end(self)
+    }
+}
+
+/// A map with string keys (a context's facts), written as an object.
+impl ser::SerializeMap for Compound<'_> {
+    type Ok = ();
+    type Error = Unsupported;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Unsupported> {
+        self.comma();
+        key.serialize(&mut *self.writer)
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unsupported> {
+        self.writer.out.push(':');
+        value.serialize(&mut *self.writer)
+    }
+    fn end(self) -> Result<(), Unsupported> {
+        self.writer.out.push('}');
+        Ok(())
     }
 }
 
@@ -453,6 +488,48 @@ mod tests {
         assert_eq!(
             to_json(&Option::<i64>::None),
             serde_json::to_string(&Option::<i64>::None).unwrap()
+        );
+    }
+
+    #[test]
+    fn whole_numbers_of_a_record_are_written_as_javascript_writes_them() {
+        #[derive(serde::Serialize)]
+        struct Record {
+            #[serde(serialize_with = "whole_as_integer")]
+            a: f64,
+            #[serde(serialize_with = "whole_as_integer")]
+            b: f64,
+            #[serde(serialize_with = "whole_as_integer")]
+            c: f64,
+            #[serde(serialize_with = "whole_as_integer")]
+            d: f64,
+            #[serde(serialize_with = "whole_as_integer")]
+            e: f64,
+        }
+        let record = Record {
+            a: 1.0,
+            b: -0.0,
+            c: 0.3537,
+            d: -42.0,
+            e: 1e300,
+        };
+        // What `JSON.stringify` writes for the same numbers (1e300 is past 2^53: a float, null
+        // here as for any magnitude of 2^128 or more).
+        assert_eq!(
+            to_json(&record),
+            r#"{"a":1,"b":0,"c":0.3537,"d":-42,"e":null}"#
+        );
+    }
+
+    #[test]
+    fn maps_with_string_keys_are_objects_in_key_order() {
+        let mut facts = std::collections::BTreeMap::new();
+        facts.insert("plan", "monthly");
+        facts.insert("b\"q", "x");
+        assert_eq!(to_json(&facts), serde_json::to_string(&facts).unwrap());
+        assert_eq!(
+            to_json(&std::collections::BTreeMap::<String, u8>::new()),
+            "{}"
         );
     }
 }

@@ -13,7 +13,7 @@
 //!
 //! Loading checks, in this order, and stops at the first failure with a [`SnapshotError`]:
 //! the size limit, the magic, the version (a newer one is refused naming both versions; older
-//! ones are read through their own frozen wire module: version 1, `wire_v1.rs`), the flags, the length, the checksum,
+//! ones are read as the current format: see the table below), the flags, the length, the checksum,
 //! the postcard decoding, the explicit [limits](self#limits), and then every index inside the
 //! payload. Only then are the lookup indexes built, once; a decision never builds one.
 //!
@@ -33,13 +33,14 @@
 //! | 1 | the first format |
 //! | 2 | the payload ends with the timing of email offers (`wire::Payload::email`, the store file's `[email]`) |
 //!
-//! Both are postcard. A version-1 payload is read through `wire_v1.rs` and converted to the
-//! current types with no email timing, so it decides exactly as before.
+//! Both are postcard. A version-1 payload is the version-2 payload without its last byte (the
+//! `None` of `email`), so it is read as version 2 with that byte appended, and decides exactly
+//! as before. A later format that changes more than appending fields needs a frozen copy of
+//! the old types that changed, beside `wire.rs`.
 
 mod error;
 mod index;
 mod validate;
-mod wire_v1;
 // The wire types are public only with the `internals` feature (tactful's own tests).
 #[cfg(feature = "internals")]
 pub mod wire;
@@ -258,7 +259,20 @@ impl Snapshot {
             });
         }
         let payload = if version == 1 {
-            decode_payload::<wire_v1::Payload>(body)?.into()
+            // Format 2 only appended `email: Option<_>`, which postcard writes as one byte when
+            // it is `None`: a format-1 payload is a format-2 payload without that byte. Reading
+            // it this way rather than through a frozen copy of the format-1 types keeps 1.6 KB
+            // out of the wasm module (the 100 KB budget).
+            let mut as_format_2 = Vec::with_capacity(body.len() + 1);
+            as_format_2.extend_from_slice(body);
+            as_format_2.push(0);
+            let payload: Payload = decode_payload(&as_format_2)?;
+            if payload.email.is_some() {
+                return Err(SnapshotError::Decode {
+                    detail: "a format-1 payload cannot hold email timing".into(),
+                });
+            }
+            payload
         } else {
             decode_payload::<Payload>(body)?
         };

@@ -1,8 +1,9 @@
 //! The payload of a format-2 snapshot, exactly as postcard writes it.
 //!
-//! These types are frozen: a change to any of them is a new format version, with a frozen
-//! copy of the old types that changed beside this module (format 1: `wire_v1.rs`) and a
-//! golden file in `tests/golden/`. Indexes (`u32` positions into the vectors here) are checked
+//! These types are frozen: a change to any of them is a new format version and a golden file in
+//! `tests/golden/`; an older format is read as this one when it differs only by fields this
+//! one appends (format 1: see `Snapshot::from_bytes`), otherwise through a frozen copy of the
+//! old types that changed. Indexes (`u32` positions into the vectors here) are checked
 //! by `validate` before anything reads them.
 //!
 //! Format 2 added [`Payload::email`], the timing of email offers; nothing else changed.

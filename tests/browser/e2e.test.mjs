@@ -5,10 +5,11 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { launch, root, serve } from "./harness.mjs";
 import { CSP } from "../../www/serve.mjs";
+import { snippet } from "../common/snippets.mjs";
 
 const SHOTS = join(root, "target/screenshots");
 const T0 = 1763726400000; // 2025-11-21 12:00 UTC, the sample contexts' time
@@ -122,7 +123,7 @@ test("checkout shows at most one offer, as an accessible card; dismissing it kee
   await page.waitForTimeout(200);
   const exposures = (await reports(page)).filter((r) => r.type === "exposure");
   assert.equal(exposures.length, 1, "one exposure");
-  assert.deepEqual(exposures[0].exposure.offers.map((o) => o.offerId), ["creator-toolkit"]);
+  assert.deepEqual(exposures[0].offers.map((o) => o.offerId), ["creator-toolkit"]);
   assert.equal(exposures[0].holdout, false);
 
   // Keyboard: from the pay button, Tab reaches the card's buttons; Escape dismisses and focus
@@ -138,6 +139,7 @@ test("checkout shows at most one offer, as an accessible card; dismissing it kee
   const dismissal = (await reports(page)).find((r) => r.type === "dismiss");
   assert.equal(dismissal.offerId, "creator-toolkit");
   assert.equal(dismissal.via, "escape");
+  assert.deepEqual(Object.keys(dismissal), ["type", "v", "decisionId", "offerId", "at", "shopperKey", "via"], "the dismiss record");
   await clean(page, log);
 
   // Reloads inside the 3-day cooldown: nothing. The decision says why. The cooldown runs from
@@ -261,8 +263,7 @@ test("a holdout shopper sees nothing, and one exposure with the holdout flag is 
   assert.equal(all.length, 1);
   assert.equal(all[0].type, "exposure");
   assert.equal(all[0].holdout, true);
-  assert.equal(all[0].exposure.holdout, true);
-  assert.deepEqual(all[0].exposure.offers.map((o) => o.offerId), d.wouldHaveShown.map((o) => o.offerId));
+  assert.deepEqual(all[0].offers.map((o) => o.offerId), d.wouldHaveShown.map((o) => o.offerId));
   // The console says once, without debug, why the slot is empty.
   for (let i = 0; i < 50 && !log.console.some((line) => line.includes("the slot is empty")); i++) await page.waitForTimeout(20);
   const empty = log.console.filter((line) => line.startsWith("info: tactful: the slot is empty:"));
@@ -307,7 +308,7 @@ test("debug: ?tactful-debug=overlay,show-holdout draws the overlay and shows a h
     const [exposure] = await reports(page);
     assert.equal(exposure.type, "exposure");
     assert.equal(exposure.holdout, true);
-    assert.equal(exposure.development, "show-holdout", "analysis can drop it");
+    assert.equal(exposure.debug, "show-holdout", "readers exclude it");
     const overlay = page.getByRole("complementary", { name: "tactful debug" });
     await overlay.waitFor();
     assert.match(await overlay.locator("summary").textContent(), /^tactful: expand on checkout: 0 shown \(holdout, shown for development\), \d+ left out$/);
@@ -327,7 +328,7 @@ test("debug: ?tactful-debug=overlay,show-holdout draws the overlay and shows a h
     // A dismissal of the card shown for development is marked too.
     await page.getByRole("button", { name: "No thanks: dismiss Creator Toolkit Bundle" }).click();
     await waitForReports(page, 2);
-    assert.equal((await reports(page))[1].development, "show-holdout");
+    assert.equal((await reports(page))[1].debug, "show-holdout");
     await clean(page, log, { shifts: false }); // the overlay is fixed over the page: it moves nothing
     await context.close();
   }
@@ -339,7 +340,7 @@ test("debug: ?tactful-debug=overlay,show-holdout draws the overlay and shows a h
   assert.equal(await page.locator(".tactful-card").count(), 0);
   assert.match(await overlay.textContent(), /slot is empty: the shopper is in the holdout group/);
   await waitForReports(page, 1);
-  assert.equal((await reports(page))[0].development, undefined);
+  assert.equal((await reports(page))[0].debug, undefined);
   // A page that does not debug never fetches the debugging module.
   const plain = await open();
   const fetched = [];
@@ -383,7 +384,7 @@ test("at 1280, 375 and 320 px every offer in the card is whole, no button is cli
       assert.equal(seen.scrolls, false, `${where}: the card scrolls`);
       const exposure = (await reports(tab)).find((r) => r.type === "exposure");
       const ids = seen.offers.map((o) => o.id);
-      assert.deepEqual(exposure.exposure.offers.map((o) => o.offerId), ids, `${where}: the exposure lists what is visible`);
+      assert.deepEqual(exposure.offers.map((o) => o.offerId), ids, `${where}: the exposure lists what is visible`);
       const d = await decision(tab);
       assert.deepEqual(exposure.notVisible ?? [], d.offers.map((o) => o.offerId).filter((id) => !ids.includes(id)), where);
       await shot(tab, `${page}-${width}`);
@@ -710,5 +711,87 @@ test("a thank-you page's purchase counts once, however often it is reloaded", as
   await visit(page, `/checkout.html?now=${T0 + HOUR}&shopper=demo-shopper-7&transaction=T-2`);
   assert.equal(await quietUntil(page), T0 + 3 * HOUR, "a new transaction is a new purchase");
   assert.deepEqual(log.errors, []);
+  await context.close();
+});
+
+/** Each GA4 ecommerce entry the page's dataLayer holds, from `{ ecommerce: null }` on. */
+const promotions = (page) =>
+  page.evaluate(() => window.dataLayer.filter((e) => e.ecommerce === null || /_promotion$/.test(e.event ?? "")));
+
+test("reports are the log records: exposure, accept and dismiss as www/docs/logs.md has them, the CLI's bytes", async () => {
+  const { context, page, log } = await open();
+  await visit(page, `/checkout.html?now=${T0}&shopper=demo-shopper-7&reset=1`);
+  await page.waitForSelector(".tactful-card");
+  await waitForReports(page, 1);
+  const [exposure] = await reports(page);
+  assert.deepEqual(Object.keys(exposure), ["type", "v", "decisionId", "snapshotId", "surface", "at", "shopperKey", "currency", "holdout", "play", "explored", "propensity", "offers"]);
+  assert.deepEqual(Object.keys(exposure.offers[0]), ["offerId", "position", "frame", "price", "finalPrice", "margin", "score", "propensity"]);
+  assert.equal(exposure.shopperKey, "demo-shopper-7");
+  // The same bytes `tactful decide --log` appends for the context and memory decided from.
+  const [inputs, memory] = await page.evaluate(() => window.tactfulDemo.widget.inputs);
+  const dir = join(root, "target/browser-tests");
+  const file = join(dir, `exposure-${process.pid}.jsonl`);
+  rmSync(file, { force: true });
+  execFileSync(join(root, "target/release/tactful"), [
+    "decide", join(root, "out/inkwell-studio.snap"), "--context", "-", "--memory", memory, "--log", file,
+  ], { input: JSON.stringify(inputs), stdio: ["pipe", "ignore", "pipe"] });
+  assert.equal(readFileSync(file, "utf8"), `${JSON.stringify(exposure)}\n`);
+  await page.getByRole("button", { name: "Add Creator Toolkit Bundle", exact: true }).click();
+  await waitForReports(page, 2);
+  const accept = (await reports(page))[1];
+  assert.deepEqual(Object.keys(accept), ["type", "v", "decisionId", "offerId", "at", "shopperKey"]);
+  assert.deepEqual({ ...accept, at: 0 }, { type: "accept", v: 1, decisionId: exposure.decisionId, offerId: "creator-toolkit", at: 0, shopperKey: "demo-shopper-7" });
+  assert.deepEqual(await promotions(page), [], "no GA4 event without the ga4 option");
+  await clean(page, log);
+  await context.close();
+});
+
+test("logDecisions: the exposure reported is the decision record, with the context and the memory decided from", async () => {
+  const { context, page, log } = await open();
+  await visit(page, `/checkout.html?now=${T0}&shopper=demo-shopper-7&reset=1&logDecisions`);
+  await page.waitForSelector(".tactful-card");
+  await waitForReports(page, 1);
+  const [record] = await reports(page);
+  assert.equal(record.type, "decision");
+  assert.equal(record.v, 1);
+  assert.equal(record.memory, "", "a new shopper decides from empty memory");
+  assert.equal(record.context.now, record.at);
+  assert.equal(record.context.shopperKey, "demo-shopper-7");
+  assert.deepEqual(record.context.cart, ["course-foundations"]);
+  assert.ok(record.context.events.some((e) => e.name === "begin_checkout"), "the signals it read");
+  await clean(page, log);
+  await context.close();
+});
+
+test("ga4: view_promotion when the exposure is reported and select_promotion on accept land in the dataLayer with GA4's fields", async () => {
+  const { context, page, log } = await open();
+  await visit(page, `/checkout.html?now=${T0}&shopper=demo-shopper-7&reset=1&ga4`);
+  await page.waitForSelector(".tactful-card");
+  await waitForReports(page, 1);
+  const item = {
+    item_id: "creator-toolkit", item_name: "Creator Toolkit Bundle", price: 49, discount: 0, quantity: 1, creative_name: "completeness",
+  };
+  const ecommerce = (items) => ({ promotion_id: "tactful-checkout", promotion_name: "tactful", creative_slot: "checkout", currency: "USD", items });
+  assert.deepEqual(await promotions(page), [{ ecommerce: null }, { event: "view_promotion", ecommerce: ecommerce([item]) }]);
+  assert.deepEqual(await promotions(page), JSON.parse(snippet("log-ga4").code), "what www/docs/logs.md shows");
+  const decisions = await page.evaluate(() => window.tactfulDemo.decisions.length);
+  await page.getByRole("button", { name: "Add Creator Toolkit Bundle", exact: true }).click();
+  await page.waitForSelector(".tactful-status");
+  assert.deepEqual((await promotions(page)).slice(2), [{ ecommerce: null }, { event: "select_promotion", ecommerce: ecommerce([item]) }]);
+  // The widget's own events are not signals it decides on again.
+  await page.waitForTimeout(200);
+  assert.equal(await page.evaluate(() => window.tactfulDemo.decisions.length), decisions, "no decision from its own events");
+  await clean(page, log);
+  await context.close();
+});
+
+test("ga4: a holdout shopper's exposure pushes nothing", async () => {
+  const { context, page, log } = await open();
+  await visit(page, `/checkout.html?now=${T0}&shopper=shopper-25&reset=1&ga4`);
+  assert.equal((await decision(page)).holdout, true, "shopper-25 is in the holdout");
+  await waitForReports(page, 1);
+  assert.equal((await reports(page))[0].holdout, true);
+  assert.deepEqual(await promotions(page), []);
+  await clean(page, log);
   await context.close();
 });

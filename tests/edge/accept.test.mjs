@@ -25,7 +25,7 @@ after(async () => {
 /** The Add forms of a served page: `[{ offerId, check, label, text }]`. */
 function addForms(html) {
   const form =
-    /<form method="post" action="\/tactful\/accept"><input type="hidden" name="offerId" value="([^"]*)"><input type="hidden" name="check" value="([^"]*)"><button class="tactful-accept" type="submit" aria-label="([^"]*)">([^<]*)<\/button><\/form>/g;
+    /<form method="post" action="\/tactful\/accept"><input type="hidden" name="offerId" value="([^"]*)"><input type="hidden" name="check" value="([^"]*)"><input type="hidden" name="decisionId" value="[^"]*"><button class="tactful-accept" type="submit" aria-label="([^"]*)">([^<]*)<\/button><\/form>/g;
   return [...html.matchAll(form)].map(([, offerId, check, label, text]) => ({ offerId, check, label, text }));
 }
 

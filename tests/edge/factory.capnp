@@ -11,6 +11,7 @@ using Workerd = import "/workerd/workerd.capnp";
 const labelledWorker :Workerd.Worker = (
   modules = [
     (name = "worker.js", esModule = embed "workers/labelled.js"),
+    (name = "logged.js", esModule = embed "workers/logged.js"),
     (name = "tactful/edge/worker.js", esModule = embed "../../pkg/edge/worker.js"),
     (name = "tactful/edge/tactful.js", esModule = embed "../../pkg/edge/tactful.js"),
     (name = "tactful/web/tactful.js", esModule = embed "../../pkg/web/tactful.js"),
@@ -25,6 +26,7 @@ const labelledWorker :Workerd.Worker = (
 const refusedWorker :Workerd.Worker = (
   modules = [
     (name = "worker.js", esModule = embed "workers/refused.js"),
+    (name = "logged.js", esModule = embed "workers/logged.js"),
     (name = "tactful/edge/worker.js", esModule = embed "../../pkg/edge/worker.js"),
     (name = "tactful/edge/tactful.js", esModule = embed "../../pkg/edge/tactful.js"),
     (name = "tactful/web/tactful.js", esModule = embed "../../pkg/web/tactful.js"),

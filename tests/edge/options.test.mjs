@@ -49,6 +49,9 @@ const bad = [
   ["an origin binding not named", { ...good, origin: { service: "SHOP" } }, "options.type", "origin"],
   ["an unknown label", { ...good, labels: { title: "Offer" } }, "options.unknown", "labels.title"],
   ["an empty label", { ...good, labels: { accept: " " } }, "options.type", "labels.accept"],
+  ["a log that is not a function", { ...good, log: "records.jsonl" }, "options.type", "log"],
+  ["logDecisions not a boolean", { ...good, log: () => {}, logDecisions: "yes" }, "options.type", "logDecisions"],
+  ["logDecisions with no log to log through", { ...good, logDecisions: true }, "options.required", "log"],
   ["a heading for no surface", { ...good, labels: { heading: { checkuot: "Pay" } } }, "options.unknown", "labels.heading.checkuot"],
 ];
 
@@ -76,4 +79,35 @@ test("workerd refuses to start a worker whose options are wrong, and says why", 
   });
   assert.equal(code, 1);
   assert.match(stderr, /OptionsError: tactful\/edge: accept: \{offerID\} is not a placeholder/);
+});
+
+test("a log that throws or rejects is logged to the console and never fails the request; a promise it returns is kept alive", async (t) => {
+  const dismiss = () =>
+    new Request("https://shop.example/tactful/event", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", origin: "https://shop.example", referer: "https://shop.example/checkout" },
+      body: new URLSearchParams({ type: "dismiss", offerId: "creator-toolkit", decisionId: "07b401617447f878" }).toString(),
+    });
+  const errors = [];
+  t.mock.method(console, "error", (line) => errors.push(String(line)));
+  const kept = [];
+  const ctx = { waitUntil: (promise) => kept.push(promise) };
+  const records = [];
+  const logging = createEdgeWorker({ ...good, log: async (record) => records.push(record) });
+  assert.equal((await logging.fetch(dismiss(), {}, ctx)).status, 303);
+  await Promise.all(kept);
+  assert.equal(records.length, 1);
+  assert.deepEqual({ ...records[0], at: 0, shopperKey: "" }, {
+    type: "dismiss", v: 1, decisionId: "07b401617447f878", offerId: "creator-toolkit", at: 0, shopperKey: "", via: "button",
+  });
+  assert.equal(kept.length, 1, "the log's promise was handed to ctx.waitUntil");
+  for (const log of [() => { throw new Error("disk full"); }, () => Promise.reject(new Error("queue down"))]) {
+    const worker = createEdgeWorker({ ...good, log });
+    assert.equal((await worker.fetch(dismiss(), {}, ctx)).status, 303, "the dismissal is recorded all the same");
+    // Without a ctx too: a rejection is caught, never left unhandled.
+    assert.equal((await worker.fetch(dismiss())).status, 303);
+  }
+  await Promise.all(kept);
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(errors.filter((line) => line.includes("log_failed")).length, 4, errors.join("\n"));
 });

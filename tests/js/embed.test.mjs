@@ -7,7 +7,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const { formatMoney } = await import(pathToFileURL(join(root, "pkg/embed/embed.js")).href);
+const { VERSION, formatMoney } = await import(pathToFileURL(join(root, "pkg/embed/embed.js")).href);
 
 test("prices in minor units are grouped by thousands, with the currency's symbol", () => {
   const cases = [
@@ -24,4 +24,15 @@ test("prices in minor units are grouped by thousands, with the currency's symbol
     [123456, "XYZ", "1,234.56 XYZ"],
   ];
   for (const [minor, currency, expected] of cases) assert.equal(formatMoney(minor, currency), expected, `${minor} ${currency}`);
+});
+
+test("the embed, the package and the engine carry one version: 0.3 (the log records changed the exposure)", async () => {
+  const { readFileSync } = await import("node:fs");
+  const { createRequire } = await import("node:module");
+  const manifest = JSON.parse(readFileSync(join(root, "pkg-config/package.json"), "utf8"));
+  const { Engine } = createRequire(import.meta.url)(join(root, "pkg/node/tactful.js"));
+  const engine = Engine.fromBytes(new Uint8Array(readFileSync(join(root, "out/inkwell-studio.snap"))));
+  assert.equal(manifest.version, "0.3.0");
+  assert.equal(VERSION, manifest.version);
+  assert.equal(engine.info().engineVersion, manifest.version);
 });

@@ -4,7 +4,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 
@@ -209,4 +210,34 @@ test("no input traps the module", () => {
   }
   // The module still works after all of that.
   assert.equal(engine.info().storeId, "inkwell-studio");
+});
+
+test("the exposure is the v1 log record: JSON.stringify of it is the engine's own bytes, and the CLI's --log line", () => {
+  const engine = Engine.fromBytes(bytes);
+  const dir = mkdtempSync(join(tmpdir(), "tactful-js-log-"));
+  try {
+    for (const { name, path } of contexts) {
+      const context = JSON.parse(readFileSync(path, "utf8"));
+      const { decision } = engine.decide(context, "");
+      const line = JSON.stringify(decision.exposure);
+      assert.equal(decision.exposure.type, "exposure", name);
+      assert.equal(decision.exposure.v, 1, name);
+      assert.equal(decision.exposure.shopperKey, context.shopperKey, name);
+      assert.ok(engine.decideJson(context, "").includes(`"exposure":${line}`), `${name}: the engine wrote ${line}`);
+      const log = join(dir, `${name}.jsonl`);
+      execFileSync(join(root, "target/release/tactful"), ["decide", snapshotPath, "--context", path, "--log", log], { stdio: "ignore" });
+      assert.equal(readFileSync(log, "utf8"), `${line}\n`, name);
+      // Opted in: the decision record, with the context read and the memory decided from.
+      const memory = engine.decide(context, "").memory;
+      const record = engine.decide(context, memory, { decisionRecord: true }).decision.exposure;
+      assert.equal(record.type, "decision");
+      assert.deepEqual(record.context, context, `${name}: the context as the engine read it`);
+      assert.equal(record.memory, memory);
+      assert.deepEqual(Object.keys(record).slice(0, -2), Object.keys(decision.exposure));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // A bad context is refused as ever, record or not.
+  expectError(() => engine.decide({ surface: "checkout", now: 1, shopperKey: "k" }, "", { decisionRecord: true }), "ContextError", "context.time");
 });

@@ -1,10 +1,12 @@
 // A storefront worker made with every option the demo's leaves out (tests/edge/factory.capnp):
-// labels over the English texts, Add as a link template, the origin as a named service binding.
+// labels over the English texts, Add as a link template, the origin as a named service binding,
+// and a `log` function (its records at `GET /test/log`).
 import wasm from "./tactful_bg.wasm";
 import snapshot from "./inkwell-studio.snap";
 import { createEdgeWorker } from "./tactful/edge/worker.js";
+import { withLog } from "./logged.js";
 
-export default createEdgeWorker({
+export default withLog(createEdgeWorker, {
   wasm,
   snapshot,
   accept: "/cart/add?offer={offerId}&from=edge",
