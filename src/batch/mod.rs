@@ -292,6 +292,7 @@ fn decide_row(
     let options = DecideOptions {
         record_impressions: true,
         copy: true,
+        ..DecideOptions::default()
     };
     let (decision, memory) = decide_with(snapshot, &context, &encoded, options)
         .map_err(|e| layout.context_error(customer.line, &e))?;
