@@ -37,6 +37,8 @@ mod sort;
 mod template;
 mod vocab;
 
+#[cfg(feature = "report")]
+pub mod analysis;
 #[cfg(feature = "compiler")]
 pub mod compile;
 #[cfg(feature = "compiler")]
