@@ -41,7 +41,8 @@ const REVENUE: usize = 4;
 const COST: usize = 5;
 const MARGIN: usize = 6;
 
-/// Reads an orders file, calling `each` for every line; returns the number of lines.
+/// Reads an orders file, calling `each(line number, order line)` for every line; returns the
+/// number of lines.
 /// `minor_per_major` converts amounts written with a decimal point (100 for cents).
 ///
 /// # Errors
@@ -50,7 +51,7 @@ pub fn read_orders(
     path: &Path,
     map: &ColumnMap,
     minor_per_major: f64,
-    mut each: impl FnMut(OrderLine<'_>),
+    mut each: impl FnMut(u64, OrderLine<'_>),
 ) -> Result<u64, InputError> {
     let (mut text, progress) = open_text(path)?;
     let json = text
@@ -71,7 +72,7 @@ pub fn read_orders(
         let bad =
             |role: usize, expected: &'static str| columns.bad(line, role, field(role), expected);
         parse_line(&field, minor_per_major)
-            .map(&mut each)
+            .map(|order| each(line, order))
             .map_err(|(role, expected)| bad(role, expected))
     })
 }
@@ -126,7 +127,7 @@ fn read_json_lines(
     mut text: Box<dyn BufRead>,
     map: &ColumnMap,
     minor_per_major: f64,
-    mut each: impl FnMut(OrderLine<'_>),
+    mut each: impl FnMut(u64, OrderLine<'_>),
 ) -> Result<u64, InputError> {
     let mut buffer = String::new();
     let mut line = 0u64;
@@ -198,7 +199,7 @@ fn read_json_lines(
                 expected,
             }
         })?;
-        each(order);
+        each(line, order);
         count += 1;
     }
 }
@@ -213,7 +214,7 @@ mod tests {
             std::env::temp_dir().join(format!("tactful-orders-{}-{name}", std::process::id()));
         std::fs::write(&path, text).unwrap();
         let mut lines = Vec::new();
-        let result = read_orders(&path, &ColumnMap::parse(columns).unwrap(), 100.0, |o| {
+        let result = read_orders(&path, &ColumnMap::parse(columns).unwrap(), 100.0, |_, o| {
             lines.push(format!(
                 "{} {} {} {} {} {:?}",
                 o.order, o.shopper, o.at, o.item, o.revenue, o.margin

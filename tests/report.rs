@@ -1,0 +1,271 @@
+//! `tactful report` against a simulator with known ground truth (tests/report/sim.rs): the
+//! intervals cover the true lift, the sample-ratio check flags a skewed split and only that,
+//! the guardrail fires when offers cost conversion, and bad logs are counted and warned about.
+
+#![cfg(feature = "report")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    reason = "a test states its expectations by panicking"
+)]
+
+#[path = "report/sim.rs"]
+mod sim;
+
+use std::sync::OnceLock;
+
+use tactful::Snapshot;
+use tactful::analysis::{Report, Settings, report};
+
+use sim::{Logs, Scenario, simulate, truth};
+
+/// Shoppers per simulated run: enough for the delta method's normal approximation in the
+/// holdout's 20%, few enough for 100 runs in seconds.
+const SHOPPERS: usize = 4_000;
+const SEEDS: u64 = 100;
+const HOLDOUT_PERCENT: u32 = 20;
+
+fn snapshot() -> &'static Snapshot {
+    static SNAPSHOT: OnceLock<Snapshot> = OnceLock::new();
+    SNAPSHOT.get_or_init(|| sim::store(HOLDOUT_PERCENT))
+}
+
+/// Writes the logs to files and reports on them.
+pub fn run(logs: &Logs, name: &str) -> Report {
+    let dir = std::env::temp_dir().join(format!("tactful-report-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let records = dir.join("records.jsonl");
+    let orders = dir.join("orders.csv");
+    std::fs::write(&records, &logs.records).unwrap();
+    std::fs::write(&orders, &logs.orders).unwrap();
+    let result = report(&[records], &orders, Settings::from_snapshot(snapshot())).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    result
+}
+
+/// Reports on `scenario` for every seed, on every core.
+fn runs(scenario: &Scenario, seeds: std::ops::Range<u64>, name: &str) -> Vec<Report> {
+    let workers = std::thread::available_parallelism().map_or(1, usize::from) as u64;
+    let mut reports: Vec<(u64, Report)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|w| {
+                let seeds = seeds.clone();
+                scope.spawn(move || {
+                    seeds
+                        .filter(|seed| seed % workers == w)
+                        .map(|seed| {
+                            (
+                                seed,
+                                run(
+                                    &simulate(snapshot(), scenario, seed),
+                                    &format!("{name}-{seed}"),
+                                ),
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    reports.sort_by_key(|(seed, _)| *seed);
+    reports.into_iter().map(|(_, r)| r).collect()
+}
+
+/// The benign scenario's reports for every seed, made once for the tests that read them.
+fn benign() -> &'static Vec<Report> {
+    static REPORTS: OnceLock<Vec<Report>> = OnceLock::new();
+    REPORTS.get_or_init(|| runs(&Scenario::checkout(SHOPPERS, false), 0..SEEDS, "benign"))
+}
+
+#[test]
+fn intervals_cover_the_true_value_in_at_least_90_of_100_seeds() {
+    let scenario = Scenario::checkout(SHOPPERS, false);
+    let truth = truth(snapshot(), &scenario);
+    let mut lines = Vec::new();
+    for name in tactful::analysis::report::METRIC_NAMES {
+        let mut covered = 0;
+        for report in benign() {
+            let metric = report.metric(name).unwrap();
+            let (interval, true_value) = match metric.lift {
+                Some(lift) => (lift.interval, truth.lift(name)),
+                // Acceptance and dismissal have no holdout: their treated value is checked.
+                None => (metric.treated.unwrap().interval(), truth.treated[name]),
+            };
+            covered += usize::from(interval[0] <= true_value && true_value <= interval[1]);
+        }
+        lines.push(format!(
+            "{name}: {covered}/{SEEDS} (true {:.4})",
+            if benign()[0].metric(name).unwrap().lift.is_some() {
+                truth.lift(name)
+            } else {
+                truth.treated[name]
+            }
+        ));
+        assert!(
+            covered >= 90,
+            "{name}: the 95% interval covered the truth in {covered} of {SEEDS} seeds"
+        );
+    }
+    println!(
+        "coverage of the true value by the 95% interval:\n{}",
+        lines.join("\n")
+    );
+}
+
+#[test]
+fn sample_ratio_mismatch_is_flagged_on_a_skewed_split_and_not_otherwise() {
+    let false_alarms = benign()
+        .iter()
+        .filter(|r| r.sample_ratio.unwrap().mismatch)
+        .count();
+    println!("sample-ratio false alarms: {false_alarms} of {SEEDS} healthy runs");
+    // At p < 0.001 a false alarm is expected once in 1,000 runs.
+    assert!(
+        false_alarms <= 1,
+        "{false_alarms} false alarms in {SEEDS} runs"
+    );
+    // A host that loses a quarter of the holdout's exposures (a 20% holdout logged as about 16%).
+    let mut scenario = Scenario::checkout(SHOPPERS, false);
+    scenario.lose_holdout = 0.25;
+    let flagged = runs(&scenario, 1000..1020, "skew")
+        .iter()
+        .filter(|r| r.sample_ratio.unwrap().mismatch)
+        .count();
+    println!("sample-ratio mismatch flagged in {flagged} of 20 skewed runs");
+    assert!(
+        flagged >= 19,
+        "a skewed split flagged in only {flagged} of 20 runs"
+    );
+}
+
+#[test]
+fn the_guardrail_fires_when_offers_cost_conversion() {
+    let harmful = Scenario::checkout(SHOPPERS, true);
+    let truth = truth(snapshot(), &harmful);
+    assert!(
+        truth.lift("conversion") < -0.03,
+        "the harmful case lowers conversion: {truth:?}"
+    );
+    let fired = runs(&harmful, 2000..2020, "harm")
+        .iter()
+        .filter(|r| r.guardrail.conversion_drop)
+        .count();
+    let benign_fired = benign()
+        .iter()
+        .filter(|r| r.guardrail.conversion_drop)
+        .count();
+    println!(
+        "guardrail fired in {fired} of 20 harmful runs and {benign_fired} of {SEEDS} benign runs"
+    );
+    assert!(
+        fired >= 18,
+        "the guardrail fired in only {fired} of 20 harmful runs"
+    );
+    assert!(
+        benign_fired <= 5,
+        "the guardrail fired in {benign_fired} benign runs"
+    );
+}
+
+fn bad_logs() -> Logs {
+    let scenario = Scenario::checkout(300, false);
+    let mut logs = simulate(snapshot(), &scenario, 7);
+    // The helper writes keys in order, so `"v":1}` closes every exposure line.
+    let lines: Vec<&str> = logs.records.lines().collect();
+    let exposure = lines
+        .iter()
+        .find(|l| l.contains(r#""type":"exposure""#) && l.contains(r#""holdout":false"#))
+        .unwrap()
+        .to_string();
+    let id = serde_json::from_str::<serde_json::Value>(&exposure).unwrap()["decisionId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let key = serde_json::from_str::<serde_json::Value>(&exposure).unwrap()["shopperKey"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let offer =
+        serde_json::from_str::<serde_json::Value>(&exposure).unwrap()["offers"][0]["offerId"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    let mut records = logs.records.clone();
+    for bad in [
+        exposure.clone(),                         // duplicate decision id
+        exposure.replace(r#""v":1"#, r#""v":2"#), // unknown version
+        exposure.replace(r#""type":"exposure""#, r#""type":"impression""#), // unknown type
+        exposure.replace(r#""currency":"USD","#, ""), // missing field
+        exposure.replace(r#""holdout":false"#, r#""holdout":"no""#), // wrong kind
+        exposure.replace(r#""v":1}"#, r#""v":1,"debug":"show-holdout"}"#), // debug record
+        format!(
+            r#"{{"type":"accept","v":1,"decisionId":"{id}","offerId":"{offer}","at":{},"shopperKey":"{key}"}}"#,
+            sim::T0 - 3_600_000
+        ), // clock skew
+        "{\"type\":".to_string(),                 // malformed
+    ] {
+        records.push_str(&bad);
+        records.push('\n');
+    }
+    logs.records = records;
+    logs.orders.push_str(&format!(
+        "early,{key},{},course-foundations,14900,13400\n",
+        sim::T0 - 86_400_000
+    ));
+    logs
+}
+
+#[test]
+fn bad_logs_give_counts_and_warnings_never_a_silent_drop() {
+    let logs = bad_logs();
+    let total_lines = logs.records.lines().count();
+    let report = run(&logs, "bad");
+    let counts: Vec<(&str, u64)> = report
+        .refused
+        .iter()
+        .map(|(k, v)| (k.as_str(), *v))
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            ("clock_skew", 1),
+            ("debug", 1),
+            ("duplicate_decision", 1),
+            ("malformed", 1),
+            ("missing_field", 1),
+            ("order_before_exposure", 1),
+            ("unknown_type", 1),
+            ("unknown_version", 1),
+            ("wrong_field", 1),
+        ]
+    );
+    let warnings = report.warnings.join("\n");
+    for expected in [
+        format!("line {}: exposure record of version 2", total_lines - 6),
+        format!("line {}: unknown type `impression`", total_lines - 5),
+        format!(
+            "line {}: exposure record without `currency`",
+            total_lines - 4
+        ),
+        format!("line {}: exposure record: field `holdout`", total_lines - 3),
+        "is before shopper".to_string(),
+        "before its exposure".to_string(),
+        "was already read".to_string(),
+    ] {
+        assert!(warnings.contains(&expected), "`{expected}` in:\n{warnings}");
+    }
+    // Every exposure line that was not refused is counted.
+    let exposures = logs
+        .records
+        .lines()
+        .filter(|l| l.contains(r#""type":"exposure""#))
+        .count() as u64;
+    assert_eq!(report.inputs.exposures, exposures - 5);
+}
