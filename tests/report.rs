@@ -15,6 +15,8 @@
 #[path = "report/sim.rs"]
 mod sim;
 
+use std::path::PathBuf;
+use std::process::Command;
 use std::sync::OnceLock;
 
 use tactful::Snapshot;
@@ -30,7 +32,7 @@ const HOLDOUT_PERCENT: u32 = 20;
 
 fn snapshot() -> &'static Snapshot {
     static SNAPSHOT: OnceLock<Snapshot> = OnceLock::new();
-    SNAPSHOT.get_or_init(|| sim::store(HOLDOUT_PERCENT))
+    SNAPSHOT.get_or_init(|| Snapshot::from_bytes(&sim::store_bytes(HOLDOUT_PERCENT)).unwrap())
 }
 
 /// Writes the logs to files and reports on them.
@@ -268,4 +270,200 @@ fn bad_logs_give_counts_and_warnings_never_a_silent_drop() {
         .filter(|l| l.contains(r#""type":"exposure""#))
         .count() as u64;
     assert_eq!(report.inputs.exposures, exposures - 5);
+}
+
+/// A fenced block of www/docs/report.md by its snippet name (tests/common/snippets.mjs's rule:
+/// the marker on the line before the fence).
+fn snippet(name: &str) -> String {
+    let page = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("www/docs/report.md"),
+    )
+    .unwrap();
+    let marker = format!("<!-- snippet: {name} -->");
+    let after = page
+        .split_once(&marker)
+        .unwrap_or_else(|| panic!("no block {name}"))
+        .1;
+    let body = after.trim_start().split_once('\n').unwrap().1;
+    body.split_once("\n```").unwrap().0.to_string() + "\n"
+}
+
+/// A Python with DuckDB, in a venv under target/ (installed from PyPI on first use).
+#[cfg(feature = "cli")]
+fn duckdb_python() -> PathBuf {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let venv = root.join("target/duckdb-venv");
+    let python = venv.join("bin/python");
+    let ready = |p: &std::path::Path| {
+        Command::new(p)
+            .args(["-c", "import duckdb"])
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !ready(&python) {
+        let made = Command::new("python3")
+            .arg("-m")
+            .arg("venv")
+            .arg(&venv)
+            .status()
+            .unwrap();
+        assert!(made.success(), "python3 -m venv failed");
+        let pip = Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", "duckdb==1.4.*"])
+            .status()
+            .unwrap();
+        assert!(pip.success(), "pip install duckdb failed");
+    }
+    python
+}
+
+#[cfg(feature = "cli")]
+#[test]
+fn the_sql_gives_the_clis_numbers_on_duckdb() {
+    let dir = std::env::temp_dir().join(format!("tactful-report-sql-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut logs = simulate(snapshot(), &Scenario::checkout(3_000, false), 42);
+    // What both must leave out: a repeated exposure, a debug record, an outcome before its
+    // exposure, an order line before the shopper's first exposure.
+    let first = logs
+        .records
+        .lines()
+        .find(|l| l.contains(r#""holdout":false"#))
+        .unwrap()
+        .to_string();
+    let value: serde_json::Value = serde_json::from_str(&first).unwrap();
+    let (id, key) = (
+        value["decisionId"].as_str().unwrap(),
+        value["shopperKey"].as_str().unwrap(),
+    );
+    let offer = value["offers"][0]["offerId"].as_str().unwrap();
+    logs.records.push_str(&format!("{first}\n"));
+    logs.records
+        .push_str(&first.replace(r#""v":1}"#, r#""v":1,"debug":"show-holdout"}"#));
+    logs.records.push('\n');
+    logs.records.push_str(&format!(
+        "{{\"type\":\"accept\",\"v\":1,\"decisionId\":\"{id}\",\"offerId\":\"{offer}\",\"at\":{},\"shopperKey\":\"{key}\"}}\n",
+        sim::T0 - 60_000
+    ));
+    logs.orders.push_str(&format!(
+        "early,{key},{},course-foundations,14900,13400\n",
+        sim::T0 - 86_400_000
+    ));
+    std::fs::write(dir.join("logs.jsonl"), &logs.records).unwrap();
+    std::fs::write(dir.join("orders.csv"), &logs.orders).unwrap();
+    let mut items = String::from("offer_id,item_id\n");
+    for (offer, sells) in Settings::from_snapshot(snapshot()).offer_items {
+        for item in sells {
+            items.push_str(&format!("{offer},{item}\n"));
+        }
+    }
+    std::fs::write(dir.join("offer-items.csv"), items).unwrap();
+    std::fs::write(dir.join("store.snap"), sim::store_bytes(HOLDOUT_PERCENT)).unwrap();
+
+    let cli = env!("CARGO_BIN_EXE_tactful");
+    let out = Command::new(cli)
+        .current_dir(&dir)
+        .args([
+            "report",
+            "logs.jsonl",
+            "--orders",
+            "orders.csv",
+            "--snapshot",
+            "store.snap",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for code in [
+        "duplicate_decision",
+        "debug",
+        "clock_skew",
+        "order_before_exposure",
+    ] {
+        assert_eq!(report["refused"][code], 1, "{code}: {}", report["refused"]);
+    }
+    let sql = Command::new(cli)
+        .args(["report", "--sql", "--dialect", "duckdb"])
+        .output()
+        .unwrap();
+    assert!(sql.status.success());
+    std::fs::write(dir.join("report.sql"), &sql.stdout).unwrap();
+    std::fs::write(dir.join("load.sql"), snippet("report-duckdb-load")).unwrap();
+    let run = Command::new(duckdb_python())
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/report/duckdb_check.py"))
+        .arg(&dir)
+        .arg(dir.join("load.sql"))
+        .arg(dir.join("report.sql"))
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&run.stdout).unwrap();
+    let close =
+        |a: &serde_json::Value, b: &serde_json::Value, what: &str| match (a.as_f64(), b.as_f64()) {
+            (Some(a), Some(b)) => assert!(
+                (a - b).abs() <= 1e-9 * a.abs().max(1.0),
+                "{what}: SQL {a} against CLI {b}"
+            ),
+            (None, None) => {}
+            _ => panic!("{what}: SQL {a} against CLI {b}"),
+        };
+    let mut compared = 0;
+    for row in &rows {
+        let name = row["metric"].as_str().unwrap();
+        if name == "shoppers" {
+            close(
+                &row["holdout"],
+                &report["shoppers"]["holdout"],
+                "shoppers in the holdout",
+            );
+            close(
+                &row["treated"],
+                &report["shoppers"]["treated"],
+                "treated shoppers",
+            );
+            continue;
+        }
+        let metric = report["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["metric"] == name || m["name"] == name)
+            .unwrap();
+        for arm in ["holdout", "treated"] {
+            close(&row[arm], &metric[arm]["value"], &format!("{name} {arm}"));
+            close(
+                &row[format!("{arm}_se")],
+                &metric[arm]["se"],
+                &format!("{name} {arm} se"),
+            );
+        }
+        close(
+            &row["lift"],
+            &metric["lift"]["difference"],
+            &format!("{name} lift"),
+        );
+        close(
+            &row["lift_low"],
+            &metric["lift"]["interval"][0],
+            &format!("{name} lift low"),
+        );
+        close(
+            &row["lift_high"],
+            &metric["lift"]["interval"][1],
+            &format!("{name} lift high"),
+        );
+        compared += 1;
+    }
+    assert_eq!(compared, 7);
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -26,8 +26,8 @@ use tactful::{Context, Decision, Frame, Snapshot, decide_encoded};
 
 pub const T0: i64 = 1_763_726_400_000; // 2025-11-21T12:00:00Z
 
-/// The sample store with `holdout` percent held out and exploration at 10% among 3.
-pub fn store(holdout_percent: u32) -> Snapshot {
+/// The sample store with `holdout` percent held out and exploration at 10% among 3, compiled.
+pub fn store_bytes(holdout_percent: u32) -> Vec<u8> {
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("www/sample-store");
     let dir = std::env::temp_dir().join(format!(
         "tactful-sim-store-{}-{holdout_percent}",
@@ -56,7 +56,7 @@ pub fn store(holdout_percent: u32) -> Snapshot {
     )
     .unwrap_or_else(|d| panic!("the simulator's store compiles: {d:#?}"));
     std::fs::remove_dir_all(&dir).unwrap();
-    Snapshot::from_bytes(&compiled.bytes).unwrap()
+    compiled.bytes
 }
 
 /// A kind of shopper: how they reach the checkout and how they order.
