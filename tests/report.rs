@@ -467,3 +467,201 @@ fn the_sql_gives_the_clis_numbers_on_duckdb() {
     assert_eq!(compared, 7);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The sample logs beside the sample store (the README's example): the simulator's, for the
+/// sample store as it ships (5% holdout). `TACTFUL_SAMPLE_LOGS=1 cargo test --test report
+/// sample_logs` writes them again; every run checks they report cleanly.
+#[test]
+fn the_sample_logs_report_cleanly() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("www/sample-store/report");
+    let (logs, orders) = (dir.join("logs.jsonl.gz"), dir.join("orders.csv"));
+    if std::env::var_os("TACTFUL_SAMPLE_LOGS").is_some() {
+        let snapshot = Snapshot::from_bytes(&sim::store_bytes(5)).unwrap();
+        let sample = simulate(&snapshot, &Scenario::checkout(1_000, false), 1);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut gzip = Command::new("gzip")
+            .args(["-9n"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        {
+            use std::io::Write;
+            gzip.stdin
+                .take()
+                .unwrap()
+                .write_all(sample.records.as_bytes())
+                .unwrap();
+        }
+        std::fs::write(&logs, gzip.wait_with_output().unwrap().stdout).unwrap();
+        std::fs::write(&orders, sample.orders).unwrap();
+    }
+    let report = report(&[logs], &orders, Settings::from_snapshot(snapshot())).unwrap();
+    assert!(report.refused.is_empty(), "{:?}", report.refused);
+    assert!(
+        report.shoppers.holdout > 20 && report.shoppers.treated > 800,
+        "{:?}",
+        report.shoppers
+    );
+    assert!(report.metrics.iter().all(|m| m.treated.is_some()));
+}
+
+#[cfg(feature = "cli")]
+fn cli(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_tactful"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[cfg(feature = "cli")]
+#[test]
+fn the_cli_warns_on_stderr_and_refuses_bad_orders_with_exit_3() {
+    let dir = std::env::temp_dir().join(format!("tactful-report-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let logs = bad_logs();
+    std::fs::write(dir.join("logs.jsonl"), &logs.records).unwrap();
+    std::fs::write(dir.join("orders.csv"), &logs.orders).unwrap();
+    let out = cli(
+        &dir,
+        &[
+            "report",
+            "logs.jsonl",
+            "--orders",
+            "orders.csv",
+            "--holdout-percent",
+            "20",
+        ],
+    );
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for expected in [
+        "warning: `logs.jsonl` line",
+        "of version 2",
+        "unknown type `impression`",
+        "is before shopper",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "`{expected}` on stderr:\n{stderr}"
+        );
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("not used: clock_skew 1; debug 1; duplicate_decision 1;"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("sample ratio:") && stdout.contains("guardrail: ok"),
+        "{stdout}"
+    );
+
+    std::fs::write(
+        dir.join("bad-orders.csv"),
+        "order,shopper,time,item,revenue\no-1,k-1,1763726400000,x,lots\n",
+    )
+    .unwrap();
+    let out = cli(
+        &dir,
+        &["report", "logs.jsonl", "--orders", "bad-orders.csv"],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("`bad-orders.csv` line 2, column `revenue`: `lots` is not an amount"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("[input.bad_value]"), "{stderr}");
+
+    let out = cli(&dir, &["report", "logs.jsonl", "--orders", "none.csv"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read `none.csv`"));
+    let out = cli(
+        &dir,
+        &[
+            "report",
+            "logs.jsonl",
+            "--orders",
+            "orders.csv",
+            "--holdout-percent",
+            "0",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    let out = cli(&dir, &["report", "--orders", "orders.csv"]);
+    assert_eq!(out.status.code(), Some(2), "no log files is a usage error");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The Open Bandit sample (../shared/data/open_bandit) as logs: a real widget's impressions as
+/// exposures and its clicks as accepts. It has no holdout arm and no orders, so no lift can be
+/// computed from it (the report says `-`); what it checks on real data is the reader and the
+/// acceptance breakdowns against counts made straight from the CSV.
+#[test]
+fn the_open_bandit_sample_reads_as_exposures_and_accepts() {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data/open_bandit/random_all.csv.gz");
+    assert!(
+        data.exists(),
+        "the real data is not at {} (CI always has it)",
+        data.display()
+    );
+    let csv = Command::new("gzip")
+        .arg("-dc")
+        .arg(&data)
+        .output()
+        .unwrap()
+        .stdout;
+    let csv = String::from_utf8(csv).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (time, item, position, click, propensity) = (
+        col("timestamp"),
+        col("item_id"),
+        col("position"),
+        col("click"),
+        col("propensity_score"),
+    );
+    let (mut records, mut impressions, mut clicks) = (String::new(), 0u64, 0u64);
+    let mut by_item: std::collections::BTreeMap<String, (u64, u64)> = Default::default();
+    for (i, line) in lines.enumerate() {
+        let f: Vec<&str> = line.split(',').collect();
+        let at = tactful::train::input::parse_time_ms(f[time]).unwrap();
+        let offer = format!("item-{}", f[item]);
+        let clicked = f[click] == "1";
+        records.push_str(&serde_json::json!({"type": "exposure", "v": 1, "decisionId": format!("obd-{i}"), "snapshotId": "zozotown@random", "surface": "product_page", "at": at, "shopperKey": format!("obd-{i}"), "currency": "JPY", "holdout": false, "play": "expand", "explored": true, "propensity": f[propensity].parse::<f64>().unwrap(), "offers": [{"offerId": offer, "position": f[position].parse::<u32>().unwrap() - 1, "frame": "convenience", "price": 0, "finalPrice": 0, "margin": 0, "score": 0.0, "propensity": f[propensity].parse::<f64>().unwrap()}]}).to_string());
+        records.push('\n');
+        if clicked {
+            records.push_str(&serde_json::json!({"type": "accept", "v": 1, "decisionId": format!("obd-{i}"), "offerId": offer, "at": at + 1000, "shopperKey": format!("obd-{i}")}).to_string());
+            records.push('\n');
+        }
+        impressions += 1;
+        clicks += u64::from(clicked);
+        let entry = by_item.entry(offer).or_default();
+        entry.0 += 1;
+        entry.1 += u64::from(clicked);
+    }
+    let logs = Logs {
+        records,
+        orders: "order,shopper,time,item,revenue\n".into(),
+        holdout_shoppers: 0,
+        treated_shoppers: 0,
+    };
+    let report = run(&logs, "open-bandit");
+    assert!(report.refused.is_empty(), "{:?}", report.refused);
+    assert_eq!(report.inputs.exposures, impressions);
+    assert_eq!(
+        (impressions, clicks),
+        (10_000, 38),
+        "the sample as its README describes it"
+    );
+    let acceptance = report.metric("acceptance_rate").unwrap();
+    assert!((acceptance.treated.unwrap().value - clicks as f64 / impressions as f64).abs() < 1e-12);
+    assert!(acceptance.lift.is_none() && report.metric("conversion").unwrap().lift.is_none());
+    assert_eq!(report.breakdowns.offer.len(), by_item.len());
+    for row in &report.breakdowns.offer {
+        assert_eq!((row.shown, row.accepts), by_item[&row.key], "{}", row.key);
+    }
+}

@@ -222,16 +222,17 @@ pub struct Refusals {
 impl Refusals {
     /// Counts a refusal, keeping its warning if it is among the first of its reason.
     pub fn refuse(&mut self, reason: Refusal, warning: impl FnOnce() -> String) {
-        let count = &mut self.counts[reason as usize];
-        *count += 1;
-        if *count <= WARNINGS_PER_REASON {
-            self.warnings.push(warning());
+        if let Some(count) = self.counts.get_mut(reason as usize) {
+            *count += 1;
+            if *count <= WARNINGS_PER_REASON {
+                self.warnings.push(warning());
+            }
         }
     }
 
     /// How many were refused for `reason`.
-    pub const fn count(&self, reason: Refusal) -> u64 {
-        self.counts[reason as usize]
+    pub fn count(&self, reason: Refusal) -> u64 {
+        self.counts.get(reason as usize).copied().unwrap_or(0)
     }
 
     /// Every reason with a count above zero.

@@ -54,26 +54,62 @@ struct Shopper {
     offered: Vec<(u32, i64)>,
 }
 
-/// One decision: enough to place its outcomes.
+/// One decision: enough to place its outcomes, in 16 bytes (24 with its key in the table; ten
+/// million decisions are most of the report's memory).
 #[derive(Debug, Clone, Copy)]
 struct Decision {
     shopper: u32,
-    /// Unix seconds (outcomes before it are clock skew).
-    at: i64,
+    /// Unix seconds, clamped to `u32` (until 2106): outcomes before it are clock skew.
+    at: u32,
+    /// Its first offer in `Analysis::slots`.
     first_slot: u32,
-    slots: u8,
-    surface: u8,
-    play: u8,
-    holdout: bool,
-    /// Seen as a decision record (an exposure with the same id is the same decision).
-    from_decision_record: bool,
+    /// Bits 0-7 the number of offers, 8-15 the surface, 16-23 the play, 24 holdout, 25 read
+    /// from a decision record.
+    meta: u32,
 }
 
-/// An offer of a decision: its interned id and frame.
+impl Decision {
+    const HOLDOUT: u32 = 1 << 24;
+    const FROM_DECISION_RECORD: u32 = 1 << 25;
+
+    fn slots(self) -> usize {
+        (self.meta & 0xff) as usize
+    }
+
+    fn surface(self) -> usize {
+        (self.meta >> 8 & 0xff) as usize
+    }
+
+    fn play(self) -> usize {
+        (self.meta >> 16 & 0xff) as usize
+    }
+
+    const fn holdout(self) -> bool {
+        self.meta & Self::HOLDOUT != 0
+    }
+
+    const fn from_decision_record(self) -> bool {
+        self.meta & Self::FROM_DECISION_RECORD != 0
+    }
+}
+
+/// Unix seconds of a time in milliseconds, clamped to `u32`.
+fn seconds(at: i64) -> u32 {
+    at.div_euclid(1000).clamp(0, i64::from(u32::MAX)) as u32
+}
+
+/// An offer of a decision: its interned id (bits 8 and up) and frame (bits 0-7).
 #[derive(Debug, Clone, Copy)]
-struct Slot {
-    offer: u32,
-    frame: u8,
+struct Slot(u32);
+
+impl Slot {
+    const fn offer(self) -> u32 {
+        self.0 >> 8
+    }
+
+    const fn frame(self) -> usize {
+        (self.0 & 0xff) as usize
+    }
 }
 
 /// An outcome whose decision was not read yet.
@@ -294,7 +330,7 @@ impl Analysis {
         let id = fingerprint(&exposure.decision_id);
         if let Some(seen) = self.decisions.get(&id) {
             // A decision record and an exposure of one decision are one decision.
-            if seen.from_decision_record == decision_record {
+            if seen.from_decision_record() == decision_record {
                 let place = self.warning_place(file, line);
                 refused.refuse(Refusal::DuplicateDecision, || {
                     format!(
@@ -327,28 +363,25 @@ impl Analysis {
         for offer in &exposure.offers {
             let o = self.intern_offer(&offer.offer_id);
             offers.push(o);
-            self.slots.push(Slot {
-                offer: o,
-                frame: offer.frame.index() as u8,
-            });
-            let tally = &mut self.by_frame[offer.frame.index()];
-            let offer_tally = self.by_offer.get_mut(o as usize);
-            if exposure.holdout {
-                tally.holdout_decisions += 1;
-                offer_tally.map(|t| t.holdout_decisions += 1);
-            } else {
-                tally.shown += 1;
-                tally.treated_decisions += 1;
-                if let Some(t) = offer_tally {
-                    t.shown += 1;
-                    t.treated_decisions += 1;
+            self.slots.push(Slot(o << 8 | offer.frame.index() as u32));
+            let frame = self.by_frame.get_mut(offer.frame.index());
+            let offer = self.by_offer.get_mut(o as usize);
+            for tally in [frame, offer].into_iter().flatten() {
+                if exposure.holdout {
+                    tally.holdout_decisions += 1;
+                } else {
+                    tally.shown += 1;
+                    tally.treated_decisions += 1;
                 }
             }
         }
         for tally in [
-            &mut self.by_surface[exposure.surface.index()],
-            &mut self.by_play[exposure.play.index()],
-        ] {
+            self.by_surface.get_mut(exposure.surface.index()),
+            self.by_play.get_mut(exposure.play.index()),
+        ]
+        .into_iter()
+        .flatten()
+        {
             if exposure.holdout {
                 tally.holdout_decisions += 1;
             } else {
@@ -356,8 +389,11 @@ impl Analysis {
                 tally.shown += exposure.offers.len() as u64;
             }
         }
-        let day = exposure.at.div_euclid(86_400_000);
-        self.days.entry(day).or_default()[usize::from(!exposure.holdout)] += 1;
+        let [holdout, treated] = self
+            .days
+            .entry(exposure.at.div_euclid(86_400_000))
+            .or_default();
+        *if exposure.holdout { holdout } else { treated } += 1;
         if let Some(s) = self.shoppers.get_mut(shopper as usize) {
             s.arms |= if exposure.holdout { HOLDOUT } else { TREATED };
             s.first_at = s.first_at.min(exposure.at);
@@ -375,13 +411,21 @@ impl Analysis {
             id,
             Decision {
                 shopper,
-                at: exposure.at.div_euclid(1000),
+                at: seconds(exposure.at),
                 first_slot,
-                slots: exposure.offers.len().min(255) as u8,
-                surface: exposure.surface.index() as u8,
-                play: exposure.play.index() as u8,
-                holdout: exposure.holdout,
-                from_decision_record: decision_record,
+                meta: exposure.offers.len().min(255) as u32
+                    | (exposure.surface.index() as u32) << 8
+                    | (exposure.play.index() as u32) << 16
+                    | if exposure.holdout {
+                        Decision::HOLDOUT
+                    } else {
+                        0
+                    }
+                    | if decision_record {
+                        Decision::FROM_DECISION_RECORD
+                    } else {
+                        0
+                    },
             },
         );
     }
@@ -395,12 +439,12 @@ impl Analysis {
             });
             return;
         };
-        if outcome.at.div_euclid(1000) < decision.at {
+        if seconds(outcome.at) < decision.at {
             let place = self.warning_place(outcome.file, outcome.line);
             refused.refuse(Refusal::ClockSkew, || {
                 format!(
                     "{place}: an outcome {} s before its exposure (a clock out of step); not counted",
-                    decision.at - outcome.at.div_euclid(1000)
+                    decision.at - seconds(outcome.at)
                 )
             });
             return;
@@ -408,22 +452,21 @@ impl Analysis {
         let start = decision.first_slot as usize;
         let slot = self
             .slots
-            .get(start..start + decision.slots as usize)
-            .and_then(|slots| slots.iter().find(|s| s.offer == outcome.offer))
+            .get(start..start + decision.slots())
+            .and_then(|slots| slots.iter().find(|s| s.offer() == outcome.offer))
             .copied();
-        let (Some(slot), false) = (slot, decision.holdout) else {
+        let (Some(slot), false) = (slot, decision.holdout()) else {
             let place = self.warning_place(outcome.file, outcome.line);
             refused.refuse(Refusal::UnknownDecision, || {
                 format!("{place}: an outcome of an offer its decision did not show; not counted")
             });
             return;
         };
-        let frame = Frame::ALL.get(slot.frame as usize).map_or(0, |f| f.index());
         let tallies = [
-            self.by_surface.get_mut(decision.surface as usize),
-            self.by_play.get_mut(decision.play as usize),
-            self.by_frame.get_mut(frame),
-            self.by_offer.get_mut(slot.offer as usize),
+            self.by_surface.get_mut(decision.surface()),
+            self.by_play.get_mut(decision.play()),
+            self.by_frame.get_mut(slot.frame()),
+            self.by_offer.get_mut(slot.offer() as usize),
         ];
         for tally in tallies.into_iter().flatten() {
             if outcome.accept {
