@@ -44,16 +44,16 @@ pub fn page(report: &Report) -> String {
         Some(s) => status(
             s.mismatch,
             &format!(
-                "Sample ratio MISMATCH: {:.2}% holdout against {:.2}% asked (p = {:.2e}); find the cause before trusting any lift.",
+                "Sample ratio MISMATCH: {:.2}% holdout against {:.2}% asked (p = {}); find the cause before trusting any lift.",
                 s.observed_holdout_share * 100.0,
                 s.expected_holdout_share * 100.0,
-                s.p_value
+                super::text::p_value(s.p_value)
             ),
             &format!(
-                "Sample ratio ok: {:.2}% holdout against {:.2}% asked (p = {:.3}).",
+                "Sample ratio ok: {:.2}% holdout against {:.2}% asked (p = {}).",
                 s.observed_holdout_share * 100.0,
                 s.expected_holdout_share * 100.0,
-                s.p_value
+                super::text::p_value(s.p_value)
             ),
         ),
         None => "<p>Sample ratio not checked (no holdout share given).</p>".into(),

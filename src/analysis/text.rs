@@ -71,11 +71,11 @@ pub fn table(report: &Report) -> String {
         Some(s) => {
             let _ = writeln!(
                 out,
-                "sample ratio: {:.2}% holdout against {:.2}% asked (chi-square {:.2}, p = {:.3e}): {}",
+                "sample ratio: {:.2}% holdout against {:.2}% asked (chi-square {:.2}, p = {}): {}",
                 s.observed_holdout_share * 100.0,
                 s.expected_holdout_share * 100.0,
                 s.chi_square,
-                s.p_value,
+                p_value(s.p_value),
                 if s.mismatch {
                     "MISMATCH: the split is not the policy's; find the cause before trusting any lift"
                 } else {
@@ -111,6 +111,15 @@ pub fn table(report: &Report) -> String {
         out.push('\n');
     }
     out
+}
+
+/// A p-value as people read one: three decimals, or powers of ten below 0.001.
+pub(crate) fn p_value(p: f64) -> String {
+    if p < 0.001 {
+        format!("{p:.1e}")
+    } else {
+        format!("{p:.3}")
+    }
 }
 
 fn breakdown(out: &mut String, name: &str, rows: &[Row]) {
