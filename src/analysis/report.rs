@@ -88,7 +88,7 @@ impl Decision {
         self.meta & Self::HOLDOUT != 0
     }
 
-    const fn from_decision_record(self) -> bool {
+    const fn logged_as_decision_record(self) -> bool {
         self.meta & Self::FROM_DECISION_RECORD != 0
     }
 }
@@ -330,7 +330,7 @@ impl Analysis {
         let id = fingerprint(&exposure.decision_id);
         if let Some(seen) = self.decisions.get(&id) {
             // A decision record and an exposure of one decision are one decision.
-            if seen.from_decision_record() == decision_record {
+            if seen.logged_as_decision_record() == decision_record {
                 let place = self.warning_place(file, line);
                 refused.refuse(Refusal::DuplicateDecision, || {
                     format!(

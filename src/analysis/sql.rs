@@ -11,7 +11,7 @@
 //! - `offer_items` (offer_id, item_id): the items each offer sells (an offer not listed sells
 //!   the item of its own id).
 //!
-//! It computes what [`super::report`] computes, the same way: shoppers in both arms left out,
+//! It computes what [`mod@super::report`] computes, the same way: shoppers in both arms left out,
 //! orders counted from the shopper's first exposure, outcomes before their exposure (by the
 //! second) left out, an order attached when it holds an item of an offer shown before it, and
 //! every interval by the delta method from six sums per arm. A repeated decision id keeps its

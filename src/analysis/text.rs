@@ -28,8 +28,8 @@ pub fn table(report: &Report) -> String {
     );
     let _ = writeln!(
         out,
-        "\n{:<22} {:>12} {:>12} {:>12}  {}",
-        "metric", "holdout", "treated", "lift", "95% interval"
+        "\n{:<22} {:>12} {:>12} {:>12}  95% interval",
+        "metric", "holdout", "treated", "lift"
     );
     for m in &report.metrics {
         let cell =
