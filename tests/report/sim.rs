@@ -84,8 +84,8 @@ pub struct Scenario {
     pub lose_holdout: f64,
 }
 
-fn cart(extra: Value) -> Value {
-    let mut context = json!({ "surface": "checkout", "cart": ["course-foundations"] });
+fn cart(items: &[&str], extra: Value) -> Value {
+    let mut context = json!({ "surface": "checkout", "cart": items });
     if let (Some(c), Value::Object(extra)) = (context.as_object_mut(), extra) {
         c.extend(extra);
     }
@@ -93,7 +93,9 @@ fn cart(extra: Value) -> Value {
 }
 
 impl Scenario {
-    /// Four kinds of shopper at the checkout; with `harmful`, an offer costs conversion.
+    /// Five kinds of shopper at the checkout (four with the course in the cart, where the tier
+    /// ladder allows the bundle; one with the workbook alone, where exploration draws between
+    /// add-ons); with `harmful`, an offer costs conversion.
     pub fn checkout(shoppers: usize, harmful: bool) -> Self {
         let shown = |base: f64| if harmful { base - 0.25 } else { base - 0.01 };
         let events = |names: &[&str]| -> Value {
@@ -106,30 +108,36 @@ impl Scenario {
         Self {
             kinds: vec![
                 Kind {
-                    share: 0.4,
-                    context: cart(json!({
-                        "events": events(&["view_item", "add_to_cart", "view_reviews", "begin_checkout"]),
-                        "facts": { "orders": 2 }
-                    })),
+                    share: 0.35,
+                    context: cart(
+                        &["course-foundations"],
+                        json!({
+                            "events": events(&["view_item", "add_to_cart", "view_reviews", "begin_checkout"]),
+                            "facts": { "orders": 2 }
+                        }),
+                    ),
                     convert_base: 0.55,
                     convert_shown: shown(0.55),
                     cart_revenue: 14_900,
                     cart_margin: 13_400,
                 },
                 Kind {
-                    share: 0.3,
-                    context: cart(json!({ "facts": { "orders": 0 } })),
+                    share: 0.25,
+                    context: cart(&["course-foundations"], json!({ "facts": { "orders": 0 } })),
                     convert_base: 0.35,
                     convert_shown: shown(0.35),
                     cart_revenue: 14_900,
                     cart_margin: 13_400,
                 },
                 Kind {
-                    share: 0.2,
-                    context: cart(json!({
-                        "events": events(&["coupon_click", "coupon_click", "add_to_cart"]),
-                        "facts": { "orders": 1 }
-                    })),
+                    share: 0.15,
+                    context: cart(
+                        &["course-foundations"],
+                        json!({
+                            "events": events(&["coupon_click", "coupon_click", "add_to_cart"]),
+                            "facts": { "orders": 1 }
+                        }),
+                    ),
                     convert_base: 0.45,
                     convert_shown: shown(0.45),
                     cart_revenue: 14_900,
@@ -137,11 +145,28 @@ impl Scenario {
                 },
                 Kind {
                     share: 0.1,
-                    context: cart(json!({ "facts": { "orders": 3, "refunds": 2 } })),
+                    context: cart(
+                        &["course-foundations"],
+                        json!({ "facts": { "orders": 3, "refunds": 2 } }),
+                    ),
                     convert_base: 0.25,
                     convert_shown: 0.25,
                     cart_revenue: 14_900,
                     cart_margin: 13_400,
+                },
+                Kind {
+                    share: 0.15,
+                    context: cart(
+                        &["workbook-foundations"],
+                        json!({
+                            "events": events(&["view_item", "add_to_cart"]),
+                            "facts": { "orders": 1 }
+                        }),
+                    ),
+                    convert_base: 0.6,
+                    convert_shown: shown(0.6),
+                    cart_revenue: 1_200,
+                    cart_margin: 1_100,
                 },
             ],
             shoppers,
