@@ -437,7 +437,7 @@ fn the_sql_gives_the_clis_numbers_on_duckdb() {
             .as_array()
             .unwrap()
             .iter()
-            .find(|m| m["metric"] == name || m["name"] == name)
+            .find(|m| m["name"] == name)
             .unwrap();
         for arm in ["holdout", "treated"] {
             close(&row[arm], &metric[arm]["value"], &format!("{name} {arm}"));

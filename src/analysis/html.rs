@@ -307,19 +307,27 @@ fn timeline_chart(report: &Report) -> String {
         * 1.1;
     svg(320, |root| {
         let e = |e: plotters::drawing::DrawingAreaErrorKind<_>| e.to_string();
-        let last = days.len().saturating_sub(1).max(1);
+        // Half a day of margin on each side, so a log of one day is a dot in the middle.
+        let span = -0.5..days.len() as f64 - 0.5;
         let mut chart = ChartBuilder::on(root)
             .margin(12)
             .margin_right(48)
             .x_label_area_size(40)
             .y_label_area_size(70)
-            .build_cartesian_2d(0..last, 0.0..top)
+            .build_cartesian_2d(span, 0.0..top)
             .map_err(e)?;
-        let label = |i: &usize| days.get(*i).map_or(String::new(), |d| d.day.clone());
+        let label = |x: &f64| {
+            let day = x.round();
+            match days.get(day as usize) {
+                Some(d) if (x - day).abs() < 0.01 && day >= 0.0 => d.day.clone(),
+                _ => String::new(),
+            }
+        };
         chart
             .configure_mesh()
             .x_labels(days.len().min(4))
             .x_label_formatter(&label)
+            .y_label_formatter(&|v: &f64| format!("{v:.0}"))
             .y_desc("exposures")
             .label_style(("sans-serif", 19))
             .draw()
@@ -336,7 +344,9 @@ fn timeline_chart(report: &Report) -> String {
         ] {
             chart
                 .draw_series(LineSeries::new(
-                    days.iter().enumerate().map(|(i, d)| (i, pick(d) as f64)),
+                    days.iter()
+                        .enumerate()
+                        .map(|(i, d)| (i as f64, pick(d) as f64)),
                     colour.stroke_width(3),
                 ))
                 .map_err(e)?
@@ -344,6 +354,14 @@ fn timeline_chart(report: &Report) -> String {
                 .legend(move |(x, y)| {
                     PathElement::new([(x, y), (x + 20, y)], colour.stroke_width(3))
                 });
+            // Dots too, so that a log of one day still shows its counts.
+            chart
+                .draw_series(
+                    days.iter()
+                        .enumerate()
+                        .map(|(i, d)| Circle::new((i as f64, pick(d) as f64), 4, colour.filled())),
+                )
+                .map_err(e)?;
         }
         chart
             .configure_series_labels()
