@@ -64,6 +64,7 @@ pub fn page(report: &Report) -> String {
         "Lift, with its 95% interval",
         &lift_chart(report),
     );
+    body.push_str("<p>As a percentage of the holdout's value; a metric whose holdout value is 0 (or unknown) has no such percentage and is in the table only.</p>");
     section(
         &mut body,
         "Acceptance by offer",
