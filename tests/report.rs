@@ -1,6 +1,8 @@
 //! `tactful report` against a simulator with known ground truth (tests/report/sim.rs): the
 //! intervals cover the true lift, the sample-ratio check flags a skewed split and only that,
 //! the guardrail fires when offers cost conversion, and bad logs are counted and warned about.
+//! Also: `--sql` on DuckDB against the CLI's own numbers, the CLI's warnings and exit codes,
+//! the sample logs beside the sample store, and the Open Bandit sample as real data.
 
 #![cfg(feature = "report")]
 #![allow(
