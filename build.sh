@@ -8,8 +8,9 @@
 #                      loop a contributor runs every few minutes (no Node, no Chromium)
 #   ./build.sh test    set up what is missing, build, and run every check and test suite,
 #                      including the end-to-end tests in headless Chromium
-#   ./build.sh bench   run the benchmarks: native (decisions, then email batches of generated
-#                      customer lists), then the npm package under Node beside its
+#   ./build.sh bench   run the benchmarks: native (decisions, email batches of generated
+#                      customer lists, `tactful report` on 10 million exposure lines), then
+#                      the npm package under Node beside its
 #                      peers (GrowthBook, Flipt), the embed's cost to the page in Chromium,
 #                      the edge worker on workerd, then training and evaluation on the real
 #                      data in ../shared/data beside the `implicit` library; prints numbers
@@ -312,6 +313,9 @@ case "${1:-demo}" in
     cargo bench --locked --bench engine
     # `tactful batch` on 250,000 and 1,000,000 generated customers: time, throughput, peak RSS.
     cargo bench --locked --bench batch
+    # `tactful report` on 10 million exposure lines (written once under target/bench/report/).
+    cargo build --release --locked --bin tactful
+    cargo bench --locked --bench report
     # The npm package under Node, beside GrowthBook and Flipt in the same run.
     build
     npm ci --prefix tests/bench/node --no-audit --no-fund

@@ -38,6 +38,8 @@ mod sort;
 mod template;
 mod vocab;
 
+#[cfg(feature = "report")]
+pub mod analysis;
 #[cfg(feature = "batch")]
 pub mod batch;
 #[cfg(feature = "compiler")]

@@ -164,7 +164,7 @@ pub fn run(
         let (text, progress) = input::open_text(path).map_err(BatchError::Input)?;
         (Source::Json(text), Layout::json(snapshot), progress)
     } else {
-        let csv = input::open_csv(path, &ROLES, &map).map_err(BatchError::Input)?;
+        let csv = (input::open(path, &ROLES, &map).map_err(BatchError::Input)?).into_parts();
         let layout = Layout::csv(snapshot, csv.header, csv.columns);
         (Source::Csv(csv.reader), layout, csv.progress)
     };

@@ -101,6 +101,9 @@ enum Command {
     Train(TrainArgs),
     /// Measure the learned model on public data by the published protocols.
     Evaluate(EvaluateArgs),
+    /// Does it help? Lift per metric (treated against holdout) with 95% intervals, from
+    /// exposure and outcome logs and the store's orders.
+    Report(ReportArgs),
     /// Record an event into memory: prints the new memory string (with --log, an accept or
     /// dismiss is also appended to a log as an outcome record).
     Record {
@@ -294,6 +297,39 @@ struct TrainArgs {
     /// Pseudo-count each item's strongest co-occurrence is shrunk by.
     #[arg(long, default_value_t = 1.0)]
     shrinkage: f64,
+}
+
+#[derive(clap::Args)]
+struct ReportArgs {
+    /// Log files (JSON Lines, plain or gzip): exposures, decision records, accepts, dismisses.
+    #[arg(required_unless_present = "sql")]
+    logs: Vec<PathBuf>,
+    /// The store's orders (CSV plain or gzip, or JSON Lines): one line per order line, with
+    /// order, shopper, time, item and revenue columns (cost or margin optional).
+    #[arg(long, required_unless_present = "sql")]
+    orders: Option<PathBuf>,
+    /// The snapshot the logs were decided with: the holdout share for the sample-ratio check,
+    /// the currency's digits, and the items each offer sells (for the attach rate).
+    #[arg(long)]
+    snapshot: Option<PathBuf>,
+    /// The policy's holdout percent, for the sample-ratio check without --snapshot.
+    #[arg(long)]
+    holdout_percent: Option<f64>,
+    /// Column names for the orders' roles, e.g. `shopper=customer_hash,revenue=line_total`.
+    #[arg(long, default_value = "")]
+    columns: String,
+    /// Print the report as JSON.
+    #[arg(long, conflicts_with = "sql")]
+    json: bool,
+    /// Also write the report as one self-contained HTML page with charts.
+    #[arg(long, conflicts_with = "sql")]
+    html: Option<PathBuf>,
+    /// Print the same metrics as SQL over tables of the documented schema, instead.
+    #[arg(long)]
+    sql: bool,
+    /// The SQL dialect.
+    #[arg(long, value_enum, default_value = "duckdb", requires = "sql")]
+    dialect: tactful::analysis::sql::Dialect,
 }
 
 #[derive(clap::Args)]
@@ -500,6 +536,7 @@ fn run(command: Command) -> Result<(), Failure> {
         }
         Command::Batch(args) => run_batch(&args),
         Command::Train(args) => run_train(&args),
+        Command::Report(args) => run_report(&args),
         Command::Evaluate(args) => run_evaluate(&args),
         Command::Record {
             memory,
@@ -590,6 +627,47 @@ fn run_batch(args: &BatchArgs) -> Result<(), Failure> {
         eprintln!("wrote {}", args.output.display());
     }
     Ok(())
+}
+
+/// `tactful report`: lift per arm from the logs and the orders, as a table, JSON, HTML or SQL.
+fn run_report(args: &ReportArgs) -> Result<(), Failure> {
+    use tactful::analysis::{self, Settings, sql, text};
+    if args.sql {
+        return emit(format_args!("{}", sql::query(args.dialect)));
+    }
+    let (Some(orders), false) = (&args.orders, args.logs.is_empty()) else {
+        return Err(Failure::BadInput("give the log files and --orders".into()));
+    };
+    let mut settings = match &args.snapshot {
+        Some(path) => Settings::from_snapshot(&load(path)?),
+        None => Settings::default(),
+    };
+    if let Some(percent) = args.holdout_percent {
+        if !(0.0..100.0).contains(&percent) || percent == 0.0 {
+            return Err(Failure::BadInput(format!(
+                "--holdout-percent {percent}: give a percent above 0 and below 100"
+            )));
+        }
+        settings.holdout_share = Some(percent / 100.0);
+    }
+    settings.columns = tactful::train::input::ColumnMap::parse(&args.columns)
+        .map_err(|e| Failure::BadInput(format!("{e} [{}]", e.code())))?;
+    let report = analysis::report(&args.logs, orders, settings)
+        .map_err(|e| Failure::BadInput(format!("{e} [{}]", e.code())))?;
+    for warning in &report.warnings {
+        eprintln!("warning: {warning}");
+    }
+    if let Some(path) = &args.html {
+        std::fs::write(path, analysis::html::page(&report))
+            .map_err(|e| Failure::Internal(format!("cannot write `{}`: {e}", path.display())))?;
+    }
+    if args.json {
+        let json =
+            serde_json::to_string_pretty(&report).map_err(|e| Failure::Internal(e.to_string()))?;
+        emit(format_args!("{json}"))
+    } else {
+        emit(format_args!("{}", text::table(&report).trim_end()))
+    }
 }
 
 /// `tactful record`: one event into memory, checked against the snapshot when there is one.

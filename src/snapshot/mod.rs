@@ -382,6 +382,23 @@ impl Snapshot {
             .map(|i| i as u32)
     }
 
+    /// The ids of the items offer `id` sells (empty for an unknown offer), for `tactful report`'s
+    /// attach rate.
+    #[cfg(feature = "report")]
+    pub fn offer_item_ids(&self, id: &str) -> Vec<&str> {
+        let p = &self.payload;
+        self.offer_by_id(id)
+            .and_then(|o| p.offers.get(o as usize))
+            .map(|offer| {
+                offer
+                    .items
+                    .iter()
+                    .filter_map(|&i| p.items.get(i as usize).map(|item| item.id.as_str()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Offers that sell `item`.
     pub fn offers_selling(&self, item: u32) -> &[u32] {
         let starts = &self.index.item_offer_starts;

@@ -161,8 +161,8 @@ fn quoted(names: &[String]) -> String {
     list.join(", ")
 }
 
-/// One column a reader looks for: its role, the names it goes by, whether it must be there.
-/// `tactful batch` finds its columns with these too (`crate::batch`).
+/// One column a reader looks for: its role, the names it goes by, and whether a file
+/// without it is refused. `tactful batch` and `tactful report` find their columns with these too.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Role {
     pub(crate) name: &'static str,
@@ -170,33 +170,92 @@ pub(crate) struct Role {
     pub(crate) required: bool,
 }
 
-const ORDER_ROLES: [Role; 5] = [
+const ORDER_ALIASES: &[&str] = &[
+    "order",
+    "order_id",
+    "orderid",
+    "ordernumber",
+    "order_number",
+];
+const ITEM_ALIASES: &[&str] = &["item", "item_id", "itemid", "product", "product_id", "sku"];
+const TIME_ALIASES: &[&str] = &[
+    "time",
+    "timestamp",
+    "eventdate",
+    "date",
+    "created_at",
+    "ordered_at",
+];
+
+/// The orders `tactful report` reads (crate::analysis::orders): one line per order line, with
+/// the shopper's pseudonymous key and the line's revenue; cost or margin optional.
+pub(crate) const REPORT_ORDER_ROLES: [Role; 7] = [
     Role {
         name: "order",
-        aliases: &[
-            "order",
-            "order_id",
-            "orderid",
-            "ordernumber",
-            "order_number",
-        ],
+        aliases: ORDER_ALIASES,
         required: true,
     },
     Role {
-        name: "item",
-        aliases: &["item", "item_id", "itemid", "product", "product_id", "sku"],
+        name: "shopper",
+        aliases: &[
+            "shopper",
+            "shopper_key",
+            "shopperkey",
+            "customer",
+            "customer_id",
+            "user_id",
+            "userid",
+        ],
         required: true,
     },
     Role {
         name: "time",
+        aliases: TIME_ALIASES,
+        required: true,
+    },
+    Role {
+        name: "item",
+        aliases: ITEM_ALIASES,
+        required: true,
+    },
+    Role {
+        name: "revenue",
         aliases: &[
-            "time",
-            "timestamp",
-            "eventdate",
-            "date",
-            "created_at",
-            "ordered_at",
+            "revenue",
+            "line_total",
+            "line_revenue",
+            "total",
+            "amount",
+            "sales",
         ],
+        required: true,
+    },
+    Role {
+        name: "cost",
+        aliases: &["cost", "line_cost"],
+        required: false,
+    },
+    Role {
+        name: "margin",
+        aliases: &["margin", "line_margin", "profit"],
+        required: false,
+    },
+];
+
+const ORDER_ROLES: [Role; 5] = [
+    Role {
+        name: "order",
+        aliases: ORDER_ALIASES,
+        required: true,
+    },
+    Role {
+        name: "item",
+        aliases: ITEM_ALIASES,
+        required: true,
+    },
+    Role {
+        name: "time",
+        aliases: TIME_ALIASES,
         required: true,
     },
     Role {
@@ -219,7 +278,7 @@ const SESSION_ROLES: [Role; 3] = [
     },
     Role {
         name: "item",
-        aliases: &["item", "item_id", "itemid", "product", "product_id", "sku"],
+        aliases: ITEM_ALIASES,
         required: true,
     },
     Role {
@@ -400,6 +459,7 @@ impl ColumnMap {
             .iter()
             .chain(&SESSION_ROLES)
             .chain(&OUTCOME_ROLES)
+            .chain(&REPORT_ORDER_ROLES)
             .copied()
             .collect();
         Self::parse_for(mapping, &roles)
@@ -460,14 +520,14 @@ pub struct ViewLine<'a> {
 }
 
 /// A CSV reader positioned after the header, with its columns found.
-struct Table {
+pub(crate) struct Table {
     columns: Columns,
     reader: csv::Reader<Box<dyn Read + Send>>,
     progress: ProgressBar,
 }
 
 /// Where each role's column is, for reading fields and naming them in errors.
-struct Columns {
+pub(crate) struct Columns {
     path: PathBuf,
     at: Vec<Option<usize>>,
     header: Vec<String>,
@@ -506,41 +566,57 @@ pub(crate) fn open_text(path: &Path) -> Result<(Box<dyn BufRead + Send>, Progres
     Ok((text, progress))
 }
 
-/// Opens a CSV file with its columns found (see [`open_csv`]).
-fn open(path: &Path, roles: &[Role], map: &ColumnMap) -> Result<Table, InputError> {
-    let CsvFile {
-        reader,
-        header,
-        columns,
-        progress,
-    } = open_csv(path, roles, map)?;
-    Ok(Table {
-        columns: Columns {
-            path: path.to_path_buf(),
-            at: columns,
-            header,
-        },
-        reader,
-        progress,
-    })
-}
-
-/// Opens `path` as CSV ([`open_text`]), with the delimiter sniffed from the header line, and
-/// finds each role's column by name: the reader (positioned after the header), the header,
-/// where each role's column is, and the progress bar.
+/// Where each role's column is in `header` (by the caller's name for it, or else by its
+/// aliases, case-insensitively).
 ///
 /// # Errors
-/// The file cannot be read, is empty, or lacks a required column.
-pub(crate) fn open_csv(
+/// A required role (or one the caller named) with no column.
+pub(crate) fn locate(
     path: &Path,
     roles: &[Role],
     map: &ColumnMap,
-) -> Result<CsvFile, InputError> {
+    header: &[String],
+) -> Result<Vec<Option<usize>>, InputError> {
+    let mut columns = Vec::with_capacity(roles.len());
+    for role in roles {
+        let looked_for: Vec<String> = match map.0.get(role.name) {
+            Some(name) => vec![name.clone()],
+            None => role.aliases.iter().map(|a| (*a).to_string()).collect(),
+        };
+        let found = header
+            .iter()
+            .position(|h| looked_for.iter().any(|l| l.eq_ignore_ascii_case(h)));
+        if found.is_none() && (role.required || map.0.contains_key(role.name)) {
+            return Err(InputError::MissingColumn {
+                path: path.to_path_buf(),
+                role: role.name,
+                looked_for,
+                header: header.to_vec(),
+            });
+        }
+        columns.push(found);
+    }
+    Ok(columns)
+}
+
+/// Opens a CSV file (see [`open_text`]) and finds its columns.
+pub(crate) fn open(path: &Path, roles: &[Role], map: &ColumnMap) -> Result<Table, InputError> {
+    let (text, progress) = open_text(path)?;
+    open_csv(path, text, progress, roles, map)
+}
+
+/// Reads the header of CSV `text` and finds its columns.
+pub(crate) fn open_csv(
+    path: &Path,
+    mut text: Box<dyn BufRead + Send>,
+    progress: ProgressBar,
+    roles: &[Role],
+    map: &ColumnMap,
+) -> Result<Table, InputError> {
     let io = |e: std::io::Error| InputError::Io {
         path: path.to_path_buf(),
         message: e.to_string(),
     };
-    let (mut text, progress) = open_text(path)?;
     // The delimiter is sniffed from the header line, which is then handed back to the reader.
     let mut first = Vec::new();
     text.read_until(b'\n', &mut first).map_err(io)?;
@@ -571,34 +647,32 @@ pub(crate) fn open_csv(
                 .to_string()
         })
         .collect();
-    let mut columns = Vec::with_capacity(roles.len());
-    for role in roles {
-        let looked_for: Vec<String> = match map.0.get(role.name) {
-            Some(name) => vec![name.clone()],
-            None => role.aliases.iter().map(|a| (*a).to_string()).collect(),
-        };
-        let found = header
-            .iter()
-            .position(|h| looked_for.iter().any(|l| l.eq_ignore_ascii_case(h)));
-        if found.is_none() && (role.required || map.0.contains_key(role.name)) {
-            return Err(InputError::MissingColumn {
-                path: path.to_path_buf(),
-                role: role.name,
-                looked_for,
-                header,
-            });
-        }
-        columns.push(found);
-    }
-    Ok(CsvFile {
+    let at = locate(path, roles, map, &header)?;
+    Ok(Table {
+        columns: Columns {
+            path: path.to_path_buf(),
+            at,
+            header,
+        },
         reader,
-        header,
-        columns,
         progress,
     })
 }
 
-/// A CSV file opened by [`open_csv`].
+impl Table {
+    /// The reader, the header, each role's column and the progress bar, for a caller that
+    /// reads the records its own way (`tactful batch`, on other threads).
+    pub(crate) fn into_parts(self) -> CsvFile {
+        CsvFile {
+            reader: self.reader,
+            header: self.columns.header,
+            columns: self.columns.at,
+            progress: self.progress,
+        }
+    }
+}
+
+/// A CSV file opened by [`open`], in parts.
 pub(crate) struct CsvFile {
     /// The records after the header.
     pub(crate) reader: csv::Reader<Box<dyn Read + Send>>,
@@ -638,7 +712,7 @@ pub(crate) fn csv_error(path: &Path, e: &csv::Error) -> InputError {
 
 impl Table {
     /// Calls `each(line, fields)` for every record, the fields in role order.
-    fn for_each(
+    pub(crate) fn for_each(
         mut self,
         mut each: impl FnMut(&Columns, u64, &[Option<&str>]) -> Result<(), InputError>,
     ) -> Result<u64, InputError> {
@@ -676,7 +750,14 @@ impl Table {
 }
 
 impl Columns {
-    fn bad(&self, line: u64, role: usize, value: &str, expected: &'static str) -> InputError {
+    /// A [`InputError::BadValue`] for the field of role number `role` on `line`.
+    pub(crate) fn bad(
+        &self,
+        line: u64,
+        role: usize,
+        value: &str,
+        expected: &'static str,
+    ) -> InputError {
         let column = self
             .at
             .get(role)
@@ -695,7 +776,7 @@ impl Columns {
     }
 }
 
-const TIME_EXPECTED: &str =
+pub(crate) const TIME_EXPECTED: &str =
     "a time (Unix seconds or milliseconds, or YYYY-MM-DD with an optional HH:MM:SS)";
 
 /// Reads an orders file, calling `each` for every line.
@@ -765,13 +846,19 @@ pub fn read_views(
 
 /// Parses a time into Unix seconds (see the module docs for the shapes).
 pub fn parse_time(text: &str) -> Option<i64> {
+    parse_time_ms(text).map(|ms| ms.div_euclid(1000))
+}
+
+/// Parses a time into Unix milliseconds, keeping a date's fraction of a second (see the module
+/// docs for the shapes).
+pub fn parse_time_ms(text: &str) -> Option<i64> {
     if let Ok(n) = text.parse::<i64>() {
         // Milliseconds from about 1973 on; anything smaller is seconds (or a relative clock).
-        return Some(if n.abs() >= 100_000_000_000 {
-            n / 1000
+        return if n.abs() >= 100_000_000_000 {
+            Some(n)
         } else {
-            n
-        });
+            n.checked_mul(1000)
+        };
     }
     let b = text.as_bytes();
     let digits = |range: core::ops::Range<usize>| -> Option<i64> {
@@ -791,7 +878,7 @@ pub fn parse_time(text: &str) -> Option<i64> {
     let mut seconds = days_from_civil(year, month, day) * 86_400;
     let rest = b.get(10..).unwrap_or_default();
     if rest.is_empty() {
-        return Some(seconds);
+        return Some(seconds * 1000);
     }
     if !matches!(rest.first(), Some(b' ' | b'T')) || rest.get(3) != Some(&b':') {
         return None;
@@ -808,24 +895,28 @@ pub fn parse_time(text: &str) -> Option<i64> {
         return None;
     }
     seconds += hour * 3600 + minute * 60 + second;
+    let mut millis = seconds * 1000;
     if b.get(at) == Some(&b'.') {
         at += 1;
-        while b.get(at).is_some_and(u8::is_ascii_digit) {
+        let mut scale = 100;
+        while let Some(digit) = b.get(at).filter(|d| d.is_ascii_digit()) {
+            millis += i64::from(digit - b'0') * scale;
+            scale /= 10;
             at += 1;
         }
     }
     match b.get(at..) {
-        None | Some([]) | Some([b'Z']) => Some(seconds),
+        None | Some([]) | Some([b'Z']) => Some(millis),
         Some([sign @ (b'+' | b'-'), ..]) => {
             let (oh, om) = (digits(at + 1..at + 3)?, digits(at + 4..at + 6)?);
             if b.get(at + 3) != Some(&b':') || b.len() != at + 6 {
                 return None;
             }
-            let offset = oh * 3600 + om * 60;
+            let offset = (oh * 3600 + om * 60) * 1000;
             Some(if *sign == b'+' {
-                seconds - offset
+                millis - offset
             } else {
-                seconds + offset
+                millis + offset
             })
         }
         _ => None,
@@ -855,7 +946,7 @@ const fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, reason = "tests")]
-    use super::parse_time;
+    use super::{parse_time, parse_time_ms};
 
     #[test]
     fn times_in_every_shape() {
@@ -868,6 +959,11 @@ mod tests {
             Some(1_574_553_617)
         );
         assert_eq!(parse_time("2025-11-21 14:00+02:00"), Some(1_763_726_400));
+        assert_eq!(
+            parse_time_ms("2025-11-21T12:00:00.25Z"),
+            Some(1_763_726_400_250)
+        );
+        assert_eq!(parse_time_ms("1763726400"), Some(1_763_726_400_000));
         for bad in [
             "",
             "yesterday",
