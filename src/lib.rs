@@ -37,10 +37,14 @@ mod sort;
 mod template;
 mod vocab;
 
+#[cfg(feature = "analysis")]
+pub mod analysis;
 #[cfg(feature = "compiler")]
 pub mod compile;
 #[cfg(feature = "compiler")]
 mod numbered;
+#[cfg(any(feature = "train", feature = "analysis"))]
+pub mod ope;
 #[cfg(feature = "train")]
 pub mod train;
 
@@ -57,7 +61,9 @@ pub use engine::decision::{
     Exposure, LeftOut, NotConsidered, OfferText, OfferWhy, Readiness, ScorePart, ShownOffer,
     SkipReason, Warning,
 };
-pub use engine::{Outcome, decide, decide_and_record, decide_encoded, decide_with, explain};
+pub use engine::{
+    FirstSlot, Outcome, decide, decide_and_record, decide_encoded, decide_with, explain, first_slot,
+};
 pub use hash::offer_memory_key;
 pub use memory::{
     EventKind, Memory, MemoryError, MemoryEvent, OfferHistory, Opened, Stamp, stamp_from_millis,

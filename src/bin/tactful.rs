@@ -89,6 +89,23 @@ enum Command {
     Train(TrainArgs),
     /// Measure the learned model on public data by the published protocols.
     Evaluate(EvaluateArgs),
+    /// Decide every logged decision again with a candidate snapshot: what would change, and
+    /// the candidate's acceptance and margin per decision estimated off-policy (IPS,
+    /// self-normalised IPS, doubly robust) with the diagnostics that say when not to trust them.
+    Replay {
+        /// The candidate snapshot.
+        candidate: PathBuf,
+        /// The log: JSON Lines files (plain or gzip) with decision records and accepts.
+        #[arg(required = true)]
+        logs: Vec<PathBuf>,
+        /// A snapshot that made the log (repeat for each): each decision is checked to replay
+        /// as logged, and the candidate's support in the log is measured.
+        #[arg(long)]
+        logging: Vec<PathBuf>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Record an event into memory: prints the new memory string.
     Record {
         /// The shopper's memory string (empty for a new shopper).
@@ -367,6 +384,35 @@ fn run(command: Command) -> Result<(), Failure> {
             event,
             snapshot,
         } => run_record(&memory, &event, snapshot.as_deref()),
+        Command::Replay {
+            candidate,
+            logs,
+            logging,
+            json,
+        } => run_replay(&candidate, &logs, &logging, json),
+    }
+}
+
+/// `tactful replay`: the log decided again with a candidate snapshot.
+fn run_replay(
+    candidate: &Path,
+    logs: &[PathBuf],
+    logging: &[PathBuf],
+    json: bool,
+) -> Result<(), Failure> {
+    let candidate = load(candidate)?;
+    let logging = logging
+        .iter()
+        .map(|p| load(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let replayed = tactful::analysis::replay::replay(&candidate, &logging, logs)
+        .map_err(|e| Failure::BadInput(format!("{e} [{}]", e.code())))?;
+    if json {
+        let text = serde_json::to_string_pretty(&replayed)
+            .map_err(|e| Failure::Internal(e.to_string()))?;
+        emit(format_args!("{text}"))
+    } else {
+        emit(format_args!("{replayed}"))
     }
 }
 
