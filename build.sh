@@ -309,6 +309,7 @@ case "${1:-demo}" in
   test) run_tests ;;
   bench)
     cargo bench --locked --bench engine
+    cargo bench --locked --bench replay
     # The npm package under Node, beside GrowthBook and Flipt in the same run.
     build
     npm ci --prefix tests/bench/node --no-audit --no-fund
