@@ -316,6 +316,7 @@ case "${1:-demo}" in
     # `tactful report` on 10 million exposure lines (written once under target/bench/report/).
     cargo build --release --locked --bin tactful
     cargo bench --locked --bench report
+    cargo bench --locked --bench replay
     # The npm package under Node, beside GrowthBook and Flipt in the same run.
     build
     npm ci --prefix tests/bench/node --no-audit --no-fund

@@ -46,6 +46,8 @@ pub mod batch;
 pub mod compile;
 #[cfg(feature = "compiler")]
 mod numbered;
+#[cfg(any(feature = "train", feature = "report"))]
+pub mod ope;
 #[cfg(feature = "train")]
 pub mod train;
 
@@ -62,7 +64,9 @@ pub use engine::decision::{
     Exposure, LOG_VERSION, LeftOut, NotConsidered, OfferText, OfferWhy, Readiness, ScorePart,
     ShownOffer, SkipReason, Warning,
 };
-pub use engine::{Outcome, decide, decide_and_record, decide_encoded, decide_with, explain};
+pub use engine::{
+    FirstSlot, Outcome, decide, decide_and_record, decide_encoded, decide_with, explain, first_slot,
+};
 pub use hash::offer_memory_key;
 pub use memory::{
     EventKind, Memory, MemoryError, MemoryEvent, OfferHistory, Opened, Stamp, stamp_from_millis,

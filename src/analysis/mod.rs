@@ -3,7 +3,9 @@
 //! shoppers, conversion, average order value, attach rate of offered items, revenue and margin
 //! per shopper, acceptance and dismissal rates; the lift of each with a 95% interval; a
 //! sample-ratio-mismatch check; a conversion guardrail; breakdowns by surface, offer, frame and
-//! play. Native only (feature `report`).
+//! play. Native only (feature `report`). [`replay`] is `tactful replay`: a candidate
+//! snapshot decided again over logged decisions, what would change, and its value estimated
+//! off-policy ([`crate::ope`]).
 //!
 //! # The unit is the shopper
 //! The engine assigns the holdout by hashing the shopper key, so shoppers, not decisions, are
@@ -35,6 +37,7 @@
 pub mod html;
 pub mod orders;
 pub mod records;
+pub mod replay;
 pub mod report;
 pub mod sql;
 pub mod stats;

@@ -104,6 +104,23 @@ enum Command {
     /// Does it help? Lift per metric (treated against holdout) with 95% intervals, from
     /// exposure and outcome logs and the store's orders.
     Report(ReportArgs),
+    /// Decide every logged decision again with a candidate snapshot: what would change, and
+    /// the candidate's acceptance and margin per decision estimated off-policy (IPS,
+    /// self-normalised IPS, doubly robust) with the diagnostics that say when not to trust them.
+    Replay {
+        /// The candidate snapshot.
+        candidate: PathBuf,
+        /// The log: JSON Lines files (plain or gzip) with decision records and accepts.
+        #[arg(required = true)]
+        logs: Vec<PathBuf>,
+        /// A snapshot that made the log (repeat for each): each decision is checked to replay
+        /// as logged, and the candidate's support in the log is measured.
+        #[arg(long)]
+        logging: Vec<PathBuf>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Record an event into memory: prints the new memory string (with --log, an accept or
     /// dismiss is also appended to a log as an outcome record).
     Record {
@@ -544,6 +561,12 @@ fn run(command: Command) -> Result<(), Failure> {
             snapshot,
             outcome,
         } => run_record(&memory, &event, snapshot.as_deref(), &outcome),
+        Command::Replay {
+            candidate,
+            logs,
+            logging,
+            json,
+        } => run_replay(&candidate, &logs, &logging, json),
     }
 }
 
@@ -667,6 +690,29 @@ fn run_report(args: &ReportArgs) -> Result<(), Failure> {
         emit(format_args!("{json}"))
     } else {
         emit(format_args!("{}", text::table(&report).trim_end()))
+    }
+}
+
+/// `tactful replay`: the log decided again with a candidate snapshot.
+fn run_replay(
+    candidate: &Path,
+    logs: &[PathBuf],
+    logging: &[PathBuf],
+    json: bool,
+) -> Result<(), Failure> {
+    let candidate = load(candidate)?;
+    let logging = logging
+        .iter()
+        .map(|p| load(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let replayed = tactful::analysis::replay::replay(&candidate, &logging, logs)
+        .map_err(|e| Failure::BadInput(format!("{e} [{}]", e.code())))?;
+    if json {
+        let text = serde_json::to_string_pretty(&replayed)
+            .map_err(|e| Failure::Internal(e.to_string()))?;
+        emit(format_args!("{text}"))
+    } else {
+        emit(format_args!("{replayed}"))
     }
 }
 

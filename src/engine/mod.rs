@@ -86,7 +86,8 @@ pub fn decide(
     memory: &Memory,
 ) -> Result<Outcome, ContextError> {
     let memory = bound_to(snapshot, memory.clone());
-    let (outcome, _) = decide_with_warnings(snapshot, context, memory, Vec::new(), Words::Lean)?;
+    let (outcome, _) =
+        decide_with_warnings(snapshot, context, memory, Vec::new(), Words::Lean, None)?;
     Ok(outcome)
 }
 
@@ -145,7 +146,8 @@ pub fn decide_with(
     } else {
         Words::Lean
     };
-    let (decision, memory, _) = decide_encoded_with(snapshot, context, memory, options, words)?;
+    let (decision, memory, _) =
+        decide_encoded_with(snapshot, context, memory, options, words, None)?;
     Ok((decision, memory))
 }
 
@@ -164,8 +166,43 @@ pub fn explain(
 ) -> Result<Explanation, ContextError> {
     let options = DecideOptions::default();
     let (_, _, explanation) =
-        decide_encoded_with(snapshot, context, memory, options, Words::Explain)?;
+        decide_encoded_with(snapshot, context, memory, options, Words::Explain, None)?;
     Ok(explanation)
+}
+
+/// A decision with its first slot's whole policy, for off-policy evaluation (`tactful replay`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FirstSlot {
+    /// The decision, as [`decide_encoded`] makes it.
+    pub decision: Decision,
+    /// Every offer this snapshot's policy may show first for these inputs, with the probability
+    /// that it does (rounded as the exposure's `propensity`), best first; empty when it shows
+    /// nothing (the play is Protect, no offer is eligible, no slot is free). For a shopper in
+    /// the holdout it is the policy of what would have been shown.
+    pub choices: Vec<(String, f64)>,
+}
+
+/// Decides as [`decide_encoded`] and also returns the first slot's whole policy: the
+/// decision shows one draw of it, and an off-policy estimate needs all of it.
+///
+/// # Errors
+/// A [`ContextError`], as [`decide`].
+pub fn first_slot(
+    snapshot: &Snapshot,
+    context: &Context,
+    memory: &str,
+) -> Result<FirstSlot, ContextError> {
+    let mut choices = Vec::new();
+    let options = DecideOptions::default();
+    let (decision, _, _) = decide_encoded_with(
+        snapshot,
+        context,
+        memory,
+        options,
+        Words::Lean,
+        Some(&mut choices),
+    )?;
+    Ok(FirstSlot { decision, choices })
 }
 
 /// Which words a decision renders: none (codes and numbers), the shown offers' text, or the
@@ -185,6 +222,7 @@ fn decide_encoded_with(
     memory: &str,
     options: DecideOptions,
     words: Words,
+    first_slot: Option<&mut Vec<(String, f64)>>,
 ) -> Result<(Decision, String, Explanation), ContextError> {
     let mut opened = Memory::open(memory, Some(snapshot.memory_tag()));
     let decoded = core::mem::take(&mut opened.memory);
@@ -203,7 +241,7 @@ fn decide_encoded_with(
         .collect();
     let memory_in = bound_to(snapshot, decoded);
     let (mut outcome, explanation) =
-        decide_with_warnings(snapshot, context, memory_in, warnings, words)?;
+        decide_with_warnings(snapshot, context, memory_in, warnings, words, first_slot)?;
     if options.record_impressions {
         for offer in &outcome.decision.offers {
             let shown = MemoryEvent {
@@ -232,6 +270,7 @@ fn decide_with_warnings(
     memory: Memory,
     mut warnings: Vec<Warning>,
     words: Words,
+    first_slot: Option<&mut Vec<(String, f64)>>,
 ) -> Result<(Outcome, Explanation), ContextError> {
     // 1. The shopper, scored; and the store's rules that hold for them.
     let shopper = Shopper::resolve(snapshot, context, &mut warnings)?;
@@ -257,6 +296,13 @@ fn decide_with_warnings(
         eligible,
         &mut dropped,
     );
+    if let Some(choices) = first_slot {
+        let policy = &snapshot.payload().policy;
+        *choices = ranking::first_choices(policy, ranked.len(), slate.slots)
+            .into_iter()
+            .filter_map(|(index, p)| ranked.get(index).map(|r| (r.offer.id.clone(), p)))
+            .collect();
+    }
     let slated = || slate.order.iter().filter_map(|&index| ranked.get(index));
     let copy = words == Words::Copy;
     let shown: Vec<ShownOffer> = slated()

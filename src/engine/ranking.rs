@@ -322,6 +322,23 @@ fn first_propensity(j: usize, epsilon: f64, among: usize) -> f64 {
     if j == 0 { 1.0 - epsilon + share } else { share }
 }
 
+/// Every offer this policy may put first, as (ranked index, probability): the best alone
+/// without exploration, each of the best `among` with it; none when no slot is free. The
+/// probabilities are rounded as the exposure's `propensity` is, so the two compare equal.
+pub(super) fn first_choices(policy: &Policy, eligible: usize, slots: usize) -> Vec<(usize, f64)> {
+    if slots.min(eligible) == 0 {
+        return Vec::new();
+    }
+    let Some(exploration) = policy.exploration else {
+        return vec![(0, 1.0)];
+    };
+    let epsilon = f64::from(exploration.basis_points) / 10_000.0;
+    let among = usize::from(exploration.among).clamp(1, eligible);
+    (0..among)
+        .map(|j| (j, round4(first_propensity(j, epsilon, among))))
+        .collect()
+}
+
 /// The probability that ranked offer `i` is shown: it is drawn first, or it is among the best
 /// `slots - 1` of the offers left after the draw.
 fn shown_propensity(i: usize, slots: usize, epsilon: f64, among: usize) -> f64 {
@@ -344,6 +361,8 @@ pub(super) struct Slate {
     pub(super) first_propensity: f64,
     /// For each offer in `order`, the probability that it is shown at all.
     pub(super) propensities: Vec<f64>,
+    /// The slots there were to fill (`order` is at most this long).
+    pub(super) slots: usize,
 }
 
 /// The order to show the ranked offers in, with propensities for off-policy evaluation.
@@ -367,6 +386,7 @@ pub(super) fn explore(
             explored: false,
             first_propensity: 1.0,
             propensities: vec![1.0; slots],
+            slots,
         };
     };
     let epsilon = f64::from(exploration.basis_points) / 10_000.0;
@@ -390,6 +410,7 @@ pub(super) fn explore(
         explored: explores && pick != 0,
         first_propensity: round4(first_propensity(pick, epsilon, among)),
         propensities,
+        slots,
     }
 }
 

@@ -30,6 +30,7 @@ use serde::Serialize;
 use super::rank::{ItemModel, Query, Ranker};
 use super::{History, HistoryBuilder, Order, Settings, Trained, train};
 use crate::compile::{self, Options, Source};
+use crate::ope::{Accumulator, Interval, Term};
 use crate::snapshot::Snapshot;
 
 /// Why an evaluation could not run.
@@ -102,27 +103,6 @@ pub struct OffPolicy {
     pub snips: Interval,
     /// The target policy's own click rate and its 95% interval, in percent.
     pub on_policy: Interval,
-}
-
-/// An estimate with a 95% confidence interval.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Interval {
-    /// The estimate.
-    pub estimate: f64,
-    /// Lower end.
-    pub low: f64,
-    /// Upper end.
-    pub high: f64,
-}
-
-impl Interval {
-    fn normal(estimate: f64, standard_error: f64) -> Self {
-        Self {
-            estimate: 100.0 * estimate,
-            low: 100.0 * (estimate - 1.96 * standard_error),
-            high: 100.0 * (estimate + 1.96 * standard_error),
-        }
-    }
 }
 
 /// Everything one run measured.
@@ -746,7 +726,6 @@ fn estimate(
     target_log: &[Impression],
 ) -> OffPolicy {
     let probabilities = action_probabilities(target_log);
-    let n = logs.len().max(1) as f64;
     let weights: Vec<(f64, f64)> = logs
         .iter()
         .map(|i| {
@@ -757,26 +736,21 @@ fn estimate(
             (p / i.propensity, if i.click { 1.0 } else { 0.0 })
         })
         .collect();
-    let ips_terms: Vec<f64> = weights.iter().map(|(w, r)| w * r).collect();
-    let ips = ips_terms.iter().sum::<f64>() / n;
-    let ips_var = ips_terms.iter().map(|t| (t - ips).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
-    let weight_sum: f64 = weights.iter().map(|w| w.0).sum();
-    let snips = if weight_sum > 0.0 {
-        weights.iter().map(|(w, r)| w * r).sum::<f64>() / weight_sum
-    } else {
-        0.0
+    let mut sums = Accumulator::default();
+    for &(weight, reward) in &weights {
+        sums.add(Term {
+            weight,
+            reward,
+            modelled: 0.0,
+            modelled_logged: 0.0,
+        });
+    }
+    let none = Interval {
+        estimate: 0.0,
+        low: 0.0,
+        high: 0.0,
     };
-    // The delta method's standard error of a ratio estimator.
-    let snips_se = if weight_sum > 0.0 {
-        weights
-            .iter()
-            .map(|(w, r)| (w * (r - snips)).powi(2))
-            .sum::<f64>()
-            .sqrt()
-            / weight_sum
-    } else {
-        0.0
-    };
+    let (ips, snips) = sums.estimates().map_or((none, none), |e| (e.ips, e.snips));
     let logged: std::collections::HashSet<(u32, u32)> =
         logs.iter().map(|i| (i.item, i.position)).collect();
     let positions = probabilities
@@ -799,9 +773,9 @@ fn estimate(
         logs: logs_name.into(),
         impressions: logs.len(),
         support: 100.0 * support,
-        ips: Interval::normal(ips, (ips_var / n).sqrt()),
-        snips: Interval::normal(snips, snips_se),
-        on_policy: Interval::normal(rate, (rate * (1.0 - rate) / m).sqrt()),
+        ips: ips.scaled(100.0),
+        snips: snips.scaled(100.0),
+        on_policy: Interval::normal(rate, (rate * (1.0 - rate) / m).sqrt()).scaled(100.0),
     }
 }
 

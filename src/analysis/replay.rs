@@ -1,0 +1,842 @@
+//! `tactful replay`: every logged decision decided again with a candidate snapshot, what
+//! would change, and what the candidate would have earned, estimated off-policy.
+//!
+//! Input is the store's log as JSON Lines (plain or gzip), any mix of record types: decision
+//! records (`"type": "decision"`, the exposure plus the context and memory it was decided
+//! from; www/docs/logs.md) are replayed, accept records give their rewards, every other
+//! record is counted and passed over. The log is read three times, so memory stays bounded
+//! whatever its length: the accepts (kept, one entry per accepted decision), then the reward
+//! model (one entry per offer), then the replay itself, in parallel chunks whose results are
+//! added in input order so that every run prints the same numbers.
+//!
+//! What is estimated, and its limits:
+//! - The action is the first slot's offer, or nothing (what exploration draws, and what the
+//!   logged `propensity` is the probability of). The rewards are whether that offer was
+//!   accepted and the margin it then earned, both per decision ([`crate::ope`]).
+//! - The candidate's offers are assumed to sell as the logged ones did: a candidate that
+//!   changes an offer's price, copy or frame changes the reward itself, which no log of the old
+//!   offer can tell.
+//! - Holdout decisions showed nothing and debug records are a developer's: both are counted and
+//!   left out. A holdout shopper of the candidate is replayed as treated: the estimate is the
+//!   candidate's value where it shows offers.
+//! - With the logging snapshots (`--logging`), each decision is also decided again as logged:
+//!   a decision that does not come out the same (the log and the snapshot disagree) is counted,
+//!   and the support (the share of the candidate's first choices that the logging policy could
+//!   have made) is measured. Without them the support is unknown and the report says so.
+//! - A log with no exploration has no estimate: where the candidate chooses differently,
+//!   nothing was ever observed. The report says how often the two agree instead.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use crate::context::Context;
+use crate::engine::first_slot;
+use crate::hash::stable_hash;
+use crate::ope::{Accumulator, Estimates, Interval, Term};
+use crate::snapshot::Snapshot;
+
+/// The one log record version this build reads.
+const RECORD_VERSION: u64 = 1;
+/// Lines replayed per parallel chunk.
+const CHUNK: usize = 4_096;
+/// Below this share of supported first choices, the estimates are flagged.
+const MIN_SUPPORT: f64 = 0.99;
+/// Below this effective sample size (absolute, or as a share of the decisions), flagged.
+const MIN_ESS: f64 = 100.0;
+const MIN_ESS_SHARE: f64 = 0.01;
+
+/// Why a replay could not run at all (a bad line is counted, not an error).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReplayError {
+    /// A log file could not be opened or read.
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        message: String,
+    },
+    /// The log holds no decision record to replay.
+    NoDecisions {
+        /// Records read, by type.
+        seen: BTreeMap<String, u64>,
+    },
+}
+
+impl fmt::Display for ReplayError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Io { path, message } => write!(f, "cannot read `{}`: {message}", path.display()),
+            Self::NoDecisions { seen } if seen.is_empty() => f.write_str(
+                "the log holds no records: replay needs decision records (\"type\": \"decision\"; www/docs/logs.md)",
+            ),
+            Self::NoDecisions { seen } => {
+                let seen: Vec<String> = seen.iter().map(|(t, n)| format!("{n} {t}")).collect();
+                write!(
+                    f,
+                    "the log holds no decision records to replay (it holds {}): log them with the \
+                     hosts' decision-record option (www/docs/logs.md)",
+                    seen.join(", ")
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for ReplayError {}
+
+impl ReplayError {
+    /// A stable code for scripts.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Io { .. } => "replay.io",
+            Self::NoDecisions { .. } => "replay.no_decisions",
+        }
+    }
+}
+
+/// One line of the log, with every field any record type has; which are required depends on
+/// the type.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Line<'a> {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    v: Option<u64>,
+    decision_id: Option<String>,
+    snapshot_id: Option<String>,
+    offer_id: Option<String>,
+    holdout: Option<bool>,
+    play: Option<String>,
+    propensity: Option<f64>,
+    offers: Option<Vec<LoggedOffer>>,
+    #[serde(borrow)]
+    context: Option<&'a RawValue>,
+    memory: Option<String>,
+    debug: Option<serde::de::IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LoggedOffer {
+    offer_id: String,
+    margin: i64,
+}
+
+/// A decision record with every field replay reads.
+struct Logged<'a> {
+    decision_id: String,
+    snapshot_id: String,
+    play: String,
+    propensity: f64,
+    offers: Vec<LoggedOffer>,
+    context: &'a RawValue,
+    memory: String,
+}
+
+/// What one line is, once parsed.
+enum Parsed<'a> {
+    Decision(Logged<'a>),
+    Accept {
+        decision_id: String,
+        offer_id: String,
+    },
+    /// A record replay does not use, by type (exposures, dismissals, ...).
+    Other(String),
+    /// A record replay leaves out on purpose (`holdout`, `debug`).
+    Skipped(&'static str),
+    /// A line that is not a readable record, and why.
+    Bad(&'static str),
+}
+
+fn read_line(text: &str) -> Parsed<'_> {
+    let Ok(line) = serde_json::from_str::<Line<'_>>(text) else {
+        return Parsed::Bad("not a JSON record of the documented shape");
+    };
+    let Some(kind) = line.kind else {
+        return Parsed::Bad("no `type`");
+    };
+    if line.v != Some(RECORD_VERSION) {
+        return Parsed::Bad(if line.v.is_none() {
+            "no `v`"
+        } else {
+            "unknown `v` (this build reads version 1)"
+        });
+    }
+    if line.debug.is_some() {
+        return Parsed::Skipped("debug");
+    }
+    match kind.as_str() {
+        "accept" => match (line.decision_id, line.offer_id) {
+            (Some(decision_id), Some(offer_id)) => Parsed::Accept {
+                decision_id,
+                offer_id,
+            },
+            _ => Parsed::Bad("accept without `decisionId` or `offerId`"),
+        },
+        "decision" => {
+            let (
+                Some(decision_id),
+                Some(snapshot_id),
+                Some(holdout),
+                Some(play),
+                Some(propensity),
+                Some(offers),
+                Some(context),
+                Some(memory),
+            ) = (
+                line.decision_id,
+                line.snapshot_id,
+                line.holdout,
+                line.play,
+                line.propensity,
+                line.offers,
+                line.context,
+                line.memory,
+            )
+            else {
+                return Parsed::Bad("decision record missing a field");
+            };
+            if !(propensity > 0.0 && propensity <= 1.0) {
+                return Parsed::Bad("`propensity` outside (0, 1]");
+            }
+            if holdout {
+                return Parsed::Skipped("holdout");
+            }
+            Parsed::Decision(Logged {
+                decision_id,
+                snapshot_id,
+                play,
+                propensity,
+                offers,
+                context,
+                memory,
+            })
+        }
+        _ => Parsed::Other(kind),
+    }
+}
+
+/// Calls `each` with every line of every file, and its file and line number.
+fn for_each_line(
+    paths: &[PathBuf],
+    mut each: impl FnMut(&Path, u64, &str),
+) -> Result<(), ReplayError> {
+    for path in paths {
+        let io = |e: std::io::Error| ReplayError::Io {
+            path: path.clone(),
+            message: e.to_string(),
+        };
+        let file = std::fs::File::open(path).map_err(io)?;
+        let mut buffered = BufReader::new(file);
+        let gzip = buffered.fill_buf().map_err(io)?.starts_with(&[0x1f, 0x8b]);
+        let reader: Box<dyn Read> = if gzip {
+            Box::new(flate2::bufread::MultiGzDecoder::new(buffered))
+        } else {
+            Box::new(buffered)
+        };
+        let mut line_no = 0;
+        for line in BufReader::new(reader).lines() {
+            let line = line.map_err(io)?;
+            line_no += 1;
+            if !line.trim().is_empty() {
+                each(path, line_no, &line);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads the log in chunks of lines, for the parallel pass.
+fn for_each_chunk(paths: &[PathBuf], mut each: impl FnMut(&[String])) -> Result<(), ReplayError> {
+    let mut chunk = Vec::with_capacity(CHUNK);
+    for_each_line(paths, |_, _, line| {
+        chunk.push(line.to_string());
+        if chunk.len() == CHUNK {
+            each(&chunk);
+            chunk.clear();
+        }
+    })?;
+    if !chunk.is_empty() {
+        each(&chunk);
+    }
+    Ok(())
+}
+
+/// The mean reward of each offer where the log showed it first: the doubly robust estimator's
+/// model.
+#[derive(Default)]
+struct RewardModel {
+    by_offer: HashMap<String, [f64; 3]>,
+    overall: [f64; 3],
+}
+
+impl RewardModel {
+    fn add(&mut self, offer: &str, accepted: f64, margin: f64) {
+        for sums in [
+            self.by_offer.entry(offer.to_string()).or_default(),
+            &mut self.overall,
+        ] {
+            sums[0] += 1.0;
+            sums[1] += accepted;
+            sums[2] += margin;
+        }
+    }
+
+    /// The modelled (acceptance, margin) of showing `offer` first; nothing shown earns nothing,
+    /// and an offer the log never showed first gets the log's average.
+    fn of(&self, offer: Option<&str>) -> (f64, f64) {
+        let Some(offer) = offer else {
+            return (0.0, 0.0);
+        };
+        let sums = self.by_offer.get(offer).unwrap_or(&self.overall);
+        if sums[0] > 0.0 {
+            (sums[1] / sums[0], sums[2] / sums[0])
+        } else {
+            (0.0, 0.0)
+        }
+    }
+}
+
+/// The replay's findings.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Replay {
+    /// The candidate snapshot's id.
+    pub candidate: String,
+    /// The currency of the margins (ISO 4217), and the digits of its minor unit.
+    pub currency: String,
+    #[serde(skip)]
+    currency_digits: u8,
+    /// What was read, and what was left out.
+    pub records: Records,
+    /// What the candidate would change.
+    pub changes: Changes,
+    /// What the logging policy earned per decision (acceptance of the first offer, and the
+    /// margin it earned, in minor units).
+    pub logged: Option<Rewards<Interval>>,
+    /// The candidate's estimated value per decision; absent when the log cannot say (see
+    /// `verdict`).
+    pub estimated: Option<Rewards<Estimates>>,
+    /// When to trust the estimates.
+    pub diagnostics: Diagnostics,
+    /// `ok`, `unreliable` (estimates given, with the reasons) or `no_estimate`.
+    pub verdict: &'static str,
+    /// What the verdict rests on, in words.
+    pub reasons: Vec<String>,
+}
+
+/// A value for each of the two rewards.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Rewards<T> {
+    /// Whether the first offer was accepted, per decision.
+    pub acceptance: T,
+    /// The margin the accepted first offer earned, per decision, in minor units.
+    pub margin: T,
+}
+
+/// What was read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Records {
+    /// Decision records replayed.
+    pub replayed: u64,
+    /// Accept records read.
+    pub accepts: u64,
+    /// Records left out on purpose: `holdout`, `debug`, `duplicate` (a decision id seen before).
+    pub left_out: BTreeMap<&'static str, u64>,
+    /// Lines that are not readable records, by reason.
+    pub unreadable: BTreeMap<&'static str, u64>,
+    /// Where the first unreadable line is (`file:line`), to start looking.
+    pub first_unreadable: Option<String>,
+    /// Records of types replay does not use, by type.
+    pub other: BTreeMap<String, u64>,
+    /// Decision records whose context the engine refused, by error code.
+    pub refused: BTreeMap<String, u64>,
+    /// Decision records that do not come out as logged when decided again with their logging
+    /// snapshot.
+    pub not_reproduced: u64,
+    /// Decision records whose logging snapshot was not given.
+    pub without_logging_snapshot: u64,
+}
+
+/// What the candidate would change.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Changes {
+    /// Share of decisions whose offers (ids, in order) change.
+    pub offers_changed: f64,
+    /// Share of decisions whose first offer changes.
+    pub first_changed: f64,
+    /// Exposures per offer, logged and candidate, largest shift first.
+    pub exposure: Vec<Shift>,
+    /// Decisions per play, logged and candidate.
+    pub plays: Vec<Shift>,
+}
+
+/// One offer's (or play's) count in the log and under the candidate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Shift {
+    /// The offer id or play.
+    pub name: String,
+    /// How often in the log.
+    pub logged: u64,
+    /// How often under the candidate.
+    pub candidate: u64,
+}
+
+/// When to trust the estimates.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Diagnostics {
+    /// Share of logged decisions that explored (propensity below 1).
+    pub explored: f64,
+    /// Share of decisions where the candidate's likeliest first choice is the logged one.
+    pub agreement: f64,
+    /// Effective sample size of the importance weights.
+    pub effective_sample_size: f64,
+    /// Share of the candidate's first choices the logging policy could have made; absent
+    /// without the logging snapshots.
+    pub support: Option<f64>,
+}
+
+/// One decision record, replayed.
+struct Replayed {
+    decision_id: u64,
+    acceptance: Term,
+    margin: Term,
+    support: Option<f64>,
+    reproduced: Option<bool>,
+    agrees: bool,
+    explored: bool,
+    logged_offers: Vec<String>,
+    candidate_offers: Vec<String>,
+    logged_play: String,
+    candidate_play: &'static str,
+}
+
+/// Replays a log against a candidate snapshot (see the module docs).
+///
+/// # Errors
+/// A [`ReplayError`] when a file cannot be read or the log has no decision record.
+pub fn replay(
+    candidate: &Snapshot,
+    logging: &[Snapshot],
+    paths: &[PathBuf],
+) -> Result<Replay, ReplayError> {
+    // 1. Accepts, and what the log holds.
+    let mut records = Records::default();
+    let mut accepted: HashMap<String, Vec<String>> = HashMap::new();
+    let mut decisions = 0u64;
+    for_each_line(paths, |path, line, text| match read_line(text) {
+        Parsed::Accept {
+            decision_id,
+            offer_id,
+        } => {
+            records.accepts += 1;
+            accepted.entry(decision_id).or_default().push(offer_id);
+        }
+        Parsed::Decision(_) => decisions += 1,
+        Parsed::Skipped(why) => *records.left_out.entry(why).or_default() += 1,
+        Parsed::Other(kind) => *records.other.entry(kind).or_default() += 1,
+        Parsed::Bad(why) => {
+            *records.unreadable.entry(why).or_default() += 1;
+            (records.first_unreadable).get_or_insert_with(|| format!("{}:{line}", path.display()));
+        }
+    })?;
+    if decisions == 0 {
+        return Err(ReplayError::NoDecisions {
+            seen: records.other.clone(),
+        });
+    }
+    let reward_of = |logged: &Logged<'_>| -> (f64, f64) {
+        let Some(first) = logged.offers.first() else {
+            return (0.0, 0.0);
+        };
+        let took = accepted
+            .get(&logged.decision_id)
+            .is_some_and(|offers| offers.contains(&first.offer_id));
+        if took {
+            (1.0, first.margin as f64)
+        } else {
+            (0.0, 0.0)
+        }
+    };
+    // 2. The reward model.
+    let mut model = RewardModel::default();
+    for_each_line(paths, |_, _, text| {
+        if let Parsed::Decision(logged) = read_line(text) {
+            if let Some(first) = logged.offers.first() {
+                let (took, margin) = reward_of(&logged);
+                model.add(&first.offer_id, took, margin);
+            }
+        }
+    })?;
+    // 3. The replay, in parallel chunks added in input order.
+    let logging: HashMap<&str, &Snapshot> = logging.iter().map(|s| (s.id(), s)).collect();
+    let mut state = State::default();
+    for_each_chunk(paths, |chunk| {
+        let replayed: Vec<Result<Replayed, String>> = chunk
+            .par_iter()
+            .filter_map(|text| match read_line(text) {
+                Parsed::Decision(logged) => Some(replay_one(
+                    candidate,
+                    &logging,
+                    &model,
+                    &logged,
+                    reward_of(&logged),
+                )),
+                _ => None,
+            })
+            .collect();
+        for r in replayed {
+            match r {
+                Ok(r) => state.add(r),
+                Err(code) => *records.refused.entry(code).or_default() += 1,
+            }
+        }
+    })?;
+    Ok(state.finish(candidate, records))
+}
+
+fn replay_one(
+    candidate: &Snapshot,
+    logging: &HashMap<&str, &Snapshot>,
+    model: &RewardModel,
+    logged: &Logged<'_>,
+    (took, margin): (f64, f64),
+) -> Result<Replayed, String> {
+    let context = Context::from_json(logged.context.get()).map_err(|e| e.code().to_string())?;
+    let now = first_slot(candidate, &context, &logged.memory).map_err(|e| e.code().to_string())?;
+    let action = logged.offers.first().map(|o| o.offer_id.as_str());
+    let chance_of = |choices: &[(String, f64)], action: Option<&str>| match action {
+        Some(offer) => choices
+            .iter()
+            .find(|(id, _)| id == offer)
+            .map_or(0.0, |(_, p)| *p),
+        None => f64::from(u8::from(choices.is_empty())),
+    };
+    let weight = chance_of(&now.choices, action) / logged.propensity;
+    let modelled_logged = model.of(action);
+    let mut modelled = (0.0, 0.0);
+    for (offer, p) in &now.choices {
+        let (a, m) = model.of(Some(offer));
+        modelled.0 += p * a;
+        modelled.1 += p * m;
+    }
+    let (support, reproduced) = match logging.get(logged.snapshot_id.as_str()) {
+        Some(snapshot) => {
+            let then =
+                first_slot(snapshot, &context, &logged.memory).map_err(|e| e.code().to_string())?;
+            let shown = then.decision.exposure.offers.iter().map(|o| &o.offer_id);
+            let reproduced = then.decision.decision_id == logged.decision_id
+                && shown.eq(logged.offers.iter().map(|o| &o.offer_id));
+            let support = if now.choices.is_empty() {
+                f64::from(u8::from(then.choices.is_empty()))
+            } else {
+                now.choices
+                    .iter()
+                    .filter(|(id, _)| then.choices.iter().any(|(t, _)| t == id))
+                    .map(|(_, p)| p)
+                    .sum()
+            };
+            (Some(support), Some(reproduced))
+        }
+        None => (None, None),
+    };
+    let likeliest = now.choices.first().map(|(id, _)| id.as_str());
+    let decision = &now.decision;
+    let shown = if decision.holdout {
+        &decision.would_have_shown
+    } else {
+        &decision.offers
+    };
+    Ok(Replayed {
+        decision_id: stable_hash(&[logged.decision_id.as_bytes()]),
+        acceptance: Term {
+            weight,
+            reward: took,
+            modelled: modelled.0,
+            modelled_logged: modelled_logged.0,
+        },
+        margin: Term {
+            weight,
+            reward: margin,
+            modelled: modelled.1,
+            modelled_logged: modelled_logged.1,
+        },
+        support,
+        reproduced,
+        agrees: likeliest == action,
+        explored: logged.propensity < 1.0,
+        logged_offers: logged.offers.iter().map(|o| o.offer_id.clone()).collect(),
+        candidate_offers: shown.iter().map(|o| o.offer_id.clone()).collect(),
+        logged_play: logged.play.clone(),
+        candidate_play: decision.play.as_str(),
+    })
+}
+
+/// The sums the replay adds up, in input order.
+#[derive(Default)]
+struct State {
+    seen: HashSet<u64>,
+    duplicates: u64,
+    acceptance: Accumulator,
+    margin: Accumulator,
+    support: (f64, u64),
+    reproduced: (u64, u64),
+    agrees: u64,
+    explored: u64,
+    offers_changed: u64,
+    first_changed: u64,
+    exposure: BTreeMap<String, (u64, u64)>,
+    plays: BTreeMap<String, (u64, u64)>,
+}
+
+impl State {
+    fn add(&mut self, r: Replayed) {
+        if !self.seen.insert(r.decision_id) {
+            self.duplicates += 1;
+            return;
+        }
+        self.acceptance.add(r.acceptance);
+        self.margin.add(r.margin);
+        if let Some(support) = r.support {
+            self.support.0 += support;
+            self.support.1 += 1;
+        }
+        if let Some(reproduced) = r.reproduced {
+            self.reproduced.0 += u64::from(!reproduced);
+            self.reproduced.1 += 1;
+        }
+        self.agrees += u64::from(r.agrees);
+        self.explored += u64::from(r.explored);
+        self.offers_changed += u64::from(r.logged_offers != r.candidate_offers);
+        self.first_changed += u64::from(r.logged_offers.first() != r.candidate_offers.first());
+        for offer in r.logged_offers {
+            self.exposure.entry(offer).or_default().0 += 1;
+        }
+        for offer in r.candidate_offers {
+            self.exposure.entry(offer).or_default().1 += 1;
+        }
+        self.plays.entry(r.logged_play).or_default().0 += 1;
+        self.plays
+            .entry(r.candidate_play.to_string())
+            .or_default()
+            .1 += 1;
+    }
+
+    fn finish(self, candidate: &Snapshot, mut records: Records) -> Replay {
+        let n = self.acceptance.count();
+        records.replayed = n;
+        if self.duplicates > 0 {
+            records.left_out.insert("duplicate", self.duplicates);
+        }
+        records.not_reproduced = self.reproduced.0;
+        records.without_logging_snapshot = n - self.support.1;
+        let share = |count: u64| if n == 0 { 0.0 } else { count as f64 / n as f64 };
+        let shifts = |counts: BTreeMap<String, (u64, u64)>| {
+            let mut shifts: Vec<Shift> = counts
+                .into_iter()
+                .map(|(name, (logged, candidate))| Shift {
+                    name,
+                    logged,
+                    candidate,
+                })
+                .collect();
+            shifts.sort_by_key(|s| std::cmp::Reverse(s.logged.abs_diff(s.candidate)));
+            shifts
+        };
+        let diagnostics = Diagnostics {
+            explored: share(self.explored),
+            agreement: share(self.agrees),
+            effective_sample_size: self.acceptance.ess(),
+            // Only when every decision's logging snapshot was given.
+            support: (self.support.1 == n && n > 0).then(|| self.support.0 / n as f64),
+        };
+        let (verdict, reasons) = verdict(&diagnostics, n, &records);
+        let estimated = if verdict == "no_estimate" {
+            None
+        } else {
+            self.acceptance
+                .estimates()
+                .zip(self.margin.estimates())
+                .map(|(acceptance, margin)| Rewards { acceptance, margin })
+        };
+        let info = candidate.info();
+        Replay {
+            candidate: info.snapshot_id,
+            currency: info.currency,
+            currency_digits: info.currency_digits,
+            changes: Changes {
+                offers_changed: share(self.offers_changed),
+                first_changed: share(self.first_changed),
+                exposure: shifts(self.exposure),
+                plays: shifts(self.plays),
+            },
+            logged: self
+                .acceptance
+                .logged()
+                .zip(self.margin.logged())
+                .map(|(acceptance, margin)| Rewards { acceptance, margin }),
+            estimated,
+            diagnostics,
+            verdict: if estimated.is_none() {
+                "no_estimate"
+            } else {
+                verdict
+            },
+            reasons,
+            records,
+        }
+    }
+}
+
+/// Whether the estimates can be trusted, and why.
+fn verdict(d: &Diagnostics, n: u64, records: &Records) -> (&'static str, Vec<String>) {
+    let percent = |x: f64| format!("{:.1}%", x * 100.0);
+    if d.explored == 0.0 {
+        return (
+            "no_estimate",
+            vec![format!(
+                "the log has no exploration (every logged first offer had propensity 1): where \
+                 the candidate chooses differently ({} of decisions) nothing was ever observed, \
+                 so no estimate is honest; turn on [policy.exploration] to make one possible",
+                percent(1.0 - d.agreement)
+            )],
+        );
+    }
+    let mut reasons = Vec::new();
+    match d.support {
+        Some(s) if s < MIN_SUPPORT => reasons.push(format!(
+            "only {} of the candidate's first choices could have been made by the logging \
+             policy: the estimates cannot see the rest and are biased there",
+            percent(s)
+        )),
+        Some(_) => {}
+        None => reasons.push(
+            "support not checked: pass the snapshots that made the log with --logging".into(),
+        ),
+    }
+    let ess = d.effective_sample_size;
+    if ess < MIN_ESS || ess < MIN_ESS_SHARE * n as f64 {
+        reasons.push(format!(
+            "effective sample size {ess:.0} of {n} decisions: a few heavily weighted decisions \
+             carry the estimates"
+        ));
+    }
+    if records.not_reproduced > 0 {
+        reasons.push(format!(
+            "{} decision(s) did not come out as logged when decided again with their logging \
+             snapshot: the log and the snapshot disagree",
+            records.not_reproduced
+        ));
+    }
+    let unreliable = reasons
+        .iter()
+        .any(|r| !r.starts_with("support not checked"));
+    (if unreliable { "unreliable" } else { "ok" }, reasons)
+}
+
+/// The replay for people: what changes, the value estimated, and whether to trust it.
+impl fmt::Display for Replay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let r = &self.records;
+        let percent = |x: f64| format!("{:.1}%", x * 100.0);
+        let counts = |map: &BTreeMap<&str, u64>| {
+            (map.iter().map(|(why, n)| format!("{n} {why}"))).collect::<Vec<_>>()
+        };
+        writeln!(
+            f,
+            "replayed {} decision(s) with {}; {} accept(s) read",
+            r.replayed, self.candidate, r.accepts
+        )?;
+        if !r.left_out.is_empty() {
+            writeln!(f, "  left out: {}", counts(&r.left_out).join(", "))?;
+        }
+        if !r.unreadable.is_empty() {
+            let first = r.first_unreadable.as_deref().unwrap_or("?");
+            let reasons = counts(&r.unreadable).join(", ");
+            writeln!(f, "  unreadable lines: {reasons} (the first at {first})")?;
+        }
+        for (code, n) in &r.refused {
+            writeln!(f, "  refused by the engine: {n} [{code}]")?;
+        }
+        for (kind, n) in &r.other {
+            writeln!(f, "  not used: {n} {kind} record(s)")?;
+        }
+        let c = &self.changes;
+        writeln!(
+            f,
+            "\nwhat changes: the offers in {} of decisions, the first offer in {}",
+            percent(c.offers_changed),
+            percent(c.first_changed)
+        )?;
+        for (heading, shifts) in [("offer", &c.exposure), ("play", &c.plays)] {
+            writeln!(f, "  {heading:<28} {:>10} {:>10}", "logged", "candidate")?;
+            for s in shifts.iter().take(10) {
+                writeln!(f, "  {:<28} {:>10} {:>10}", s.name, s.logged, s.candidate)?;
+            }
+            if shifts.len() > 10 {
+                writeln!(f, "  ... {} more (--json lists all)", shifts.len() - 10)?;
+            }
+        }
+        let money = |minor: f64| minor / 10f64.powi(i32::from(self.currency_digits));
+        type Pick = fn(&Rewards<Interval>) -> Interval;
+        let rows: [(&str, Pick, bool); 2] = [
+            ("acceptance of the first offer", |r| r.acceptance, false),
+            ("margin per decision", |r| r.margin, true),
+        ];
+        writeln!(f, "\nvalue per decision (95% intervals)")?;
+        for (name, pick, is_money) in rows {
+            let show = |i: Interval| {
+                let scale = |x: f64| if is_money { money(x) } else { x };
+                format!(
+                    "{:.4} [{:.4}, {:.4}]",
+                    scale(i.estimate),
+                    scale(i.low),
+                    scale(i.high)
+                )
+            };
+            let unit = if is_money {
+                format!(" ({})", self.currency)
+            } else {
+                String::new()
+            };
+            writeln!(f, "  {name}{unit}")?;
+            if let Some(logged) = &self.logged {
+                writeln!(f, "    logged                  {}", show(pick(logged)))?;
+            }
+            if let Some(e) = &self.estimated {
+                let e = if is_money { e.margin } else { e.acceptance };
+                writeln!(f, "    candidate, IPS          {}", show(e.ips))?;
+                writeln!(f, "    candidate, SNIPS        {}", show(e.snips))?;
+                writeln!(f, "    candidate, doubly rob.  {}", show(e.doubly_robust))?;
+            }
+        }
+        let d = &self.diagnostics;
+        let support = d.support.map_or_else(|| "not checked".into(), percent);
+        writeln!(
+            f,
+            "\ndiagnostics: {} of logged decisions explored; the candidate's likeliest first \
+             offer is the logged one in {}; effective sample size {:.0} of {}; support {support}",
+            percent(d.explored),
+            percent(d.agreement),
+            d.effective_sample_size,
+            r.replayed
+        )?;
+        writeln!(f, "verdict: {}", self.verdict.replace('_', " "))?;
+        for reason in &self.reasons {
+            writeln!(f, "  - {reason}")?;
+        }
+        Ok(())
+    }
+}
