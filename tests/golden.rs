@@ -16,6 +16,9 @@
 //!   `tactful decide` on checkout at [`T0`] with that memory (which counts one decision).
 //! - `tests/golden/memory-v2.txt` (memory version 2, added with it): the version-1 golden
 //!   memory's body under a version-2 header bound to the store `inkwell-studio`.
+//! - `tests/golden/inkwell-v2.snap` (snapshot format 2, written by tactful 0.3.0 when format 3
+//!   was made): the same command on the sample store of that release, whose `[email]` timing
+//!   is what format 2 added (5811 bytes, sha256 a89e7e71…72c5).
 
 #![allow(
     clippy::unwrap_used,
@@ -31,6 +34,7 @@ use tactful::{
 };
 
 const GOLDEN_SNAPSHOT: &[u8] = include_bytes!("golden/inkwell-v1.snap");
+const GOLDEN_SNAPSHOT_V2: &[u8] = include_bytes!("golden/inkwell-v2.snap");
 const GOLDEN_MEMORY: &str = include_str!("golden/memory-v1.txt");
 const GOLDEN_MEMORY_V2: &str = include_str!("golden/memory-v2.txt");
 
@@ -305,4 +309,87 @@ fn golden_v1_memory_and_snapshot_decide_together() {
         next.offers, golden.offers,
         "nothing in the golden memory is old enough to prune"
     );
+}
+
+#[test]
+fn golden_v2_snapshot_still_loads_as_format_2_with_its_email_timing() {
+    assert_eq!(
+        GOLDEN_SNAPSHOT_V2.len(),
+        5811,
+        "the golden file itself was changed"
+    );
+    assert_eq!(
+        u16::from_le_bytes([GOLDEN_SNAPSHOT_V2[4], GOLDEN_SNAPSHOT_V2[5]]),
+        2
+    );
+    let snapshot = Snapshot::from_bytes(GOLDEN_SNAPSHOT_V2)
+        .expect("the format-2 golden snapshot must still load");
+    let info = snapshot.info();
+    assert_eq!(info.format_version, 2);
+    assert_eq!(info.snapshot_id, "inkwell-studio@e91e82bbdb5c");
+    assert_eq!((info.items, info.offers, info.rules), (12, 13, 5));
+    let email = snapshot.payload().email.as_ref().expect("[email] timing");
+    assert_eq!(email.quiet_after_order, 3 * 24 * 60);
+    assert!(email.once_per_window);
+}
+
+/// The sample checkout (`www/sample-store/contexts/checkout.json`) for `key`.
+fn sample_checkout(key: &str) -> Context {
+    let mut context =
+        Context::from_json(include_str!("../www/sample-store/contexts/checkout.json")).unwrap();
+    context.shopper_key = key.into();
+    context
+}
+
+#[test]
+fn golden_v2_snapshot_decides_as_format_2_did() {
+    let snapshot = Snapshot::from_bytes(GOLDEN_SNAPSHOT_V2).unwrap();
+    // What tactful 0.3.0 decided from this file: decision id, play, offers (or would-have-shown).
+    let released = [
+        (
+            "demo-shopper-7",
+            "077f48899690c50e",
+            "expand",
+            "creator-toolkit",
+        ),
+        (
+            "golden-shopper",
+            "b96d81fdad70f267",
+            "expand",
+            "creator-toolkit",
+        ),
+        ("shopper-1", "84e0e505737f0e91", "expand", "creator-toolkit"),
+    ];
+    for (key, id, play, offers) in released {
+        let outcome = decide(&snapshot, &sample_checkout(key), &Memory::new()).unwrap();
+        let d = &outcome.decision;
+        let shown: Vec<&str> = (d.offers.iter().chain(&d.would_have_shown))
+            .map(|o| o.offer_id.as_str())
+            .collect();
+        assert_eq!(
+            (d.decision_id.as_str(), d.play.as_str(), shown.join(",")),
+            (id, play, offers.to_string()),
+            "{key}"
+        );
+    }
+    // Its email timing holds: a purchase two days ago is inside the quiet period; twenty days
+    // after it, a companion may be emailed.
+    for (days, expected) in [(2, None), (20, Some("portfolio-templates"))] {
+        let mut memory = Memory::new();
+        memory
+            .record(&event(EventKind::Purchase, None, None, T0 - days * DAY))
+            .unwrap();
+        let context = Context::new(Surface::Email, T0, "golden-shopper");
+        let d = decide(&snapshot, &context, &memory).unwrap().decision;
+        let first = d.offers.first().map(|o| o.offer_id.as_str());
+        assert_eq!(first, expected, "{days} days after a purchase");
+        let quiet =
+            (d.left_out.iter()).any(|l| serde_json::to_value(l.reason).unwrap() == "quiet_period");
+        assert_eq!(
+            quiet,
+            days == 2,
+            "{days} days after a purchase: {:?}",
+            d.left_out
+        );
+    }
 }
