@@ -229,6 +229,10 @@ export interface ExposedOffer {
   score: number;
   /** The probability that this policy shows this offer in this decision (1 when it does not explore), rounded to 4 decimals. */
   propensity: number;
+  /** Only when below 1 (frame exploration, `frame_percent`, and the offer has copy for several frames): the probability of this frame given the offer, rounded to 4 decimals. Absent means 1. */
+  framePropensity?: number;
+  /** Only when true: frame exploration drew this frame at random among the offer's frames. */
+  frameDrawn?: boolean;
 }
 
 /**

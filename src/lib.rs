@@ -65,7 +65,8 @@ pub use engine::decision::{
     ShownOffer, SkipReason, Warning,
 };
 pub use engine::{
-    FirstSlot, Outcome, decide, decide_and_record, decide_encoded, decide_with, explain, first_slot,
+    FirstChoice, FirstSlot, Outcome, decide, decide_and_record, decide_encoded, decide_with,
+    explain, first_slot,
 };
 pub use hash::offer_memory_key;
 pub use memory::{

@@ -15,7 +15,7 @@ mod common;
 
 use common::{T0, envelope, load_and_decide, probe_contexts, sample_bytes, sample_payload};
 use proptest::prelude::*;
-use tactful::snapshot::wire::{Cap, Feature, Holdout, NEVER, Payload};
+use tactful::snapshot::wire::{Cap, Feature, FrameExploration, Holdout, NEVER, Payload};
 use tactful::snapshot::{self, FORMAT_VERSION, HEADER_LEN};
 use tactful::{Context, Op, Snapshot, SnapshotError, Surface};
 
@@ -69,8 +69,9 @@ fn every_single_bit_flip_of_the_sample_snapshot_is_an_error() {
             };
             let expected_code = match at {
                 0..4 => "snapshot.bad_magic",
-                // Version 2 with its second bit flipped is version 0, which never existed.
-                4 if bit == 1 => "snapshot.unknown_version",
+                // Version 3 with its first or second bit flipped is version 2 or 1: read as
+                // the older format, the payload is one or two bytes too long for it.
+                4 if bit < 2 => "snapshot.decode",
                 4..6 => "snapshot.newer_version",
                 6..8 => "snapshot.unknown_flags",
                 8..12 => "snapshot.length",
@@ -327,6 +328,23 @@ fn broken_format_rules_are_refused_with_their_path() {
             });
         },
         "policy.holdout.basis_points",
+    );
+    refused(
+        |p| {
+            p.frame_exploration = Some(FrameExploration {
+                basis_points: 10_001,
+            })
+        },
+        "frame_exploration",
+    );
+    // Frame exploration draws among an offer's frames: a frame given twice would skew it.
+    let copies = sample_payload().offers[0].copy.len();
+    refused(
+        |p| {
+            let first = p.offers[0].copy[0].clone();
+            p.offers[0].copy.push(first);
+        },
+        &format!("offers[0].copy[{copies}]"),
     );
     refused(|p| drop(p.facts.remove(0)), "facts");
     refused(|p| p.currency = "usd".into(), "currency");

@@ -268,7 +268,10 @@ fn inspect_prints_a_summary_as_text_and_json() {
         .to_string();
     assert!(text.contains(&id), "{text}");
     assert!(text.contains("Inkwell Studio"), "{text}");
-    assert!(text.contains("version 2"), "{text}");
+    assert!(
+        text.contains(&format!("version {}", tactful::snapshot::FORMAT_VERSION)),
+        "{text}"
+    );
     assert!(
         text.contains("email      3d quiet after an order, once per window; companion 14-30d"),
         "{text}"
@@ -282,7 +285,7 @@ fn inspect_prints_a_summary_as_text_and_json() {
         serde_json::from_str(&stdout(&out)).expect("inspect --json prints JSON");
     assert_eq!(info["snapshotId"], id.as_str());
     assert_eq!(info["storeId"], "inkwell-studio");
-    assert_eq!(info["formatVersion"], 2);
+    assert_eq!(info["formatVersion"], tactful::snapshot::FORMAT_VERSION);
     assert_eq!(info["items"], 12);
     assert_eq!(info["offers"], 13);
     assert_eq!(info["rules"], 5);
@@ -825,7 +828,7 @@ fn record_log_appends_an_outcome_record_and_refuses_what_it_cannot_log() {
         args.extend_from_slice(extra);
         tactful(&args)
     };
-    let who = ["--decision", "077f48899690c50e", "--shopper-key", "k-8f3a"];
+    let who = ["--decision", "facbfd0c9505a214", "--shopper-key", "k-8f3a"];
     let accept = format!(r#"{{"type":"accept","offerId":"creator-toolkit","at":{T0}}}"#);
     let out = record(&accept, &who);
     assert_exit(&out, 0);
@@ -841,8 +844,8 @@ fn record_log_appends_an_outcome_record_and_refuses_what_it_cannot_log() {
     assert_eq!(
         std::fs::read_to_string(log).unwrap(),
         format!(
-            "{{\"type\":\"accept\",\"v\":1,\"decisionId\":\"077f48899690c50e\",\"offerId\":\"creator-toolkit\",\"at\":{T0},\"shopperKey\":\"k-8f3a\"}}\n\
-             {{\"type\":\"dismiss\",\"v\":1,\"decisionId\":\"077f48899690c50e\",\"offerId\":\"workbook-addon\",\"at\":{T0},\"shopperKey\":\"k-8f3a\",\"via\":\"escape\"}}\n"
+            "{{\"type\":\"accept\",\"v\":1,\"decisionId\":\"facbfd0c9505a214\",\"offerId\":\"creator-toolkit\",\"at\":{T0},\"shopperKey\":\"k-8f3a\"}}\n\
+             {{\"type\":\"dismiss\",\"v\":1,\"decisionId\":\"facbfd0c9505a214\",\"offerId\":\"workbook-addon\",\"at\":{T0},\"shopperKey\":\"k-8f3a\",\"via\":\"escape\"}}\n"
         )
     );
     let before = std::fs::read_to_string(log).unwrap();

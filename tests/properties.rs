@@ -23,9 +23,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use proptest::prelude::*;
 use tactful::snapshot::wire::{
-    ATTACH_UNKNOWN, BUILTIN_FACTS, Cap, Exploration, FactDecl, Feature, Holdout, Item, Logistic,
-    Model, NEVER, NeighbourBlob, Offer, Pairing, Payload, Policy, Rule, SurfaceRules, Thresholds,
-    TierStep, Trigger,
+    ATTACH_UNKNOWN, BUILTIN_FACTS, Cap, Exploration, FactDecl, Feature, FrameExploration, Holdout,
+    Item, Logistic, Model, NEVER, NeighbourBlob, Offer, Pairing, Payload, Policy, Rule,
+    SurfaceRules, Thresholds, TierStep, Trigger,
 };
 use tactful::snapshot::{self, Snapshot};
 use tactful::{
@@ -291,7 +291,8 @@ struct StoreSpec {
     tiers: bool,
     thresholds: (f32, f32, f32, f32, f32),
     play_kinds: [u8; 3],
-    exploration: Option<(u16, u8)>,
+    /// Offer exploration (share, among) and frame exploration's share.
+    exploration: Option<(u16, u8, Option<u16>)>,
     pairings: Vec<(u8, u8, u8)>,
     models: [(f32, Vec<(u8, f32)>); 3],
     popularity: Vec<u8>,
@@ -435,7 +436,7 @@ fn store_strategy() -> impl Strategy<Value = StoreSpec> {
                 0.0f32..=1.0,
             ),
             [kinds_strategy(), kinds_strategy(), kinds_strategy()],
-            prop::option::of((0u16..=10_000, 1u8..=4)),
+            prop::option::of((0u16..=10_000, 1u8..=4, prop::option::of(0u16..=10_000))),
             prop::collection::vec((any::<u8>(), any::<u8>(), 0u8..=100), 0..=4),
             [
                 logistic_strategy(-3.0..3.0),
@@ -727,10 +728,12 @@ fn build(spec: &StoreSpec, holdout_override: Option<Option<Holdout>>) -> Payload
                 price_sensitive,
             },
             play_kinds,
-            exploration: spec.exploration.map(|(basis_points, among)| Exploration {
-                basis_points,
-                among,
-            }),
+            exploration: spec
+                .exploration
+                .map(|(basis_points, among, _)| Exploration {
+                    basis_points,
+                    among,
+                }),
         },
         rules,
         programs,
@@ -756,6 +759,9 @@ fn build(spec: &StoreSpec, holdout_override: Option<Option<Holdout>>) -> Payload
             attach_window_days: 30,
         },
         email: None,
+        frame_exploration: (spec.exploration)
+            .and_then(|(_, _, frames)| frames)
+            .map(|basis_points| FrameExploration { basis_points }),
     }
 }
 
@@ -1059,6 +1065,16 @@ fn check_decision(
             .expect("a shown offer");
         prop_assert_eq!(exposed.final_price, shown.final_price);
         prop_assert_eq!(exposed.margin, shown.final_price as i64 - offer.cost as i64);
+        // Its frame is one it has copy for, and the frame's propensity is a probability; 1 and
+        // never drawn without frame exploration or with one frame to show.
+        prop_assert_eq!(exposed.frame, shown.frame);
+        prop_assert!(offer.copy.iter().any(|(f, _)| *f == shown.frame));
+        prop_assert!(exposed.frame_propensity > 0.0 && exposed.frame_propensity <= 1.0);
+        let frames: BTreeSet<Frame> = offer.copy.iter().map(|(f, _)| *f).collect();
+        if p.frame_exploration.is_none_or(|e| e.basis_points == 0) || frames.len() < 2 {
+            prop_assert!(!exposed.frame_drawn);
+            prop_assert_eq!(exposed.frame_propensity, 1.0);
+        }
     }
     // Its decision record carries the context as the engine read it: read back, the same
     // context, and the same decision from it.

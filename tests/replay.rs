@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use tactful::analysis::replay::{Replay, replay};
 use tactful::compile::{Options, Source, compile_sources};
-use tactful::{Context, DecideOptions, Decision, Snapshot, decide_with, first_slot};
+use tactful::{Context, DecideOptions, Decision, Frame, Snapshot, decide_with, first_slot};
 
 const STORE: &str = include_str!("replay/store.toml");
 const NOW: i64 = 1_763_726_400_000;
@@ -30,11 +30,18 @@ const ACCEPT: [(&str, f64); 5] = [
     ("o5", 0.15),
 ];
 
-fn accept_chance(offer: &str) -> f64 {
-    ACCEPT
+/// The chance that a shopper accepts `offer` shown first in `frame`: completing the course
+/// sells better than convenience.
+fn accept_chance(offer: &str, frame: Frame) -> f64 {
+    let base = ACCEPT
         .iter()
         .find(|(id, _)| *id == offer)
-        .map_or(0.0, |(_, p)| *p)
+        .map_or(0.0, |(_, p)| *p);
+    base * if frame == Frame::Completeness {
+        1.5
+    } else {
+        1.0
+    }
 }
 
 /// The test store with an exploration line, and offers o1 and o2 on checkout or not. The
@@ -96,20 +103,25 @@ fn simulate(seed: u64, n: usize, logging: &Snapshot, candidate: &Snapshot) -> (P
         }
         treated += 1;
         if let Some(first) = decision.offers.first() {
-            if dice.random::<f64>() < accept_chance(&first.offer_id) {
+            if dice.random::<f64>() < accept_chance(&first.offer_id, first.frame) {
                 writeln!(log, "{}", accept_record(decision, &first.offer_id)).expect("a string");
             }
         }
-        for (offer, p) in first_slot(candidate, &parsed, "")
+        for choice in first_slot(candidate, &parsed, "")
             .expect("a decision")
             .choices
         {
-            let margin = margin_of(&offer);
-            truth_accept += p * accept_chance(&offer);
-            truth_margin += p * accept_chance(&offer) * margin;
+            let accept = choice.probability * accept_chance(&choice.offer_id, choice.frame);
+            truth_accept += accept;
+            truth_margin += accept * margin_of(&choice.offer_id);
         }
     }
-    let path = log_path(&format!("sim-{seed}.jsonl"));
+    // Named by the policies too: tests run in parallel, and two may simulate the same seed.
+    let path = log_path(&format!(
+        "sim-{seed}-{}-{}.jsonl",
+        logging.id(),
+        candidate.id()
+    ));
     std::fs::write(&path, log).expect("the log is written");
     (
         path,
@@ -137,16 +149,13 @@ fn run(candidate: &Snapshot, logging: &[Snapshot], log: &PathBuf) -> Replay {
     replay(candidate, logging, std::slice::from_ref(log)).expect("the log replays")
 }
 
-#[test]
-fn estimates_cover_the_candidates_true_value_in_90_of_100_seeds() {
-    let logging = snapshot(EXPLORES, true, true);
-    // The candidate takes o2 (the logging policy's best) off checkout and does not explore: it
-    // always shows o1, which the log shows first only when it explores.
-    let candidate = snapshot("", true, false);
+/// Replays 100 seeds of 700 checkouts logged by `logging` against `candidate`, and asserts
+/// that every estimator's interval covers the candidate's true value in at least 90 of them.
+fn assert_coverage(logging: &Snapshot, candidate: &Snapshot) {
     let mut covered = [[0; 3]; 2];
     for seed in 0..100 {
-        let (log, accept, margin) = simulate(seed, 700, &logging, &candidate);
-        let replayed = run(&candidate, std::slice::from_ref(&logging), &log);
+        let (log, accept, margin) = simulate(seed, 700, logging, candidate);
+        let replayed = run(candidate, std::slice::from_ref(logging), &log);
         assert_eq!(replayed.verdict, "ok", "{replayed}");
         let e = replayed.estimated.expect("an estimate");
         for (row, (estimates, truth)) in [(e.acceptance, accept), (e.margin, margin)]
@@ -174,6 +183,53 @@ fn estimates_cover_the_candidates_true_value_in_90_of_100_seeds() {
             );
         }
     }
+}
+
+#[test]
+fn estimates_cover_the_candidates_true_value_in_90_of_100_seeds() {
+    let logging = snapshot(EXPLORES, true, true);
+    // The candidate takes o2 (the logging policy's best) off checkout and does not explore: it
+    // always shows o1, which the log shows first only when it explores.
+    let candidate = snapshot("", true, false);
+    assert_coverage(&logging, &candidate);
+}
+
+/// A rule that shows every offer in one frame.
+fn every_offer_in(frame: &str) -> String {
+    format!("\n[[rules]]\nid = \"one-frame\"\nwhen = 'true'\nframe = \"{frame}\"\n")
+}
+
+#[test]
+fn a_frame_policy_is_evaluated_from_a_log_that_explores_frames() {
+    // The log explores offers and, for half the offers shown, draws the frame; the candidate
+    // shows the same offers, always in the convenience frame (the logging policy's usual frame
+    // is completeness for these shoppers): only the frame changes.
+    let frames = "exploration = { percent = 60, among = 3, frame_percent = 50 }";
+    let logging = snapshot(frames, true, true);
+    let candidate = snapshot(
+        &format!("{EXPLORES}{}", every_offer_in("convenience")),
+        true,
+        true,
+    );
+    let (log, _, _) = simulate(7, 300, &logging, &candidate);
+    let replayed = run(&candidate, std::slice::from_ref(&logging), &log);
+    assert_eq!(replayed.diagnostics.support, Some(1.0), "{replayed}");
+    assert!(replayed.changes.first_frame_changed > 0.5, "{replayed}");
+    assert_eq!(replayed.changes.first_changed, 0.0, "{replayed}");
+    assert_coverage(&logging, &candidate);
+
+    // Without frame exploration in the log, the candidate's frame is never shown first where
+    // the logging policy's usual frame is the other one: the replay flags the estimates.
+    let unexplored = snapshot(EXPLORES, true, true);
+    let (log, _, _) = simulate(8, 300, &unexplored, &candidate);
+    let replayed = run(&candidate, std::slice::from_ref(&unexplored), &log);
+    let support = replayed.diagnostics.support.expect("checked");
+    assert!(support < 0.5, "{replayed}");
+    assert_eq!(replayed.verdict, "unreliable", "{replayed}");
+    assert!(
+        (replayed.reasons.iter()).any(|r| r.contains("could have been made")),
+        "{replayed}"
+    );
 }
 
 #[test]

@@ -124,6 +124,56 @@ fn intervals_cover_the_true_value_in_at_least_90_of_100_seeds() {
 }
 
 #[test]
+fn frames_drawn_at_random_are_compared_by_intervals_that_cover_their_truth() {
+    // Every shown offer's frame drawn among its frames: the report's "frame, drawn" rows are a
+    // randomised comparison, and each row's interval covers the true acceptance of its frame
+    // over the showings drawn in it (the simulator's own probabilities).
+    let exploring = "exploration = { percent = 10, among = 3, frame_percent = 100 }";
+    let snapshot =
+        Snapshot::from_bytes(&sim::store_bytes_exploring(HOLDOUT_PERCENT, exploring)).unwrap();
+    let scenario = Scenario::checkout(1_500, false);
+    let (mut covered, mut rows) = (0, 0);
+    let mut acceptance = std::collections::BTreeMap::<String, (u64, u64)>::new();
+    for seed in 0..SEEDS {
+        let logs = simulate(&snapshot, &scenario, seed);
+        let report = run(&logs, &format!("frames-{seed}"));
+        assert!(
+            report.breakdowns.frame_drawn.len() >= 3,
+            "{:?}",
+            report.breakdowns
+        );
+        for row in &report.breakdowns.frame_drawn {
+            let frame: tactful::Frame = serde_json::from_value(row.key.clone().into()).unwrap();
+            let (sum, n) = logs.drawn_frames[&frame];
+            assert_eq!(row.shown, n, "{frame:?}: every drawn showing is counted");
+            let [low, high] = row.acceptance_interval.unwrap();
+            covered += usize::from(low <= sum / n as f64 && sum / n as f64 <= high);
+            rows += 1;
+            let total = acceptance.entry(row.key.clone()).or_default();
+            total.0 += row.accepts;
+            total.1 += row.shown;
+        }
+        // A frame a rule sets (the refund worry's cost efficiency) is the store's word and is
+        // never drawn: those showings are in the plain rows only.
+        let drawn: u64 = report.breakdowns.frame_drawn.iter().map(|r| r.shown).sum();
+        let shown: u64 = report.breakdowns.frame.iter().map(|r| r.shown).sum();
+        assert!(
+            drawn < shown && drawn * 10 > shown * 6,
+            "{drawn} of {shown} drawn"
+        );
+    }
+    println!("frame, drawn: {covered} of {rows} intervals cover their truth; {acceptance:?}");
+    assert!(covered * 100 >= rows * 90, "{covered} of {rows}");
+    // The simulated truth favours completeness (x1.2) over cost efficiency (x0.7): pooled over
+    // the seeds, the comparison finds it.
+    let rate = |frame: &str| acceptance[frame].0 as f64 / acceptance[frame].1 as f64;
+    assert!(
+        rate("completeness") > rate("cost_efficiency") * 1.3,
+        "{acceptance:?}"
+    );
+}
+
+#[test]
 fn sample_ratio_mismatch_is_flagged_on_a_skewed_split_and_not_otherwise() {
     let false_alarms = benign()
         .iter()
@@ -650,6 +700,7 @@ fn the_open_bandit_sample_reads_as_exposures_and_accepts() {
         orders: "order,shopper,time,item,revenue\n".into(),
         holdout_shoppers: 0,
         treated_shoppers: 0,
+        drawn_frames: std::collections::BTreeMap::new(),
     };
     let report = run(&logs, "open-bandit");
     assert!(report.refused.is_empty(), "{:?}", report.refused);

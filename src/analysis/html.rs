@@ -75,14 +75,25 @@ pub fn page(report: &Report) -> String {
         "Acceptance by frame",
         &acceptance_chart(&report.breakdowns.frame, "frame"),
     );
+    if !report.breakdowns.frame_drawn.is_empty() {
+        section(
+            &mut body,
+            "Acceptance by frame, frames drawn at random",
+            &acceptance_chart(&report.breakdowns.frame_drawn, "frame"),
+        );
+        body.push_str("<p>Only the showings whose frame exploration drew: each frame was assigned at random among the offer's frames, so these compare frames fairly.</p>");
+    }
     section(&mut body, "Exposures per day", &timeline_chart(report));
     for (name, rows) in [
         ("surface", &report.breakdowns.surface),
         ("offer", &report.breakdowns.offer),
         ("frame", &report.breakdowns.frame),
+        ("frame, drawn at random", &report.breakdowns.frame_drawn),
         ("play", &report.breakdowns.play),
     ] {
-        breakdown_table(&mut body, name, rows);
+        if !rows.is_empty() {
+            breakdown_table(&mut body, name, rows);
+        }
     }
     if !report.refused.is_empty() || !report.warnings.is_empty() {
         body.push_str("<h2>Not used</h2><ul>");

@@ -49,6 +49,9 @@ pub struct ExposedOffer<'a> {
     /// The probability of the frame shown, given the offer (1 when frames are not explored).
     #[serde(default = "one")]
     pub frame_propensity: f64,
+    /// Whether frame exploration drew the frame (false when absent).
+    #[serde(default)]
+    pub frame_drawn: bool,
 }
 
 const fn one() -> f64 {

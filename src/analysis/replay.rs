@@ -10,12 +10,15 @@
 //! added in input order so that every run prints the same numbers.
 //!
 //! What is estimated, and its limits:
-//! - The action is the first slot's offer, or nothing (what exploration draws, and what the
-//!   logged `propensity` is the probability of). The rewards are whether that offer was
-//!   accepted and the margin it then earned, both per decision ([`crate::ope`]).
+//! - The action is the first slot's offer and its frame, or nothing (what exploration draws:
+//!   the logged `propensity` is the probability of the offer, its `framePropensity` that of
+//!   the frame given the offer). The rewards are whether that offer was accepted and the
+//!   margin it then earned, both per decision ([`crate::ope`]). A candidate that shows the
+//!   same offer in another frame takes another action, which only a log that explored frames
+//!   (`frame_percent`) can evaluate.
 //! - The candidate's offers are assumed to sell as the logged ones did: a candidate that
-//!   changes an offer's price, copy or frame changes the reward itself, which no log of the old
-//!   offer can tell.
+//!   changes an offer's price or copy changes the reward itself, which no log of the old offer
+//!   can tell.
 //! - Holdout decisions showed nothing and debug records are a developer's: both are counted and
 //!   left out. A holdout shopper of the candidate is replayed as treated: the estimate is the
 //!   candidate's value where it shows offers.
@@ -36,10 +39,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::context::Context;
-use crate::engine::first_slot;
+use crate::engine::{FirstChoice, first_slot};
 use crate::hash::stable_hash;
 use crate::ope::{Accumulator, Estimates, Interval, Term};
 use crate::snapshot::Snapshot;
+use crate::vocab::Frame;
 
 /// The one log record version this build reads.
 const RECORD_VERSION: u64 = 1;
@@ -126,7 +130,14 @@ struct Line<'a> {
 #[serde(rename_all = "camelCase")]
 struct LoggedOffer {
     offer_id: String,
+    frame: Frame,
     margin: i64,
+    #[serde(default = "one")]
+    frame_propensity: f64,
+}
+
+const fn one() -> f64 {
+    1.0
 }
 
 /// A decision record with every field replay reads.
@@ -206,6 +217,11 @@ fn read_line(text: &str) -> Parsed<'_> {
             if !(propensity > 0.0 && propensity <= 1.0) {
                 return Parsed::Bad("`propensity` outside (0, 1]");
             }
+            if (offers.iter()).any(|o| !(o.frame_propensity > 0.0 && o.frame_propensity <= 1.0)) {
+                return Parsed::Bad("`framePropensity` outside (0, 1]");
+            }
+            // The probability of the first offer in its frame: the action replay evaluates.
+            let propensity = propensity * offers.first().map_or(1.0, |o| o.frame_propensity);
             if holdout {
                 return Parsed::Skipped("holdout");
             }
@@ -269,17 +285,21 @@ fn for_each_chunk(paths: &[PathBuf], mut each: impl FnMut(&[String])) -> Result<
     Ok(())
 }
 
-/// The mean reward of each offer where the log showed it first: the doubly robust estimator's
-/// model.
+/// The mean reward of each offer in each frame where the log showed it first: the doubly
+/// robust estimator's model.
 #[derive(Default)]
 struct RewardModel {
+    by_action: HashMap<(String, Frame), [f64; 3]>,
     by_offer: HashMap<String, [f64; 3]>,
     overall: [f64; 3],
 }
 
 impl RewardModel {
-    fn add(&mut self, offer: &str, accepted: f64, margin: f64) {
+    fn add(&mut self, (offer, frame): (&str, Frame), accepted: f64, margin: f64) {
         for sums in [
+            self.by_action
+                .entry((offer.to_string(), frame))
+                .or_default(),
             self.by_offer.entry(offer.to_string()).or_default(),
             &mut self.overall,
         ] {
@@ -289,19 +309,27 @@ impl RewardModel {
         }
     }
 
-    /// The modelled (acceptance, margin) of showing `offer` first; nothing shown earns nothing,
-    /// and an offer the log never showed first gets the log's average.
-    fn of(&self, offer: Option<&str>) -> (f64, f64) {
-        let Some(offer) = offer else {
+    /// The modelled (acceptance, margin) of showing `offer` first in `frame`; nothing shown
+    /// earns nothing; a frame the log never showed the offer first in gets the offer's
+    /// average, an offer it never showed first the log's.
+    fn of(&self, action: Option<(&str, Frame)>) -> (f64, f64) {
+        let Some((offer, frame)) = action else {
             return (0.0, 0.0);
         };
-        let sums = self.by_offer.get(offer).unwrap_or(&self.overall);
+        let sums = (self.by_action.get(&(offer.to_string(), frame)))
+            .or_else(|| self.by_offer.get(offer))
+            .unwrap_or(&self.overall);
         if sums[0] > 0.0 {
             (sums[1] / sums[0], sums[2] / sums[0])
         } else {
             (0.0, 0.0)
         }
     }
+}
+
+/// The first offer and its frame.
+fn first_action(offers: &[LoggedOffer]) -> Option<(&str, Frame)> {
+    offers.first().map(|o| (o.offer_id.as_str(), o.frame))
 }
 
 /// The replay's findings.
@@ -375,6 +403,8 @@ pub struct Changes {
     pub offers_changed: f64,
     /// Share of decisions whose first offer changes.
     pub first_changed: f64,
+    /// Share of decisions whose first offer stays but is shown in another frame.
+    pub first_frame_changed: f64,
     /// Exposures per offer, logged and candidate, largest shift first.
     pub exposure: Vec<Shift>,
     /// Decisions per play, logged and candidate.
@@ -397,9 +427,11 @@ pub struct Shift {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Diagnostics {
-    /// Share of logged decisions that explored (propensity below 1).
+    /// Share of logged decisions that explored (the first offer's propensity, times its
+    /// frame's, below 1).
     pub explored: f64,
-    /// Share of decisions where the candidate's likeliest first choice is the logged one.
+    /// Share of decisions where the candidate's likeliest first choice (offer and frame) is the
+    /// logged one.
     pub agreement: f64,
     /// Effective sample size of the importance weights.
     pub effective_sample_size: f64,
@@ -419,6 +451,8 @@ struct Replayed {
     explored: bool,
     logged_offers: Vec<String>,
     candidate_offers: Vec<String>,
+    /// Whether the first offer stays and its frame changes.
+    first_frame_changed: bool,
     logged_play: String,
     candidate_play: &'static str,
 }
@@ -474,9 +508,9 @@ pub fn replay(
     let mut model = RewardModel::default();
     for_each_line(paths, |_, _, text| {
         if let Parsed::Decision(logged) = read_line(text) {
-            if let Some(first) = logged.offers.first() {
+            if let Some(action) = first_action(&logged.offers) {
                 let (took, margin) = reward_of(&logged);
-                model.add(&first.offer_id, took, margin);
+                model.add(action, took, margin);
             }
         }
     })?;
@@ -516,43 +550,43 @@ fn replay_one(
 ) -> Result<Replayed, String> {
     let context = Context::from_json(logged.context.get()).map_err(|e| e.code().to_string())?;
     let now = first_slot(candidate, &context, &logged.memory).map_err(|e| e.code().to_string())?;
-    let action = logged.offers.first().map(|o| o.offer_id.as_str());
-    let chance_of = |choices: &[(String, f64)], action: Option<&str>| match action {
-        Some(offer) => choices
-            .iter()
-            .find(|(id, _)| id == offer)
-            .map_or(0.0, |(_, p)| *p),
+    let action = first_action(&logged.offers);
+    let is =
+        |c: &FirstChoice, (offer, frame): (&str, Frame)| c.offer_id == offer && c.frame == frame;
+    let chance_of = |choices: &[FirstChoice], action: Option<(&str, Frame)>| match action {
+        Some(action) => (choices.iter())
+            .find(|c| is(c, action))
+            .map_or(0.0, |c| c.probability),
         None => f64::from(u8::from(choices.is_empty())),
     };
     let weight = chance_of(&now.choices, action) / logged.propensity;
     let modelled_logged = model.of(action);
     let mut modelled = (0.0, 0.0);
-    for (offer, p) in &now.choices {
-        let (a, m) = model.of(Some(offer));
-        modelled.0 += p * a;
-        modelled.1 += p * m;
+    for c in &now.choices {
+        let (a, m) = model.of(Some((&c.offer_id, c.frame)));
+        modelled.0 += c.probability * a;
+        modelled.1 += c.probability * m;
     }
     let (support, reproduced) = match logging.get(logged.snapshot_id.as_str()) {
         Some(snapshot) => {
             let then =
                 first_slot(snapshot, &context, &logged.memory).map_err(|e| e.code().to_string())?;
-            let shown = then.decision.exposure.offers.iter().map(|o| &o.offer_id);
+            let shown = (then.decision.exposure.offers.iter()).map(|o| (&o.offer_id, o.frame));
             let reproduced = then.decision.decision_id == logged.decision_id
-                && shown.eq(logged.offers.iter().map(|o| &o.offer_id));
+                && shown.eq(logged.offers.iter().map(|o| (&o.offer_id, o.frame)));
             let support = if now.choices.is_empty() {
                 f64::from(u8::from(then.choices.is_empty()))
             } else {
-                now.choices
-                    .iter()
-                    .filter(|(id, _)| then.choices.iter().any(|(t, _)| t == id))
-                    .map(|(_, p)| p)
+                (now.choices.iter())
+                    .filter(|c| (then.choices.iter()).any(|t| is(t, (&c.offer_id, c.frame))))
+                    .map(|c| c.probability)
                     .sum()
             };
             (Some(support), Some(reproduced))
         }
         None => (None, None),
     };
-    let likeliest = now.choices.first().map(|(id, _)| id.as_str());
+    let likeliest = (now.choices.first()).map(|c| (c.offer_id.as_str(), c.frame));
     let decision = &now.decision;
     let shown = if decision.holdout {
         &decision.would_have_shown
@@ -577,6 +611,10 @@ fn replay_one(
         reproduced,
         agrees: likeliest == action,
         explored: logged.propensity < 1.0,
+        first_frame_changed: match (logged.offers.first(), shown.first()) {
+            (Some(l), Some(c)) => l.offer_id == c.offer_id && l.frame != c.frame,
+            _ => false,
+        },
         logged_offers: logged.offers.iter().map(|o| o.offer_id.clone()).collect(),
         candidate_offers: shown.iter().map(|o| o.offer_id.clone()).collect(),
         logged_play: logged.play.clone(),
@@ -597,6 +635,7 @@ struct State {
     explored: u64,
     offers_changed: u64,
     first_changed: u64,
+    first_frame_changed: u64,
     exposure: BTreeMap<String, (u64, u64)>,
     plays: BTreeMap<String, (u64, u64)>,
 }
@@ -621,6 +660,7 @@ impl State {
         self.explored += u64::from(r.explored);
         self.offers_changed += u64::from(r.logged_offers != r.candidate_offers);
         self.first_changed += u64::from(r.logged_offers.first() != r.candidate_offers.first());
+        self.first_frame_changed += u64::from(r.first_frame_changed);
         for offer in r.logged_offers {
             self.exposure.entry(offer).or_default().0 += 1;
         }
@@ -679,6 +719,7 @@ impl State {
             changes: Changes {
                 offers_changed: share(self.offers_changed),
                 first_changed: share(self.first_changed),
+                first_frame_changed: share(self.first_frame_changed),
                 exposure: shifts(self.exposure),
                 plays: shifts(self.plays),
             },
@@ -707,9 +748,11 @@ fn verdict(d: &Diagnostics, n: u64, records: &Records) -> (&'static str, Vec<Str
         return (
             "no_estimate",
             vec![format!(
-                "the log has no exploration (every logged first offer had propensity 1): where \
-                 the candidate chooses differently ({} of decisions) nothing was ever observed, \
-                 so no estimate is honest; turn on [policy.exploration] to make one possible",
+                "the log has no exploration (every logged first offer, in its frame, had \
+                 propensity 1): where the candidate chooses differently ({} of decisions) \
+                 nothing was ever observed, so no estimate is honest; turn on \
+                 [policy] exploration (`percent` for offers, `frame_percent` for frames) to \
+                 make one possible",
                 percent(1.0 - d.agreement)
             )],
         );
@@ -776,9 +819,11 @@ impl fmt::Display for Replay {
         let c = &self.changes;
         writeln!(
             f,
-            "\nwhat changes: the offers in {} of decisions, the first offer in {}",
+            "\nwhat changes: the offers in {} of decisions, the first offer in {}, only its \
+             frame in {}",
             percent(c.offers_changed),
-            percent(c.first_changed)
+            percent(c.first_changed),
+            percent(c.first_frame_changed)
         )?;
         for (heading, shifts) in [("offer", &c.exposure), ("play", &c.plays)] {
             writeln!(f, "  {heading:<28} {:>10} {:>10}", "logged", "candidate")?;
@@ -827,7 +872,8 @@ impl fmt::Display for Replay {
         writeln!(
             f,
             "\ndiagnostics: {} of logged decisions explored; the candidate's likeliest first \
-             offer is the logged one in {}; effective sample size {:.0} of {}; support {support}",
+             offer and frame are the logged ones in {}; effective sample size {:.0} of {}; \
+             support {support}",
             percent(d.explored),
             percent(d.agreement),
             d.effective_sample_size,

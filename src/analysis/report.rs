@@ -98,17 +98,28 @@ fn seconds(at: i64) -> u32 {
     at.div_euclid(1000).clamp(0, i64::from(u32::MAX)) as u32
 }
 
-/// An offer of a decision: its interned id (bits 8 and up) and frame (bits 0-7).
+/// An offer of a decision: its interned id (bits 8 and up), whether its frame was drawn (bit
+/// 7) and its frame (bits 0-6).
 #[derive(Debug, Clone, Copy)]
 struct Slot(u32);
 
 impl Slot {
+    const DRAWN: u32 = 0x80;
+
+    fn new(offer: u32, frame: Frame, drawn: bool) -> Self {
+        Slot(offer << 8 | if drawn { Self::DRAWN } else { 0 } | frame.index() as u32)
+    }
+
     const fn offer(self) -> u32 {
         self.0 >> 8
     }
 
     const fn frame(self) -> usize {
-        (self.0 & 0xff) as usize
+        (self.0 & 0x7f) as usize
+    }
+
+    const fn drawn(self) -> bool {
+        self.0 & Self::DRAWN != 0
     }
 }
 
@@ -206,6 +217,8 @@ pub struct Analysis {
     by_surface: [Tally; Surface::ALL.len()],
     by_play: [Tally; Play::ALL.len()],
     by_frame: [Tally; Frame::ALL.len()],
+    /// Showings whose frame exploration drew: a randomised comparison of frames.
+    by_drawn_frame: [Tally; Frame::ALL.len()],
     by_offer: Vec<Tally>,
     days: BTreeMap<i64, [u64; 2]>,
     exposures: u64,
@@ -234,6 +247,7 @@ impl Analysis {
             by_surface: Default::default(),
             by_play: Default::default(),
             by_frame: Default::default(),
+            by_drawn_frame: Default::default(),
             by_offer: Vec::new(),
             days: BTreeMap::new(),
             exposures: 0,
@@ -363,10 +377,13 @@ impl Analysis {
         for offer in &exposure.offers {
             let o = self.intern_offer(&offer.offer_id);
             offers.push(o);
-            self.slots.push(Slot(o << 8 | offer.frame.index() as u32));
+            self.slots
+                .push(Slot::new(o, offer.frame, offer.frame_drawn));
             let frame = self.by_frame.get_mut(offer.frame.index());
+            let drawn =
+                (self.by_drawn_frame.get_mut(offer.frame.index())).filter(|_| offer.frame_drawn);
             let offer = self.by_offer.get_mut(o as usize);
-            for tally in [frame, offer].into_iter().flatten() {
+            for tally in [frame, drawn, offer].into_iter().flatten() {
                 if exposure.holdout {
                     tally.holdout_decisions += 1;
                 } else {
@@ -466,6 +483,7 @@ impl Analysis {
             self.by_surface.get_mut(decision.surface()),
             self.by_play.get_mut(decision.play()),
             self.by_frame.get_mut(slot.frame()),
+            (self.by_drawn_frame.get_mut(slot.frame())).filter(|_| slot.drawn()),
             self.by_offer.get_mut(slot.offer() as usize),
         ];
         for tally in tallies.into_iter().flatten() {
@@ -648,12 +666,14 @@ impl Analysis {
             .map(|(p, t)| breakdown(p.as_str(), t))
             .filter(keep)
             .collect();
-        let frames = Frame::ALL
-            .iter()
-            .zip(&self.by_frame)
-            .map(|(f, t)| breakdown(f.as_str(), t))
-            .filter(keep)
-            .collect();
+        let by_frame = |tallies: &[Tally]| {
+            (Frame::ALL.iter().zip(tallies))
+                .map(|(f, t)| breakdown(f.as_str(), t))
+                .filter(keep)
+                .collect()
+        };
+        let frames = by_frame(&self.by_frame);
+        let drawn_frames = by_frame(&self.by_drawn_frame);
         let mut offers: Vec<Row> = self
             .offers
             .iter()
@@ -705,6 +725,7 @@ impl Analysis {
                 surface: surfaces,
                 offer: offers,
                 frame: frames,
+                frame_drawn: drawn_frames,
                 play: plays,
             },
             timeline: self
@@ -891,6 +912,7 @@ pub struct Guardrail {
 
 /// The breakdowns.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Breakdowns {
     /// By surface.
     pub surface: Vec<Row>,
@@ -898,6 +920,10 @@ pub struct Breakdowns {
     pub offer: Vec<Row>,
     /// By frame.
     pub frame: Vec<Row>,
+    /// By frame, only the showings whose frame exploration drew (`frameDrawn`): the frame was
+    /// assigned at random, so these rows compare frames without the play's or the rules'
+    /// choice of frame in the way. Empty when the policy does not explore frames.
+    pub frame_drawn: Vec<Row>,
     /// By play.
     pub play: Vec<Row>,
 }

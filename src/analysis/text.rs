@@ -98,9 +98,12 @@ pub fn table(report: &Report) -> String {
         ("surface", &report.breakdowns.surface),
         ("offer", &report.breakdowns.offer),
         ("frame", &report.breakdowns.frame),
+        ("frame, drawn", &report.breakdowns.frame_drawn),
         ("play", &report.breakdowns.play),
     ] {
-        breakdown(&mut out, name, rows);
+        if !rows.is_empty() {
+            breakdown(&mut out, name, rows);
+        }
     }
     if !report.refused.is_empty() {
         out.push_str("\nnot used:");

@@ -109,7 +109,7 @@ codes! {
     NeverShown = "never_shown": "an offer, or a whole surface, that can never show",
     UnreachablePlay = "unreachable_play": "an offer shown only in plays that the model's scores can never reach",
     Contradiction = "contradiction": "conditions that contradict: `when` equals `unless`, or two rules disagree",
-    NoEffect = "no_effect": "a rule that changes nothing",
+    NoEffect = "no_effect": "a rule, or a setting, that changes nothing",
     NeverApplies = "never_applies": "a rule whose condition is always false",
     CooldownShorterThanCap = "cooldown_shorter_than_cap": "a dismissed offer comes back before its cap window ends",
     CooldownShorterThanSession = "cooldown_shorter_than_session": "a dismissed offer can come back in the same session",

@@ -147,6 +147,7 @@ impl Builder {
         let rules = self.rules(&sections.rules(), &offers, &mut scope);
         let pairings = self.pairings(&sections.pairings(), &scope);
         let email = self.email(root.email.as_ref(), &offers);
+        let frame_exploration = self.frame_exploration(&root.policy, &offers);
         let model_source = model_source.or_else(|| {
             Some(Source {
                 name: model::DEFAULT_MODEL_NAME.into(),
@@ -181,6 +182,7 @@ impl Builder {
             pairings,
             model,
             email,
+            frame_exploration,
         };
         if self.has_errors() {
             return None;

@@ -8,7 +8,8 @@ use super::scope::Scope;
 use super::values::names_of;
 use super::{Builder, Code, ROOT, store};
 use crate::snapshot::wire::{
-    Exploration, Holdout, Minutes, NEVER, Policy, SurfaceRules, Thresholds, TierStep, Trigger,
+    Exploration, FrameExploration, Holdout, Minutes, NEVER, Offer, Policy, SurfaceRules,
+    Thresholds, TierStep, Trigger,
 };
 use crate::snapshot::{self, MAX_CAP};
 use crate::vocab::{KindSet, OfferKind, Play, Surface, Tier};
@@ -187,6 +188,40 @@ impl Builder {
             }
         });
         (holdout, exploration)
+    }
+
+    /// `frame_percent` of `exploration`: the share of shown offers whose frame is drawn among
+    /// the offer's frames. A warning when no offer has copy for two frames (nothing to draw).
+    pub(super) fn frame_exploration(
+        &mut self,
+        p: &store::PolicySection,
+        offers: &[Offer],
+    ) -> Option<FrameExploration> {
+        let section = p.exploration.as_ref()?;
+        let percent = section.get_ref().frame_percent?;
+        if !(0.0..=100.0).contains(&percent) {
+            self.error(
+                ROOT,
+                Code::Range,
+                section.span(),
+                format!("exploration `frame_percent` {percent} is not in 0..=100"),
+            );
+            return None;
+        }
+        let framed = |o: &Offer| {
+            (o.copy.first()).is_some_and(|(first, _)| o.copy.iter().any(|(f, _)| f != first))
+        };
+        if percent > 0.0 && !offers.iter().any(framed) {
+            self.warning(
+                ROOT,
+                Code::NoEffect,
+                section.span(),
+                "exploration `frame_percent` draws among an offer's frames, but no offer has copy for two frames",
+            );
+        }
+        Some(FrameExploration {
+            basis_points: libm::round(percent * 100.0) as u16,
+        })
     }
 
     /// `[policy.trigger]`: the actions that open an in-product moment, and for how long.

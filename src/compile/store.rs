@@ -127,6 +127,7 @@ pub struct HoldoutSection {
 pub struct ExplorationSection {
     pub percent: f64,
     pub among: Option<u8>,
+    pub frame_percent: Option<f64>,
 }
 
 #[derive(Debug, Deserialize, Default)]

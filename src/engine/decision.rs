@@ -384,6 +384,24 @@ pub struct ExposedOffer {
     /// does not explore), for off-policy evaluation.
     #[serde(serialize_with = "crate::json::whole_as_integer")]
     pub propensity: f64,
+    /// The probability that this policy shows this offer in this frame, given that it shows
+    /// the offer; written only when below 1 (frame exploration is on and the offer has copy
+    /// for several frames).
+    #[serde(
+        serialize_with = "crate::json::whole_as_integer",
+        skip_serializing_if = "is_one"
+    )]
+    pub frame_propensity: f64,
+    /// Whether frame exploration drew this frame among the offer's frames (the draw may land
+    /// on the usual frame); written only when true. Frames compared on drawn showings alone
+    /// are a randomised experiment.
+    #[serde(skip_serializing_if = "core::ops::Not::not")]
+    pub frame_drawn: bool,
+}
+
+/// serde's `skip_serializing_if` passes a reference.
+fn is_one(x: &f64) -> bool {
+    *x == 1.0
 }
 
 /// Written by hand rather than derived as an internally tagged enum: serde's tagging machinery

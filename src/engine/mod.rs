@@ -49,7 +49,7 @@ use crate::hash::stable_hash;
 use crate::memory::{EventKind, Memory, MemoryEvent, Stamp};
 use crate::snapshot::Snapshot;
 use crate::snapshot::wire::Offer;
-use crate::vocab::Play;
+use crate::vocab::{Frame, Play};
 use candidates::Candidate;
 use decision::{
     DecideOptions, Decision, Explanation, ExposedOffer, Exposure, LOG_VERSION, NotConsidered,
@@ -58,7 +58,7 @@ use decision::{
 use eligibility::Eligibility;
 use explain::{Dropped, Skip, Why};
 use play::Chosen;
-use ranking::{Ranked, Slate, explore};
+use ranking::{Draw, Framing, Ranked, Slate, explore};
 use rules::RuleEffects;
 use shopper::Shopper;
 
@@ -175,11 +175,23 @@ pub fn explain(
 pub struct FirstSlot {
     /// The decision, as [`decide_encoded`] makes it.
     pub decision: Decision,
-    /// Every offer this snapshot's policy may show first for these inputs, with the probability
-    /// that it does (rounded as the exposure's `propensity`), best first; empty when it shows
-    /// nothing (the play is Protect, no offer is eligible, no slot is free). For a shopper in
-    /// the holdout it is the policy of what would have been shown.
-    pub choices: Vec<(String, f64)>,
+    /// Every offer and frame this snapshot's policy may show first for these inputs, with the
+    /// probability that it does, best offer first and each offer's usual frame first; empty
+    /// when it shows nothing (the play is Protect, no offer is eligible, no slot is free). For
+    /// a shopper in the holdout it is the policy of what would have been shown.
+    pub choices: Vec<FirstChoice>,
+}
+
+/// One first offer and frame a policy may show, and how likely it is to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FirstChoice {
+    /// The offer.
+    pub offer_id: String,
+    /// The frame it is shown in.
+    pub frame: Frame,
+    /// The probability of this offer first in this frame: the exposure's `propensity` times
+    /// the offer's `framePropensity` (each rounded to 4 decimals), as a log can reproduce it.
+    pub probability: f64,
 }
 
 /// Decides as [`decide_encoded`] and also returns the first slot's whole policy: the
@@ -222,7 +234,7 @@ fn decide_encoded_with(
     memory: &str,
     options: DecideOptions,
     words: Words,
-    first_slot: Option<&mut Vec<(String, f64)>>,
+    first_slot: Option<&mut Vec<FirstChoice>>,
 ) -> Result<(Decision, String, Explanation), ContextError> {
     let mut opened = Memory::open(memory, Some(snapshot.memory_tag()));
     let decoded = core::mem::take(&mut opened.memory);
@@ -270,7 +282,7 @@ fn decide_with_warnings(
     memory: Memory,
     mut warnings: Vec<Warning>,
     words: Words,
-    first_slot: Option<&mut Vec<(String, f64)>>,
+    first_slot: Option<&mut Vec<FirstChoice>>,
 ) -> Result<(Outcome, Explanation), ContextError> {
     // 1. The shopper, scored; and the store's rules that hold for them.
     let shopper = Shopper::resolve(snapshot, context, &mut warnings)?;
@@ -296,17 +308,34 @@ fn decide_with_warnings(
         eligible,
         &mut dropped,
     );
+    // Native only, as `Ranked::frame_choices`.
+    #[cfg(target_arch = "wasm32")]
+    let _ = first_slot;
+    #[cfg(not(target_arch = "wasm32"))]
     if let Some(choices) = first_slot {
         let policy = &snapshot.payload().policy;
         *choices = ranking::first_choices(policy, ranked.len(), slate.slots)
             .into_iter()
-            .filter_map(|(index, p)| ranked.get(index).map(|r| (r.offer.id.clone(), p)))
+            .filter_map(|(index, p)| ranked.get(index).map(|r| (r, p)))
+            .flat_map(|(r, p)| {
+                let frames = r.frame_choices(&shopper, chosen.play, &rules);
+                frames.into_iter().map(move |(frame, q)| FirstChoice {
+                    offer_id: r.offer.id.clone(),
+                    frame,
+                    probability: p * q,
+                })
+            })
             .collect();
     }
     let slated = || slate.order.iter().filter_map(|&index| ranked.get(index));
+    let draw = Draw::new(&context.shopper_key, &memory);
+    let framings: Vec<Framing> = slated()
+        .map(|r| r.framing(&shopper, chosen.play, &rules, &draw))
+        .collect();
     let copy = words == Words::Copy;
     let shown: Vec<ShownOffer> = slated()
-        .map(|r| r.show(&shopper, chosen.play, &rules, copy))
+        .zip(&framings)
+        .map(|(r, f)| r.show(&shopper, f.frame, copy))
         .collect();
     let costs: Vec<u64> = slated().map(|r| r.offer.cost).collect();
     // 6. Holdout and exposure.
@@ -320,6 +349,7 @@ fn decide_with_warnings(
         &chosen,
         &slate,
         &shown,
+        &framings,
         &costs,
     );
     let mut explanation = Explanation::default();
@@ -329,7 +359,8 @@ fn decide_with_warnings(
             play_reasons.push(explain::PlayWhy::Holdout.to_string());
         }
         let offers: Vec<_> = slated()
-            .map(|r| r.explained(&shopper, chosen.play, &rules))
+            .zip(&framings)
+            .map(|(r, f)| r.explained(&shopper, f.frame))
             .collect();
         let (offers, would_have_shown) = if holdout {
             (Vec::new(), offers)
@@ -418,7 +449,8 @@ fn rank_and_fill<'c, 's: 'c>(
     });
     let (slots, limited) = capacity::slots(shopper, memory);
     let policy = &snapshot.payload().policy;
-    let slate = explore(&context.shopper_key, policy, memory, ranked.len(), slots);
+    let draw = Draw::new(&context.shopper_key, memory);
+    let slate = explore(&draw, policy, ranked.len(), slots);
     for (index, r) in ranked.iter().enumerate() {
         if slate.order.contains(&index) {
             continue;
@@ -473,6 +505,7 @@ fn exposure(
     chosen: &Chosen<'_>,
     slate: &Slate,
     shown: &[ShownOffer],
+    framings: &[Framing],
     costs: &[u64],
 ) -> Exposure {
     Exposure {
@@ -504,6 +537,8 @@ fn exposure(
                 margin: margin(s.final_price, costs.get(i).copied().unwrap_or(0)),
                 score: s.score,
                 propensity: slate.propensities.get(i).copied().unwrap_or(1.0),
+                frame_propensity: framings.get(i).map_or(1.0, |f| f.propensity),
+                frame_drawn: framings.get(i).is_some_and(|f| f.drawn),
             })
             .collect(),
         context: None,

@@ -60,16 +60,10 @@ impl<'a> Ranked<'a> {
         }
     }
 
-    /// The offer as the decision shows it: codes and numbers, and its words when `copy`.
-    pub(super) fn show(
-        &self,
-        shopper: &Shopper<'_>,
-        play: Play,
-        rules: &RuleEffects,
-        copy: bool,
-    ) -> ShownOffer {
+    /// The offer as the decision shows it, in `frame`: codes and numbers, and its words when
+    /// `copy`.
+    pub(super) fn show(&self, shopper: &Shopper<'_>, frame: Frame, copy: bool) -> ShownOffer {
         let offer = self.offer;
-        let (frame, _) = self.framed(shopper, play, rules);
         ShownOffer {
             offer_id: offer.id.clone(),
             kind: offer.kind,
@@ -80,22 +74,17 @@ impl<'a> Ranked<'a> {
             score: round4(self.score),
             accept_probability: round4(self.accept),
             why: why(shopper, self.candidate),
-            text: copy.then(|| self.text(shopper, play, rules)),
+            text: copy.then(|| self.text(shopper, frame)),
         }
     }
 
-    /// The offer's words, for an explanation.
-    pub(super) fn explained(
-        &self,
-        shopper: &Shopper<'_>,
-        play: Play,
-        rules: &RuleEffects,
-    ) -> ExplainedOffer {
+    /// The offer's words in `frame`, for an explanation.
+    pub(super) fn explained(&self, shopper: &Shopper<'_>, frame: Frame) -> ExplainedOffer {
         let OfferText {
             title,
             copy,
             reasons,
-        } = self.text(shopper, play, rules);
+        } = self.text(shopper, frame);
         ExplainedOffer {
             offer_id: self.offer.id.clone(),
             title,
@@ -105,21 +94,92 @@ impl<'a> Ranked<'a> {
         }
     }
 
-    /// The frame shown, and its copy (the offer's first copy when it has none for the frame).
-    fn framed(&self, shopper: &Shopper<'_>, play: Play, rules: &RuleEffects) -> (Frame, &'a str) {
+    /// The frame this offer is usually shown in: the one [`choose_frame`] picks if the offer
+    /// has copy for it, else its first copy's.
+    fn usual_frame(&self, shopper: &Shopper<'_>, play: Play, rules: &RuleEffects) -> Frame {
         let offer = self.offer;
         let frame = choose_frame(offer, play, rules, shopper);
-        offer
-            .copy
-            .iter()
-            .find(|(f, _)| *f == frame)
-            .or(offer.copy.first())
-            .map_or((frame, ""), |(f, text)| (*f, text.as_str()))
+        if offer.copy.iter().any(|(f, _)| *f == frame) {
+            frame
+        } else {
+            offer.copy.first().map_or(frame, |(f, _)| *f)
+        }
     }
 
-    /// Title, copy and reasons in words, templates filled in for this shopper.
-    fn text(&self, shopper: &Shopper<'_>, play: Play, rules: &RuleEffects) -> OfferText {
-        let (_, copy) = self.framed(shopper, play, rules);
+    /// The share of frame exploration for this offer: none where a rule sets its frame (the
+    /// store's word), where it has one frame to show, or where the snapshot does not explore
+    /// frames.
+    fn frame_share(&self, shopper: &Shopper<'_>, rules: &RuleEffects) -> Option<f64> {
+        let copies = &self.offer.copy;
+        let ruled = rules
+            .frame
+            .is_some_and(|f| copies.iter().any(|(g, _)| *g == f));
+        let bp = shopper.snapshot.payload().frame_exploration?.basis_points;
+        (bp > 0 && !ruled && copies.len() > 1).then(|| f64::from(bp) / 10_000.0)
+    }
+
+    /// Every frame this policy may show the offer in, with its probability, the usual one
+    /// first (see [`frame_probability`]). Native only: the whole first-slot policy is for
+    /// `tactful replay`, and the wasm module keeps to its budget without it.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(super) fn frame_choices(
+        &self,
+        shopper: &Shopper<'_>,
+        play: Play,
+        rules: &RuleEffects,
+    ) -> Vec<(Frame, f64)> {
+        let usual = self.usual_frame(shopper, play, rules);
+        let Some(share) = self.frame_share(shopper, rules) else {
+            return vec![(usual, 1.0)];
+        };
+        let frames = self.offer.copy.len();
+        let others = (self.offer.copy.iter()).filter_map(|(f, _)| (*f != usual).then_some(*f));
+        core::iter::once(usual)
+            .chain(others)
+            .map(|f| (f, frame_probability(f == usual, share, frames)))
+            .collect()
+    }
+
+    /// The frame to show this offer in for this decision: with frame exploration at share
+    /// `φ`, a hash of the shopper key, the decision count and the offer (as the first offer's
+    /// exploration is drawn) says whether to draw, and another which of its frames.
+    pub(super) fn framing(
+        &self,
+        shopper: &Shopper<'_>,
+        play: Play,
+        rules: &RuleEffects,
+        draw: &Draw<'_>,
+    ) -> Framing {
+        let usual = self.usual_frame(shopper, play, rules);
+        let Some(share) = self.frame_share(shopper, rules) else {
+            return Framing {
+                frame: usual,
+                drawn: false,
+                propensity: 1.0,
+            };
+        };
+        let copies = &self.offer.copy;
+        let id = self.offer.id.as_bytes();
+        let drawn = unit_draw(&[b"explore-frame", draw.key, &draw.count, id]) < share;
+        let pick = unit_draw(&[b"explore-frame-pick", draw.key, &draw.count, id]);
+        let frame = match copies.get((pick * copies.len() as f64) as usize) {
+            Some((f, _)) if drawn => *f,
+            _ => usual,
+        };
+        Framing {
+            frame,
+            drawn,
+            propensity: frame_probability(frame == usual, share, copies.len()),
+        }
+    }
+
+    /// Title, copy (for `frame`, else the offer's first) and reasons in words, templates
+    /// filled in for this shopper.
+    fn text(&self, shopper: &Shopper<'_>, frame: Frame) -> OfferText {
+        let copies = &self.offer.copy;
+        let copy = (copies.iter().find(|(f, _)| *f == frame))
+            .or(copies.first())
+            .map_or("", |(_, text)| text.as_str());
         let fill = self.fill(shopper);
         OfferText {
             title: template::render(&self.offer.title, &fill),
@@ -165,6 +225,42 @@ impl<'a> Ranked<'a> {
 fn final_price(price: u64, discount: u8) -> u64 {
     let kept = u128::from(100 - discount.min(100));
     u64::try_from(u128::from(price) * kept / 100).unwrap_or(price)
+}
+
+/// The probability of a frame given its offer, with frame exploration at `share` among the
+/// offer's `frames` (distinct, as the snapshot's validation holds them): each is drawn with
+/// `share / frames`, so the usual one shows with `1 - share + share / frames`. Rounded as the
+/// exposure's `framePropensity`.
+fn frame_probability(usual: bool, share: f64, frames: usize) -> f64 {
+    let each = share / frames as f64;
+    round4(if usual { 1.0 - share + each } else { each })
+}
+
+/// What a decision's draws hash besides their own names: the shopper key and the count of
+/// decisions in memory, so each decision draws afresh and every host draws the same.
+pub(super) struct Draw<'k> {
+    pub(super) key: &'k [u8],
+    pub(super) count: [u8; 4],
+}
+
+impl<'k> Draw<'k> {
+    pub(super) fn new(shopper_key: &'k str, memory: &Memory) -> Self {
+        Draw {
+            key: shopper_key.as_bytes(),
+            count: memory.decisions.to_le_bytes(),
+        }
+    }
+}
+
+/// The frame a shown offer is shown in, and how it was chosen.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Framing {
+    pub(super) frame: Frame,
+    /// Whether exploration drew the frame among the offer's frames (it may draw the usual one).
+    pub(super) drawn: bool,
+    /// The probability that this policy shows the offer in this frame (1 when frames are not
+    /// explored for it), rounded to 4 decimals.
+    pub(super) propensity: f64,
 }
 
 /// The frame: a rule's, else value framing for the price-sensitive, else what fits the play.
@@ -325,6 +421,7 @@ fn first_propensity(j: usize, epsilon: f64, among: usize) -> f64 {
 /// Every offer this policy may put first, as (ranked index, probability): the best alone
 /// without exploration, each of the best `among` with it; none when no slot is free. The
 /// probabilities are rounded as the exposure's `propensity` is, so the two compare equal.
+#[cfg(not(target_arch = "wasm32"))]
 pub(super) fn first_choices(policy: &Policy, eligible: usize, slots: usize) -> Vec<(usize, f64)> {
     if slots.min(eligible) == 0 {
         return Vec::new();
@@ -362,6 +459,10 @@ pub(super) struct Slate {
     /// For each offer in `order`, the probability that it is shown at all.
     pub(super) propensities: Vec<f64>,
     /// The slots there were to fill (`order` is at most this long).
+    #[cfg_attr(
+        target_arch = "wasm32",
+        expect(dead_code, reason = "read for the first-slot policy, native only")
+    )]
     pub(super) slots: usize,
 }
 
@@ -372,13 +473,7 @@ pub(super) struct Slate {
 /// greedily from the rest. The best offer comes first with probability
 /// `1 - epsilon + epsilon / among`, each other of the `among` with `epsilon / among`; an
 /// offer's propensity sums those draws over the first picks that leave it in the slate.
-pub(super) fn explore(
-    shopper_key: &str,
-    policy: &Policy,
-    memory: &Memory,
-    eligible: usize,
-    slots: usize,
-) -> Slate {
+pub(super) fn explore(draw: &Draw<'_>, policy: &Policy, eligible: usize, slots: usize) -> Slate {
     let slots = slots.min(eligible);
     let Some(exploration) = policy.exploration.filter(|_| slots > 0) else {
         return Slate {
@@ -391,11 +486,10 @@ pub(super) fn explore(
     };
     let epsilon = f64::from(exploration.basis_points) / 10_000.0;
     let among = usize::from(exploration.among).clamp(1, eligible);
-    let key = shopper_key.as_bytes();
-    let count = memory.decisions.to_le_bytes();
-    let explores = unit_draw(&[b"explore", key, &count]) < epsilon;
+    let (key, count) = (draw.key, &draw.count);
+    let explores = unit_draw(&[b"explore", key, count]) < epsilon;
     let pick = if explores {
-        ((unit_draw(&[b"explore-pick", key, &count]) * among as f64) as usize).min(among - 1)
+        ((unit_draw(&[b"explore-pick", key, count]) * among as f64) as usize).min(among - 1)
     } else {
         0
     };

@@ -1,11 +1,11 @@
 //! The snapshot: a store's catalog, offers, policy and model, compiled into one binary file.
 //!
-//! # Format (version 2)
+//! # Format (version 3)
 //!
 //! | offset | size | field                                                          |
 //! |-------:|-----:|----------------------------------------------------------------|
 //! | 0      | 4    | magic `TCTF`                                                   |
-//! | 4      | 2    | format version, little-endian (`2`; `1` is still read)         |
+//! | 4      | 2    | format version, little-endian (`3`; `1` and `2` are still read) |
 //! | 6      | 2    | flags, little-endian; none are defined, so they must be zero   |
 //! | 8      | 4    | payload length in bytes, little-endian                         |
 //! | 12     | 8    | checksum: `hash::stable_hash` of the payload, little-endian    |
@@ -32,11 +32,14 @@
 //! |---|---|
 //! | 1 | the first format |
 //! | 2 | the payload ends with the timing of email offers (`wire::Payload::email`, the store file's `[email]`) |
+//! | 3 | then with frame exploration (`wire::Payload::frame_exploration`, `frame_percent` of `[policy] exploration`) |
 //!
-//! Both are postcard. A version-1 payload is the version-2 payload without its last byte (the
-//! `None` of `email`), so it is read as version 2 with that byte appended, and decides exactly
-//! as before. A later format that changes more than appending fields needs a frozen copy of
-//! the old types that changed, beside `wire.rs`.
+//! All are postcard. Each version only appended one `Option` to the payload, which postcard
+//! writes as one zero byte when it is `None`: an older payload is read as the current one with
+//! one zero byte appended per later version, and decides exactly as before (the golden files
+//! `tests/golden/inkwell-v1.snap` and `inkwell-v2.snap` hold this to account). A later format
+//! that changes more than appending fields needs a frozen copy of the old types that changed,
+//! beside `wire.rs`.
 
 mod error;
 mod index;
@@ -58,7 +61,7 @@ use wire::{ATTACH_UNKNOWN, Payload};
 /// The first four bytes of every snapshot.
 pub const MAGIC: [u8; 4] = *b"TCTF";
 /// The format version this build writes, and the newest it reads.
-pub const FORMAT_VERSION: u16 = 2;
+pub const FORMAT_VERSION: u16 = 3;
 /// Bytes before the payload.
 pub const HEADER_LEN: usize = 20;
 
@@ -258,18 +261,22 @@ impl Snapshot {
                 actual: actual_sum,
             });
         }
-        let payload = if version == 1 {
-            // Format 2 only appended `email: Option<_>`, which postcard writes as one byte when
-            // it is `None`: a format-1 payload is a format-2 payload without that byte. Reading
-            // it this way rather than through a frozen copy of the format-1 types keeps 1.6 KB
-            // out of the wasm module (the 100 KB budget).
-            let mut as_format_2 = Vec::with_capacity(body.len() + 1);
-            as_format_2.extend_from_slice(body);
-            as_format_2.push(0);
-            let payload: Payload = decode_payload(&as_format_2)?;
-            if payload.email.is_some() {
+        let payload = if version < FORMAT_VERSION {
+            // The `None`s of the fields later versions appended (see "Versions" above). Reading
+            // old payloads this way rather than through frozen copies of their types keeps
+            // kilobytes out of the wasm module (the 100 KB budget).
+            let appended = usize::from(FORMAT_VERSION - version);
+            let mut as_current = Vec::with_capacity(body.len() + appended);
+            as_current.extend_from_slice(body);
+            as_current.resize(body.len() + appended, 0);
+            let payload: Payload = decode_payload(&as_current)?;
+            let later = [
+                (2, payload.email.is_some()),
+                (3, payload.frame_exploration.is_some()),
+            ];
+            if later.iter().any(|&(added, some)| version < added && some) {
                 return Err(SnapshotError::Decode {
-                    detail: "a format-1 payload cannot hold email timing".into(),
+                    detail: "the payload holds a field of a later format than its version".into(),
                 });
             }
             payload

@@ -186,8 +186,15 @@ fn check_offer(p: &Payload, i: usize, offer: &wire::Offer) -> Result<(), Snapsho
             "an offer has at least one copy variant",
         ));
     }
-    for (j, (_, copy)) in offer.copy.iter().enumerate() {
+    for (j, (frame, copy)) in offer.copy.iter().enumerate() {
         text(|| format!("offers[{i}].copy[{j}]"), copy)?;
+        // Frame exploration draws among an offer's frames: each must be there once.
+        if offer.copy.iter().take(j).any(|(f, _)| f == frame) {
+            return Err(invalid(
+                format!("offers[{i}].copy[{j}]"),
+                "a frame given twice",
+            ));
+        }
     }
     over(
         || format!("offers[{i}].cooldown"),
@@ -285,6 +292,12 @@ fn check_surfaces_and_policy(p: &Payload) -> Result<(), SnapshotError> {
         return Err(invalid(
             "policy.exploration",
             "share must be at most 10000 basis points, among at least 1",
+        ));
+    }
+    if p.frame_exploration.is_some_and(|e| e.basis_points > 10_000) {
+        return Err(invalid(
+            "frame_exploration",
+            "share must be at most 10000 basis points",
         ));
     }
     for (name, list) in [

@@ -1,4 +1,4 @@
-//! The payload of a format-2 snapshot, exactly as postcard writes it.
+//! The payload of a format-3 snapshot, exactly as postcard writes it.
 //!
 //! These types are frozen: a change to any of them is a new format version and a golden file in
 //! `tests/golden/`; an older format is read as this one when it differs only by fields this
@@ -6,7 +6,8 @@
 //! old types that changed. Indexes (`u32` positions into the vectors here) are checked
 //! by `validate` before anything reads them.
 //!
-//! Format 2 added [`Payload::email`], the timing of email offers; nothing else changed.
+//! Format 2 added [`Payload::email`], the timing of email offers; format 3 added
+//! [`Payload::frame_exploration`]; nothing else changed.
 
 use serde::{Deserialize, Serialize};
 
@@ -57,6 +58,17 @@ pub struct Payload {
     /// When email offers may go out after a purchase (`[email]` in the store file); `None`:
     /// email offers are timed by the surface's caps alone. Added in format 2.
     pub email: Option<EmailTiming>,
+    /// Frame exploration (`frame_percent` of `[policy] exploration`); `None`: each offer is
+    /// shown in the frame its play and the rules choose. Added in format 3.
+    pub frame_exploration: Option<FrameExploration>,
+}
+
+/// Frame exploration: now and then an offer is shown in a frame drawn at random among those it
+/// has copy for, with the frame's propensity logged, so frames can be compared and replayed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FrameExploration {
+    /// Share of shown offers whose frame is drawn, in basis points.
+    pub basis_points: u16,
 }
 
 /// When email offers may go out, counted from the customer's last purchase (the newest

@@ -670,6 +670,7 @@ fn generated_payload(template: &Payload) -> Payload {
             ..template.model.clone()
         },
         email: template.email.clone(),
+        frame_exploration: template.frame_exploration,
     }
 }
 

@@ -14,8 +14,8 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use tactful::compile::{Options, compile_paths};
-use tactful::snapshot::HEADER_LEN;
 use tactful::snapshot::wire::Payload;
+use tactful::snapshot::{FORMAT_VERSION, HEADER_LEN};
 use tactful::{Context, Event, EventKind, Memory, MemoryEvent, Snapshot, Surface, decide};
 
 pub const T0: i64 = 1_763_726_400_000; // 2025-11-21T12:00:00Z
@@ -63,7 +63,7 @@ pub fn checksum(body: &[u8]) -> u64 {
 pub fn envelope(body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(HEADER_LEN + body.len());
     out.extend_from_slice(b"TCTF");
-    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     out.extend_from_slice(&0u16.to_le_bytes());
     out.extend_from_slice(&(body.len() as u32).to_le_bytes());
     out.extend_from_slice(&checksum(body).to_le_bytes());

@@ -28,18 +28,22 @@ pub const T0: i64 = 1_763_726_400_000; // 2025-11-21T12:00:00Z
 
 /// The sample store with `holdout` percent held out and exploration at 10% among 3, compiled.
 pub fn store_bytes(holdout_percent: u32) -> Vec<u8> {
+    store_bytes_exploring(holdout_percent, "exploration = { percent = 10, among = 3 }")
+}
+
+/// The sample store with `holdout` percent held out and the given exploration line, compiled.
+pub fn store_bytes_exploring(holdout_percent: u32, exploration: &str) -> Vec<u8> {
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("www/sample-store");
     let dir = std::env::temp_dir().join(format!(
-        "tactful-sim-store-{}-{holdout_percent}",
-        std::process::id()
+        "tactful-sim-store-{}-{holdout_percent}-{:x}",
+        std::process::id(),
+        tactful::offer_memory_key(exploration)
     ));
     std::fs::create_dir_all(&dir).unwrap();
     let text = std::fs::read_to_string(sample.join("store.toml")).unwrap();
     let text = text.replace(
         r#"holdout = { percent = 5, salt = "inkwell-2026-q4" }"#,
-        &format!(
-            "holdout = {{ percent = {holdout_percent}, salt = \"sim\" }}\nexploration = {{ percent = 10, among = 3 }}"
-        ),
+        &format!("holdout = {{ percent = {holdout_percent}, salt = \"sim\" }}\n{exploration}"),
     );
     assert!(
         text.contains("exploration"),
@@ -303,6 +307,10 @@ pub struct Logs {
     pub orders: String,
     pub holdout_shoppers: usize,
     pub treated_shoppers: usize,
+    /// Per frame, over the treated showings whose frame was drawn (`frameDrawn`): the sum of
+    /// their true acceptance probabilities and their count, so a test knows the true
+    /// acceptance of each frame in that randomised comparison.
+    pub drawn_frames: BTreeMap<Frame, (f64, u64)>,
 }
 
 fn context(kind: &Kind, key: &str, now: i64) -> Context {
@@ -329,6 +337,7 @@ pub fn simulate(snapshot: &Snapshot, scenario: &Scenario, seed: u64) -> Logs {
     let mut records = String::new();
     let mut orders = String::from("order_id,shopper_key,time,item,revenue,margin\n");
     let (mut holdout_shoppers, mut treated_shoppers) = (0, 0);
+    let mut drawn_frames: BTreeMap<Frame, (f64, u64)> = BTreeMap::new();
     for i in 0..scenario.shoppers {
         let kind = pick(&scenario.kinds, &mut rng);
         let key = format!("s{seed}-{i}");
@@ -348,8 +357,18 @@ pub fn simulate(snapshot: &Snapshot, scenario: &Scenario, seed: u64) -> Logs {
         let mut bought = Vec::new();
         let converts = match (decision.holdout, shown.first()) {
             (false, Some(offer)) => {
-                let accepted =
-                    rng.chance(acceptance(&offer.offer, offer.frame, decision.readiness));
+                let p = acceptance(&offer.offer, offer.frame, decision.readiness);
+                if decision
+                    .exposure
+                    .offers
+                    .first()
+                    .is_some_and(|o| o.frame_drawn)
+                {
+                    let (sum, n) = drawn_frames.entry(offer.frame).or_default();
+                    *sum += p;
+                    *n += 1;
+                }
+                let accepted = rng.chance(p);
                 let outcome = if accepted {
                     Some("accept")
                 } else if rng.chance(scenario.dismiss) {
@@ -399,6 +418,7 @@ pub fn simulate(snapshot: &Snapshot, scenario: &Scenario, seed: u64) -> Logs {
         orders,
         holdout_shoppers,
         treated_shoppers,
+        drawn_frames,
     }
 }
 
