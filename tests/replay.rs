@@ -151,7 +151,7 @@ fn run(candidate: &Snapshot, logging: &[Snapshot], log: &PathBuf) -> Replay {
 
 /// Replays 100 seeds of 700 checkouts logged by `logging` against `candidate`, and asserts
 /// that every estimator's interval covers the candidate's true value in at least 90 of them.
-fn assert_coverage(logging: &Snapshot, candidate: &Snapshot) {
+fn assert_coverage(what: &str, logging: &Snapshot, candidate: &Snapshot) {
     let mut covered = [[0; 3]; 2];
     for seed in 0..100 {
         let (log, accept, margin) = simulate(seed, 700, logging, candidate);
@@ -171,7 +171,7 @@ fn assert_coverage(logging: &Snapshot, candidate: &Snapshot) {
         }
     }
     eprintln!(
-        "covered in 100 seeds (ips, snips, dr): acceptance {:?}, margin {:?}",
+        "{what}: covered in 100 seeds (ips, snips, dr): acceptance {:?}, margin {:?}",
         covered[0], covered[1]
     );
     for (row, name) in ["acceptance", "margin"].iter().enumerate() {
@@ -191,7 +191,7 @@ fn estimates_cover_the_candidates_true_value_in_90_of_100_seeds() {
     // The candidate takes o2 (the logging policy's best) off checkout and does not explore: it
     // always shows o1, which the log shows first only when it explores.
     let candidate = snapshot("", true, false);
-    assert_coverage(&logging, &candidate);
+    assert_coverage("another first offer", &logging, &candidate);
 }
 
 /// A rule that shows every offer in one frame.
@@ -216,7 +216,7 @@ fn a_frame_policy_is_evaluated_from_a_log_that_explores_frames() {
     assert_eq!(replayed.diagnostics.support, Some(1.0), "{replayed}");
     assert!(replayed.changes.first_frame_changed > 0.5, "{replayed}");
     assert_eq!(replayed.changes.first_changed, 0.0, "{replayed}");
-    assert_coverage(&logging, &candidate);
+    assert_coverage("another frame", &logging, &candidate);
 
     // Without frame exploration in the log, the candidate's frame is never shown first where
     // the logging policy's usual frame is the other one: the replay flags the estimates.
