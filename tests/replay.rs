@@ -309,20 +309,19 @@ fn bad_lines_are_counted_never_dropped_silently() {
     let path = log_path("bad-lines.jsonl");
     std::fs::write(&path, format!("{text}{}\n", extra.join("\n"))).expect("written");
     let replayed = run(&candidate, std::slice::from_ref(&logging), &path);
+    // Read as `tactful report` reads logs: the same refusal codes, each with its place.
     let r = &replayed.records;
-    assert_eq!(r.unreadable.values().sum::<u64>(), 3, "{r:?}");
-    assert_eq!(r.unreadable["unknown `v` (this build reads version 1)"], 1);
-    let first_bad = format!(":{}", text.lines().count() + 1);
-    assert!(
-        r.first_unreadable
-            .as_deref()
-            .is_some_and(|at| at.ends_with(&first_bad)),
-        "{r:?}"
-    );
+    assert_eq!(r.unreadable.values().sum::<u64>(), 4, "{r:?}");
+    assert_eq!(r.unreadable["malformed"], 1, "{r:?}");
+    assert_eq!(r.unreadable["unknown_version"], 1, "{r:?}");
+    // `{"v":1}` has no type; the exposure has none of its fields.
+    assert_eq!(r.unreadable["missing_field"], 2, "{r:?}");
+    let first_bad = format!("line {}: not a JSON object", text.lines().count() + 1);
+    assert!(r.warnings[0].contains(&first_bad), "{r:?}");
     assert_eq!(r.left_out["debug"], 1);
     assert_eq!(r.left_out["duplicate"], 1);
     assert_eq!(r.refused.values().sum::<u64>(), 1, "{r:?}");
-    assert_eq!(r.other["exposure"], 1);
+    assert!(r.other.is_empty(), "{r:?}");
     let printed = replayed.to_string();
     assert!(printed.contains("unreadable lines"), "{printed}");
 
@@ -344,11 +343,26 @@ fn bad_lines_are_counted_never_dropped_silently() {
 #[test]
 fn a_log_with_no_decision_records_is_an_error_that_says_what_it_holds() {
     let path = log_path("exposures-only.jsonl");
-    std::fs::write(&path, "{\"type\":\"exposure\",\"v\":1}\n").expect("written");
+    let exposure = decide_logged(
+        &snapshot("", true, true),
+        &Context::new(tactful::Surface::Checkout, NOW, "k"),
+    )
+    .exposure
+    .to_json()
+    .replace("\"type\":\"decision\"", "\"type\":\"exposure\"");
+    std::fs::write(
+        &path,
+        format!("{exposure}\n{{\"type\":\"exposure\",\"v\":1}}\n"),
+    )
+    .expect("written");
     let candidate = snapshot("", true, true);
     let error = replay(&candidate, &[], std::slice::from_ref(&path)).expect_err("no decisions");
     assert_eq!(error.code(), "replay.no_decisions");
     assert!(error.to_string().contains("1 exposure"), "{error}");
+    assert!(
+        error.to_string().contains("1 missing_field line"),
+        "{error}"
+    );
     let missing = replay(&candidate, &[], &[log_path("missing.jsonl")]).expect_err("no file");
     assert_eq!(missing.code(), "replay.io");
 }

@@ -1,7 +1,8 @@
 //! `tactful replay`: every logged decision decided again with a candidate snapshot, what
 //! would change, and what the candidate would have earned, estimated off-policy.
 //!
-//! Input is the store's log as JSON Lines (plain or gzip), any mix of record types: decision
+//! Input is the store's log as JSON Lines (plain or gzip), any mix of record types, read by
+//! `tactful report`'s reader ([`super::records`]: the same checks and refusal codes): decision
 //! records (`"type": "decision"`, the exposure plus the context and memory it was decided
 //! from; www/docs/logs.md) are replayed, accept records give their rewards, every other
 //! record is counted and passed over. The log is read three times, so memory stays bounded
@@ -31,22 +32,19 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
-use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
+use serde::Serialize;
 
+use super::records::{OutcomeKind, Record, RecordError, RecordReader, Refusal, Refusals};
 use crate::context::Context;
 use crate::engine::{FirstChoice, first_slot};
 use crate::hash::stable_hash;
 use crate::ope::{Accumulator, Estimates, Interval, Term};
 use crate::snapshot::Snapshot;
-use crate::vocab::Frame;
+use crate::vocab::{Frame, Play};
 
-/// The one log record version this build reads.
-const RECORD_VERSION: u64 = 1;
 /// Lines replayed per parallel chunk.
 const CHUNK: usize = 4_096;
 /// Below this share of supported first choices, the estimates are flagged.
@@ -67,7 +65,8 @@ pub enum ReplayError {
     },
     /// The log holds no decision record to replay.
     NoDecisions {
-        /// Records read, by type.
+        /// What the log holds instead: records by type, decision records left out (holdout,
+        /// debug) and unreadable lines, by reason.
         seen: BTreeMap<String, u64>,
     },
 }
@@ -77,7 +76,7 @@ impl fmt::Display for ReplayError {
         match self {
             Self::Io { path, message } => write!(f, "cannot read `{}`: {message}", path.display()),
             Self::NoDecisions { seen } if seen.is_empty() => f.write_str(
-                "the log holds no records: replay needs decision records (\"type\": \"decision\"; www/docs/logs.md)",
+                "the log holds no usable records: replay needs decision records (\"type\": \"decision\"; www/docs/logs.md)",
             ),
             Self::NoDecisions { seen } => {
                 let seen: Vec<String> = seen.iter().map(|(t, n)| format!("{n} {t}")).collect();
@@ -105,178 +104,115 @@ impl ReplayError {
     }
 }
 
-/// One line of the log, with every field any record type has; which are required depends on
-/// the type.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Line<'a> {
-    #[serde(rename = "type")]
-    kind: Option<String>,
-    v: Option<u64>,
-    decision_id: Option<String>,
-    snapshot_id: Option<String>,
-    offer_id: Option<String>,
-    holdout: Option<bool>,
-    play: Option<String>,
-    propensity: Option<f64>,
-    offers: Option<Vec<LoggedOffer>>,
-    #[serde(borrow)]
-    context: Option<&'a RawValue>,
-    memory: Option<String>,
-    debug: Option<serde::de::IgnoredAny>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// An offer of a logged decision, as replay reads it.
 struct LoggedOffer {
     offer_id: String,
     frame: Frame,
     margin: i64,
-    #[serde(default = "one")]
-    frame_propensity: f64,
 }
 
-const fn one() -> f64 {
-    1.0
-}
-
-/// A decision record with every field replay reads.
-struct Logged<'a> {
+/// A decision record with what replay reads of it, owned: it crosses into the parallel pass.
+struct Logged {
     decision_id: String,
     snapshot_id: String,
-    play: String,
+    play: Play,
+    /// The probability of the first offer in its frame: the record's `propensity` times the
+    /// first offer's `framePropensity` (the action replay evaluates).
     propensity: f64,
     offers: Vec<LoggedOffer>,
-    context: &'a RawValue,
+    context: String,
     memory: String,
 }
 
-/// What one line is, once parsed.
-enum Parsed<'a> {
-    Decision(Logged<'a>),
+/// What replay takes from one usable record.
+enum Read {
+    Decision(Logged),
     Accept {
         decision_id: String,
         offer_id: String,
     },
-    /// A record replay does not use, by type (exposures, dismissals, ...).
-    Other(String),
-    /// A record replay leaves out on purpose (`holdout`, `debug`).
-    Skipped(&'static str),
-    /// A line that is not a readable record, and why.
-    Bad(&'static str),
+    /// A record replay does not use, by type (exposures, dismissals).
+    Other(&'static str),
+    /// A decision record of the holdout (it showed nothing): left out.
+    Holdout,
 }
 
-fn read_line(text: &str) -> Parsed<'_> {
-    let Ok(line) = serde_json::from_str::<Line<'_>>(text) else {
-        return Parsed::Bad("not a JSON record of the documented shape");
-    };
-    let Some(kind) = line.kind else {
-        return Parsed::Bad("no `type`");
-    };
-    if line.v != Some(RECORD_VERSION) {
-        return Parsed::Bad(if line.v.is_none() {
-            "no `v`"
-        } else {
-            "unknown `v` (this build reads version 1)"
-        });
-    }
-    if line.debug.is_some() {
-        return Parsed::Skipped("debug");
-    }
-    match kind.as_str() {
-        "accept" => match (line.decision_id, line.offer_id) {
-            (Some(decision_id), Some(offer_id)) => Parsed::Accept {
-                decision_id,
-                offer_id,
-            },
-            _ => Parsed::Bad("accept without `decisionId` or `offerId`"),
-        },
-        "decision" => {
-            let (
-                Some(decision_id),
-                Some(snapshot_id),
-                Some(holdout),
-                Some(play),
-                Some(propensity),
-                Some(offers),
-                Some(context),
-                Some(memory),
-            ) = (
-                line.decision_id,
-                line.snapshot_id,
-                line.holdout,
-                line.play,
-                line.propensity,
-                line.offers,
-                line.context,
-                line.memory,
-            )
-            else {
-                return Parsed::Bad("decision record missing a field");
-            };
-            if !(propensity > 0.0 && propensity <= 1.0) {
-                return Parsed::Bad("`propensity` outside (0, 1]");
-            }
-            if (offers.iter()).any(|o| !(o.frame_propensity > 0.0 && o.frame_propensity <= 1.0)) {
-                return Parsed::Bad("`framePropensity` outside (0, 1]");
-            }
-            // The probability of the first offer in its frame: the action replay evaluates.
-            let propensity = propensity * offers.first().map_or(1.0, |o| o.frame_propensity);
-            if holdout {
-                return Parsed::Skipped("holdout");
-            }
-            Parsed::Decision(Logged {
-                decision_id,
-                snapshot_id,
-                play,
-                propensity,
-                offers,
-                context,
-                memory,
-            })
-        }
-        _ => Parsed::Other(kind),
-    }
-}
-
-/// Calls `each` with every line of every file, and its file and line number.
-fn for_each_line(
+/// Reads every record of every log file in order with `tactful report`'s reader (the same
+/// checks and refusal codes), calling `each` with what replay uses of it. Lines that are not
+/// usable records are counted in `refused`, as are decision records whose propensities are
+/// not probabilities.
+fn read_records(
     paths: &[PathBuf],
-    mut each: impl FnMut(&Path, u64, &str),
+    refused: &mut Refusals,
+    mut each: impl FnMut(Read),
 ) -> Result<(), ReplayError> {
     for path in paths {
-        let io = |e: std::io::Error| ReplayError::Io {
+        let io = |e: RecordError| ReplayError::Io {
             path: path.clone(),
             message: e.to_string(),
         };
-        let file = std::fs::File::open(path).map_err(io)?;
-        let mut buffered = BufReader::new(file);
-        let gzip = buffered.fill_buf().map_err(io)?.starts_with(&[0x1f, 0x8b]);
-        let reader: Box<dyn Read> = if gzip {
-            Box::new(flate2::bufread::MultiGzDecoder::new(buffered))
-        } else {
-            Box::new(buffered)
-        };
-        let mut line_no = 0;
-        for line in BufReader::new(reader).lines() {
-            let line = line.map_err(io)?;
-            line_no += 1;
-            if !line.trim().is_empty() {
-                each(path, line_no, &line);
-            }
-        }
+        let mut reader = RecordReader::open(path).map_err(io)?;
+        reader
+            .for_each(refused, |line, record, refused| match record {
+                Record::Decision {
+                    exposure,
+                    context,
+                    memory,
+                } => {
+                    if exposure.holdout {
+                        return each(Read::Holdout);
+                    }
+                    let probability = |p: f64| p > 0.0 && p <= 1.0;
+                    let frame_propensity =
+                        exposure.offers.first().map_or(1.0, |o| o.frame_propensity);
+                    if !probability(exposure.propensity) || !probability(frame_propensity) {
+                        return refused.refuse(Refusal::WrongField, || {
+                            format!(
+                                "`{}` line {line}: decision record: a propensity outside (0, 1]",
+                                path.display()
+                            )
+                        });
+                    }
+                    each(Read::Decision(Logged {
+                        decision_id: exposure.decision_id.into_owned(),
+                        snapshot_id: exposure.snapshot_id.into_owned(),
+                        play: exposure.play,
+                        propensity: exposure.propensity * frame_propensity,
+                        offers: (exposure.offers.into_iter())
+                            .map(|o| LoggedOffer {
+                                offer_id: o.offer_id.into_owned(),
+                                frame: o.frame,
+                                margin: o.margin,
+                            })
+                            .collect(),
+                        context: context.get().to_string(),
+                        memory: memory.into_owned(),
+                    }));
+                }
+                Record::Exposure(_) => each(Read::Other("exposure")),
+                Record::Outcome(o) if o.kind == OutcomeKind::Accept => each(Read::Accept {
+                    decision_id: o.decision_id.into_owned(),
+                    offer_id: o.offer_id.into_owned(),
+                }),
+                Record::Outcome(_) => each(Read::Other("dismiss")),
+            })
+            .map_err(io)?;
     }
     Ok(())
 }
 
-/// Reads the log in chunks of lines, for the parallel pass.
-fn for_each_chunk(paths: &[PathBuf], mut each: impl FnMut(&[String])) -> Result<(), ReplayError> {
+/// Reads the log's decision records in chunks, for the parallel pass.
+fn for_each_chunk(paths: &[PathBuf], mut each: impl FnMut(&[Logged])) -> Result<(), ReplayError> {
     let mut chunk = Vec::with_capacity(CHUNK);
-    for_each_line(paths, |_, _, line| {
-        chunk.push(line.to_string());
-        if chunk.len() == CHUNK {
-            each(&chunk);
-            chunk.clear();
+    // Counted in the first pass already.
+    let mut refused = Refusals::default();
+    read_records(paths, &mut refused, |read| {
+        if let Read::Decision(logged) = read {
+            chunk.push(logged);
+            if chunk.len() == CHUNK {
+                each(&chunk);
+                chunk.clear();
+            }
         }
     })?;
     if !chunk.is_empty() {
@@ -380,10 +316,11 @@ pub struct Records {
     pub accepts: u64,
     /// Records left out on purpose: `holdout`, `debug`, `duplicate` (a decision id seen before).
     pub left_out: BTreeMap<&'static str, u64>,
-    /// Lines that are not readable records, by reason.
+    /// Lines that are not usable records, by reason (the refusal codes of `tactful report`:
+    /// `malformed`, `unknown_type`, `unknown_version`, `missing_field`, `wrong_field`).
     pub unreadable: BTreeMap<&'static str, u64>,
-    /// Where the first unreadable line is (`file:line`), to start looking.
-    pub first_unreadable: Option<String>,
+    /// The first few of them of each reason, with file and line, then how many more.
+    pub warnings: Vec<String>,
     /// Records of types replay does not use, by type.
     pub other: BTreeMap<String, u64>,
     /// Decision records whose context the engine refused, by error code.
@@ -453,7 +390,7 @@ struct Replayed {
     candidate_offers: Vec<String>,
     /// Whether the first offer stays and its frame changes.
     first_frame_changed: bool,
-    logged_play: String,
+    logged_play: &'static str,
     candidate_play: &'static str,
 }
 
@@ -468,30 +405,42 @@ pub fn replay(
 ) -> Result<Replay, ReplayError> {
     // 1. Accepts, and what the log holds.
     let mut records = Records::default();
+    let mut refused = Refusals::default();
     let mut accepted: HashMap<String, Vec<String>> = HashMap::new();
     let mut decisions = 0u64;
-    for_each_line(paths, |path, line, text| match read_line(text) {
-        Parsed::Accept {
+    read_records(paths, &mut refused, |read| match read {
+        Read::Accept {
             decision_id,
             offer_id,
         } => {
             records.accepts += 1;
             accepted.entry(decision_id).or_default().push(offer_id);
         }
-        Parsed::Decision(_) => decisions += 1,
-        Parsed::Skipped(why) => *records.left_out.entry(why).or_default() += 1,
-        Parsed::Other(kind) => *records.other.entry(kind).or_default() += 1,
-        Parsed::Bad(why) => {
-            *records.unreadable.entry(why).or_default() += 1;
-            (records.first_unreadable).get_or_insert_with(|| format!("{}:{line}", path.display()));
-        }
+        Read::Decision(_) => decisions += 1,
+        Read::Holdout => *records.left_out.entry("holdout").or_default() += 1,
+        Read::Other(kind) => *records.other.entry(kind.to_string()).or_default() += 1,
     })?;
-    if decisions == 0 {
-        return Err(ReplayError::NoDecisions {
-            seen: records.other.clone(),
-        });
+    for (reason, n) in refused.nonzero() {
+        match reason {
+            Refusal::Debug => records.left_out.insert("debug", n),
+            _ => records.unreadable.insert(reason.code(), n),
+        };
     }
-    let reward_of = |logged: &Logged<'_>| -> (f64, f64) {
+    records.warnings = refused.warnings().to_vec();
+    records
+        .warnings
+        .extend((refused.unshown()).map(|(r, n)| format!("and {n} more {}", r.meaning())));
+    if decisions == 0 {
+        let mut seen = records.other.clone();
+        let left_out = records
+            .left_out
+            .iter()
+            .map(|(why, n)| (format!("{why} decision"), *n));
+        let unreadable = (records.unreadable.iter()).map(|(why, n)| (format!("{why} line"), *n));
+        seen.extend(left_out.chain(unreadable));
+        return Err(ReplayError::NoDecisions { seen });
+    }
+    let reward_of = |logged: &Logged| -> (f64, f64) {
         let Some(first) = logged.offers.first() else {
             return (0.0, 0.0);
         };
@@ -506,8 +455,8 @@ pub fn replay(
     };
     // 2. The reward model.
     let mut model = RewardModel::default();
-    for_each_line(paths, |_, _, text| {
-        if let Parsed::Decision(logged) = read_line(text) {
+    read_records(paths, &mut Refusals::default(), |read| {
+        if let Read::Decision(logged) = read {
             if let Some(action) = first_action(&logged.offers) {
                 let (took, margin) = reward_of(&logged);
                 model.add(action, took, margin);
@@ -520,16 +469,7 @@ pub fn replay(
     for_each_chunk(paths, |chunk| {
         let replayed: Vec<Result<Replayed, String>> = chunk
             .par_iter()
-            .filter_map(|text| match read_line(text) {
-                Parsed::Decision(logged) => Some(replay_one(
-                    candidate,
-                    &logging,
-                    &model,
-                    &logged,
-                    reward_of(&logged),
-                )),
-                _ => None,
-            })
+            .map(|logged| replay_one(candidate, &logging, &model, logged, reward_of(logged)))
             .collect();
         for r in replayed {
             match r {
@@ -545,10 +485,10 @@ fn replay_one(
     candidate: &Snapshot,
     logging: &HashMap<&str, &Snapshot>,
     model: &RewardModel,
-    logged: &Logged<'_>,
+    logged: &Logged,
     (took, margin): (f64, f64),
 ) -> Result<Replayed, String> {
-    let context = Context::from_json(logged.context.get()).map_err(|e| e.code().to_string())?;
+    let context = Context::from_json(&logged.context).map_err(|e| e.code().to_string())?;
     let now = first_slot(candidate, &context, &logged.memory).map_err(|e| e.code().to_string())?;
     let action = first_action(&logged.offers);
     let is =
@@ -617,7 +557,7 @@ fn replay_one(
         },
         logged_offers: logged.offers.iter().map(|o| o.offer_id.clone()).collect(),
         candidate_offers: shown.iter().map(|o| o.offer_id.clone()).collect(),
-        logged_play: logged.play.clone(),
+        logged_play: logged.play.as_str(),
         candidate_play: decision.play.as_str(),
     })
 }
@@ -667,7 +607,7 @@ impl State {
         for offer in r.candidate_offers {
             self.exposure.entry(offer).or_default().1 += 1;
         }
-        self.plays.entry(r.logged_play).or_default().0 += 1;
+        self.plays.entry(r.logged_play.to_string()).or_default().0 += 1;
         self.plays
             .entry(r.candidate_play.to_string())
             .or_default()
@@ -806,9 +746,14 @@ impl fmt::Display for Replay {
             writeln!(f, "  left out: {}", counts(&r.left_out).join(", "))?;
         }
         if !r.unreadable.is_empty() {
-            let first = r.first_unreadable.as_deref().unwrap_or("?");
-            let reasons = counts(&r.unreadable).join(", ");
-            writeln!(f, "  unreadable lines: {reasons} (the first at {first})")?;
+            writeln!(
+                f,
+                "  unreadable lines: {}",
+                counts(&r.unreadable).join(", ")
+            )?;
+            for warning in &r.warnings {
+                writeln!(f, "    {warning}")?;
+            }
         }
         for (code, n) in &r.refused {
             writeln!(f, "  refused by the engine: {n} [{code}]")?;
