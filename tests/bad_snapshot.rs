@@ -55,6 +55,27 @@ fn every_truncation_of_the_sample_snapshot_is_an_error() {
 }
 
 #[test]
+fn the_sample_payload_reads_alike_by_hand_and_by_serde() {
+    let body = &sample_bytes()[HEADER_LEN..];
+    assert_eq!(tactful::fuzzing::payload_readers_agree(body), Ok(()));
+    // Every truncation, and every byte set to each of a few values, is read alike too.
+    for len in 0..body.len() {
+        assert_eq!(
+            tactful::fuzzing::payload_readers_agree(&body[..len]),
+            Err("snapshot.decode")
+        );
+    }
+    let mut edited = body.to_vec();
+    for at in 0..body.len() {
+        for value in [0, 1, 2, 0x7f, 0x80, 0xff] {
+            edited[at] = value;
+            let _ = tactful::fuzzing::payload_readers_agree(&edited);
+        }
+        edited[at] = body[at];
+    }
+}
+
+#[test]
 fn every_single_bit_flip_of_the_sample_snapshot_is_an_error() {
     let bytes = sample_bytes();
     let mut damaged = bytes.to_vec();

@@ -10,13 +10,16 @@
 //! (FNV-1a's every step is a bijection). A later format keeps this header, which is what
 //! lets this build tell memory that is newer from memory that is damaged.
 
-use serde::{Deserialize, Serialize};
+#[cfg(feature = "internals")]
+use serde::Deserialize;
+use serde::Serialize;
 
 use super::{
     MAX_ACCEPTS, MAX_DISMISSALS, MAX_ENCODED_LEN, MAX_IMPRESSIONS, MAX_PURCHASES,
     MAX_REMEMBERED_OFFERS, MEMORY_VERSION, Memory, MemoryError, OfferHistory, Shrink, Stamp,
 };
 use crate::hash::stable_hash;
+use crate::reader::{ReadResult, Reader};
 use crate::vocab::Surface;
 
 /// Bytes before the body in version 2 and later: version, store tag, checksum.
@@ -204,7 +207,9 @@ impl Memory {
     }
 }
 
-#[derive(Serialize, Deserialize)]
+/// The body, written by postcard and serde and read by [`read_body`].
+#[derive(Serialize)]
+#[cfg_attr(feature = "internals", derive(Debug, PartialEq, Deserialize))]
 struct WireV1 {
     decisions: u32,
     base: Stamp,
@@ -212,7 +217,8 @@ struct WireV1 {
     offers: Vec<WireOffer>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
+#[cfg_attr(feature = "internals", derive(Debug, PartialEq, Deserialize))]
 struct WireOffer {
     key: [u8; 4],
     /// `(delta << 3) | surface`. A `u64` because a delta can span the whole 80 years of
@@ -295,13 +301,42 @@ fn verified(bytes: &[u8]) -> Result<(u16, &[u8]), MemoryError> {
     Ok((u16::from_le_bytes([t0, t1]), body))
 }
 
+/// The body's postcard bytes read by hand (`crate::reader`: the same format, without serde's
+/// visitors in the module), field by field in the order of [`WireV1`] and [`WireOffer`].
+fn read_body(body: &[u8]) -> ReadResult<WireV1> {
+    let mut r = Reader::new(body);
+    let wire = WireV1 {
+        decisions: r.u32()?,
+        base: r.u32()?,
+        purchases: r.list(Reader::u32)?,
+        offers: r.list(|r| {
+            Ok(WireOffer {
+                key: r.array()?,
+                impressions: r.list(Reader::u64)?,
+                dismissals: r.list(Reader::u32)?,
+                accepts: r.list(Reader::u32)?,
+                purchases: r.list(Reader::u32)?,
+            })
+        })?,
+    };
+    r.finish()?;
+    Ok(wire)
+}
+
+/// Whether [`read_body`] and postcard with serde's derived visitors, which read memory until
+/// 0.3, agree on `body`: the same body, or both refuse it (for `crate::fuzzing::memory`).
+#[cfg(feature = "internals")]
+pub(crate) fn body_readers_agree(body: &[u8]) -> bool {
+    match (read_body(body), postcard::take_from_bytes::<WireV1>(body)) {
+        (Ok(hand), Ok((serde, []))) => hand == serde,
+        (Err(_), Err(_) | Ok((_, [_, ..]))) => true,
+        _ => false,
+    }
+}
+
 /// The body every version so far shares, for the store `store`.
 fn decode_body(body: &[u8], store: u16) -> Result<Memory, MemoryError> {
-    let (wire, rest) =
-        postcard::take_from_bytes::<WireV1>(body).map_err(|e| corrupt(e.to_string()))?;
-    if !rest.is_empty() {
-        return Err(corrupt(format!("{} bytes after the body", rest.len())));
-    }
+    let wire = read_body(body).map_err(corrupt)?;
     if wire.offers.len() > MAX_REMEMBERED_OFFERS {
         return Err(corrupt(format!(
             "{} offers, over the limit of {MAX_REMEMBERED_OFFERS}",

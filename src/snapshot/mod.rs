@@ -41,6 +41,7 @@
 //! that changes more than appending fields needs a frozen copy of the old types that changed,
 //! beside `wire.rs`.
 
+mod decode;
 mod error;
 mod index;
 mod validate;
@@ -50,6 +51,8 @@ pub mod wire;
 #[cfg(not(feature = "internals"))]
 pub(crate) mod wire;
 
+#[cfg(feature = "internals")]
+pub(crate) use decode::payload as decode_payload;
 pub use error::SnapshotError;
 
 use crate::hash::stable_hash;
@@ -269,7 +272,7 @@ impl Snapshot {
             let mut as_current = Vec::with_capacity(body.len() + appended);
             as_current.extend_from_slice(body);
             as_current.resize(body.len() + appended, 0);
-            let payload: Payload = decode_payload(&as_current)?;
+            let payload = decode::payload(&as_current)?;
             let later = [
                 (2, payload.email.is_some()),
                 (3, payload.frame_exploration.is_some()),
@@ -281,7 +284,7 @@ impl Snapshot {
             }
             payload
         } else {
-            decode_payload::<Payload>(body)?
+            decode::payload(body)?
         };
         let offer_keys = validate(&payload)?;
         let index = Index::build(&payload, offer_keys);
@@ -529,20 +532,6 @@ impl Snapshot {
             visit(previous, weight, attach);
         }
     }
-}
-
-/// The payload of one format version: all of `body`, as postcard.
-fn decode_payload<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, SnapshotError> {
-    let (payload, rest) =
-        postcard::take_from_bytes::<T>(body).map_err(|e| SnapshotError::Decode {
-            detail: e.to_string(),
-        })?;
-    if !rest.is_empty() {
-        return Err(SnapshotError::Decode {
-            detail: format!("{} bytes left after the payload", rest.len()),
-        });
-    }
-    Ok(payload)
 }
 
 /// Splits one neighbour entry into its index delta and the two trailing bytes.
