@@ -70,12 +70,21 @@ impl<'a> Reader<'a> {
     }
 
     pub(crate) fn u8(&mut self) -> ReadResult<u8> {
-        let [byte] = self.array()?;
+        let byte = *self
+            .bytes
+            .get(self.at)
+            .ok_or_else(|| self.fail("the bytes end early"))?;
+        self.at += 1;
         Ok(byte)
     }
 
     /// A varint of a `bits`-wide integer, as postcard checks it.
     fn varint(&mut self, bits: u32) -> ReadResult<u64> {
+        // Most numbers in a snapshot fit one byte.
+        if let Some(&byte) = self.bytes.get(self.at).filter(|&&b| b < 0x80) {
+            self.at += 1;
+            return Ok(u64::from(byte));
+        }
         let max_len = bits.div_ceil(7);
         let mut value = 0u64;
         for i in 0..max_len {
