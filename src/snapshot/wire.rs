@@ -1,4 +1,5 @@
-//! The payload of a format-3 snapshot, exactly as postcard writes it.
+//! The payload of a format-3 snapshot, exactly as postcard writes it (and as `decode.rs` reads
+//! it, field by field in this order).
 //!
 //! These types are frozen: a change to any of them is a new format version and a golden file in
 //! `tests/golden/`; an older format is read as this one when it differs only by fields this
