@@ -10,7 +10,7 @@
 //! |---|---|---|
 //! | `snapshot` | [`Snapshot::from_bytes`] | a snapshot that loads decides on every surface within its limit |
 //! | `payload` | the same, behind a correct envelope | as `snapshot`, with mutations reaching the payload decoder; the hand-written payload reader and postcard with serde's derived visitors agree ([`payload_readers_agree`]) |
-//! | `memory` | [`Memory::decode`] (the bytes as a string, and as base64url) | what reads re-encodes to itself, merges with itself to itself, and decides; the bytes as a memory body read alike by hand and by postcard with serde |
+//! | `memory` | [`Memory::decode`] (the bytes as a string, and as base64url) | what reads re-encodes to itself, merges with itself to itself, and decides; the bytes as a memory body read alike by hand and by postcard with serde, and what reads is written as they wrote it |
 //! | `context` | [`Context::from_json`], [`MemoryEvent::from_json`] | a context that reads decides |
 //! | `decisions` | a sequence of decisions and events on the sample store | nothing owned or in the cart is offered (a bundle held in part only for the rest, for less); no slot overflows; a dismissed offer stays away for its first cooldown rung; memory always reads back |
 //! | `store` | the compiler (feature `compiler`) | a store that compiles gives a snapshot that loads; errors point into the file |
@@ -134,8 +134,18 @@ pub fn memory_body_readers_agree(body: &[u8]) -> bool {
     crate::memory::body_readers_agree(body)
 }
 
+/// Whether `memory`'s body is written by hand exactly as postcard with serde's derived
+/// `Serialize` wrote it until 0.3.
+pub fn memory_written_as_by_serde(memory: &Memory) -> bool {
+    crate::memory::body_written_as_by_serde(memory)
+}
+
 fn memory_string(text: &str) -> Result<(), &'static str> {
     let decoded = Memory::decode(text).map_err(|e| e.code())?;
+    assert!(
+        crate::memory::body_written_as_by_serde(&decoded),
+        "memory is written unlike postcard and serde"
+    );
     // Read only what it writes: what reads is canonical.
     let encoded = decoded.encode();
     assert_eq!(Memory::decode(&encoded).unwrap(), decoded);

@@ -1741,6 +1741,7 @@ proptest! {
 
     #[test]
     fn memory_round_trips(m in weeks()) {
+        prop_assert!(tactful::fuzzing::memory_written_as_by_serde(&m));
         let encoded = m.encode();
         prop_assert_eq!(Memory::decode(&encoded).unwrap(), m.clone());
         let merged = m.merge(&m);
@@ -1767,6 +1768,7 @@ proptest! {
     fn memory_round_trips_across_the_accepted_time_range(
         m in memory_strategy(1_577_836_800_000, (4_102_444_800_000 - 1_577_836_800_000) / 1000, 12),
     ) {
+        prop_assert!(tactful::fuzzing::memory_written_as_by_serde(&m));
         let encoded = m.encode();
         prop_assert_eq!(Memory::decode(&encoded).unwrap(), m);
     }

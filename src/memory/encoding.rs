@@ -11,8 +11,7 @@
 //! lets this build tell memory that is newer from memory that is damaged.
 
 #[cfg(feature = "internals")]
-use serde::Deserialize;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{
     MAX_ACCEPTS, MAX_DISMISSALS, MAX_ENCODED_LEN, MAX_IMPRESSIONS, MAX_PURCHASES,
@@ -119,8 +118,20 @@ impl Memory {
     }
 
     fn encode_unbounded(&self) -> String {
+        let body = self.wire().write();
+        let tag = self.store.to_le_bytes();
+        let mut bytes = Vec::with_capacity(HEADER_LEN + body.len());
+        bytes.push(MEMORY_VERSION);
+        bytes.extend_from_slice(&tag);
+        bytes.extend_from_slice(&checksum(MEMORY_VERSION, tag, &body).to_le_bytes());
+        bytes.extend_from_slice(&body);
+        crate::base64url::encode(&bytes)
+    }
+
+    /// The body as it is written: times as deltas from the earliest.
+    fn wire(&self) -> WireV1 {
         let base = self.earliest().unwrap_or(0);
-        let wire = WireV1 {
+        WireV1 {
             decisions: self.decisions,
             base,
             purchases: deltas(self.purchases.iter().copied(), base),
@@ -135,16 +146,7 @@ impl Memory {
                     purchases: deltas(h.purchases.iter().copied(), base),
                 })
                 .collect(),
-        };
-        // postcard cannot fail on these plain types; an empty body would decode as corrupt.
-        let body = postcard::to_allocvec(&wire).unwrap_or_default();
-        let tag = self.store.to_le_bytes();
-        let mut bytes = Vec::with_capacity(HEADER_LEN + body.len());
-        bytes.push(MEMORY_VERSION);
-        bytes.extend_from_slice(&tag);
-        bytes.extend_from_slice(&checksum(MEMORY_VERSION, tag, &body).to_le_bytes());
-        bytes.extend_from_slice(&body);
-        crate::base64url::encode(&bytes)
+        }
     }
 
     /// Decodes a memory string of any store. An empty string is fresh memory.
@@ -207,9 +209,12 @@ impl Memory {
     }
 }
 
-/// The body, written by postcard and serde and read by [`read_body`].
-#[derive(Serialize)]
-#[cfg_attr(feature = "internals", derive(Debug, PartialEq, Deserialize))]
+/// The body, written by [`WireV1::write`] and read by [`read_body`], both in postcard's
+/// encoding (serde's derives, with the feature `internals`, are the tests' reference).
+#[cfg_attr(
+    feature = "internals",
+    derive(Debug, PartialEq, Serialize, Deserialize)
+)]
 struct WireV1 {
     decisions: u32,
     base: Stamp,
@@ -217,8 +222,10 @@ struct WireV1 {
     offers: Vec<WireOffer>,
 }
 
-#[derive(Serialize)]
-#[cfg_attr(feature = "internals", derive(Debug, PartialEq, Deserialize))]
+#[cfg_attr(
+    feature = "internals",
+    derive(Debug, PartialEq, Serialize, Deserialize)
+)]
 struct WireOffer {
     key: [u8; 4],
     /// `(delta << 3) | surface`. A `u64` because a delta can span the whole 80 years of
@@ -228,6 +235,38 @@ struct WireOffer {
     dismissals: Vec<u32>,
     accepts: Vec<u32>,
     purchases: Vec<u32>,
+}
+
+impl WireV1 {
+    /// postcard's encoding of the body, by hand: numbers as varints, lists as a varint length
+    /// and their elements, the key as its four bytes.
+    fn write(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        let varint = |out: &mut Vec<u8>, mut value: u64| {
+            while value >= 0x80 {
+                out.push(value as u8 | 0x80);
+                value >>= 7;
+            }
+            out.push(value as u8);
+        };
+        let list = |out: &mut Vec<u8>, values: &[u32]| {
+            varint(out, values.len() as u64);
+            values.iter().for_each(|&v| varint(out, v.into()));
+        };
+        varint(&mut out, self.decisions.into());
+        varint(&mut out, self.base.into());
+        list(&mut out, &self.purchases);
+        varint(&mut out, self.offers.len() as u64);
+        for offer in &self.offers {
+            out.extend_from_slice(&offer.key);
+            varint(&mut out, offer.impressions.len() as u64);
+            offer.impressions.iter().for_each(|&v| varint(&mut out, v));
+            list(&mut out, &offer.dismissals);
+            list(&mut out, &offer.accepts);
+            list(&mut out, &offer.purchases);
+        }
+        out
+    }
 }
 
 fn deltas(stamps: impl Iterator<Item = Stamp>, base: Stamp) -> Vec<u32> {
@@ -321,6 +360,14 @@ fn read_body(body: &[u8]) -> ReadResult<WireV1> {
     };
     r.finish()?;
     Ok(wire)
+}
+
+/// Whether memory's body is written as postcard and serde wrote it until 0.3 (for
+/// `crate::fuzzing`).
+#[cfg(feature = "internals")]
+pub(crate) fn body_written_as_by_serde(memory: &Memory) -> bool {
+    let wire = memory.wire();
+    postcard::to_allocvec(&wire).is_ok_and(|by_serde| by_serde == wire.write())
 }
 
 /// Whether [`read_body`] and postcard with serde's derived visitors, which read memory until

@@ -43,7 +43,7 @@
 
 mod encoding;
 #[cfg(feature = "internals")]
-pub(crate) use encoding::body_readers_agree;
+pub(crate) use encoding::{body_readers_agree, body_written_as_by_serde};
 mod error;
 mod event;
 mod opened;
