@@ -23,18 +23,20 @@
 //! The compiler writes the payload with postcard and serde's derived `Serialize`; the engine
 //! reads it with a small hand-written reader of the same encoding (`decode.rs`, over
 //! `crate::reader`), not with serde's derived visitors, which were the largest part of the
-//! decoder in the WebAssembly module. Reading the payload and memory by hand took the
-//! optimised module from 99.9 to 96.7 KB gzip (99,921 to 96,711 bytes by Node's zlib; raw
-//! 227.5 to 220.9 KB), and loads as fast: natively 23.3 µs for the sample store and about
-//! 25.5 ms for 10,000 offers either way (medians of three alternating runs of the engine
-//! benchmark's `TACTFUL_BENCH_LOAD_ONLY=1`), under Node 37.9 against 41.0 µs for the sample
-//! store, with decisions unchanged (48–49 µs p50). The reader accepts exactly what postcard
-//! and serde accepted; with the `internals` feature the serde `Deserialize` derives are kept
-//! as its reference, and `fuzzing::payload_readers_agree` checks that the two read the sample
-//! store, the golden files, generated stores and damaged payloads alike (the `payload` fuzz
-//! target runs it too). A length prefix larger than the bytes left is refused before anything
-//! is allocated; every error is a [`SnapshotError::Decode`] naming what was wrong and at which
-//! byte of the payload.
+//! decoder in the WebAssembly module. Reading the payload and memory by hand (and writing
+//! memory) took the optimised module from 99.9 to 96.2 KB gzip (99,921 to 96,225 bytes by
+//! Node's zlib; raw 227.5 to 219.7 KB), with no postcard left in it, and loads as fast:
+//! natively 23.3 µs for the sample store and about 25.5 ms for 10,000 offers either way
+//! (medians of three alternating runs of the engine benchmark with `TACTFUL_BENCH_LOAD_ONLY=1`),
+//! under Node 38.2 against 40.3 µs for the sample store, with decisions no slower (48.6–48.9
+//! against 49.5–49.9 µs p50; `www/docs/numbers.md`).
+//!
+//! The reader accepts exactly what postcard and serde accepted: with the `internals` feature
+//! the serde `Deserialize` derives are kept as its reference, and
+//! `fuzzing::payload_readers_agree` checks that the two read the sample store, the golden
+//! files, generated stores and damaged payloads alike (the `payload` fuzz target runs it too).
+//! A length prefix larger than the bytes left is refused before anything is allocated; every
+//! error is a [`SnapshotError::Decode`] naming what was wrong and at which byte of the payload.
 //!
 //! # Limits
 //!
