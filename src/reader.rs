@@ -69,6 +69,7 @@ impl<'a> Reader<'a> {
         Ok(out)
     }
 
+    #[inline]
     pub(crate) fn u8(&mut self) -> ReadResult<u8> {
         let byte = *self
             .bytes
@@ -79,12 +80,18 @@ impl<'a> Reader<'a> {
     }
 
     /// A varint of a `bits`-wide integer, as postcard checks it.
+    #[inline]
     fn varint(&mut self, bits: u32) -> ReadResult<u64> {
         // Most numbers in a snapshot fit one byte.
         if let Some(&byte) = self.bytes.get(self.at).filter(|&&b| b < 0x80) {
             self.at += 1;
             return Ok(u64::from(byte));
         }
+        self.long_varint(bits)
+    }
+
+    #[inline(never)]
+    fn long_varint(&mut self, bits: u32) -> ReadResult<u64> {
         let max_len = bits.div_ceil(7);
         let mut value = 0u64;
         for i in 0..max_len {
