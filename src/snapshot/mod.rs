@@ -24,12 +24,11 @@
 //! reads it with a small hand-written reader of the same encoding (`decode.rs`, over
 //! `crate::reader`), not with serde's derived visitors, which were the largest part of the
 //! decoder in the WebAssembly module. Reading the payload and memory by hand (and writing
-//! memory) took the optimised module from 99.9 to 96.2 KB gzip (99,921 to 96,225 bytes by
+//! memory) took the optimised module from 99.9 to 96.2 KB gzip (99,921 to 96,195 bytes by
 //! Node's zlib; raw 227.5 to 219.7 KB), with no postcard left in it, and loads as fast:
-//! natively 23.3 µs for the sample store and about 25.5 ms for 10,000 offers either way
-//! (medians of three alternating runs of the engine benchmark with `TACTFUL_BENCH_LOAD_ONLY=1`),
-//! under Node 38.2 against 40.3 µs for the sample store, with decisions no slower (48.6–48.9
-//! against 49.5–49.9 µs p50; `www/docs/numbers.md`).
+//! natively 23.0 against 23.3 µs for the sample store and 25.8 against 25.4 ms for 10,000
+//! offers (within the spread of runs), under Node 38 against 40 µs for the sample store, with
+//! decisions no slower on either (`www/docs/numbers.md`, "How it got here").
 //!
 //! The reader accepts exactly what postcard and serde accepted: with the `internals` feature
 //! the serde `Deserialize` derives are kept as its reference, and
