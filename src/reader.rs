@@ -2,9 +2,10 @@
 //! and memory (`memory/encoding.rs`) are made of.
 //!
 //! postcard with serde's derived `Deserialize` read these formats until 0.3; their visitors,
-//! monomorphised for every wire type, were about a third of the module's code. This reader
-//! accepts exactly what postcard 1.x accepts for the types tactful writes (tests compare the
-//! two, `fuzzing::payload_readers_agree`):
+//! monomorphised for every wire type, and postcard's deserializer were 3.2 KB of the gzipped
+//! wasm module, which this reader replaces (`www/docs/numbers.md`). It accepts exactly what
+//! postcard 1.x accepts for the types tactful writes (tests compare the two:
+//! `fuzzing::payload_readers_agree`, `fuzzing::memory_body_readers_agree`):
 //! - `u8` is one byte; `u16`, `u32`, `u64` and lengths are LEB128 varints of at most
 //!   `ceil(bits / 7)` bytes whose last byte carries no bit beyond the type (a longer encoding
 //!   of a small value is accepted, as postcard does);
@@ -45,7 +46,7 @@ impl<'a> Reader<'a> {
     pub(crate) fn finish(&self) -> ReadResult<()> {
         match self.left() {
             0 => Ok(()),
-            left => Err(format!("{left} bytes left after the end")),
+            left => Err(format!("bytes left after the end: {left}")),
         }
     }
 
