@@ -24,7 +24,7 @@
 //! reads it with a small hand-written reader of the same encoding (`decode.rs`, over
 //! `crate::reader`), not with serde's derived visitors, which were the largest part of the
 //! decoder in the WebAssembly module. Reading the payload and memory by hand (and writing
-//! memory) took the optimised module from 99.9 to 96.2 KB gzip (99,921 to 96,195 bytes by
+//! memory) took the optimised module from 99.9 to 96.2 KB gzip (99,921 to 96,203 bytes by
 //! Node's zlib; raw 227.5 to 219.7 KB), with no postcard left in it, and loads as fast:
 //! natively 23.0 against 23.3 µs for the sample store and 25.8 against 25.4 ms for 10,000
 //! offers (within the spread of runs), under Node 38 against 40 µs for the sample store, with
