@@ -9,8 +9,8 @@
 //! | target | door | what must hold |
 //! |---|---|---|
 //! | `snapshot` | [`Snapshot::from_bytes`] | a snapshot that loads decides on every surface within its limit |
-//! | `payload` | the same, behind a correct envelope | as `snapshot`, with mutations reaching the payload decoder |
-//! | `memory` | [`Memory::decode`] (the bytes as a string, and as base64url) | what reads re-encodes to itself, merges with itself to itself, and decides |
+//! | `payload` | the same, behind a correct envelope | as `snapshot`, with mutations reaching the payload decoder; the hand-written payload reader and postcard with serde's derived visitors agree ([`payload_readers_agree`]) |
+//! | `memory` | [`Memory::decode`] (the bytes as a string, and as base64url) | what reads re-encodes to itself, merges with itself to itself, and decides; the bytes as a memory body read alike by hand and by postcard with serde, and what reads is written as they wrote it |
 //! | `context` | [`Context::from_json`], [`MemoryEvent::from_json`] | a context that reads decides |
 //! | `decisions` | a sequence of decisions and events on the sample store | nothing owned or in the cart is offered (a bundle held in part only for the rest, for less); no slot overflows; a dismissed offer stays away for its first cooldown rung; memory always reads back |
 //! | `store` | the compiler (feature `compiler`) | a store that compiles gives a snapshot that loads; errors point into the file |
@@ -58,8 +58,37 @@ pub fn snapshot(data: &[u8]) -> Result<(), &'static str> {
 /// # Errors
 /// The [`crate::SnapshotError`] code when the payload does not load.
 pub fn payload(data: &[u8]) -> Result<(), &'static str> {
+    payload_readers_agree(data)?;
     let framed = crate::snapshot::frame(data).map_err(|e| e.code())?;
     snapshot(&framed)
+}
+
+/// The payload reader the engine uses (`snapshot/decode.rs`) against postcard with serde's
+/// derived visitors, which read the format until 0.3: both accept `body` as the same payload
+/// (the same bytes when written again, so even NaNs compare), or both refuse it.
+///
+/// # Errors
+/// `"snapshot.decode"` when both refuse the body.
+pub fn payload_readers_agree(body: &[u8]) -> Result<(), &'static str> {
+    let by_hand = crate::snapshot::decode_payload(body);
+    let by_serde = postcard::take_from_bytes::<crate::snapshot::wire::Payload>(body);
+    match (by_hand, by_serde) {
+        (Ok(hand), Ok((serde, []))) => {
+            let written = |p| postcard::to_allocvec(p).unwrap();
+            assert_eq!(
+                written(&hand),
+                written(&serde),
+                "the readers read different payloads"
+            );
+            Ok(())
+        }
+        (Err(e), Err(_) | Ok((_, [_, ..]))) => Err(e.code()),
+        (hand, serde) => panic!(
+            "the readers disagree: by hand {:?}, postcard and serde {:?}",
+            hand.map(|_| ()),
+            serde.map(|(_, rest)| rest.len())
+        ),
+    }
 }
 
 /// A decision on every surface, for a shopper with a cart, within each surface's limit.
@@ -90,13 +119,33 @@ fn decide_everywhere(snapshot: &Snapshot) {
 /// # Errors
 /// The [`crate::MemoryError`] code when the bytes, as a string, are not memory.
 pub fn memory(data: &[u8]) -> Result<(), &'static str> {
+    assert!(
+        memory_body_readers_agree(data),
+        "the memory body readers disagree"
+    );
     let as_bytes = crate::base64url::encode(data);
     let _ = memory_string(&as_bytes);
     memory_string(&String::from_utf8_lossy(data))
 }
 
+/// Whether the memory body reader the engine uses and postcard with serde's derived visitors,
+/// which read memory until 0.3, agree on `body`: the same body, or both refuse it.
+pub fn memory_body_readers_agree(body: &[u8]) -> bool {
+    crate::memory::body_readers_agree(body)
+}
+
+/// Whether `memory`'s body is written by hand exactly as postcard with serde's derived
+/// `Serialize` wrote it until 0.3.
+pub fn memory_written_as_by_serde(memory: &Memory) -> bool {
+    crate::memory::body_written_as_by_serde(memory)
+}
+
 fn memory_string(text: &str) -> Result<(), &'static str> {
     let decoded = Memory::decode(text).map_err(|e| e.code())?;
+    assert!(
+        crate::memory::body_written_as_by_serde(&decoded),
+        "memory is written unlike postcard and serde"
+    );
     // Read only what it writes: what reads is canonical.
     let encoded = decoded.encode();
     assert_eq!(Memory::decode(&encoded).unwrap(), decoded);

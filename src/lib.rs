@@ -33,6 +33,7 @@ mod json;
 pub mod limits;
 mod memory;
 mod program;
+mod reader;
 pub mod snapshot;
 mod sort;
 mod template;

@@ -10,7 +10,9 @@
 //! operation on values of the wrong type gives `false` (comparisons) or NaN (arithmetic) rather
 //! than an error; the compiler type-checks conditions, so this only matters for hand-made bytes.
 
-use serde::{Deserialize, Serialize};
+#[cfg(feature = "internals")]
+use serde::Deserialize;
+use serde::Serialize;
 
 use crate::vocab::{Stage, Surface};
 
@@ -22,7 +24,8 @@ pub const MAX_OPS: usize = 256;
 pub const MAX_CONSTS: usize = 256;
 
 /// A compiled condition.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[cfg_attr(feature = "internals", derive(Deserialize))]
 pub struct Program {
     /// The ops, in postfix order.
     pub ops: Vec<Op>,
@@ -33,7 +36,8 @@ pub struct Program {
 }
 
 /// A constant.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "internals", derive(Deserialize))]
 pub enum Const {
     /// A number.
     Num(f64),
@@ -44,7 +48,8 @@ pub enum Const {
 }
 
 /// One step of a program.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "internals", derive(Deserialize))]
 pub enum Op {
     /// Push a constant.
     Const(u16),

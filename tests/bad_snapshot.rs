@@ -55,6 +55,69 @@ fn every_truncation_of_the_sample_snapshot_is_an_error() {
 }
 
 #[test]
+fn the_sample_payload_reads_alike_by_hand_and_by_serde() {
+    let body = &sample_bytes()[HEADER_LEN..];
+    assert_eq!(tactful::fuzzing::payload_readers_agree(body), Ok(()));
+    // Every truncation, and every byte set to each of a few values, is read alike too.
+    for len in 0..body.len() {
+        assert_eq!(
+            tactful::fuzzing::payload_readers_agree(&body[..len]),
+            Err("snapshot.decode")
+        );
+    }
+    let mut edited = body.to_vec();
+    for at in 0..body.len() {
+        for value in [0, 1, 2, 0x7f, 0x80, 0xff] {
+            edited[at] = value;
+            let _ = tactful::fuzzing::payload_readers_agree(&edited);
+        }
+        edited[at] = body[at];
+    }
+}
+
+#[test]
+fn a_payload_that_does_not_decode_names_what_and_where() {
+    let body = &sample_bytes()[HEADER_LEN..];
+    // The payload starts with the store id: its length (one byte), then its text.
+    let store_id_len = usize::from(body[0]);
+    let decode_error = |body: &[u8]| match Snapshot::from_bytes(&envelope(body)) {
+        Err(SnapshotError::Decode { detail }) => detail,
+        other => panic!("expected a decode error, got {other:?}"),
+    };
+    // A length far beyond the bytes left, refused before anything is allocated for it.
+    let mut huge = vec![0xff, 0xff, 0xff, 0xff, 0x0f];
+    huge.extend_from_slice(&body[1..]);
+    assert_eq!(
+        decode_error(&huge),
+        format!(
+            "a length of {} with {} bytes left at byte 5",
+            u32::MAX,
+            body.len() - 1
+        )
+    );
+    let mut not_utf8 = body.to_vec();
+    not_utf8[1] = 0xff;
+    assert_eq!(
+        decode_error(&not_utf8),
+        format!("a string that is not UTF-8 at byte {}", 1 + store_id_len)
+    );
+    let mut endless = vec![0x80; 16];
+    endless.extend_from_slice(body);
+    assert!(
+        decode_error(&endless).starts_with("a varint too large for "),
+        "{}",
+        decode_error(&endless)
+    );
+    let mut padded = body.to_vec();
+    padded.extend_from_slice(&[0, 0]);
+    assert_eq!(decode_error(&padded), "bytes left after the end: 2");
+    assert_eq!(
+        decode_error(&body[..body.len() - 1]),
+        format!("the bytes end early at byte {}", body.len() - 1)
+    );
+}
+
+#[test]
 fn every_single_bit_flip_of_the_sample_snapshot_is_an_error() {
     let bytes = sample_bytes();
     let mut damaged = bytes.to_vec();

@@ -393,3 +393,21 @@ fn golden_v2_snapshot_decides_as_format_2_did() {
         );
     }
 }
+
+#[test]
+fn golden_payloads_read_alike_by_hand_and_by_serde() {
+    // Each older payload as the loader reads it: with one zero byte (a `None`) appended per
+    // later format version. The engine's reader and postcard with serde must take the same
+    // payload from it.
+    for (golden, appended) in [(GOLDEN_SNAPSHOT, 2), (GOLDEN_SNAPSHOT_V2, 1)] {
+        let mut body = golden[tactful::snapshot::HEADER_LEN..].to_vec();
+        body.resize(body.len() + appended, 0);
+        assert_eq!(tactful::fuzzing::payload_readers_agree(&body), Ok(()));
+        // Without the appended bytes both refuse it.
+        body.truncate(body.len() - appended);
+        assert_eq!(
+            tactful::fuzzing::payload_readers_agree(&body),
+            Err("snapshot.decode")
+        );
+    }
+}

@@ -767,6 +767,11 @@ fn build(spec: &StoreSpec, holdout_override: Option<Option<Holdout>>) -> Payload
 
 fn load(payload: &Payload) -> Snapshot {
     let bytes = snapshot::encode(payload).expect("a payload encodes");
+    // The engine's payload reader and postcard with serde read it alike.
+    assert_eq!(
+        tactful::fuzzing::payload_readers_agree(&bytes[snapshot::HEADER_LEN..]),
+        Ok(())
+    );
     match Snapshot::from_bytes(&bytes) {
         Ok(s) => s,
         Err(e) => panic!("a well-formed random store must load: {e}"),
@@ -1736,6 +1741,7 @@ proptest! {
 
     #[test]
     fn memory_round_trips(m in weeks()) {
+        prop_assert!(tactful::fuzzing::memory_written_as_by_serde(&m));
         let encoded = m.encode();
         prop_assert_eq!(Memory::decode(&encoded).unwrap(), m.clone());
         let merged = m.merge(&m);
@@ -1747,6 +1753,8 @@ proptest! {
     /// once read would have counted twice toward a cap).
     #[test]
     fn any_memory_that_reads_is_canonical(bytes in memory_v1_bytes()) {
+        // Its body (after the version byte) reads alike by hand and by postcard with serde.
+        prop_assert!(tactful::fuzzing::memory_body_readers_agree(&bytes[1..]));
         let encoded = URL_SAFE_NO_PAD.encode(&bytes);
         if let Ok(m) = Memory::decode(&encoded) {
             prop_assert_eq!(m.merge(&m), m.clone());
@@ -1760,6 +1768,7 @@ proptest! {
     fn memory_round_trips_across_the_accepted_time_range(
         m in memory_strategy(1_577_836_800_000, (4_102_444_800_000 - 1_577_836_800_000) / 1000, 12),
     ) {
+        prop_assert!(tactful::fuzzing::memory_written_as_by_serde(&m));
         let encoded = m.encode();
         prop_assert_eq!(Memory::decode(&encoded).unwrap(), m);
     }

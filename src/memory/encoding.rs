@@ -10,6 +10,7 @@
 //! (FNV-1a's every step is a bijection). A later format keeps this header, which is what
 //! lets this build tell memory that is newer from memory that is damaged.
 
+#[cfg(feature = "internals")]
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -17,6 +18,7 @@ use super::{
     MAX_REMEMBERED_OFFERS, MEMORY_VERSION, Memory, MemoryError, OfferHistory, Shrink, Stamp,
 };
 use crate::hash::stable_hash;
+use crate::reader::{ReadResult, Reader};
 use crate::vocab::Surface;
 
 /// Bytes before the body in version 2 and later: version, store tag, checksum.
@@ -116,8 +118,20 @@ impl Memory {
     }
 
     fn encode_unbounded(&self) -> String {
+        let body = self.wire().write();
+        let tag = self.store.to_le_bytes();
+        let mut bytes = Vec::with_capacity(HEADER_LEN + body.len());
+        bytes.push(MEMORY_VERSION);
+        bytes.extend_from_slice(&tag);
+        bytes.extend_from_slice(&checksum(MEMORY_VERSION, tag, &body).to_le_bytes());
+        bytes.extend_from_slice(&body);
+        crate::base64url::encode(&bytes)
+    }
+
+    /// The body as it is written: times as deltas from the earliest.
+    fn wire(&self) -> WireV1 {
         let base = self.earliest().unwrap_or(0);
-        let wire = WireV1 {
+        WireV1 {
             decisions: self.decisions,
             base,
             purchases: deltas(self.purchases.iter().copied(), base),
@@ -132,16 +146,7 @@ impl Memory {
                     purchases: deltas(h.purchases.iter().copied(), base),
                 })
                 .collect(),
-        };
-        // postcard cannot fail on these plain types; an empty body would decode as corrupt.
-        let body = postcard::to_allocvec(&wire).unwrap_or_default();
-        let tag = self.store.to_le_bytes();
-        let mut bytes = Vec::with_capacity(HEADER_LEN + body.len());
-        bytes.push(MEMORY_VERSION);
-        bytes.extend_from_slice(&tag);
-        bytes.extend_from_slice(&checksum(MEMORY_VERSION, tag, &body).to_le_bytes());
-        bytes.extend_from_slice(&body);
-        crate::base64url::encode(&bytes)
+        }
     }
 
     /// Decodes a memory string of any store. An empty string is fresh memory.
@@ -204,7 +209,12 @@ impl Memory {
     }
 }
 
-#[derive(Serialize, Deserialize)]
+/// The body, written by [`WireV1::write`] and read by [`read_body`], both in postcard's
+/// encoding (serde's derives, with the feature `internals`, are the tests' reference).
+#[cfg_attr(
+    feature = "internals",
+    derive(Debug, PartialEq, Serialize, Deserialize)
+)]
 struct WireV1 {
     decisions: u32,
     base: Stamp,
@@ -212,7 +222,10 @@ struct WireV1 {
     offers: Vec<WireOffer>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "internals",
+    derive(Debug, PartialEq, Serialize, Deserialize)
+)]
 struct WireOffer {
     key: [u8; 4],
     /// `(delta << 3) | surface`. A `u64` because a delta can span the whole 80 years of
@@ -222,6 +235,38 @@ struct WireOffer {
     dismissals: Vec<u32>,
     accepts: Vec<u32>,
     purchases: Vec<u32>,
+}
+
+impl WireV1 {
+    /// postcard's encoding of the body, by hand: numbers as varints, lists as a varint length
+    /// and their elements, the key as its four bytes.
+    fn write(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        let varint = |out: &mut Vec<u8>, mut value: u64| {
+            while value >= 0x80 {
+                out.push(value as u8 | 0x80);
+                value >>= 7;
+            }
+            out.push(value as u8);
+        };
+        let list = |out: &mut Vec<u8>, values: &[u32]| {
+            varint(out, values.len() as u64);
+            values.iter().for_each(|&v| varint(out, v.into()));
+        };
+        varint(&mut out, self.decisions.into());
+        varint(&mut out, self.base.into());
+        list(&mut out, &self.purchases);
+        varint(&mut out, self.offers.len() as u64);
+        for offer in &self.offers {
+            out.extend_from_slice(&offer.key);
+            varint(&mut out, offer.impressions.len() as u64);
+            offer.impressions.iter().for_each(|&v| varint(&mut out, v));
+            list(&mut out, &offer.dismissals);
+            list(&mut out, &offer.accepts);
+            list(&mut out, &offer.purchases);
+        }
+        out
+    }
 }
 
 fn deltas(stamps: impl Iterator<Item = Stamp>, base: Stamp) -> Vec<u32> {
@@ -295,13 +340,50 @@ fn verified(bytes: &[u8]) -> Result<(u16, &[u8]), MemoryError> {
     Ok((u16::from_le_bytes([t0, t1]), body))
 }
 
+/// The body's postcard bytes read by hand (`crate::reader`: the same format, without serde's
+/// visitors in the module), field by field in the order of [`WireV1`] and [`WireOffer`].
+fn read_body(body: &[u8]) -> ReadResult<WireV1> {
+    let mut r = Reader::new(body);
+    let wire = WireV1 {
+        decisions: r.u32()?,
+        base: r.u32()?,
+        purchases: r.list(Reader::u32)?,
+        offers: r.list(|r| {
+            Ok(WireOffer {
+                key: r.array()?,
+                impressions: r.list(Reader::u64)?,
+                dismissals: r.list(Reader::u32)?,
+                accepts: r.list(Reader::u32)?,
+                purchases: r.list(Reader::u32)?,
+            })
+        })?,
+    };
+    r.finish()?;
+    Ok(wire)
+}
+
+/// Whether memory's body is written as postcard and serde wrote it until 0.3 (for
+/// `crate::fuzzing`).
+#[cfg(feature = "internals")]
+pub(crate) fn body_written_as_by_serde(memory: &Memory) -> bool {
+    let wire = memory.wire();
+    postcard::to_allocvec(&wire).is_ok_and(|by_serde| by_serde == wire.write())
+}
+
+/// Whether [`read_body`] and postcard with serde's derived visitors, which read memory until
+/// 0.3, agree on `body`: the same body, or both refuse it (for `crate::fuzzing::memory`).
+#[cfg(feature = "internals")]
+pub(crate) fn body_readers_agree(body: &[u8]) -> bool {
+    match (read_body(body), postcard::take_from_bytes::<WireV1>(body)) {
+        (Ok(hand), Ok((serde, []))) => hand == serde,
+        (Err(_), Err(_) | Ok((_, [_, ..]))) => true,
+        _ => false,
+    }
+}
+
 /// The body every version so far shares, for the store `store`.
 fn decode_body(body: &[u8], store: u16) -> Result<Memory, MemoryError> {
-    let (wire, rest) =
-        postcard::take_from_bytes::<WireV1>(body).map_err(|e| corrupt(e.to_string()))?;
-    if !rest.is_empty() {
-        return Err(corrupt(format!("{} bytes after the body", rest.len())));
-    }
+    let wire = read_body(body).map_err(corrupt)?;
     if wire.offers.len() > MAX_REMEMBERED_OFFERS {
         return Err(corrupt(format!(
             "{} offers, over the limit of {MAX_REMEMBERED_OFFERS}",

@@ -42,6 +42,8 @@
 //! snapshot, so it survives a new snapshot. Recording needs no snapshot.
 
 mod encoding;
+#[cfg(feature = "internals")]
+pub(crate) use encoding::{body_readers_agree, body_written_as_by_serde};
 mod error;
 mod event;
 mod opened;

@@ -55,7 +55,7 @@ pub enum SnapshotError {
     },
     /// The payload is not a valid postcard encoding of the format.
     Decode {
-        /// postcard's description.
+        /// What was wrong, and at which byte of the payload.
         detail: String,
     },
     /// A count over its explicit limit.

@@ -1,4 +1,5 @@
-//! The payload of a format-3 snapshot, exactly as postcard writes it.
+//! The payload of a format-3 snapshot, exactly as postcard writes it (and as `decode.rs` reads
+//! it, field by field in this order).
 //!
 //! These types are frozen: a change to any of them is a new format version and a golden file in
 //! `tests/golden/`; an older format is read as this one when it differs only by fields this
@@ -9,7 +10,9 @@
 //! Format 2 added [`Payload::email`], the timing of email offers; format 3 added
 //! [`Payload::frame_exploration`]; nothing else changed.
 
-use serde::{Deserialize, Serialize};
+#[cfg(feature = "internals")]
+use serde::Deserialize;
+use serde::Serialize;
 
 use crate::program::Program;
 use crate::vocab::{Frame, KindSet, OfferKind, Play, Stage, Surface, SurfaceSet, Tier};
@@ -21,7 +24,8 @@ pub type Minutes = u32;
 pub const NEVER: Minutes = u32::MAX;
 
 /// The whole compiled store.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "internals", derive(Deserialize))]
 pub struct Payload {
     /// The store's id, from the store file.
     pub store_id: String,
@@ -65,7 +69,8 @@ pub struct Payload {
 
 /// Frame exploration: now and then an offer is shown in a frame drawn at random among those it
 /// has copy for, with the frame's propensity logged, so frames can be compared and replayed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "internals", derive(Deserialize))]
 pub struct FrameExploration {
     /// Share of shown offers whose frame is drawn, in basis points.
     pub basis_points: u16,
@@ -73,7 +78,8 @@ pub struct FrameExploration {
 
 /// When email offers may go out, counted from the customer's last purchase (the newest
 /// purchase in memory). Applies to the email surface only.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "internals", derive(Deserialize))]
 pub struct EmailTiming {
     /// No email offer within this long of any order.
     pub quiet_after_order: Minutes,
@@ -85,7 +91,8 @@ pub struct EmailTiming {
 }
 
 /// The days after a purchase in which one kind of offer may be emailed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "internals", derive(Deserialize))]
 pub struct EmailWindow {
     /// The offer kind.
     pub kind: OfferKind,
@@ -96,7 +103,8 @@ pub struct EmailWindow {
 }
 
 /// A product the store sells.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "internals", derive(Deserialize))]
 pub struct Item {
     /// Stable id, as the store's pages and events name it.
     pub id: String,
@@ -109,7 +117,8 @@ pub struct Item {
 }
 
 /// Something the engine can show.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "internals", derive(Deserialize))]
 pub struct Offer {
     /// Stable id; memory keys are derived from it.
     pub id: String,
@@ -154,7 +163,8 @@ pub struct Offer {
 }
 
 /// A frequency cap.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "internals", derive(Deserialize))]
 pub struct Cap {
     /// Most impressions.
     pub max: u16,
@@ -163,7 +173,8 @@ pub struct Cap {
 }
 
 /// Per-surface limits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "internals", derive(Deserialize))]
 pub struct SurfaceRules {
     /// Offers per decision.
     pub limit: u8,
@@ -178,7 +189,8 @@ pub struct SurfaceRules {
 }
 
 /// Store-wide policy.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "internals", derive(Deserialize))]
 pub struct Policy {
     /// Impressions across all surfaces per rolling day.
     pub daily_cap: u16,
@@ -201,7 +213,8 @@ pub struct Policy {
 }
 
 /// A share of shoppers who are shown nothing.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "internals", derive(Deserialize))]
 pub struct Holdout {
     /// Share in basis points (1/100 of a percent).
     pub basis_points: u16,
@@ -210,7 +223,8 @@ pub struct Holdout {
 }
 
 /// The in-product trigger.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "internals", derive(Deserialize))]
 pub struct Trigger {
     /// Signals that complete a meaningful action.
     pub completed: Vec<u32>,
@@ -221,7 +235,8 @@ pub struct Trigger {
 }
 
 /// One rung of the checkout tier ladder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "internals", derive(Deserialize))]
 pub struct TierStep {
     /// Applies when the cart value (minor units) is below this; `u64::MAX` for the top rung.
     pub below: u64,
@@ -230,7 +245,8 @@ pub struct TierStep {
 }
 
 /// Thresholds for the play, as scores in `[0, 1]`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "internals", derive(Deserialize))]
 pub struct Thresholds {
     /// Risk at or above this protects.
     pub protect_risk: f32,
@@ -245,7 +261,8 @@ pub struct Thresholds {
 }
 
 /// Exploration: now and then show another of the best offers, with its propensity logged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "internals", derive(Deserialize))]
 pub struct Exploration {
     /// Share of decisions that explore, in basis points.
     pub basis_points: u16,
@@ -254,7 +271,8 @@ pub struct Exploration {
 }
 
 /// A store-wide rule: when its condition holds, its effects apply.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "internals", derive(Deserialize))]
 pub struct Rule {
     /// Name shown in reasons.
     pub id: String,
@@ -273,7 +291,8 @@ pub struct Rule {
 }
 
 /// The value type of a declared fact.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "internals", derive(Deserialize))]
 pub enum FactKind {
     /// A number (absent means 0).
     Number,
@@ -294,7 +313,8 @@ pub const BUILTIN_FACTS: [(&str, FactKind); 6] = [
 ];
 
 /// A shopper fact the store declared.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "internals", derive(Deserialize))]
 pub struct FactDecl {
     /// Name in context JSON and conditions.
     pub name: String,
@@ -303,7 +323,8 @@ pub struct FactDecl {
 }
 
 /// "This item goes with that offer", written by the store.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "internals", derive(Deserialize))]
 pub struct Pairing {
     /// The item the shopper has, wants or views.
     pub item: u32,
@@ -316,7 +337,8 @@ pub struct Pairing {
 }
 
 /// What the engine learned from the store's data.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "internals", derive(Deserialize))]
 pub struct Model {
     /// Readiness to expand.
     pub readiness: Logistic,
@@ -333,7 +355,8 @@ pub struct Model {
 }
 
 /// A logistic model over named features.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "internals", derive(Deserialize))]
 pub struct Logistic {
     /// Intercept.
     pub bias: f32,
@@ -342,7 +365,8 @@ pub struct Logistic {
 }
 
 /// A named input of a logistic model. Counts enter as `ln(1 + n)`, money as `ln(1 + major units)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "internals", derive(Deserialize))]
 pub enum Feature {
     /// How often a signal occurred (index into [`Payload::signals`]).
     Signal(u32),
@@ -369,7 +393,8 @@ pub enum Feature {
 /// ([`ATTACH_UNKNOWN`] when unknown): four bytes. Catalogs over 65,535 items use `wide`
 /// entries with a `u32` delta: six bytes. Fixed width makes validation one tight pass at load;
 /// the small deltas are what lets brotli shrink the blob on the way to a device.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[cfg_attr(feature = "internals", derive(Deserialize))]
 pub struct NeighbourBlob {
     /// Entry offsets, `items + 1` of them, non-decreasing.
     pub offsets: Vec<u32>,
@@ -383,16 +408,20 @@ pub struct NeighbourBlob {
 /// An attach rate that the model does not know.
 pub const ATTACH_UNKNOWN: u8 = 255;
 
-/// postcard writes `Vec<u8>` as a length and the bytes either way; this keeps deserialising it
-/// a single copy instead of a per-byte visit.
+/// postcard writes `Vec<u8>` as a length and the bytes either way; this keeps serde's
+/// deserialising of it (only the tests' reference reader, feature `internals`) a single copy
+/// instead of a per-byte visit.
 mod serde_bytes_compat {
-    use serde::{Deserializer, Serializer};
+    use serde::Serializer;
 
     pub fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_bytes(bytes)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+    #[cfg(feature = "internals")]
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Vec<u8>, D::Error> {
         struct Visitor;
         impl<'de> serde::de::Visitor<'de> for Visitor {
             type Value = Vec<u8>;

@@ -21,7 +21,9 @@
 //! contexts and memory strings, as `[{ "context", "memory" }]`) and `<store>-offers.json` (each
 //! offer's surfaces, items, `requires`, `excluded_by` and conditions, and the store rules, for
 //! the peers to translate into their own rules); `sample` and `generated` name the stores. With
-//! `TACTFUL_BENCH_EXPORT_ONLY=1` as well it exports and measures nothing.
+//! `TACTFUL_BENCH_EXPORT_ONLY=1` as well it exports and measures nothing. With
+//! `TACTFUL_BENCH_LOAD_ONLY=1` it measures only the two stores' load times (a change to the
+//! snapshot reader needs no more).
 
 // A benchmark, not library code: a panic here is a broken benchmark, and indexes into the
 // generated tables are in range by construction.
@@ -1279,6 +1281,20 @@ fn time_compile_catalog(sample_store: &Path, n: usize) {
     );
 }
 
+/// `TACTFUL_BENCH_LOAD_ONLY=1`: the two stores' load times, and nothing else.
+fn time_loads_only(sample: &[u8], large: &[u8]) {
+    for (name, bytes, runs) in [
+        ("sample store", sample, SAMPLE_LOAD_RUNS),
+        ("generated store (10k offers)", large, LARGE_LOAD_RUNS),
+    ] {
+        let load = time_load(bytes, runs);
+        println!(
+            "{name:<30} load median {:>10.1} µs   p90 {:>9.1} µs   runs {:>5}",
+            load.p50, load.p90, load.n
+        );
+    }
+}
+
 fn main() {
     let started = Instant::now();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("www/sample-store");
@@ -1310,6 +1326,11 @@ fn main() {
         if std::env::var_os("TACTFUL_BENCH_EXPORT_ONLY").is_some_and(|v| v == "1") {
             return;
         }
+    }
+
+    if std::env::var_os("TACTFUL_BENCH_LOAD_ONLY").is_some_and(|v| v == "1") {
+        time_loads_only(&sample_bytes, &large_bytes);
+        return;
     }
 
     let sample = measure(

@@ -99,6 +99,8 @@ pub fn sample_snapshot() -> &'static Snapshot {
 
 /// Loads bytes and, if they load, decides with them on every surface: neither may panic.
 pub fn load_and_decide(bytes: &[u8]) {
+    // Panics if the engine's payload reader and postcard with serde disagree on the body.
+    let _ = tactful::fuzzing::payload_readers_agree(bytes.get(HEADER_LEN..).unwrap_or_default());
     if let Ok(snapshot) = Snapshot::from_bytes(bytes) {
         let _ = snapshot.info();
         for context in probe_contexts() {

@@ -1,0 +1,275 @@
+//! The format-3 payload read from its postcard bytes, field by field in the order of `wire.rs`.
+//!
+//! Until 0.3 postcard and serde's derived visitors decoded it; they were most of the
+//! 36 KB that decoding and validation took of the module. This reader is the same format
+//! written out: each function below reads one wire type, its fields in declaration order, and
+//! an enum by its variant's position (the order the types declare them in, which is what
+//! serde's derive writes). A change to a wire type changes the format (see `wire.rs`), and
+//! its reader here with it; `fuzzing::payload_readers_agree` checks this reader against
+//! postcard and serde on the sample store, the golden files, and generated and damaged payloads.
+
+use super::SnapshotError;
+use super::wire::{
+    Cap, EmailTiming, EmailWindow, Exploration, FactDecl, FactKind, Feature, FrameExploration,
+    Holdout, Item, Logistic, Model, NeighbourBlob, Offer, Pairing, Payload, Policy, Rule,
+    SurfaceRules, Thresholds, TierStep, Trigger,
+};
+use crate::program::{Const, Op, Program};
+use crate::reader::{ReadResult, Reader};
+use crate::vocab::{Frame, KindSet, OfferKind, Play, Stage, Surface, SurfaceSet, Tier};
+
+/// The payload in `body`, which it must fill exactly.
+pub(crate) fn payload(body: &[u8]) -> Result<Payload, SnapshotError> {
+    let mut r = Reader::new(body);
+    let payload = read_payload(&mut r).and_then(|p| r.finish().map(|()| p));
+    payload.map_err(|detail| SnapshotError::Decode { detail })
+}
+
+fn read_payload(r: &mut Reader<'_>) -> ReadResult<Payload> {
+    Ok(Payload {
+        store_id: r.string()?,
+        store_name: r.string()?,
+        currency: r.string()?,
+        currency_digits: r.u8()?,
+        items: r.list(item)?,
+        categories: r.list(Reader::string)?,
+        families: r.list(Reader::string)?,
+        offers: r.list(offer)?,
+        surfaces: r.list(surface_rules)?,
+        policy: policy(r)?,
+        rules: r.list(rule)?,
+        programs: r.list(program)?,
+        facts: r.list(fact)?,
+        signals: r.list(Reader::string)?,
+        pairings: r.list(pairing)?,
+        model: model(r)?,
+        email: r.option(email_timing)?,
+        frame_exploration: r.option(|r| {
+            Ok(FrameExploration {
+                basis_points: r.u16()?,
+            })
+        })?,
+    })
+}
+
+fn item(r: &mut Reader<'_>) -> ReadResult<Item> {
+    Ok(Item {
+        id: r.string()?,
+        name: r.string()?,
+        category: r.u32()?,
+        price: r.u64()?,
+    })
+}
+
+fn offer(r: &mut Reader<'_>) -> ReadResult<Offer> {
+    Ok(Offer {
+        id: r.string()?,
+        title: r.string()?,
+        kind: r.one_of("OfferKind", OfferKind::ALL)?,
+        items: r.list(Reader::u32)?,
+        price: r.u64()?,
+        discount_percent: r.u8()?,
+        cost: r.u64()?,
+        job: r.string()?,
+        surfaces: SurfaceSet(r.u8()?),
+        family: r.option(Reader::u32)?,
+        copy: r.list(|r| Ok((r.one_of("Frame", Frame::ALL)?, r.string()?)))?,
+        requires: r.list(Reader::u32)?,
+        excluded_by: r.list(Reader::u32)?,
+        repeatable: r.bool()?,
+        tier: r.option(|r| r.one_of("Tier", Tier::ALL))?,
+        cap: r.option(|r| {
+            Ok(Cap {
+                max: r.u16()?,
+                window: r.u32()?,
+            })
+        })?,
+        cooldown: r.list(Reader::u32)?,
+        family_cooldown: r.u32()?,
+        when: r.option(Reader::u32)?,
+        unless: r.option(Reader::u32)?,
+    })
+}
+
+fn surface_rules(r: &mut Reader<'_>) -> ReadResult<SurfaceRules> {
+    Ok(SurfaceRules {
+        limit: r.u8()?,
+        per_session: r.u16()?,
+        per_day: r.u16()?,
+        needs_trigger: r.bool()?,
+        quiet_after_purchase: r.bool()?,
+    })
+}
+
+fn policy(r: &mut Reader<'_>) -> ReadResult<Policy> {
+    Ok(Policy {
+        daily_cap: r.u16()?,
+        quiet_after_purchase: r.u32()?,
+        session_length: r.u32()?,
+        holdout: r.option(|r| {
+            Ok(Holdout {
+                basis_points: r.u16()?,
+                salt: r.string()?,
+            })
+        })?,
+        trigger: Trigger {
+            completed: r.list(Reader::u32)?,
+            started: r.list(Reader::u32)?,
+            within: r.u32()?,
+        },
+        tiers: r.list(|r| {
+            Ok(TierStep {
+                below: r.u64()?,
+                tier: r.one_of("Tier", Tier::ALL)?,
+            })
+        })?,
+        thresholds: Thresholds {
+            protect_risk: r.f32()?,
+            assist_risk: r.f32()?,
+            assist_readiness: r.f32()?,
+            commit_readiness: r.f32()?,
+            price_sensitive: r.f32()?,
+        },
+        play_kinds: r.list(|r| r.u8().map(KindSet))?,
+        exploration: r.option(|r| {
+            Ok(Exploration {
+                basis_points: r.u16()?,
+                among: r.u8()?,
+            })
+        })?,
+    })
+}
+
+fn rule(r: &mut Reader<'_>) -> ReadResult<Rule> {
+    Ok(Rule {
+        id: r.string()?,
+        when: r.u32()?,
+        play: r.option(|r| r.one_of("Play", Play::ALL))?,
+        exclude_offers: r.list(Reader::u32)?,
+        exclude_kinds: KindSet(r.u8()?),
+        frame: r.option(|r| r.one_of("Frame", Frame::ALL))?,
+        no_discount: r.bool()?,
+    })
+}
+
+fn program(r: &mut Reader<'_>) -> ReadResult<Program> {
+    Ok(Program {
+        ops: r.list(op)?,
+        consts: r.list(constant)?,
+        lists: r.list(|r| r.list(constant))?,
+    })
+}
+
+/// An op, by its position in `Op`'s declaration.
+fn op(r: &mut Reader<'_>) -> ReadResult<Op> {
+    Ok(match r.variant()? {
+        0 => Op::Const(r.u16()?),
+        1 => Op::Fact(r.u32()?),
+        2 => Op::Signal(r.u32()?),
+        3 => Op::CartValue,
+        4 => Op::CartSize,
+        5 => Op::OwnedCount,
+        6 => Op::ViewedCount,
+        7 => Op::Readiness,
+        8 => Op::Risk,
+        9 => Op::PriceSensitivity,
+        10 => Op::Stage,
+        11 => Op::Surface,
+        12 => Op::InCart(r.u32()?),
+        13 => Op::Owns(r.u32()?),
+        14 => Op::Viewed(r.u32()?),
+        15 => Op::Eq,
+        16 => Op::Ne,
+        17 => Op::Lt,
+        18 => Op::Le,
+        19 => Op::Gt,
+        20 => Op::Ge,
+        21 => Op::Add,
+        22 => Op::Sub,
+        23 => Op::Mul,
+        24 => Op::Div,
+        25 => Op::Neg,
+        26 => Op::Not,
+        27 => Op::And,
+        28 => Op::Or,
+        29 => Op::InList(r.u16()?),
+        index => return Err(r.unknown("Op", index, 30)),
+    })
+}
+
+fn constant(r: &mut Reader<'_>) -> ReadResult<Const> {
+    Ok(match r.variant()? {
+        0 => Const::Num(r.f64()?),
+        1 => Const::Text(r.string()?),
+        2 => Const::Flag(r.bool()?),
+        index => return Err(r.unknown("Const", index, 3)),
+    })
+}
+
+fn fact(r: &mut Reader<'_>) -> ReadResult<FactDecl> {
+    Ok(FactDecl {
+        name: r.string()?,
+        kind: r.one_of(
+            "FactKind",
+            &[FactKind::Number, FactKind::Text, FactKind::Flag],
+        )?,
+    })
+}
+
+fn pairing(r: &mut Reader<'_>) -> ReadResult<Pairing> {
+    Ok(Pairing {
+        item: r.u32()?,
+        offer: r.u32()?,
+        strength: r.f32()?,
+        note: r.string()?,
+    })
+}
+
+fn model(r: &mut Reader<'_>) -> ReadResult<Model> {
+    Ok(Model {
+        readiness: logistic(r)?,
+        risk: logistic(r)?,
+        price_sensitivity: logistic(r)?,
+        popularity: r.bytes()?,
+        neighbours: NeighbourBlob {
+            offsets: r.list(Reader::u32)?,
+            wide: r.bool()?,
+            entries: r.bytes()?,
+        },
+        attach_window_days: r.u16()?,
+    })
+}
+
+fn logistic(r: &mut Reader<'_>) -> ReadResult<Logistic> {
+    Ok(Logistic {
+        bias: r.f32()?,
+        weights: r.list(|r| Ok((feature(r)?, r.f32()?)))?,
+    })
+}
+
+fn feature(r: &mut Reader<'_>) -> ReadResult<Feature> {
+    Ok(match r.variant()? {
+        0 => Feature::Signal(r.u32()?),
+        1 => Feature::Fact(r.u32()?),
+        2 => Feature::CartValue,
+        3 => Feature::CartSize,
+        4 => Feature::OwnedCount,
+        5 => Feature::Stage(r.one_of("Stage", Stage::ALL)?),
+        6 => Feature::Surface(r.one_of("Surface", Surface::ALL)?),
+        index => return Err(r.unknown("Feature", index, 7)),
+    })
+}
+
+fn email_timing(r: &mut Reader<'_>) -> ReadResult<EmailTiming> {
+    Ok(EmailTiming {
+        quiet_after_order: r.u32()?,
+        once_per_window: r.bool()?,
+        windows: r.list(|r| {
+            Ok(EmailWindow {
+                kind: r.one_of("OfferKind", OfferKind::ALL)?,
+                from: r.u32()?,
+                to: r.u32()?,
+            })
+        })?,
+    })
+}
