@@ -12,10 +12,9 @@
 //!   newest 20% test. From each test order with two or more distinct items the last listed
 //!   item is held out and the whole catalogue except the basket's other items is ranked from
 //!   them: HR@10, MRR@10, and coverage (the share of the catalogue that appears in some top 10).
-//! - **Session next item** (Diginetica, the SR-GNN split): train on the training sessions,
-//!   rank all 43,097 items for every one of the 60,858 test prefixes: HR@20 and MRR@20. The
-//!   published protocol trains on every prefix of every session paired with its next item; a
-//!   co-occurrence count over the sessions sees exactly those pairs.
+//! - **Session next item** (the Diginetica SR-GNN split, or any session data set): see
+//!   [`sessions`]: train on the training sessions, rank the whole catalogue for every test
+//!   prefix, beside the session-rec baselines, by case (new item or repeat).
 //! - **Off-policy** (Open Bandit): the click rate of each logged policy estimated from the other
 //!   policy's logs by inverse propensity scoring and its self-normalised form, with 95%
 //!   confidence intervals, beside that policy's own on-policy click rate.

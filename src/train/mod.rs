@@ -10,9 +10,11 @@
 //!   Views add co-view counts within a session: each view `b` up to `view_window` places after
 //!   `a` adds `view_weight * view_decay^(distance - 1)` to `(a, b)` and `backward` times that
 //!   to `(b, a)`, so the order of views counts without throwing the reverse away.
-//! - **Neighbours.** An item's neighbours are its `neighbours` strongest co-occurring items.
+//! - **Neighbours.** An item's neighbours are its `neighbours` strongest co-occurring items,
+//!   each count first divided by `(1 + activity)^damping` of the neighbour (`damping` 0 by
+//!   default; above it, a specific neighbour outranks one that co-occurs with everything).
 //!   Their weights are normalised so the strongest is 1, then *shrunk* by the row's evidence:
-//!   times `c / (c + shrinkage)`, where `c` is the strongest count. An item seen together with
+//!   times `c / (c + shrinkage)`, where `c` is the strongest raw count. An item seen together with
 //!   another once carries a weak row, one seen a hundred times a full one. This is what lets a
 //!   decision add up rows of several seeds on one scale. Weights are quantised to `1..=255`
 //!   (the snapshot's byte), and entries that round to 0 are dropped.
