@@ -19,7 +19,7 @@
 //!
 //! **Tuning** ([`tune`]) never sees the test file: it cuts a validation split from the
 //! training sessions by time (the newest 10% of sessions give the cases, the rest train) and
-//! picks the settings there.
+//! picks the settings there, ranking as the shipped snapshot ranks.
 
 use std::fmt::Write as _;
 use std::io::BufRead;
@@ -408,14 +408,36 @@ pub struct Tuning {
     pub session_objective: f64,
 }
 
+/// A trained model read as [`evaluate_sessions`] reads its snapshot: session data carries no
+/// categories, so [`ship`] gives every item the one category `-`, and a seed with few learned
+/// neighbours draws the category fallback (the catalogue's most popular items). Tuning on the
+/// model without it would favour settings that leave rows short, which the snapshot pays for.
+struct Shipped(super::Trained);
+
+impl ItemModel for Shipped {
+    fn item_count(&self) -> usize {
+        self.0.item_count()
+    }
+    fn popularity(&self, item: u32) -> u8 {
+        self.0.popularity(item)
+    }
+    fn category(&self, _item: u32) -> Option<u32> {
+        Some(0)
+    }
+    fn for_each_neighbour(&self, item: u32, visit: impl FnMut(u32, u8)) {
+        self.0.for_each_neighbour(item, visit);
+    }
+}
+
 /// A training setting the tuning varies, and the values it tries.
 type Knob = (fn(&mut Settings, f64), &'static [f64]);
 
-const KNOBS: [Knob; 4] = [
+const KNOBS: [Knob; 5] = [
     (|s, v| s.view_window = v as usize, &[1.0, 3.0, 5.0, 10.0]),
     (|s, v| s.view_decay = v, &[0.4, 0.55, 0.7, 0.85, 1.0]),
     (|s, v| s.backward = v, &[0.0, 0.25, 0.5, 0.75, 1.0]),
     (|s, v| s.damping = v, &[0.0, 0.25, 0.5, 0.75]),
+    (|s, v| s.shrinkage = v, &[0.0, 0.5, 1.0, 2.0]),
 ];
 
 const RECENCIES: [f64; 6] = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0];
@@ -457,7 +479,7 @@ pub fn tune(
     let new_item: Vec<Case> = cases.iter().filter(|c| c.is_new()).cloned().collect();
     let mut tried = 0;
     let mut measure = |settings: &Settings| -> (f64, f64) {
-        let model = train(&part, settings);
+        let model = Shipped(train(&part, settings));
         let mut best = (f64::MIN, 0.0);
         for recency in RECENCIES {
             let mut ranks = Ranks::default();
@@ -476,11 +498,12 @@ pub fn tune(
             }
         }
         progress(&format!(
-            "window {} decay {} backward {} damping {}: {:.2} (recency {})",
+            "window {} decay {} backward {} damping {} shrinkage {}: {:.2} (recency {})",
             settings.view_window,
             settings.view_decay,
             settings.backward,
             settings.damping,
+            settings.shrinkage,
             best.0,
             best.1
         ));
@@ -502,7 +525,7 @@ pub fn tune(
             }
         }
     }
-    let model = train(&part, &chosen);
+    let model = Shipped(train(&part, &chosen));
     let mut session_best = (f64::MIN, 0.0);
     for repeat in REPEATS {
         let mut ranks = Ranks::default();
@@ -655,13 +678,14 @@ pub fn table(r: &SessionResults) -> String {
     }
     let _ = writeln!(
         out,
-        "scoring: recency {}, repeat {}; training: view window {}, view decay {}, backward {}, damping {}, neighbours {}",
+        "scoring: recency {}, repeat {}; training: view window {}, view decay {}, backward {}, damping {}, shrinkage {}, neighbours {}",
         r.scoring.recency,
         r.scoring.repeat,
         r.settings.view_window,
         r.settings.view_decay,
         r.settings.backward,
         r.settings.damping,
+        r.settings.shrinkage,
         r.settings.neighbours
     );
     if let Some(t) = &r.tuning {
