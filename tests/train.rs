@@ -171,6 +171,40 @@ fn session_baselines_rank_as_worked_out_by_hand() {
     assert!(rank("tactful")[2].is_some());
 }
 
+/// Tuning reads only the training sessions: the newest 10% give the validation cases, and
+/// there every second case is a return to the first item, which only a positive repeat weight
+/// can rank.
+#[test]
+fn tuning_cuts_validation_from_training_and_records_its_choice() {
+    let mut builder = HistoryBuilder::default();
+    for i in 0..100 {
+        let (x, y) = (format!("x{}", i % 7), format!("y{}", i % 5));
+        builder.session(&[x.as_str(), y.as_str(), x.as_str()]);
+    }
+    let history = builder.finish();
+    let mut heard = Vec::new();
+    let (settings, scoring, tuning) = sessions::tune(&history, &Settings::default(), |line| {
+        heard.push(line.to_string())
+    })
+    .unwrap();
+    assert_eq!(
+        (tuning.trained_on, tuning.cases, tuning.new_item_cases),
+        (90, 20, 10)
+    );
+    assert!(scoring.repeat > 0.0, "{scoring:?}");
+    // The defaults and each other value of the five knobs (3 + 4 + 4 + 3 + 3), each with six
+    // recencies, then eight repeat weights; one line per training combination and one for the
+    // repeat weight.
+    assert_eq!(tuning.tried, 18 * 6 + 8);
+    assert_eq!(heard.len(), 18 + 1, "{heard:?}");
+    assert!(heard.last().unwrap().starts_with("repeat "));
+    assert!(settings.view_window >= 1);
+    // Too little to cut a validation split from is an error, not a panic.
+    let mut tiny = HistoryBuilder::default();
+    tiny.session(&["a"]);
+    assert!(sessions::tune(&tiny.finish(), &Settings::default(), |_| {}).is_err());
+}
+
 #[test]
 fn session_evaluation_options_reject_bad_input() {
     let cli = |args: &[&str]| {
