@@ -254,6 +254,7 @@ fn session_evaluation_options_reject_bad_input() {
         (vec!["--cases", "ranks.xml"], "--cases"),
         (vec!["--train", train_path], "--test"),
         (vec!["--protocol", "sessionz"], "sessionz"),
+        (vec!["--protocol", "basket", "--tune"], "session protocol"),
     ] {
         let (code, err) = cli(&args);
         assert_eq!(code, Some(2), "{args:?}: {err}");

@@ -1033,6 +1033,11 @@ fn run_evaluate(args: &EvaluateArgs) -> Result<(), Failure> {
     let named = session_data_set(args)?;
     let only_named = named.is_some();
     let wants = |p: Protocol| !only_named && (args.protocol == Protocol::All || args.protocol == p);
+    if (args.cases.is_some() || args.tune) && !only_named && !wants(Protocol::Session) {
+        return Err(Failure::Usage(
+            "--cases and --tune belong to the session protocol: give --protocol session or all, or a session data set".into(),
+        ));
+    }
     let mut results = evaluate::Results {
         settings: settings.clone(),
         ..evaluate::Results::default()
