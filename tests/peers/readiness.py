@@ -34,7 +34,7 @@ L2 = 1e-3
 
 
 def main():
-    args = [a for a in sys.argv[1:]]
+    args = list(sys.argv[1:])
     out = None
     if "--json" in args:
         at = args.index("--json")
