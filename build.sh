@@ -256,8 +256,9 @@ bench_train() {
   else
     "$CLI" train --orders target/bench/orders-1m.csv -o target/bench/model-1m.toml
   fi
-  say "tactful evaluate (every protocol, on the shipped snapshots)"
-  "$CLI" evaluate --data "$data" --splits target/peers/splits --json target/evaluate.json
+  say "tactful evaluate (every protocol, on the shipped snapshots; session settings tuned on validation)"
+  # --tune: the session settings are chosen on a validation split cut from the training data.
+  "$CLI" evaluate --data "$data" --tune --splits target/peers/splits --json target/evaluate.json
   say "peers on the same basket splits"
   if [ ! -f target/peers/venv/.installed ] || [ tests/peers/requirements.txt -nt target/peers/venv/.installed ]; then
     python3 -m venv target/peers/venv
@@ -265,6 +266,8 @@ bench_train() {
     touch target/peers/venv/.installed
   fi
   target/peers/venv/bin/python -W ignore tests/peers/peers.py target/peers/splits --json target/peers/peers.json
+  say "readiness: scikit-learn's logistic regression on the split and features tactful train uses"
+  target/peers/venv/bin/python -W ignore tests/peers/readiness.py "$data/dmba/CharlesBookClub.csv.gz" "$CLI" --json target/peers/readiness.json
 }
 
 FUZZ_TARGETS=(snapshot payload memory context decisions store)

@@ -18,8 +18,9 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use tactful::train::evaluate::{self, SessionScoring};
+use tactful::train::evaluate;
 use tactful::train::input::{ColumnMap, InputError, read_orders, read_views};
+use tactful::train::sessions::{self, Ranks, SessionScoring};
 use tactful::train::{HistoryBuilder, Settings, budget_cost, train};
 
 fn data() -> Option<PathBuf> {
@@ -65,6 +66,13 @@ fn groceries_basket_completion_stays_in_its_band() {
     assert!(r.snapshot_bytes < 24_000, "{} bytes", r.snapshot_bytes);
 }
 
+/// HR@20 and MRR@20 of `method` over all cases.
+fn at20(ranks: &Ranks, cases: &[sessions::Case], method: &str) -> (f64, f64) {
+    let scores = ranks.scores(cases);
+    let m = scores.iter().find(|m| m.method == method).unwrap();
+    (m.all.at(20).hit_rate, m.all.at(20).mrr)
+}
+
 #[test]
 fn diginetica_session_slice_stays_in_its_band() {
     let Some(dir) = data() else { return };
@@ -82,48 +90,180 @@ fn diginetica_session_slice_stays_in_its_band() {
     let cases: Vec<_> = split
         .cases
         .iter()
-        .filter(|c| seen[c.1 as usize])
+        .filter(|c| seen[c.target as usize])
         .take(5_000)
         .cloned()
         .collect();
     let trained = train(&train_part, &Settings::default());
-    let ranking = evaluate::rank_sessions(
-        "slice",
+    let mut ranks = Ranks::default();
+    let last_view_only = SessionScoring {
+        recency: 0.0,
+        repeat: 0.0,
+    };
+    sessions::rank_model(
         &trained,
         &Some,
         &cases,
-        SessionScoring::default(),
-        20,
+        &[
+            ("slice", SessionScoring::default()),
+            ("last view", last_view_only),
+        ],
+        &mut ranks,
     );
-    // Only the last view as a seed, and viewed items never ranked: item-kNN as published.
-    let last_view_only = evaluate::rank_sessions(
-        "last view",
-        &trained,
-        &Some,
-        &cases,
-        SessionScoring {
-            recency: 0.0,
-            repeat: 0.0,
-        },
-        20,
-    );
+    let (hit_rate, mrr) = at20(&ranks, &cases, "slice");
+    let (last_view_hit_rate, _) = at20(&ranks, &cases, "last view");
     eprintln!(
-        "slice: HR@20 {:.2}, MRR@20 {:.2}; last view only {:.2}",
-        ranking.hit_rate, ranking.mrr, last_view_only.hit_rate
+        "slice: HR@20 {hit_rate:.2}, MRR@20 {mrr:.2}; last view only {last_view_hit_rate:.2}"
     );
     // 41.70 / 17.83, and 20.98 from the last view alone, when this was written.
     assert_eq!(cases.len(), 5_000);
-    assert!(
-        (39.5..44.0).contains(&ranking.hit_rate),
-        "HR@20 {}",
-        ranking.hit_rate
+    assert!((39.5..44.0).contains(&hit_rate), "HR@20 {hit_rate}");
+    assert!((16.5..19.2).contains(&mrr), "MRR@20 {mrr}");
+    assert!(hit_rate > last_view_hit_rate + 15.0);
+}
+
+/// Four training sessions over items a b c d (views: a 3, b 3, c 4, d 2; POP: c a b d) and
+/// three test cases, every baseline's rank worked out by hand in the comments.
+#[test]
+fn session_baselines_rank_as_worked_out_by_hand() {
+    let train_file = temp("hand-train.txt", b"a b c\nb c d\na c\nd a b c\n");
+    let test_file = temp("hand-test.tsv", b"a b\tc\nc\td\na b a\tb\n");
+    let data = sessions::read_sessions("hand", &train_file, &test_file).unwrap();
+    assert_eq!(data.cases.len(), 3);
+    assert_eq!(
+        data.published(),
+        None,
+        "published figures belong to Diginetica only"
     );
-    assert!(
-        (16.5..19.2).contains(&ranking.mrr),
-        "MRR@20 {}",
-        ranking.mrr
+    let (results, ranks) =
+        sessions::evaluate_sessions(&data, &Settings::default(), SessionScoring::default(), None)
+            .unwrap();
+    let rank = |method: &str| -> Vec<Option<u8>> {
+        let at = ranks.methods.iter().position(|m| m == method).unwrap();
+        ranks.ranks[at].clone()
+    };
+    // Case 1, [a b] -> c. POP: c first. S-POP: a and b once each, a more popular: a b, then
+    // c. Item-KNN from b (co-views a 2, c 3, d 2; over sqrt(23) * sqrt(views + 20)): c .128,
+    // d .089, a .087. V-SKNN: a weighs 1/2, b 1; sessions 3 and 0 hold both (0.75), 1 holds b
+    // (0.5), 2 holds a (0.25, its latest shared view one step back: halved); c scores 2.125,
+    // b 2.0, a 1.625, d 1.25.
+    // Case 2, [c] -> d. Item-KNN from c: a and b 3 co-views, d 2: a b d. V-SKNN: every
+    // session holds c; c 4, a 3, b 3, d 2.
+    // Case 3, [a b a] -> b, a repeat. S-POP: a twice, b once. Item-KNN from a: c .128, b .087,
+    // d .044. V-SKNN: a weighs 1 (its latest view), b 2/3; c 2.33, a 2.17, b 1.83, d 1.0.
+    assert_eq!(rank("POP"), [Some(1), Some(4), Some(3)]);
+    assert_eq!(rank("S-POP"), [Some(3), Some(4), Some(2)]);
+    assert_eq!(rank("Item-KNN"), [Some(1), Some(3), Some(2)]);
+    assert_eq!(rank("S-POP then Item-KNN"), [Some(3), Some(4), Some(2)]);
+    assert_eq!(rank("V-SKNN"), [Some(1), Some(4), Some(3)]);
+    // Split by case: two new-item cases, one repeat.
+    let v_sknn = results
+        .methods
+        .iter()
+        .find(|m| m.method == "V-SKNN")
+        .unwrap();
+    assert_eq!((v_sknn.new_item.cases, v_sknn.repeat.cases), (2, 1));
+    assert!((v_sknn.new_item.at(5).mrr - 100.0 * (1.0 + 0.25) / 2.0).abs() < 1e-9);
+    assert!((v_sknn.repeat.at(5).mrr - 100.0 / 3.0).abs() < 1e-9);
+    assert_eq!(v_sknn.all.at(5).hit_rate, 100.0);
+    // The cross-sell use never ranks what the prefix holds: on the repeat case it misses.
+    assert_eq!(rank("tactful cross-sell")[2], None);
+    assert!(rank("tactful")[2].is_some());
+}
+
+/// Tuning reads only the training sessions: the newest 10% give the validation cases, and
+/// there every second case is a return to the first item, which only a positive repeat weight
+/// can rank.
+#[test]
+fn tuning_cuts_validation_from_training_and_records_its_choice() {
+    let mut builder = HistoryBuilder::default();
+    for i in 0..100 {
+        let (x, y) = (format!("x{}", i % 7), format!("y{}", i % 5));
+        builder.session(&[x.as_str(), y.as_str(), x.as_str()]);
+    }
+    let history = builder.finish();
+    let mut heard = Vec::new();
+    let (settings, scoring, tuning) = sessions::tune(&history, &Settings::default(), |line| {
+        heard.push(line.to_string())
+    })
+    .unwrap();
+    assert_eq!(
+        (tuning.trained_on, tuning.cases, tuning.new_item_cases),
+        (90, 20, 10)
     );
-    assert!(ranking.hit_rate > last_view_only.hit_rate + 15.0);
+    assert!(scoring.repeat > 0.0, "{scoring:?}");
+    // The defaults and each other value of the five knobs (3 + 4 + 4 + 3 + 3), each with six
+    // recencies, then eight repeat weights; one line per training combination and one for the
+    // repeat weight.
+    assert_eq!(tuning.tried, 18 * 6 + 8);
+    assert_eq!(heard.len(), 18 + 1, "{heard:?}");
+    assert!(heard.last().unwrap().starts_with("repeat "));
+    assert!(settings.view_window >= 1);
+    // Too little to cut a validation split from is an error, not a panic.
+    let mut tiny = HistoryBuilder::default();
+    tiny.session(&["a"]);
+    assert!(sessions::tune(&tiny.finish(), &Settings::default(), |_| {}).is_err());
+}
+
+#[test]
+fn session_evaluation_options_reject_bad_input() {
+    let cli = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_tactful"))
+            .arg("evaluate")
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let train_file = temp("opt-train.txt", b"a b c\nb c d\n");
+    let train_path = train_file.to_str().unwrap();
+    let empty = temp("opt-empty.tsv", b"x\n\n");
+    let json = std::env::temp_dir().join(format!("tactful-opt-{}.json", std::process::id()));
+    let json = json.to_str().unwrap();
+    // A missing file names itself.
+    let (code, err) = cli(&[
+        "--train",
+        train_path,
+        "--test",
+        "/nonexistent/test.tsv",
+        "--json",
+        json,
+    ]);
+    assert_eq!(code, Some(3), "{err}");
+    assert!(err.contains("/nonexistent/test.tsv"), "{err}");
+    // A test file without a case says so.
+    let (code, err) = cli(&[
+        "--train",
+        train_path,
+        "--test",
+        empty.to_str().unwrap(),
+        "--json",
+        json,
+    ]);
+    assert_eq!(code, Some(3), "{err}");
+    assert!(err.contains("no test cases"), "{err}");
+    // Out-of-range settings, an unknown cases format, and --train without --test are usage
+    // errors (exit 2), before any data is read.
+    for (args, says) in [
+        (vec!["--recency", "1.5"], "--recency"),
+        (vec!["--damping=3"], "--damping"),
+        (vec!["--view-window", "0"], "--view-window"),
+        (vec!["--cases", "ranks.xml"], "--cases"),
+        (vec!["--train", train_path], "--test"),
+        (vec!["--protocol", "sessionz"], "sessionz"),
+        (vec!["--protocol", "basket", "--tune"], "session protocol"),
+    ] {
+        let (code, err) = cli(&args);
+        assert_eq!(code, Some(2), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    // A folder without the session files names what it looked for.
+    let (code, err) = cli(&["--sessions", "/nonexistent", "--json", json]);
+    assert_eq!(code, Some(3), "{err}");
+    assert!(err.contains("sessions_train.txt"), "{err}");
 }
 
 #[test]

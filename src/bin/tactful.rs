@@ -372,6 +372,45 @@ struct EvaluateArgs {
     /// Pseudo-count each item's strongest co-occurrence is shrunk by.
     #[arg(long, default_value_t = 1.0)]
     shrinkage: f64,
+    /// A session data set's training sessions: one per line, item ids separated by spaces,
+    /// oldest first (plain or gzip). Runs the session protocol on it alone.
+    #[arg(long, requires = "test", conflicts_with = "sessions")]
+    train: Option<PathBuf>,
+    /// Its test cases: `prefix<TAB>next item` lines, or whole sessions (every prefix is a case).
+    #[arg(long, requires = "train")]
+    test: Option<PathBuf>,
+    /// A folder holding `sessions_train.txt[.gz]` and `sessions_test.tsv[.gz]`.
+    #[arg(long)]
+    sessions: Option<PathBuf>,
+    /// The name results are labelled with (default: the folder's or training file's name).
+    #[arg(long)]
+    name: Option<String>,
+    /// Write each session case's rank per method here (`.jsonl` or `.csv`).
+    #[arg(long)]
+    cases: Option<PathBuf>,
+    /// Session scoring: each earlier view weighs this times the next (0..=1).
+    #[arg(long, default_value_t = 0.6)]
+    recency: f64,
+    /// Session scoring: how much a viewed item counts as a candidate itself (0: never, the
+    /// cross-sell use; the table reports that use too).
+    #[arg(long, default_value_t = 2.0)]
+    repeat: f64,
+    /// Training: how far ahead in a session a view counts as co-viewed.
+    #[arg(long, default_value_t = 10)]
+    view_window: usize,
+    /// Training: weight per step of distance between two views (0..=1).
+    #[arg(long, default_value_t = 0.7)]
+    view_decay: f64,
+    /// Training: weight of the reverse direction of a co-view (0..=1).
+    #[arg(long, default_value_t = 0.5)]
+    backward: f64,
+    /// Training: divide a pair's count by its neighbour's (1 + activity) to this power (0..=2).
+    #[arg(long, default_value_t = 0.0)]
+    damping: f64,
+    /// Choose the session settings above on a validation split cut from the training
+    /// sessions (the newest 10%), never the test cases; the JSON records the choice.
+    #[arg(long)]
+    tune: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
@@ -903,16 +942,104 @@ fn run_train(args: &TrainArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-fn run_evaluate(args: &EvaluateArgs) -> Result<(), Failure> {
-    use tactful::train::evaluate;
+/// The evaluation's settings from its options, each range checked.
+fn evaluate_settings(
+    args: &EvaluateArgs,
+) -> Result<
+    (
+        tactful::train::Settings,
+        tactful::train::sessions::SessionScoring,
+    ),
+    Failure,
+> {
     let mut settings = train_settings(args.neighbours, args.budget.as_deref())?;
-    settings.shrinkage = args.shrinkage;
+    let within = |name: &str, value: f64, low: f64, high: f64| {
+        if (low..=high).contains(&value) {
+            Ok(value)
+        } else {
+            Err(Failure::Usage(format!(
+                "--{name} {value} is outside {low}..={high}"
+            )))
+        }
+    };
+    settings.shrinkage = within("shrinkage", args.shrinkage, 0.0, f64::MAX)?;
+    settings.view_decay = within("view-decay", args.view_decay, 0.0, 1.0)?;
+    settings.backward = within("backward", args.backward, 0.0, 1.0)?;
+    settings.damping = within("damping", args.damping, 0.0, 2.0)?;
+    if args.view_window == 0 {
+        return Err(Failure::Usage("--view-window must be at least 1".into()));
+    }
+    settings.view_window = args.view_window;
+    let scoring = tactful::train::sessions::SessionScoring {
+        recency: within("recency", args.recency, 0.0, 1.0)?,
+        repeat: within("repeat", args.repeat, 0.0, f64::MAX)?,
+    };
+    Ok((settings, scoring))
+}
+
+/// The session data set the options name, if any.
+fn session_data_set(
+    args: &EvaluateArgs,
+) -> Result<Option<tactful::train::sessions::SessionData>, Failure> {
+    let (train, test) = match (&args.train, &args.test, &args.sessions) {
+        (Some(train), Some(test), _) => (train.clone(), test.clone()),
+        (_, _, Some(dir)) => {
+            let find = |names: &[&str]| {
+                names
+                    .iter()
+                    .map(|n| dir.join(n))
+                    .find(|p| p.exists())
+                    .ok_or_else(|| {
+                        Failure::BadInput(format!(
+                            "`{}`: holds none of {}",
+                            dir.display(),
+                            names.join(", ")
+                        ))
+                    })
+            };
+            (
+                find(&["sessions_train.txt.gz", "sessions_train.txt"])?,
+                find(&["sessions_test.tsv.gz", "sessions_test.tsv"])?,
+            )
+        }
+        _ => return Ok(None),
+    };
+    let name = args.name.clone().unwrap_or_else(|| {
+        let named = args.sessions.as_deref().unwrap_or(&train);
+        named
+            .file_name()
+            .map_or("sessions".into(), |n| n.to_string_lossy().into_owned())
+    });
+    tactful::train::sessions::read_sessions(&name, &train, &test)
+        .map(Some)
+        .map_err(|e| Failure::BadInput(e.to_string()))
+}
+
+fn run_evaluate(args: &EvaluateArgs) -> Result<(), Failure> {
+    use tactful::train::{evaluate, sessions};
+    let (mut settings, mut scoring) = evaluate_settings(args)?;
+    if let Some(path) = &args.cases {
+        if !matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("jsonl" | "json" | "csv")
+        ) {
+            return Err(Failure::Usage(format!(
+                "--cases `{}`: writes `.jsonl` (JSON Lines) or `.csv`",
+                path.display()
+            )));
+        }
+    }
     let bad = |e: evaluate::EvaluateError| Failure::BadInput(e.to_string());
-    let wants = |p: Protocol| args.protocol == Protocol::All || args.protocol == p;
-    let scoring = evaluate::SessionScoring::default();
+    let named = session_data_set(args)?;
+    let only_named = named.is_some();
+    let wants = |p: Protocol| !only_named && (args.protocol == Protocol::All || args.protocol == p);
+    if (args.cases.is_some() || args.tune) && !only_named && !wants(Protocol::Session) {
+        return Err(Failure::Usage(
+            "--cases and --tune belong to the session protocol: give --protocol session or all, or a session data set".into(),
+        ));
+    }
     let mut results = evaluate::Results {
         settings: settings.clone(),
-        session_scoring: scoring,
         ..evaluate::Results::default()
     };
     if wants(Protocol::Basket) {
@@ -938,11 +1065,30 @@ fn run_evaluate(args: &EvaluateArgs) -> Result<(), Failure> {
             );
         }
     }
-    if wants(Protocol::Session) {
-        let split = evaluate::diginetica_sessions(&args.data.join("diginetica")).map_err(bad)?;
-        results
-            .session
-            .push(evaluate::session_next_item(&split, &settings, scoring).map_err(bad)?);
+    let session_data = match named {
+        Some(data) => Some(data),
+        None if wants(Protocol::Session) => {
+            Some(evaluate::diginetica_sessions(&args.data.join("diginetica")).map_err(bad)?)
+        }
+        None => None,
+    };
+    if let Some(data) = session_data {
+        let tuning = if args.tune {
+            let (tuned, tuned_scoring, tuning) = sessions::tune(&data.train, &settings, |line| {
+                let _ = emit(format_args!("tune: {line}"));
+            })
+            .map_err(bad)?;
+            (settings, scoring) = (tuned, tuned_scoring);
+            Some(tuning)
+        } else {
+            None
+        };
+        let (session, ranks) =
+            sessions::evaluate_sessions(&data, &settings, scoring, tuning).map_err(bad)?;
+        if let Some(path) = &args.cases {
+            sessions::write_cases(path, &data, &ranks).map_err(bad)?;
+        }
+        results.session.push(session);
     }
     if wants(Protocol::OffPolicy) {
         results.off_policy = evaluate::off_policy(&args.data.join("open_bandit")).map_err(bad)?;

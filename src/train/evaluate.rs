@@ -12,10 +12,9 @@
 //!   newest 20% test. From each test order with two or more distinct items the last listed
 //!   item is held out and the whole catalogue except the basket's other items is ranked from
 //!   them: HR@10, MRR@10, and coverage (the share of the catalogue that appears in some top 10).
-//! - **Session next item** (Diginetica, the SR-GNN split): train on the training sessions,
-//!   rank all 43,097 items for every one of the 60,858 test prefixes: HR@20 and MRR@20. The
-//!   published protocol trains on every prefix of every session paired with its next item; a
-//!   co-occurrence count over the sessions sees exactly those pairs.
+//! - **Session next item** (the Diginetica SR-GNN split, or any session data set): see
+//!   [`sessions`]: train on the training sessions, rank the whole catalogue for every test
+//!   prefix, beside the session-rec baselines, by case (new item or repeat).
 //! - **Off-policy** (Open Bandit): the click rate of each logged policy estimated from the other
 //!   policy's logs by inverse propensity scoring and its self-normalised form, with 95%
 //!   confidence intervals, beside that policy's own on-policy click rate.
@@ -28,6 +27,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::rank::{ItemModel, Query, Ranker};
+use super::sessions::{self, SessionData, SessionResults};
 use super::{History, HistoryBuilder, Order, Settings, Trained, train};
 use crate::compile::{self, Options, Source};
 use crate::ope::{Accumulator, Interval, Term};
@@ -110,35 +110,15 @@ pub struct OffPolicy {
 pub struct Results {
     /// The settings the models were trained with (basket data sets without decay).
     pub settings: Settings,
-    /// How session prefixes were scored.
-    pub session_scoring: SessionScoring,
     /// Basket completion, per data set.
     pub basket: Vec<Ranking>,
     /// Session next item.
-    pub session: Vec<Ranking>,
+    pub session: Vec<SessionResults>,
     /// Off-policy estimates.
     pub off_policy: Vec<OffPolicy>,
 }
 
-/// How the session protocol turns a prefix into seeds.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct SessionScoring {
-    /// Each earlier view weighs this times the next.
-    pub recency: f64,
-    /// How much a viewed item counts as the next item itself.
-    pub repeat: f64,
-}
-
-impl Default for SessionScoring {
-    fn default() -> Self {
-        Self {
-            recency: 0.6,
-            repeat: 2.0,
-        }
-    }
-}
-
-fn data_error(path: &Path, e: impl std::fmt::Display) -> EvaluateError {
+pub(crate) fn data_error(path: &Path, e: impl std::fmt::Display) -> EvaluateError {
     EvaluateError::Data {
         path: path.to_path_buf(),
         message: e.to_string(),
@@ -146,7 +126,7 @@ fn data_error(path: &Path, e: impl std::fmt::Display) -> EvaluateError {
 }
 
 /// Opens a data file, gunzipping `.gz`.
-fn open(path: &Path) -> Result<Box<dyn BufRead>, EvaluateError> {
+pub(crate) fn open(path: &Path) -> Result<Box<dyn BufRead>, EvaluateError> {
     let file = std::fs::File::open(path).map_err(|e| data_error(path, e))?;
     let read: Box<dyn Read> = if path.extension().is_some_and(|e| e == "gz") {
         Box::new(flate2::read::MultiGzDecoder::new(file))
@@ -385,7 +365,7 @@ pub fn ship(
 }
 
 /// The encoded size of the snapshot's model part.
-fn model_bytes(snapshot: &Snapshot) -> usize {
+pub(crate) fn model_bytes(snapshot: &Snapshot) -> usize {
     postcard::to_allocvec(&snapshot.payload().model).map_or(0, |b| b.len())
 }
 
@@ -556,112 +536,16 @@ fn write_split(dir: &Path, split: &BasketSplit) -> Result<(), EvaluateError> {
     Ok(())
 }
 
-/// The Diginetica SR-GNN split: training sessions and `(prefix, next item)` test cases.
-#[derive(Debug, Clone)]
-pub struct SessionSplit {
-    /// The training sessions (items cover train and test).
-    pub train: History,
-    /// Test cases as item indexes.
-    pub cases: Vec<(Vec<u32>, u32)>,
-}
-
-/// Reads `sessions_train.txt.gz` and `sessions_test.tsv.gz`.
+/// The Diginetica SR-GNN split in `dir`, as the data set `diginetica-sessions`.
 ///
 /// # Errors
-/// A file that is missing or unreadable, or a test line without a tab.
-pub fn diginetica_sessions(dir: &Path) -> Result<SessionSplit, EvaluateError> {
-    let mut builder = HistoryBuilder::default();
-    let train_path = dir.join("sessions_train.txt.gz");
-    for line in open(&train_path)?.lines() {
-        let line = line.map_err(|e| data_error(&train_path, e))?;
-        let items: Vec<&str> = line.split_ascii_whitespace().collect();
-        if !items.is_empty() {
-            builder.session(&items);
-        }
-    }
-    let mut history = builder.finish();
-    let test_path = dir.join("sessions_test.tsv.gz");
-    let mut cases = Vec::new();
-    for (n, line) in open(&test_path)?.lines().enumerate() {
-        let line = line.map_err(|e| data_error(&test_path, e))?;
-        let Some((prefix, next)) = line.split_once('\t') else {
-            return Err(data_error(&test_path, format!("line {}: no tab", n + 1)));
-        };
-        let prefix = prefix
-            .split_ascii_whitespace()
-            .map(|id| history.items.intern(id))
-            .collect();
-        cases.push((prefix, history.items.intern(next.trim())));
-    }
-    Ok(SessionSplit {
-        train: history,
-        cases,
-    })
-}
-
-/// Ranks every test prefix from `model`.
-pub fn rank_sessions(
-    name: &str,
-    model: &impl ItemModel,
-    to_model: &dyn Fn(u32) -> Option<u32>,
-    cases: &[(Vec<u32>, u32)],
-    scoring: SessionScoring,
-    k: usize,
-) -> Ranking {
-    let mut ranker = Ranker::new(model);
-    let mut metrics = Counter::new(model.item_count());
-    let mut seeds: Vec<(u32, f64)> = Vec::new();
-    for (prefix, next) in cases {
-        seeds.clear();
-        let mut weight = 1.0;
-        for &item in prefix.iter().rev() {
-            if let Some(i) = to_model(item) {
-                seeds.push((i, weight));
-            }
-            weight *= scoring.recency;
-        }
-        let top = ranker.top(
-            model,
-            &Query {
-                seeds: &seeds,
-                exclude: &[],
-                repeat: scoring.repeat,
-            },
-            k,
-        );
-        metrics.add(&top, to_model(*next));
-    }
-    metrics.finish(name, k)
-}
-
-/// The session protocol on the shipped snapshot.
-///
-/// # Errors
-/// The model does not compile.
-pub fn session_next_item(
-    split: &SessionSplit,
-    settings: &Settings,
-    scoring: SessionScoring,
-) -> Result<Ranking, EvaluateError> {
-    let trained = train(&split.train, settings);
-    let (snapshot, bytes) = ship("diginetica-sessions", &trained, None)?;
-    let items = &split.train.items;
-    let to_snapshot: Vec<Option<u32>> = (0..items.len() as u32)
-        .map(|i| snapshot.item_by_id(items.name(i)))
-        .collect();
-    let mut ranking = rank_sessions(
+/// A file that is missing or unreadable, or no test cases.
+pub fn diginetica_sessions(dir: &Path) -> Result<SessionData, EvaluateError> {
+    sessions::read_sessions(
         "diginetica-sessions",
-        &snapshot,
-        &|i| to_snapshot.get(i as usize).copied().flatten(),
-        &split.cases,
-        scoring,
-        20,
-    );
-    ranking.trained_on = split.train.sessions.len();
-    ranking.snapshot_bytes = bytes;
-    ranking.neighbour_entries = snapshot.info().neighbours;
-    ranking.model_bytes = model_bytes(&snapshot);
-    Ok(ranking)
+        &dir.join("sessions_train.txt.gz"),
+        &dir.join("sessions_test.tsv.gz"),
+    )
 }
 
 /// One logged impression.
@@ -795,13 +679,9 @@ pub fn off_policy(dir: &Path) -> Result<Vec<OffPolicy>, EvaluateError> {
 /// The results as a table for people.
 pub fn table(results: &Results) -> String {
     let mut out = String::new();
-    for (title, rows) in [
-        ("basket completion", &results.basket),
-        ("session next item", &results.session),
-    ] {
-        if rows.is_empty() {
-            continue;
-        }
+    if !results.basket.is_empty() {
+        let rows = &results.basket;
+        let title = "basket completion";
         let _ = writeln!(
             out,
             "{title}\n{:<22} {:>7} {:>8} {:>8} {:>8} {:>7} {:>11} {:>9} {:>10}",
@@ -833,8 +713,9 @@ pub fn table(results: &Results) -> String {
         }
         out.push('\n');
     }
-    if !results.session.is_empty() {
-        out.push_str("published on the same split (HR@20 / MRR@20 %): POP 0.89 / 0.20, Item-KNN 35.75 / 11.57, SR-GNN 50.73 / 17.59, GCE-GNN 54.22 / 19.04\n\n");
+    for session in &results.session {
+        out.push_str(&sessions::table(session));
+        out.push('\n');
     }
     if !results.off_policy.is_empty() {
         let _ = writeln!(

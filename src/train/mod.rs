@@ -10,9 +10,11 @@
 //!   Views add co-view counts within a session: each view `b` up to `view_window` places after
 //!   `a` adds `view_weight * view_decay^(distance - 1)` to `(a, b)` and `backward` times that
 //!   to `(b, a)`, so the order of views counts without throwing the reverse away.
-//! - **Neighbours.** An item's neighbours are its `neighbours` strongest co-occurring items.
+//! - **Neighbours.** An item's neighbours are its `neighbours` strongest co-occurring items,
+//!   each count first divided by `(1 + activity)^damping` of the neighbour (`damping` 0 by
+//!   default; above it, a specific neighbour outranks one that co-occurs with everything).
 //!   Their weights are normalised so the strongest is 1, then *shrunk* by the row's evidence:
-//!   times `c / (c + shrinkage)`, where `c` is the strongest count. An item seen together with
+//!   times `c / (c + shrinkage)`, where `c` is the strongest raw count. An item seen together with
 //!   another once carries a weak row, one seen a hundred times a full one. This is what lets a
 //!   decision add up rows of several seeds on one scale. Weights are quantised to `1..=255`
 //!   (the snapshot's byte), and entries that round to 0 are dropped.
@@ -33,10 +35,12 @@
 //! The same-category fallback for new items needs no learning: the store file gives every item
 //! a category, and the engine (and [`rank`]) fills with the category's most popular items.
 
+pub mod baselines;
 pub mod evaluate;
 pub mod input;
 pub mod rank;
 pub mod readiness;
+pub mod sessions;
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
@@ -68,6 +72,10 @@ pub struct Settings {
     pub view_weight: f64,
     /// Weight of the reverse direction of a co-view.
     pub backward: f64,
+    /// A pair's count is divided by its neighbour's activity (purchases, else views) plus
+    /// one, to this power: 0 keeps raw counts; higher favours specific neighbours over
+    /// popular ones (the popularity fallback still ranks popular items).
+    pub damping: f64,
     /// The window of attach rates, in days.
     pub attach_window_days: u16,
     /// Orders with more distinct items count their first this many (pairs grow as the square).
@@ -85,6 +93,7 @@ impl Default for Settings {
             view_decay: 0.7,
             view_weight: 1.0,
             backward: 0.5,
+            damping: 0.0,
             attach_window_days: 30,
             max_basket: 64,
         }
@@ -348,11 +357,19 @@ pub fn train(history: &History, settings: &Settings) -> Trained {
             .iter()
             .map(|e| (e.0 as u32, e.1))
             .collect();
+        // The evidence is the strongest raw count; the order, the damped one.
+        let evidence = f64::from(row.iter().map(|e| e.1).fold(0.0, f32::max));
+        if settings.damping > 0.0 {
+            for e in &mut row {
+                let a = activity.get(e.0 as usize).copied().unwrap_or(0.0);
+                e.1 = (f64::from(e.1) / (1.0 + a).powf(settings.damping)) as f32;
+            }
+        }
         row.sort_unstable_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
         row.truncate(k);
         let strongest = f64::from(row.first().map_or(0.0, |e| e.1));
         if strongest > 0.0 {
-            let confidence = strongest / (strongest + settings.shrinkage);
+            let confidence = evidence / (evidence + settings.shrinkage);
             if let Some(slot) = rows.get_mut(a as usize) {
                 *slot = row
                     .iter()

@@ -74,6 +74,17 @@ impl ItemModel for Trained {
     }
 }
 
+/// Item indexes by `key` from the largest, ties by index.
+pub fn most_first<T: Ord>(key: &[T]) -> Vec<u32> {
+    let mut items: Vec<u32> = (0..key.len() as u32).collect();
+    items.sort_by(|&a, &b| {
+        key.get(b as usize)
+            .cmp(&key.get(a as usize))
+            .then(a.cmp(&b))
+    });
+    items
+}
+
 /// One ranking request.
 #[derive(Debug, Clone, Copy)]
 pub struct Query<'a> {
@@ -100,13 +111,7 @@ impl Ranker {
     pub fn new(model: &impl ItemModel) -> Self {
         let n = model.item_count();
         let popularity: Vec<u8> = (0..n as u32).map(|i| model.popularity(i)).collect();
-        let mut popular: Vec<u32> = (0..n as u32).collect();
-        popular.sort_by(|&a, &b| {
-            popularity
-                .get(b as usize)
-                .cmp(&popularity.get(a as usize))
-                .then(a.cmp(&b))
-        });
+        let popular = most_first(&popularity);
         let mut by_category: HashMap<u32, Vec<u32>> = HashMap::new();
         for &item in &popular {
             if let Some(c) = model.category(item) {
