@@ -450,7 +450,7 @@ fn objective(scores: &Scores) -> f64 {
 
 /// Picks the training settings, the recency and the repeat weight on a validation split cut
 /// from `train` by time (see the module docs): first the training settings (coordinate
-/// descent over [`KNOBS`], each with the best recency) by cross-sell HR@20 + MRR@20 on
+/// descent over the `KNOBS` table, each with the best recency) by cross-sell HR@20 + MRR@20 on
 /// new-item cases, then the repeat weight by HR@20 + MRR@20 on all cases.
 /// `progress` hears about each combination tried.
 ///
