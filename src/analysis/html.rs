@@ -84,16 +84,8 @@ pub fn page(report: &Report) -> String {
         body.push_str("<p>Only the showings whose frame exploration drew: each frame was assigned at random among the offer's frames, so these compare frames fairly.</p>");
     }
     section(&mut body, "Exposures per day", &timeline_chart(report));
-    for (name, rows) in [
-        ("surface", &report.breakdowns.surface),
-        ("offer", &report.breakdowns.offer),
-        ("frame", &report.breakdowns.frame),
-        ("frame, drawn at random", &report.breakdowns.frame_drawn),
-        ("play", &report.breakdowns.play),
-    ] {
-        if !rows.is_empty() {
-            breakdown_table(&mut body, name, rows);
-        }
+    for (name, rows) in report.breakdowns.named() {
+        breakdown_table(&mut body, name, rows);
     }
     if !report.refused.is_empty() || !report.warnings.is_empty() {
         body.push_str("<h2>Not used</h2><ul>");

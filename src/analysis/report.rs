@@ -928,6 +928,21 @@ pub struct Breakdowns {
     pub play: Vec<Row>,
 }
 
+impl Breakdowns {
+    /// Every breakdown that has rows, with its name, in the order people read them.
+    pub fn named(&self) -> impl Iterator<Item = (&'static str, &[Row])> {
+        [
+            ("surface", self.surface.as_slice()),
+            ("offer", &self.offer),
+            ("frame", &self.frame),
+            ("frame, drawn at random", &self.frame_drawn),
+            ("play", &self.play),
+        ]
+        .into_iter()
+        .filter(|(_, rows)| !rows.is_empty())
+    }
+}
+
 /// One breakdown row. Rates are per offer shown, with Wilson intervals that treat each
 /// showing as independent.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -94,16 +94,8 @@ pub fn table(report: &Report) -> String {
             "ok (no conversion drop whose interval excludes zero)"
         }
     );
-    for (name, rows) in [
-        ("surface", &report.breakdowns.surface),
-        ("offer", &report.breakdowns.offer),
-        ("frame", &report.breakdowns.frame),
-        ("frame, drawn", &report.breakdowns.frame_drawn),
-        ("play", &report.breakdowns.play),
-    ] {
-        if !rows.is_empty() {
-            breakdown(&mut out, name, rows);
-        }
+    for (name, rows) in report.breakdowns.named() {
+        breakdown(&mut out, name, rows);
     }
     if !report.refused.is_empty() {
         out.push_str("\nnot used:");
