@@ -267,7 +267,7 @@ bench_train() {
   fi
   target/peers/venv/bin/python -W ignore tests/peers/peers.py target/peers/splits --json target/peers/peers.json
   say "readiness: scikit-learn's logistic regression on the split and features tactful train uses"
-  target/peers/venv/bin/python -W ignore tests/peers/readiness.py "$data/dmba/CharlesBookClub.csv.gz" "$CLI" --json target/peers/readiness.json
+  target/peers/venv/bin/python -W ignore tests/peers/scores.py "$data" "$CLI" --json target/peers/scores.json
 }
 
 FUZZ_TARGETS=(snapshot payload memory context decisions store)

@@ -19,7 +19,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use tactful::train::evaluate;
-use tactful::train::input::{ColumnMap, InputError, read_orders, read_views};
+use tactful::train::input::{
+    ColumnMap, ColumnRename, InputError, OutcomeKind, read_orders, read_outcomes, read_views,
+};
 use tactful::train::sessions::{self, Ranks, SessionScoring};
 use tactful::train::{HistoryBuilder, Settings, budget_cost, train};
 
@@ -475,21 +477,22 @@ fn gzip_and_views_are_read() {
 fn readiness_from_logged_upsell_outcomes() {
     let Some(dir) = data() else { return };
     // Charles Book Club: which members took the Florence art-book upsell, with their history.
-    let rename = tactful::train::input::ColumnRename::parse(
+    let rename = ColumnRename::parse(
         "R=facts.months_since_purchase,F=facts.orders,ArtBks=facts.art_books,\
          ChildBks=facts.child_books,CookBks=facts.cook_books,Gender=facts.gender",
     )
     .unwrap();
-    let outcomes = tactful::train::input::read_outcomes(
+    let outcomes = read_outcomes(
         &dir.join("dmba/CharlesBookClub.csv.gz"),
+        OutcomeKind::Readiness,
         &ColumnMap::parse("outcome=Florence").unwrap(),
         &rename,
     )
     .unwrap();
     assert_eq!(outcomes.rows.len(), 4000);
     assert_eq!(outcomes.features.len(), 6);
-    let fitted = tactful::train::readiness::fit(&outcomes);
-    assert_eq!(fitted.taken, 338);
+    let fitted = tactful::train::scores::fit(&outcomes);
+    assert_eq!(fitted.positives, 338);
     let weight = |name: &str| fitted.weights.iter().find(|w| w.0 == name).unwrap().1;
     // Art-book buyers take an art-book offer; cookbook buyers less so; recent buyers more.
     assert!(weight("facts.art_books") > 0.2, "{:?}", fitted.weights);
@@ -533,19 +536,21 @@ fn bad_outcomes_stop_at_their_line() {
         "outcomes.csv",
         b"accepted,facts.orders,note\n1,2,x\nmaybe,3,y\n",
     );
-    let e = tactful::train::input::read_outcomes(
+    let e = read_outcomes(
         &path,
+        OutcomeKind::Readiness,
         &ColumnMap::default(),
-        &tactful::train::input::ColumnRename::default(),
+        &ColumnRename::default(),
     )
     .unwrap_err();
     assert_eq!(e.line(), Some(3));
     assert!(e.to_string().contains("`maybe` is not an outcome"), "{e}");
     let path = temp("outcomes2.csv", b"accepted,facts.orders\n1,two\n");
-    let e = tactful::train::input::read_outcomes(
+    let e = read_outcomes(
         &path,
+        OutcomeKind::Readiness,
         &ColumnMap::default(),
-        &tactful::train::input::ColumnRename::default(),
+        &ColumnRename::default(),
     )
     .unwrap_err();
     assert!(
@@ -553,11 +558,189 @@ fn bad_outcomes_stop_at_their_line() {
             .contains("column `facts.orders`: `two` is not a number"),
         "{e}"
     );
-    let e = tactful::train::input::read_outcomes(
+    let e = read_outcomes(
         &path,
+        OutcomeKind::Readiness,
         &ColumnMap::default(),
-        &tactful::train::input::ColumnRename::parse("facts.orders=orders").unwrap(),
+        &ColumnRename::parse("facts.orders=orders").unwrap(),
     )
     .unwrap_err();
     assert!(e.to_string().contains("`orders` is not a feature"), "{e}");
+}
+
+#[test]
+fn risk_from_course_withdrawals() {
+    let Some(dir) = data() else { return };
+    // Open University students: who withdrew from a course they registered for (a course
+    // product's regret), from the two numbers and the flag the registration holds.
+    let outcomes = read_outcomes(
+        &dir.join("oulad/studentInfo.csv.gz"),
+        OutcomeKind::Risk,
+        &ColumnMap::parse("regret=final_result==Withdrawn").unwrap(),
+        &ColumnRename::parse(
+            "num_of_prev_attempts=facts.previous_attempts,studied_credits=facts.credits,\
+             disability=facts.disability",
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(outcomes.rows.len(), 32_593);
+    assert_eq!(
+        outcomes.features,
+        [
+            "facts.previous_attempts",
+            "facts.credits",
+            "facts.disability"
+        ]
+    );
+    let fitted = tactful::train::scores::fit(&outcomes);
+    assert_eq!(
+        fitted.positives, 10_156,
+        "the rows whose final result is Withdrawn"
+    );
+    let weight = |name: &str| fitted.weights.iter().find(|w| w.0 == name).unwrap().1;
+    // A heavier load and a declared disability mean more withdrawals.
+    assert!(weight("facts.credits") > 0.0, "{:?}", fitted.weights);
+    assert!(weight("facts.disability") > 0.0, "{:?}", fitted.weights);
+    let auc = fitted.holdout_auc.unwrap();
+    eprintln!("risk on OULAD: {:?}, held-out AUC {auc}", fitted.weights);
+    assert!((0.6..0.75).contains(&auc), "held-out AUC {auc}");
+}
+
+#[test]
+fn a_score_fitted_on_outcomes_drawn_from_known_weights_recovers_them() {
+    // 20,000 purchases whose discount use follows known weights: the fit finds them.
+    let (bias, coupon, orders) = (-1.5, 1.2, -0.4);
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut uniform = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut csv = String::from("discounted,signals.coupon_click,facts.orders\n");
+    for _ in 0..20_000 {
+        let clicks = (uniform() * 4.0).floor();
+        let order_count = (uniform() * 6.0).floor();
+        // Signals enter the engine as ln(1 + count), facts as they are.
+        let z = bias + coupon * clicks.ln_1p() + orders * order_count;
+        let discounted = uniform() < 1.0 / (1.0 + (-z).exp());
+        csv.push_str(&format!(
+            "{},{clicks},{order_count}\n",
+            u8::from(discounted)
+        ));
+    }
+    let path = temp("discounts.csv", csv.as_bytes());
+    let outcomes = read_outcomes(
+        &path,
+        OutcomeKind::PriceSensitivity,
+        &ColumnMap::default(),
+        &ColumnRename::default(),
+    )
+    .unwrap();
+    let fitted = tactful::train::scores::fit(&outcomes);
+    let weight = |name: &str| fitted.weights.iter().find(|w| w.0 == name).unwrap().1;
+    assert!((fitted.bias - bias).abs() < 0.15, "bias {}", fitted.bias);
+    let found = weight("signals.coupon_click");
+    assert!((found - coupon).abs() < 0.15, "coupon_click {found}");
+    let found = weight("facts.orders");
+    assert!((found - orders).abs() < 0.05, "orders {found}");
+}
+
+#[test]
+fn train_writes_every_score_it_was_given_outcomes_for() {
+    let offers = temp("shown.csv", b"accepted,facts.orders\n1,3\n0,0\n1,2\n0,1\n");
+    let purchases = temp(
+        "purchases.csv",
+        b"status,facts.orders,vip\nrefunded,0,n\npaid,4,Y\nREFUNDED,1,n\npaid,2,y\n",
+    );
+    let dir = purchases.parent().unwrap().to_path_buf();
+    let out = Command::new(env!("CARGO_BIN_EXE_tactful"))
+        .args(["train", "--outcomes"])
+        .arg(&offers)
+        .arg("--risk-outcomes")
+        .arg(&purchases)
+        .args([
+            "--columns",
+            "regret=status==Refunded",
+            "--features",
+            "vip=facts.vip",
+        ])
+        .args(["-o"])
+        .arg(dir.join("scores.toml"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("readiness: logistic regression on 4 outcomes (2 taken) over 1 features"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("risk: logistic regression on 4 outcomes (2 regretted) over 2 features"),
+        "{stdout}"
+    );
+    let model = std::fs::read_to_string(dir.join("scores.toml")).unwrap();
+    assert!(
+        model.contains("[readiness]") && model.contains("[risk]"),
+        "{model}"
+    );
+    assert!(
+        !model.contains("[price_sensitivity]"),
+        "no discount outcomes were given"
+    );
+    // Refunded buyers had fewer orders and no VIP flag: both weigh against regret.
+    let risk = &model[model.find("[risk.weights]").unwrap()..];
+    let weight = |name: &str| -> f64 {
+        let line = risk.lines().find(|l| l.starts_with(name)).unwrap();
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    assert!(
+        weight("\"facts.orders\"") < 0.0 && weight("\"facts.vip\"") < 0.0,
+        "{risk}"
+    );
+}
+
+#[test]
+fn bad_score_outcomes_name_what_is_wrong() {
+    let path = temp("regrets.csv", b"status,facts.orders\nrefunded,1\n");
+    let read = |kind, columns: &str| {
+        read_outcomes(
+            &path,
+            kind,
+            &ColumnMap::parse(columns).unwrap(),
+            &ColumnRename::default(),
+        )
+    };
+    // No regret column under any of its names.
+    let e = read(OutcomeKind::Risk, "").unwrap_err();
+    assert!(
+        matches!(e, InputError::MissingColumn { role: "regret", .. }),
+        "{e}"
+    );
+    // `==` with nothing after it.
+    let e = read(OutcomeKind::Risk, "regret=status==").unwrap_err();
+    assert!(e.to_string().contains("needs a value after `==`"), "{e}");
+    // A status word without `==` is not an outcome.
+    let e = read(OutcomeKind::Risk, "regret=status").unwrap_err();
+    assert!(
+        e.to_string().contains("`refunded` is not an outcome"),
+        "{e}"
+    );
+    // The role of another kind does not name this kind's column.
+    let e = read(OutcomeKind::PriceSensitivity, "regret=status==refunded").unwrap_err();
+    assert!(
+        matches!(
+            e,
+            InputError::MissingColumn {
+                role: "discounted",
+                ..
+            }
+        ),
+        "{e}"
+    );
 }

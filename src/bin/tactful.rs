@@ -284,16 +284,26 @@ struct BatchArgs {
 struct TrainArgs {
     /// Orders CSV: one line per order line, with order, item and time columns (customer and
     /// price optional).
-    #[arg(long, required_unless_present_any = ["views", "outcomes"])]
+    #[arg(long, required_unless_present_any = ["views", "outcomes", "risk_outcomes", "price_outcomes"])]
     orders: Option<PathBuf>,
     /// View sessions CSV: session, item and (optional) time columns.
     #[arg(long)]
     views: Option<PathBuf>,
-    /// Logged offer outcomes CSV: an outcome column (0/1) and feature columns, for readiness.
+    /// Logged offer outcomes CSV, one row per shown offer: an outcome column (taken: 0/1) and
+    /// feature columns, for `[readiness]`.
     #[arg(long)]
     outcomes: Option<PathBuf>,
+    /// Logged purchases CSV: a regret column (refunded, returned, cancelled: 0/1, or
+    /// `--columns regret=status==refunded`) and feature columns, for `[risk]`.
+    #[arg(long)]
+    risk_outcomes: Option<PathBuf>,
+    /// Logged purchases CSV: a discounted column (bought at a discount: 0/1, or
+    /// `--columns discounted=column==VALUE`) and feature columns, for `[price_sensitivity]`.
+    #[arg(long)]
+    price_outcomes: Option<PathBuf>,
     /// Outcome columns to read as features, e.g. `F=facts.orders,R=facts.days_since_last_purchase`
-    /// (columns already named `signals.*`, `facts.*`, `cart.*`, ... need none).
+    /// (columns already named `signals.*`, `facts.*`, `cart.*`, ... need none); the same for
+    /// every outcome file.
     #[arg(long, default_value = "")]
     features: String,
     /// Column names for roles, e.g. `order=ordernumber,item=itemId,time=eventdate,outcome=Florence`.
@@ -882,9 +892,11 @@ fn run_train(args: &TrainArgs) -> Result<(), Failure> {
     }
     let history = builder.finish();
     let mut trained = train::train(&history, &settings);
-    if let Some(path) = &args.outcomes {
+    let outcome_files = [&args.outcomes, &args.risk_outcomes, &args.price_outcomes];
+    for (kind, path) in input::OutcomeKind::ALL.into_iter().zip(outcome_files) {
+        let Some(path) = path else { continue };
         let rename = input::ColumnRename::parse(&args.features).map_err(bad)?;
-        let outcomes = input::read_outcomes(path, &columns, &rename).map_err(bad)?;
+        let outcomes = input::read_outcomes(path, kind, &columns, &rename).map_err(bad)?;
         if outcomes.features.is_empty() {
             return Err(Failure::BadInput(format!(
                 "`{}` has no feature columns (columns: {}); name them with --features column=facts.<name>",
@@ -892,11 +904,13 @@ fn run_train(args: &TrainArgs) -> Result<(), Failure> {
                 outcomes.ignored.join(", ")
             )));
         }
-        let fitted = train::readiness::fit(&outcomes);
+        let fitted = train::scores::fit(&outcomes);
         emit(format_args!(
-            "readiness: logistic regression on {} outcomes ({} taken) over {} features{}{}",
+            "{}: logistic regression on {} outcomes ({} {}) over {} features{}{}",
+            kind.section(),
             fitted.rows,
-            fitted.taken,
+            fitted.positives,
+            kind.positive(),
             fitted.weights.len(),
             fitted
                 .holdout_auc
@@ -908,7 +922,7 @@ fn run_train(args: &TrainArgs) -> Result<(), Failure> {
                 format!("; ignored columns: {}", outcomes.ignored.join(", "))
             }
         ))?;
-        trained.readiness = Some(fitted);
+        trained.scores.push((kind, fitted));
     }
     let elapsed = started.elapsed();
     let r = &trained.report;

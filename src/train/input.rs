@@ -288,14 +288,99 @@ const SESSION_ROLES: [Role; 3] = [
     },
 ];
 
-const OUTCOME_ROLES: [Role; 1] = [Role {
-    name: "outcome",
-    aliases: &["outcome", "accepted", "converted", "clicked", "click"],
-    required: true,
-}];
+/// The outcome column of each kind of outcome file, in [`OutcomeKind`] order.
+const OUTCOME_ROLES: [Role; 3] = [
+    Role {
+        name: "outcome",
+        aliases: &["outcome", "accepted", "converted", "clicked", "click"],
+        required: true,
+    },
+    Role {
+        name: "regret",
+        aliases: &[
+            "regret",
+            "regretted",
+            "refunded",
+            "refund",
+            "returned",
+            "cancelled",
+            "canceled",
+            "withdrawn",
+            "chargeback",
+        ],
+        required: true,
+    },
+    Role {
+        name: "discounted",
+        aliases: &[
+            "discounted",
+            "discount_used",
+            "used_discount",
+            "coupon_used",
+            "used_coupon",
+        ],
+        required: true,
+    },
+];
 
-/// Logged offer outcomes: each row's feature values (as the engine computes them) and whether
-/// the offer was taken.
+/// Which of the engine's three shopper scores a file of logged outcomes teaches. Each is the
+/// same logistic form, `sigmoid(bias + sum of weight * feature)`, fitted the same way
+/// ([`scores::fit`](super::scores::fit)); they differ in what a row is and what its outcome
+/// says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutcomeKind {
+    /// A shown offer, and whether it was taken: the model's `[readiness]`.
+    Readiness,
+    /// A purchase, and whether the shopper came to regret it (refunded, returned, cancelled,
+    /// withdrew): the model's `[risk]`.
+    Risk,
+    /// A purchase, and whether it was made at a discount (a coupon, a sale price): the model's
+    /// `[price_sensitivity]`, read as how likely this shopper is to need a discount to buy.
+    PriceSensitivity,
+}
+
+impl OutcomeKind {
+    /// All three, in the order a model file writes them.
+    pub const ALL: [Self; 3] = [Self::Readiness, Self::Risk, Self::PriceSensitivity];
+
+    /// The model file's section for this score.
+    #[must_use]
+    pub fn section(self) -> &'static str {
+        match self {
+            Self::Readiness => "readiness",
+            Self::Risk => "risk",
+            Self::PriceSensitivity => "price_sensitivity",
+        }
+    }
+
+    /// What a positive row is, for reports: "taken", "regretted", "discounted".
+    #[must_use]
+    pub fn positive(self) -> &'static str {
+        match self {
+            Self::Readiness => "taken",
+            Self::Risk => "regretted",
+            Self::PriceSensitivity => "discounted",
+        }
+    }
+
+    /// The `--columns` role naming this kind's outcome column.
+    #[must_use]
+    pub fn role(self) -> &'static str {
+        self.outcome_role().name
+    }
+
+    fn outcome_role(self) -> Role {
+        let [readiness, risk, price_sensitivity] = OUTCOME_ROLES;
+        match self {
+            Self::Readiness => readiness,
+            Self::Risk => risk,
+            Self::PriceSensitivity => price_sensitivity,
+        }
+    }
+}
+
+/// Logged outcomes: each row's feature values (as the engine computes them) and whether its
+/// outcome happened (the offer was taken, the purchase regretted or discounted).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Outcomes {
     /// Feature names, as the model file names them (`facts.orders`, `signals.add_to_cart`).
@@ -324,17 +409,49 @@ fn feature_transform(name: &str) -> Option<Transform> {
     }
 }
 
-/// Reads logged outcomes: the outcome column (`0`/`1`, `true`/`false`, `yes`/`no`) and every
-/// column named as a feature, directly or through `rename` (`M=facts.monetary`).
+/// A yes-or-no word, ignoring case: `y`/`yes`/`true` or `n`/`no`/`false`.
+fn flag(text: &str) -> Option<bool> {
+    match text.to_ascii_lowercase().as_str() {
+        "y" | "yes" | "true" => Some(true),
+        "n" | "no" | "false" => Some(false),
+        _ => None,
+    }
+}
+
+/// Reads logged outcomes of `kind`: the outcome column and every column named as a feature,
+/// directly or through `rename` (`M=facts.monetary`).
+///
+/// The outcome is `0`/`1`, `true`/`false` or `yes`/`no`; or, when `map` names the column as
+/// `column==VALUE` (`regret=final_result==Withdrawn`), 1 where the column holds `VALUE`
+/// (ignoring case) and 0 elsewhere, so a status column needs no preprocessing. A feature's
+/// value is a number, or a flag (`y`/`n`, `yes`/`no`, `true`/`false`) read as 1 or 0.
 ///
 /// # Errors
-/// The first problem, with its line; a rename to something that is not a feature.
+/// The first problem, with its line; a rename to something that is not a feature; an empty
+/// `VALUE`.
 pub fn read_outcomes(
     path: &Path,
+    kind: OutcomeKind,
     map: &ColumnMap,
     rename: &ColumnRename,
 ) -> Result<Outcomes, InputError> {
-    let mut table = open(path, &OUTCOME_ROLES, map)?;
+    let role = kind.outcome_role();
+    let mut map = map.clone();
+    let mut positive_value = None;
+    if let Some(named) = map.0.get_mut(role.name) {
+        if let Some((column, value)) = named.split_once("==") {
+            let (column, value) = (column.trim().to_string(), value.trim().to_string());
+            if value.is_empty() {
+                return Err(InputError::BadMapping {
+                    mapping: format!("{}={named}", role.name),
+                    message: "`column==VALUE` needs a value after `==`".into(),
+                });
+            }
+            *named = column;
+            positive_value = Some(value);
+        }
+    }
+    let mut table = open(path, &[role], &map)?;
     let outcome_at = table.columns.at.first().copied().flatten();
     // (column, feature name, how its raw value becomes the engine's input)
     let mut features: Vec<(usize, String, Transform)> = Vec::new();
@@ -377,17 +494,21 @@ pub fn read_outcomes(
                 })
         };
         let raw = text(outcome_at.unwrap_or(0))?;
-        let outcome = match raw.to_ascii_lowercase().as_str() {
-            "1" | "true" | "yes" => true,
-            "0" | "false" | "no" => false,
-            _ => {
-                return Err(columns.bad(
-                    line,
-                    0,
-                    raw,
-                    "an outcome (0 or 1, true or false, yes or no)",
-                ));
-            }
+        let outcome = match &positive_value {
+            Some(value) => raw.eq_ignore_ascii_case(value),
+            None => match flag(raw) {
+                Some(outcome) => outcome,
+                None if raw == "1" => true,
+                None if raw == "0" => false,
+                None => {
+                    return Err(columns.bad(
+                        line,
+                        0,
+                        raw,
+                        "an outcome (0 or 1, true or false, yes or no)",
+                    ));
+                }
+            },
         };
         let mut values = Vec::with_capacity(features.len());
         for (i, name, transform) in &features {
@@ -395,6 +516,7 @@ pub fn read_outcomes(
             let value = raw
                 .parse::<f64>()
                 .ok()
+                .or_else(|| flag(raw).map(|f| if f { 1.0 } else { 0.0 }))
                 .filter(|v| v.is_finite())
                 .ok_or_else(|| InputError::BadValue {
                     path: columns.path.clone(),
@@ -405,7 +527,7 @@ pub fn read_outcomes(
                         .cloned()
                         .unwrap_or_else(|| name.clone()),
                     value: raw.chars().take(40).collect(),
-                    expected: "a number",
+                    expected: "a number or a flag (y or n)",
                 })?;
             values.push(transform(value));
         }

@@ -29,8 +29,9 @@
 //!   names them, else orders) who bought `b` in the same order or within `attach_window_days`
 //!   after their first purchase of `a`: the "62% of buyers of X add Y within 30 days" reason.
 //!
-//! - **Readiness.** With logged offer outcomes, weights by logistic regression (see
-//!   [`readiness`]), written as the model's `[readiness]`.
+//! - **Readiness, risk and price sensitivity.** With logged outcomes (offers shown and taken;
+//!   purchases regretted; purchases made at a discount), weights by logistic regression (see
+//!   [`scores`]), written as the model's `[readiness]`, `[risk]` and `[price_sensitivity]`.
 //!
 //! The same-category fallback for new items needs no learning: the store file gives every item
 //! a category, and the engine (and [`rank`]) fills with the category's most popular items.
@@ -39,7 +40,7 @@ pub mod baselines;
 pub mod evaluate;
 pub mod input;
 pub mod rank;
-pub mod readiness;
+pub mod scores;
 pub mod sessions;
 
 use std::collections::{HashMap, HashSet};
@@ -253,8 +254,8 @@ pub struct Trained {
     pub neighbours: Vec<Vec<Neighbour>>,
     /// The window attach rates were measured over.
     pub attach_window_days: u16,
-    /// Readiness weights, when fitted from logged outcomes.
-    pub readiness: Option<readiness::Fitted>,
+    /// Score weights fitted from logged outcomes, at most one per kind.
+    pub scores: Vec<(input::OutcomeKind, scores::Fitted)>,
     /// What it cost.
     pub report: Report,
 }
@@ -418,7 +419,7 @@ pub fn train(history: &History, settings: &Settings) -> Trained {
         popularity,
         neighbours,
         attach_window_days: settings.attach_window_days,
-        readiness: None,
+        scores: Vec::new(),
         report,
     }
 }
@@ -594,11 +595,15 @@ impl Trained {
             r.items
         );
         let _ = writeln!(out, "attach_window_days = {}\n", self.attach_window_days);
-        if let Some(fitted) = &self.readiness {
+        for (kind, fitted) in &self.scores {
+            let section = kind.section();
             let _ = writeln!(
                 out,
-                "# Logistic regression on {} logged outcomes ({} taken).\n[readiness]\nbias = {:.6}\n[readiness.weights]",
-                fitted.rows, fitted.taken, fitted.bias
+                "# Logistic regression on {} logged outcomes ({} {}).\n[{section}]\nbias = {:.6}\n[{section}.weights]",
+                fitted.rows,
+                fitted.positives,
+                kind.positive(),
+                fitted.bias
             );
             for (name, weight) in &fitted.weights {
                 let _ = writeln!(out, "{} = {weight:.6}", quote(name));

@@ -87,7 +87,7 @@ test("the training reference trains on the real data and prints what it says", (
     return;
   }
   const { run } = workspace(t);
-  for (const block of [snippet("train-orders"), snippet("train-outcomes"), snippet("evaluate-sessions")]) {
+  for (const block of [snippet("train-orders"), snippet("train-outcomes"), snippet("train-risk"), snippet("evaluate-sessions")]) {
     assertPrinted(block, run(`set -e\n${block.code}`));
   }
 });

@@ -1,9 +1,11 @@
-//! Readiness weights by logistic regression from logged offer outcomes.
+//! Shopper scores (readiness, risk, price sensitivity) by logistic regression from logged
+//! outcomes.
 //!
-//! Each row holds the engine's feature values for a shopper at the moment an offer was shown
-//! (see [`read_outcomes`](super::input::read_outcomes)) and whether it was taken. The model
-//! is the engine's own readiness form, `sigmoid(bias + sum of weight * feature)`, so the
-//! weights go into the model file's `[readiness]` as they are.
+//! Each row holds the engine's feature values for a shopper at a moment (an offer shown, a
+//! purchase made; see [`read_outcomes`](super::input::read_outcomes) and
+//! [`OutcomeKind`](super::input::OutcomeKind)) and whether its outcome happened. The model is
+//! the engine's own score form, `sigmoid(bias + sum of weight * feature)`, so the weights go
+//! into the model file's section (`[readiness]`, `[risk]`, `[price_sensitivity]`) as they are.
 //!
 //! Features are standardised for the fit (facts such as money spent and flags live on very
 //! different scales, and gradient descent on raw values crawls), and the weights are mapped
@@ -17,7 +19,7 @@
 
 use super::input::Outcomes;
 
-/// Fitted readiness weights and how well they rank held-out outcomes.
+/// Fitted score weights and how well they rank held-out outcomes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fitted {
     /// Intercept.
@@ -26,8 +28,8 @@ pub struct Fitted {
     pub weights: Vec<(String, f64)>,
     /// Rows used.
     pub rows: usize,
-    /// Rows whose offer was taken.
-    pub taken: usize,
+    /// Rows whose outcome happened (offer taken, purchase regretted or discounted).
+    pub positives: usize,
     /// AUC on the newest 20% of rows of a fit on the oldest 80%, when both classes are there.
     pub holdout_auc: Option<f64>,
 }
@@ -35,7 +37,7 @@ pub struct Fitted {
 const L2: f64 = 1e-3;
 const STEPS: usize = 1_500;
 
-/// Fits readiness weights to `outcomes` (see the module docs).
+/// Fits score weights to `outcomes` (see the module docs).
 pub fn fit(outcomes: &Outcomes) -> Fitted {
     let cut = outcomes.rows.len() * 4 / 5;
     let (old, new) = outcomes.rows.split_at(cut);
@@ -54,7 +56,7 @@ pub fn fit(outcomes: &Outcomes) -> Fitted {
         bias,
         weights: outcomes.features.iter().cloned().zip(weights).collect(),
         rows: outcomes.rows.len(),
-        taken: outcomes.rows.iter().filter(|r| r.1).count(),
+        positives: outcomes.rows.iter().filter(|r| r.1).count(),
         holdout_auc,
     }
 }
