@@ -194,11 +194,11 @@ fn tuning_cuts_validation_from_training_and_records_its_choice() {
         (90, 20, 10)
     );
     assert!(scoring.repeat > 0.0, "{scoring:?}");
-    // The defaults and each other value of the five knobs (3 + 4 + 4 + 3 + 3), each with six
-    // recencies, then eight repeat weights; one line per training combination and one for the
-    // repeat weight.
-    assert_eq!(tuning.tried, 18 * 6 + 8);
-    assert_eq!(heard.len(), 18 + 1, "{heard:?}");
+    // The defaults and each other value of the six knobs (3 + 4 + 4 + 3 + 3 + 3), each with
+    // six recencies, then eight repeat weights; one line per training combination and one for
+    // the repeat weight.
+    assert_eq!(tuning.tried, 21 * 6 + 8);
+    assert_eq!(heard.len(), 21 + 1, "{heard:?}");
     assert!(heard.last().unwrap().starts_with("repeat "));
     assert!(settings.view_window >= 1);
     // Too little to cut a validation split from is an error, not a panic.
@@ -252,6 +252,7 @@ fn session_evaluation_options_reject_bad_input() {
     for (args, says) in [
         (vec!["--recency", "1.5"], "--recency"),
         (vec!["--damping=3"], "--damping"),
+        (vec!["--weight-power", "0"], "--weight-power"),
         (vec!["--view-window", "0"], "--view-window"),
         (vec!["--cases", "ranks.xml"], "--cases"),
         (vec!["--train", train_path], "--test"),
@@ -743,4 +744,51 @@ fn bad_score_outcomes_name_what_is_wrong() {
         ),
         "{e}"
     );
+}
+
+#[test]
+fn weight_power_flattens_a_row_and_train_takes_it_as_evaluate_does() {
+    // `a` is viewed right before `b` four times and right before `c` once.
+    let mut builder = HistoryBuilder::default();
+    for _ in 0..4 {
+        builder.session(&["a", "b"]);
+    }
+    builder.session(&["a", "c"]);
+    let history = builder.finish();
+    let row = |power: f64| {
+        let settings = Settings {
+            shrinkage: 0.0,
+            weight_power: power,
+            ..Settings::default()
+        };
+        let trained = train(&history, &settings);
+        let a = trained.items.get("a").unwrap() as usize;
+        let weights: Vec<u8> = trained.neighbours[a].iter().map(|n| n.weight).collect();
+        weights
+    };
+    // Relative weight 1/4: 64 of 255 as it is, 128 square-rooted.
+    assert_eq!(row(1.0), [255, 64]);
+    assert_eq!(row(0.5), [255, 128]);
+    // `train` takes the learning options `evaluate --tune` chooses, and checks their ranges.
+    let views = temp("power-views.csv", b"session,item\n1,a\n1,b\n2,a\n2,c\n");
+    let train_cli = |power: &str| {
+        Command::new(env!("CARGO_BIN_EXE_tactful"))
+            .args(["train", "--views"])
+            .arg(&views)
+            .args([
+                "--view-decay",
+                "0.85",
+                "--backward",
+                "0.75",
+                "--damping",
+                "0.25",
+            ])
+            .args(["--weight-power", power, "-o", "/dev/null"])
+            .output()
+            .unwrap()
+    };
+    assert!(train_cli("0.5").status.success());
+    let out = train_cli("3");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--weight-power 3 is outside"));
 }

@@ -312,18 +312,42 @@ struct TrainArgs {
     /// Where to write the model file (TOML).
     #[arg(short, long)]
     output: PathBuf,
+    /// Half-life of an order's weight (`90d`, `2w`; `0` for none).
+    #[arg(long, default_value = "90d")]
+    half_life: String,
+    #[command(flatten)]
+    learning: LearningArgs,
+}
+
+/// How neighbours are learned: the same options for `train` and `evaluate`, so settings
+/// `evaluate --tune` chooses can be given to `train` as they are.
+#[derive(clap::Args)]
+struct LearningArgs {
     /// Most neighbours kept per item.
     #[arg(long, default_value_t = 20)]
     neighbours: usize,
     /// Most bytes the neighbour lists may take in the snapshot, e.g. `3MB`.
     #[arg(long)]
     budget: Option<String>,
-    /// Half-life of an order's weight (`90d`, `2w`; `0` for none).
-    #[arg(long, default_value = "90d")]
-    half_life: String,
     /// Pseudo-count each item's strongest co-occurrence is shrunk by.
     #[arg(long, default_value_t = 1.0)]
     shrinkage: f64,
+    /// How far ahead in a session a view counts as co-viewed.
+    #[arg(long, default_value_t = 10)]
+    view_window: usize,
+    /// Weight per step of distance between two views (0..=1).
+    #[arg(long, default_value_t = 0.7)]
+    view_decay: f64,
+    /// Weight of the reverse direction of a co-view (0..=1).
+    #[arg(long, default_value_t = 0.5)]
+    backward: f64,
+    /// Divide a pair's count by its neighbour's (1 + activity) to this power (0..=2).
+    #[arg(long, default_value_t = 0.0)]
+    damping: f64,
+    /// Raise each neighbour's weight, relative to its row's strongest, to this power (0.1..=2;
+    /// below 1 lets a seed's weaker neighbours count for more).
+    #[arg(long, default_value_t = 1.0)]
+    weight_power: f64,
 }
 
 #[derive(clap::Args)]
@@ -373,15 +397,8 @@ struct EvaluateArgs {
     /// Also write each basket split here, for the peer script.
     #[arg(long)]
     splits: Option<PathBuf>,
-    /// Most neighbours kept per item.
-    #[arg(long, default_value_t = 20)]
-    neighbours: usize,
-    /// Most bytes the neighbour lists may take in each snapshot, e.g. `3MB`.
-    #[arg(long)]
-    budget: Option<String>,
-    /// Pseudo-count each item's strongest co-occurrence is shrunk by.
-    #[arg(long, default_value_t = 1.0)]
-    shrinkage: f64,
+    #[command(flatten)]
+    learning: LearningArgs,
     /// A session data set's training sessions: one per line, item ids separated by spaces,
     /// oldest first (plain or gzip). Runs the session protocol on it alone.
     #[arg(long, requires = "test", conflicts_with = "sessions")]
@@ -405,18 +422,6 @@ struct EvaluateArgs {
     /// cross-sell use; the table reports that use too).
     #[arg(long, default_value_t = 2.0)]
     repeat: f64,
-    /// Training: how far ahead in a session a view counts as co-viewed.
-    #[arg(long, default_value_t = 10)]
-    view_window: usize,
-    /// Training: weight per step of distance between two views (0..=1).
-    #[arg(long, default_value_t = 0.7)]
-    view_decay: f64,
-    /// Training: weight of the reverse direction of a co-view (0..=1).
-    #[arg(long, default_value_t = 0.5)]
-    backward: f64,
-    /// Training: divide a pair's count by its neighbour's (1 + activity) to this power (0..=2).
-    #[arg(long, default_value_t = 0.0)]
-    damping: f64,
     /// Choose the session settings above on a validation split cut from the training
     /// sessions (the newest 10%), never the test cases; the JSON records the choice.
     #[arg(long)]
@@ -859,17 +864,37 @@ fn outcome_record<'o>(
     Ok(Some((line, path)))
 }
 
-fn train_settings(
-    neighbours: usize,
-    budget: Option<&str>,
-) -> Result<tactful::train::Settings, Failure> {
-    let budget = budget
+/// `value` when it is within `low..=high`, else a usage error naming the option.
+fn within(name: &str, value: f64, low: f64, high: f64) -> Result<f64, Failure> {
+    if (low..=high).contains(&value) {
+        Ok(value)
+    } else {
+        Err(Failure::Usage(format!(
+            "--{name} {value} is outside {low}..={high}"
+        )))
+    }
+}
+
+/// The training settings from the learning options, each range checked.
+fn learning_settings(args: &LearningArgs) -> Result<tactful::train::Settings, Failure> {
+    let budget = args
+        .budget
+        .as_deref()
         .map(tactful::train::parse_size)
         .transpose()
         .map_err(|e| Failure::BadInput(format!("--budget: {e}")))?;
+    if args.view_window == 0 {
+        return Err(Failure::Usage("--view-window must be at least 1".into()));
+    }
     Ok(tactful::train::Settings {
-        neighbours,
+        neighbours: args.neighbours,
         budget,
+        shrinkage: within("shrinkage", args.shrinkage, 0.0, f64::MAX)?,
+        view_window: args.view_window,
+        view_decay: within("view-decay", args.view_decay, 0.0, 1.0)?,
+        backward: within("backward", args.backward, 0.0, 1.0)?,
+        damping: within("damping", args.damping, 0.0, 2.0)?,
+        weight_power: within("weight-power", args.weight_power, 0.1, 2.0)?,
         ..tactful::train::Settings::default()
     })
 }
@@ -877,10 +902,9 @@ fn train_settings(
 fn run_train(args: &TrainArgs) -> Result<(), Failure> {
     use tactful::train::{self, input};
     let bad = |e: input::InputError| Failure::BadInput(format!("{e} [{}]", e.code()));
-    let mut settings = train_settings(args.neighbours, args.budget.as_deref())?;
+    let mut settings = learning_settings(&args.learning)?;
     settings.half_life_days = train::parse_half_life(&args.half_life)
         .map_err(|e| Failure::BadInput(format!("--half-life: {e}")))?;
-    settings.shrinkage = args.shrinkage;
     let columns = input::ColumnMap::parse(&args.columns).map_err(bad)?;
     let started = std::time::Instant::now();
     let mut builder = train::HistoryBuilder::default();
@@ -966,24 +990,7 @@ fn evaluate_settings(
     ),
     Failure,
 > {
-    let mut settings = train_settings(args.neighbours, args.budget.as_deref())?;
-    let within = |name: &str, value: f64, low: f64, high: f64| {
-        if (low..=high).contains(&value) {
-            Ok(value)
-        } else {
-            Err(Failure::Usage(format!(
-                "--{name} {value} is outside {low}..={high}"
-            )))
-        }
-    };
-    settings.shrinkage = within("shrinkage", args.shrinkage, 0.0, f64::MAX)?;
-    settings.view_decay = within("view-decay", args.view_decay, 0.0, 1.0)?;
-    settings.backward = within("backward", args.backward, 0.0, 1.0)?;
-    settings.damping = within("damping", args.damping, 0.0, 2.0)?;
-    if args.view_window == 0 {
-        return Err(Failure::Usage("--view-window must be at least 1".into()));
-    }
-    settings.view_window = args.view_window;
+    let settings = learning_settings(&args.learning)?;
     let scoring = tactful::train::sessions::SessionScoring {
         recency: within("recency", args.recency, 0.0, 1.0)?,
         repeat: within("repeat", args.repeat, 0.0, f64::MAX)?,

@@ -13,7 +13,9 @@
 //! - **Neighbours.** An item's neighbours are its `neighbours` strongest co-occurring items,
 //!   each count first divided by `(1 + activity)^damping` of the neighbour (`damping` 0 by
 //!   default; above it, a specific neighbour outranks one that co-occurs with everything).
-//!   Their weights are normalised so the strongest is 1, then *shrunk* by the row's evidence:
+//!   Their weights are normalised so the strongest is 1, raised to `weight_power` (1 by
+//!   default; below it, a row's weaker neighbours keep more of their say), then *shrunk* by the
+//!   row's evidence:
 //!   times `c / (c + shrinkage)`, where `c` is the strongest raw count. An item seen together with
 //!   another once carries a weak row, one seen a hundred times a full one. This is what lets a
 //!   decision add up rows of several seeds on one scale. Weights are quantised to `1..=255`
@@ -77,6 +79,10 @@ pub struct Settings {
     /// one, to this power: 0 keeps raw counts; higher favours specific neighbours over
     /// popular ones (the popularity fallback still ranks popular items).
     pub damping: f64,
+    /// Each neighbour's weight relative to its row's strongest is raised to this power before
+    /// the shrinkage: 1 keeps it; below 1 flattens the row, so a seed's weaker neighbours count
+    /// for more when several seeds' rows add up in a session.
+    pub weight_power: f64,
     /// The window of attach rates, in days.
     pub attach_window_days: u16,
     /// Orders with more distinct items count their first this many (pairs grow as the square).
@@ -95,6 +101,7 @@ impl Default for Settings {
             view_weight: 1.0,
             backward: 0.5,
             damping: 0.0,
+            weight_power: 1.0,
             attach_window_days: 30,
             max_basket: 64,
         }
@@ -374,7 +381,10 @@ pub fn train(history: &History, settings: &Settings) -> Trained {
             if let Some(slot) = rows.get_mut(a as usize) {
                 *slot = row
                     .iter()
-                    .map(|&(b, c)| (b, f64::from(c) / strongest * confidence))
+                    .map(|&(b, c)| {
+                        let relative = f64::from(c) / strongest;
+                        (b, relative.powf(settings.weight_power) * confidence)
+                    })
                     .collect();
             }
         }
