@@ -197,13 +197,18 @@ export interface Widget {
   refresh(): Promise<Decision | null>;
   /**
    * Accepts an offer on the card as its button would: shows `labels.added`, calls `onAccept`,
-   * and does nothing for an offer already accepted or dismissed.
+   * and does nothing for an offer already accepted or dismissed. An offer not on the card now
+   * (from an earlier card) is refused with the warning `embed.offer_not_shown`: nothing is
+   * recorded or reported.
    * Records and reports at once: the event is kept in localStorage within the call (the next
    * page replays it if this one is left first), and memory holding it is written when the
    * engine has answered (a few ms).
    */
   accept(offer: ShownOffer): void;
-  /** Dismisses an offer on the card as its button would (reported with `via: "api"`); the card closes after the last. */
+  /**
+   * Dismisses an offer on the card as its button would (reported with `via: "api"`); the card
+   * closes after the last. An offer not on the card now is refused as `accept` refuses it.
+   */
   dismiss(offer: ShownOffer): void;
   /**
    * Consent given or withdrawn; withdrawing removes the stored copy, the pending events, the

@@ -69,7 +69,13 @@ function table(headers, rows) {
  */
 export async function renderPanel(panel, decision, widget, reports) {
   const body = panel.querySelector(".why-body");
-  const words = decision && (await widget.explain());
+  let words;
+  try {
+    words = decision && (await widget.explain());
+  } catch (error) {
+    body.replaceChildren(text("p", `The engine could not explain it: ${error.message}`, "muted"));
+    return;
+  }
   if (!decision || !words || words.decisionId !== decision.decisionId) {
     // Not yet, or a newer decision came in while this one was being explained.
     if (!decision) body.replaceChildren(text("p", "No decision yet.", "muted"));

@@ -20,14 +20,17 @@ export function debugFlags(option) {
   return { overlay: Boolean(option.overlay || words.includes("overlay")), showHoldout: Boolean(option.showHoldout || words.includes("show-holdout")) };
 }
 
-/** One line saying why `decision` shows nothing (in the words of its explanation); null when it shows something. */
+/**
+ * One line saying why `decision` shows nothing (in the words of its explanation, or its codes
+ * when the words could not be had); null when it shows something.
+ */
 export function whyEmpty(decision, words) {
   if (decision.offers.length > 0) return null;
   const ids = (offers) => offers.map((o) => o.offerId).join(", ");
   if (decision.holdout) {
     return `the shopper is in the holdout group, which is shown nothing (it would have seen ${ids(decision.wouldHaveShown) || "nothing"})`;
   }
-  const reasons = words.playReasons.join("; ");
+  const reasons = words ? words.playReasons.join("; ") : `(no words: ${decision.play})`;
   if (decision.play === "protect") return `the play is protect: ${reasons}`;
   if (decision.leftOut.length === 0) {
     return "no offer allowed on this surface was found for this shopper (nothing in the cart, owned or viewed led to one, and no fallback applies)";
@@ -39,5 +42,5 @@ export function whyEmpty(decision, words) {
   const unchecked = decision.notConsidered
     ? `; ${decision.notConsidered.pastCandidateLimit + decision.notConsidered.afterEnoughEligible} more were never checked`
     : "";
-  return `every candidate was left out (${summary}), first ${first.offerId}: ${words.leftOut[0].detail}${unchecked}`;
+  return `every candidate was left out (${summary}), first ${first.offerId}: ${words ? words.leftOut[0].detail : first.reason}${unchecked}`;
 }

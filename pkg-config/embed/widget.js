@@ -174,13 +174,19 @@ export class Widget {
   async say(decision) {
     if (!this.debug && (this.saidEmpty || decision.offers.length)) return;
     this.saidEmpty = true;
-    const words = await this.explain();
-    if (this.debug) {
+    // The words are a courtesy: an engine that cannot give them (its worker gone) leaves the
+    // codes, never an unhandled rejection.
+    const words = await this.explain().catch((error) => {
+      console.error(`tactful: no explanation: ${error.message} [${error.code ?? error.name}]`);
+      return null;
+    });
+    if (this.debug && words) {
       // Beside the embed, loaded only now: pages that do not debug never fetch it.
       (await import("./embed-debug.js")).debugDecision(this, decision, words, this.debug);
       return;
     }
-    console.info(`tactful: the slot is empty: ${whyEmpty(decision, words)} (mount with debug: true to log every decision)`);
+    const why = whyEmpty(decision, words);
+    if (why) console.info(`tactful: the slot is empty: ${why} (mount with debug: true to log every decision)`);
   }
 
   /**
@@ -234,9 +240,23 @@ export class Widget {
     }
   }
 
+  /**
+   * Whether `offer` is on the card now and not yet answered. An offer from an earlier card (a
+   * host keeping a stale reference) is refused with a warning: recording it would log an
+   * outcome against a decision that never showed it.
+   */
+  answerable(offer) {
+    const id = offer?.offerId;
+    if (!this.shown?.offers.some((o) => o.offerId === id)) {
+      this.warn("embed.offer_not_shown", `${String(id)} is not on the card now: its outcome is not recorded`);
+      return false;
+    }
+    return !this.shown.dismissed.has(id);
+  }
+
   accept(offer) {
     const decision = this.shown?.decision;
-    if (!decision || this.shown.dismissed.has(offer.offerId)) return;
+    if (!this.answerable(offer)) return;
     this.shown.dismissed.add(offer.offerId);
     this.store.record({ type: "accept", offerId: offer.offerId });
     this.outcome("accept", offer);
@@ -258,8 +278,7 @@ export class Widget {
   }
 
   dismiss(offer, via = "api") {
-    const decision = this.shown?.decision;
-    if (!decision || this.shown.dismissed.has(offer.offerId)) return;
+    if (!this.answerable(offer)) return;
     this.shown.dismissed.add(offer.offerId);
     this.store.record({ type: "dismiss", offerId: offer.offerId });
     this.outcome("dismiss", offer, via);

@@ -171,6 +171,16 @@ test("the card's buttons: accept and dismiss update memory and are reported once
   assert.match(await page.locator(".tactful-status").textContent(), /Added: Creator Toolkit Bundle/);
   assert.deepEqual(await page.evaluate(() => window.tactfulDemo.accepted), ["creator-toolkit"]);
   assert.deepEqual((await reports(page)).map((r) => r.type), ["exposure", "accept"]);
+  // An offer not on the card now (a stale reference, a made-up id) is refused with a warning,
+  // and no outcome is reported against a decision that never showed it.
+  const refused = await page.evaluate(() => {
+    const { widget } = window.tactfulDemo;
+    widget.accept({ offerId: "membership-annual" });
+    widget.dismiss({ offerId: "membership-annual" });
+    return widget.warnings.filter((w) => w.code === "embed.offer_not_shown").map((w) => w.message);
+  });
+  assert.deepEqual(refused, Array(2).fill("membership-annual is not on the card now: its outcome is not recorded"));
+  assert.deepEqual((await reports(page)).map((r) => r.type), ["exposure", "accept"]);
   // Accepted is never offered again; the memory in localStorage says so after a reload.
   const memory = await page.evaluate(() => localStorage.getItem("tactful:memory"));
   assert.match(memory, /^[A-Za-z0-9_-]+$/);
@@ -271,6 +281,19 @@ test("a holdout shopper sees nothing, and one exposure with the holdout flag is 
   assert.match(empty[0], /the shopper is in the holdout group, which is shown nothing \(it would have seen creator-toolkit\)/);
   await page.click("#why summary");
   await shot(page, "checkout-holdout");
+  // An engine that cannot give the words (its worker gone) costs the console a line, and the
+  // slot's reason is still said: never an uncaught rejection.
+  const before = log.console.length;
+  await page.evaluate(async () => {
+    const { widget } = window.tactfulDemo;
+    widget.explain = () => Promise.reject(Object.assign(new Error("the engine is gone"), { code: "embed.test_gone" }));
+    widget.saidEmpty = false;
+    await widget.refresh();
+  });
+  const said = () => log.console.slice(before);
+  for (let i = 0; i < 50 && !said().some((line) => line.includes("the slot is empty")); i++) await page.waitForTimeout(20);
+  assert.ok(said().includes("error: tactful: no explanation: the engine is gone [embed.test_gone]"), said().join("\n"));
+  assert.ok(said().some((line) => line.startsWith("info: tactful: the slot is empty: the shopper is in the holdout group")), said().join("\n"));
   await clean(page, log);
   await context.close();
 });
