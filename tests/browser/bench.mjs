@@ -2,7 +2,9 @@
 // same figures for a comparable widget from the registry (Algolia Recommend's
 // frequently-bought-together widget) and for two floors: the same page whose only script writes a
 // fixed card (pages/bare.js), and the same again once a Worker that does nothing else has
-// answered (bare.js?worker), the floor of any widget that decides in a worker. Each run is a
+// answered (bare.js?worker), the floor of any widget that decides in a worker; and the embed
+// with its engine on the page's main thread (tactful.js?main, `worker: false`), so the two
+// places for the engine are measured in the same run. Each run is a
 // fresh browser context (cold cache) on a bare checkout page (pages/checkout.html) whose only
 // script is the widget; the median of RUNS runs is printed. The page starts the widget's
 // scripts once it has painted its first frame (pages/after-paint.js).
@@ -23,7 +25,8 @@
 //                     (HTTP and code caches warm; localStorage and cookies cleared, so the
 //                     shopper and the decision are the same as in the cold runs)
 //
-// BENCH_TRACES=dir keeps each run's Chrome trace (open it in DevTools' Performance panel).
+// BENCH_TRACES=dir keeps each run's Chrome trace (open it in DevTools' Performance panel);
+// BENCH_KINDS=tactful,tactful-main measures only those (in alternation when BENCH_ROUNDS > 1).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -203,15 +206,17 @@ async function measure(browser, url, kind, { visitsBefore = 0 } = {}) {
 /** Each widget's scripts, as the bench page's query (pages/after-paint.js starts them). */
 const WIDGETS = {
   tactful: "type=module&scripts=/bench/tactful.js",
+  "tactful-main": "type=module&scripts=/bench/tactful.js?main",
   peer: "scripts=/peer/recommend/dist/recommend.umd.js,/peer/recommend-js/dist/umd/index.js,/bench/peer.js",
   bare: "type=module&scripts=/bench/bare.js",
   "bare-worker": "type=module&scripts=/bench/bare.js?worker",
 };
 
 /** Each page's first script of its own: where its main-thread window starts. */
-const FIRST_SCRIPT = { tactful: "/bench/tactful.js", peer: "/recommend.umd.js", bare: "/bench/bare.js", "bare-worker": "/bench/bare.js" };
+const FIRST_SCRIPT = { tactful: "/bench/tactful.js", "tactful-main": "/bench/tactful.js", peer: "/recommend.umd.js", bare: "/bench/bare.js", "bare-worker": "/bench/bare.js" };
 const NAMES = {
-  tactful: "tactful embed (sample store)",
+  tactful: "tactful embed (sample store), engine in its Worker",
+  "tactful-main": "tactful embed (sample store), engine on the main thread (worker: false)",
   peer: "Algolia Recommend frequentlyBoughtTogether (@algolia/recommend-js 1.16.0 + @algolia/recommend 4)",
   bare: "the floor: the same page, its only script writing a fixed card",
   "bare-worker": "the floor with a worker: the same card, written when a Worker that does nothing else has answered",
@@ -220,6 +225,7 @@ const NAMES = {
 function bytesOf(resources, kind) {
   const pick = {
     tactful: { js: (p) => p.startsWith("/pkg/") && p.endsWith(".js"), wasm: (p) => p.endsWith(".wasm"), snapshot: (p) => p.endsWith(".snap") },
+    "tactful-main": { js: (p) => p.startsWith("/pkg/") && p.endsWith(".js"), wasm: (p) => p.endsWith(".wasm"), snapshot: (p) => p.endsWith(".snap") },
     peer: { js: (p) => p.startsWith("/peer/") }, // its API's answer comes from the harness, not the server
     bare: { js: (p) => p === "/bench/bare.js" },
     "bare-worker": { js: (p) => p === "/bench/bare.js" || p === "/bench/empty-worker.js" },
@@ -238,16 +244,19 @@ const server = await startServer({ csp: false, mounts, cacheControl: "public, ma
 const browser = await launch();
 const results = {};
 const repeated = {};
+const KINDS = process.env.BENCH_KINDS?.split(",") ?? ["tactful", "tactful-main", "peer", "bare", "bare-worker"];
+const unknown = KINDS.filter((k) => !WIDGETS[k]);
+if (unknown.length) throw new Error(`BENCH_KINDS: unknown ${unknown.join(", ")} (known: ${Object.keys(WIDGETS).join(", ")})`);
+// Rounds alternate the kinds, so a machine that gets busier midway moves every kind alike.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1);
 try {
-  for (const kind of ["tactful", "peer", "bare", "bare-worker"]) {
-    const url = `${server.url}/bench/checkout.html?${WIDGETS[kind]}`;
-    await measure(browser, url, kind); // warm-up: the browser's first page pays for itself
-    const runs = [];
-    for (let i = 0; i < RUNS; i++) runs.push(await measure(browser, url, kind));
-    results[kind] = runs;
-    const repeats = [];
-    for (let i = 0; i < RUNS; i++) repeats.push(await measure(browser, url, kind, { visitsBefore: REPEAT_AFTER }));
-    repeated[kind] = repeats;
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const kind of KINDS) {
+      const url = `${server.url}/bench/checkout.html?${WIDGETS[kind]}`;
+      await measure(browser, url, kind); // warm-up: the browser's first page pays for itself
+      for (let i = 0; i < RUNS; i++) (results[kind] ??= []).push(await measure(browser, url, kind));
+      for (let i = 0; i < RUNS; i++) (repeated[kind] ??= []).push(await measure(browser, url, kind, { visitsBefore: REPEAT_AFTER }));
+    }
   }
 } finally {
   await browser.close();
@@ -272,7 +281,7 @@ for (const [kind, runs] of Object.entries(results)) {
   console.log(`  layout shift (CLS)                      ${median(runs.map((r) => r.cls)).toFixed(4)}`);
   const again = repeated[kind];
   console.log(`  repeat visit (visit ${REPEAT_AFTER + 1}, caches warm, memory cleared): main-thread ${ms(median(again.map((r) => r.mainThreadMs)))} (range ${ms(Math.min(...again.map((r) => r.mainThreadMs)))}–${ms(Math.max(...again.map((r) => r.mainThreadMs)))}), longest task ${ms(median(again.map((r) => r.longestTaskMs)))}, long tasks: ${again.flatMap((r) => r.longTasks).map((t) => t.toFixed(0)).join(", ") || "none"}`);
-  if (kind === "tactful") {
+  if (kind.startsWith("tactful")) {
     const span = (a, b) => median(runs.map((r) => r.marks[b] - r.marks[a]));
     console.log(`  in the page: module and snapshot ready → decided ${ms(span("tactful:loaded", "tactful:decided"))}, decided → card in the DOM ${ms(span("tactful:decided", "tactful:rendered"))}, mount() → loaded ${ms(span("tactful:start", "tactful:loaded"))} (wall, includes downloads)`);
   }
