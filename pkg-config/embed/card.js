@@ -29,7 +29,7 @@ export const card = {
     this.slot.classList.add(CLASSES.slot);
     if (!reserved && !this.warnedReserve) {
       this.warnedReserve = true;
-      this.warn("embed.slot_not_reserved", "the slot has no height before the card arrives, so the card shifts the layout; give it a min-height");
+      this.warn("embed.slot_not_reserved", "the slot has no min-height, so the card shifts the layout");
     }
     const card = element("section", reserved ? CLASSES.card : `${CLASSES.card} ${CLASSES.flow}`);
     card.setAttribute("role", "region");

@@ -30,10 +30,10 @@ export function whyEmpty(decision, words) {
   if (decision.holdout) {
     return `the shopper is in the holdout group, which is shown nothing (it would have seen ${ids(decision.wouldHaveShown) || "nothing"})`;
   }
-  const reasons = words ? words.playReasons.join("; ") : `(no words: ${decision.play})`;
+  const reasons = words?.playReasons.join("; ") ?? "(no words)";
   if (decision.play === "protect") return `the play is protect: ${reasons}`;
   if (decision.leftOut.length === 0) {
-    return "no offer allowed on this surface was found for this shopper (nothing in the cart, owned or viewed led to one, and no fallback applies)";
+    return "no offer for this surface was found from the cart, owned or viewed items, or any fallback";
   }
   const counts = new Map();
   for (const left of decision.leftOut) counts.set(left.reason, (counts.get(left.reason) ?? 0) + 1);
@@ -42,5 +42,5 @@ export function whyEmpty(decision, words) {
   const unchecked = decision.notConsidered
     ? `; ${decision.notConsidered.pastCandidateLimit + decision.notConsidered.afterEnoughEligible} more were never checked`
     : "";
-  return `every candidate was left out (${summary}), first ${first.offerId}: ${words ? words.leftOut[0].detail : first.reason}${unchecked}`;
+  return `every candidate was left out (${summary}), first ${first.offerId}: ${words?.leftOut[0].detail ?? first.reason}${unchecked}`;
 }

@@ -174,19 +174,16 @@ export class Widget {
   async say(decision) {
     if (!this.debug && (this.saidEmpty || decision.offers.length)) return;
     this.saidEmpty = true;
-    // The words are a courtesy: an engine that cannot give them (its worker gone) leaves the
-    // codes, never an unhandled rejection.
-    const words = await this.explain().catch((error) => {
-      console.error(`tactful: no explanation: ${error.message} [${error.code ?? error.name}]`);
-      return null;
-    });
+    // The words are a courtesy: an engine that cannot give them (its worker gone, which the
+    // next decision reports) leaves the codes, never an unhandled rejection.
+    const words = await this.explain().catch(() => null);
     if (this.debug && words) {
       // Beside the embed, loaded only now: pages that do not debug never fetch it.
       (await import("./embed-debug.js")).debugDecision(this, decision, words, this.debug);
       return;
     }
     const why = whyEmpty(decision, words);
-    if (why) console.info(`tactful: the slot is empty: ${why} (mount with debug: true to log every decision)`);
+    if (why) console.info(`tactful: the slot is empty: ${why} (debug: true logs every decision)`);
   }
 
   /**
@@ -241,25 +238,27 @@ export class Widget {
   }
 
   /**
-   * Whether `offer` is on the card now and not yet answered. An offer from an earlier card (a
-   * host keeping a stale reference) is refused with a warning: recording it would log an
-   * outcome against a decision that never showed it.
+   * Records the shopper's answer to `offer` (`accept`, `dismiss`) and reports it, once. False for
+   * an offer already answered, or not on the card now: one from an earlier card (a host keeping
+   * a stale reference) is refused with a warning, as recording it would log an outcome against
+   * a decision that never showed it.
    */
-  answerable(offer) {
+  answer(offer, type, via) {
     const id = offer?.offerId;
     if (!this.shown?.offers.some((o) => o.offerId === id)) {
-      this.warn("embed.offer_not_shown", `${String(id)} is not on the card now: its outcome is not recorded`);
+      this.warn("embed.offer_not_shown", `${id} is not on the card`);
       return false;
     }
-    return !this.shown.dismissed.has(id);
+    if (this.shown.dismissed.has(id)) return false;
+    this.shown.dismissed.add(id);
+    this.store.record({ type, offerId: id });
+    this.outcome(type, offer, via);
+    return true;
   }
 
   accept(offer) {
     const decision = this.shown?.decision;
-    if (!this.answerable(offer)) return;
-    this.shown.dismissed.add(offer.offerId);
-    this.store.record({ type: "accept", offerId: offer.offerId });
-    this.outcome("accept", offer);
+    if (!this.answer(offer, "accept")) return;
     this.promote("select_promotion", [offer]);
     const article = this.articleFor(offer);
     if (article) {
@@ -278,10 +277,7 @@ export class Widget {
   }
 
   dismiss(offer, via = "api") {
-    if (!this.answerable(offer)) return;
-    this.shown.dismissed.add(offer.offerId);
-    this.store.record({ type: "dismiss", offerId: offer.offerId });
-    this.outcome("dismiss", offer, via);
+    if (!this.answer(offer, "dismiss", via)) return;
     const article = this.articleFor(offer);
     const focused = Boolean(article?.contains(document.activeElement));
     article?.remove();
