@@ -65,6 +65,13 @@ export interface EdgeWorkerOptions {
   /** The card's texts, over the English defaults. */
   labels?: Partial<EdgeLabels>;
   /**
+   * A price's text from its minor units and currency code (`4900, "EUR"` → `"49,00 €"`), for a
+   * store whose shoppers read prices in another locale than en-US (the default:
+   * `Intl.NumberFormat("en-US", { style: "currency" })`). The embed's option of the same name
+   * takes the same function. One that throws falls back to the default, and is logged.
+   */
+  formatPrice?: (minor: number, currency: string) => string;
+  /**
    * Given each log record (www/docs/logs.md), as an object to `JSON.stringify` into one line:
    * the exposure of each slot it fills (also a holdout's empty slot), when the page is
    * rendered; an `accept` at `POST /tactful/accept` and a `dismiss` (`via: "button"` from the

@@ -104,7 +104,7 @@ const COOKIE_MAX_AGE = 60 * 60 * 24 * 365;
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 const SHOPPER_KEY = /^[A-Za-z0-9_-]{16,128}$/;
 const SURFACES = ["checkout", "cart", "product_page", "in_product", "post_purchase", "email"];
-const OPTIONS = ["wasm", "snapshot", "accept", "origin", "labels", "log", "logDecisions"];
+const OPTIONS = ["wasm", "snapshot", "accept", "origin", "labels", "formatPrice", "log", "logDecisions"];
 /** `added` is the embed's (its card stays in the page); accepted so one object serves both. */
 const LABELS = ["heading", "accept", "dismiss", "dismissHint", "was", "added"];
 const PLACEHOLDER = /\{([^{}]*)\}/g;
@@ -152,12 +152,17 @@ function readOptions(options) {
   if (!(snapshot instanceof ArrayBuffer || snapshot instanceof Uint8Array)) {
     throw optionsError("options.type", "snapshot", "the snapshot's bytes, an ArrayBuffer (a data module) or a Uint8Array");
   }
+  const { formatPrice = money } = options;
+  if (typeof formatPrice !== "function") {
+    throw optionsError("options.type", "formatPrice", "a function of (minor units, currency code) returning the price's text");
+  }
   return {
     wasm: options.wasm,
     snapshot,
     accept: readAccept(options.accept),
     origin: readOrigin(options.origin),
     labels: readLabels(options.labels),
+    formatPrice,
     ...readLog(options),
   };
 }
@@ -406,12 +411,22 @@ class EdgeWorker {
     // Each form names its decision, for the accept and dismiss log records.
     const decisionField = `<input type="hidden" name="decisionId" value="${e(decision.decisionId)}">`;
     const ids = cardIds(id);
+    // The store's formatPrice (its locale); one that throws falls back to the default, as a
+    // card half-written would be worse than a price in the wrong format.
+    const price = (minor) => {
+      try {
+        return String(this.config.formatPrice(minor, decision.currency));
+      } catch (error) {
+        log("format_price_failed", error);
+        return money(minor, decision.currency);
+      }
+    };
     const offers = decision.offers.map((offer, i) => {
       const titleId = ids.title(i);
       const words = offer.text; // asked for with { copy: true }: only the shown offers' words
       const title = e(words.title);
       const offerId = e(offer.offerId);
-      const was = offer.discountPercent > 0 ? money(offer.price, decision.currency) : null;
+      const was = offer.discountPercent > 0 ? price(offer.price) : null;
       const wasHtml = was ? `<s class="${C.was}" aria-label="${e(labels.was)} ${e(was)}">${e(was)}</s> ` : "";
       const reason = words.reasons.length > 0 ? `<p class="${C.reason}">${e(words.reasons[0])}</p>` : "";
       return (
@@ -419,7 +434,7 @@ class EdgeWorker {
         `<h3 class="${C.title}" id="${titleId}">${title}</h3>` +
         `<p class="${C.copy}">${e(words.copy)}</p>` +
         reason +
-        `<div class="${C.foot}"><p class="${C.price}">${wasHtml}<span class="${C.now}">${e(money(offer.finalPrice, decision.currency))}</span></p>` +
+        `<div class="${C.foot}"><p class="${C.price}">${wasHtml}<span class="${C.now}">${e(price(offer.finalPrice))}</span></p>` +
         `<div class="${C.actions}">` +
         `<form method="post" action="/tactful/accept"><input type="hidden" name="offerId" value="${offerId}">` +
         `<input type="hidden" name="check" value="${checks[i]}">${decisionField}` +
@@ -720,7 +735,11 @@ function escapeHtml(text) {
   return String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
 
-/** Currency formats by code, made once per isolate: making one costs as much as a decision. */
+/**
+ * The default price text, in en-US whatever the labels' language (`formatPrice` sets the
+ * store's). Currency formats by code, made once per isolate: making one costs as much as a
+ * decision.
+ */
 const moneyFormats = new Map();
 
 function money(minor, currency) {

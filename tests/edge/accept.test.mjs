@@ -132,6 +132,10 @@ describe("a worker made with labels and a link template", () => {
       assert.ok(checkout.html.includes(`aria-label="Not now: hide ${checkout.slot.cards[i].title}">Not now</button>`));
     }
     assert.doesNotMatch(checkout.html, />No thanks<|>Add</);
+    // Prices in the store's format (formatPrice), not the en-US default.
+    const prices = [...checkout.html.matchAll(/<span class="tactful-now">([^<]*)<\/span>/g)].map((m) => m[1]);
+    assert.equal(prices.length, checkout.forms.length);
+    for (const text of prices) assert.match(text, /^\d+,\d\d USD$/);
     const cart = await firstView(factory, "/cart", shopperKey("labels"));
     assert.match(cart.html, /<h2 class="tactful-heading"[^>]*>Goes well with your cart<\/h2>/);
   });

@@ -22,6 +22,7 @@ test("good options give a module worker's default export", () => {
     { ...good, accept: forms },
     { ...good, accept: "https://shop.example/cart/{offerId}", origin: "https://origin.example" },
     { ...good, origin: { binding: "SHOP" }, labels: { heading: "Also", accept: "Ajouter", added: "Ajouté :" } },
+    { ...good, formatPrice: (minor, currency) => `${minor / 100} ${currency}` },
   ]) {
     assert.equal(typeof createEdgeWorker(options).fetch, "function");
   }
@@ -50,6 +51,7 @@ const bad = [
   ["an unknown label", { ...good, labels: { title: "Offer" } }, "options.unknown", "labels.title"],
   ["an empty label", { ...good, labels: { accept: " " } }, "options.type", "labels.accept"],
   ["a log that is not a function", { ...good, log: "records.jsonl" }, "options.type", "log"],
+  ["a formatPrice that is not a function", { ...good, formatPrice: "de-DE" }, "options.type", "formatPrice"],
   ["logDecisions not a boolean", { ...good, log: () => {}, logDecisions: "yes" }, "options.type", "logDecisions"],
   ["logDecisions with no log to log through", { ...good, logDecisions: true }, "options.required", "log"],
   ["a heading for no surface", { ...good, labels: { heading: { checkuot: "Pay" } } }, "options.unknown", "labels.heading.checkuot"],
