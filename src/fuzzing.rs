@@ -9,7 +9,7 @@
 //! | target | door | what must hold |
 //! |---|---|---|
 //! | `snapshot` | [`Snapshot::from_bytes`] | a snapshot that loads decides on every surface within its limit |
-//! | `payload` | the same, behind a correct envelope | as `snapshot`, with mutations reaching the payload decoder; the hand-written payload reader and postcard with serde's derived visitors agree ([`payload_readers_agree`]) |
+//! | `payload` | the same, behind a correct envelope | as `snapshot`, with mutations reaching the payload decoder; the hand-written payload reader and postcard with serde's derived visitors agree ([`payload_readers_agree`](crate::fuzzing::payload_readers_agree)) |
 //! | `memory` | [`Memory::decode`] (the bytes as a string, and as base64url) | what reads re-encodes to itself, merges with itself to itself, and decides; the bytes as a memory body read alike by hand and by postcard with serde, and what reads is written as they wrote it |
 //! | `context` | [`Context::from_json`], [`MemoryEvent::from_json`] | a context that reads decides |
 //! | `decisions` | a sequence of decisions and events on the sample store | nothing owned or in the cart is offered (a bundle held in part only for the rest, for less); no slot overflows; a dismissed offer stays away for its first cooldown rung; memory always reads back |
