@@ -25,24 +25,11 @@ use tactful::batch::{self, Link, Options};
 use tactful::compile::{Options as CompileOptions, compile_paths};
 use tactful::{EventKind, Memory, MemoryEvent, Snapshot, Surface, store_tag};
 
-/// 2025-11-21T12:00:00Z.
-const NOW: i64 = 1_763_726_400_000;
-const DAY: i64 = 86_400_000;
+#[path = "sample.rs"]
+mod sample;
+use sample::{ITEMS, NOW};
 
-const ITEMS: [&str; 12] = [
-    "course-foundations",
-    "course-advanced",
-    "course-quickstart",
-    "workbook-foundations",
-    "pack-starter",
-    "pack-pro",
-    "pack-portfolio",
-    "pack-social",
-    "membership-monthly",
-    "membership-annual",
-    "coaching-review",
-    "coaching-intensive",
-];
+const DAY: i64 = 86_400_000;
 
 /// A small fixed-seed generator (xorshift64*): the same lists on every run.
 struct Draw(u64);

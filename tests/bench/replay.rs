@@ -24,22 +24,11 @@ use tactful::analysis::replay::replay;
 use tactful::compile::{Options, Source, compile_sources};
 use tactful::{Context, DecideOptions, Snapshot, decide_with};
 
+#[path = "sample.rs"]
+mod sample;
+use sample::{ITEMS, NOW};
+
 const RECORDS: usize = 1_000_000;
-const NOW: i64 = 1_763_726_400_000;
-const ITEMS: [&str; 12] = [
-    "course-foundations",
-    "course-advanced",
-    "course-quickstart",
-    "workbook-foundations",
-    "pack-starter",
-    "pack-pro",
-    "pack-portfolio",
-    "pack-social",
-    "membership-monthly",
-    "membership-annual",
-    "coaching-review",
-    "coaching-intensive",
-];
 const SURFACES: [&str; 3] = ["checkout", "cart", "product_page"];
 
 /// The sample store with its model, exploring or not.
