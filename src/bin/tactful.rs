@@ -916,10 +916,10 @@ fn run_train(args: &TrainArgs) -> Result<(), Failure> {
     }
     let history = builder.finish();
     let mut trained = train::train(&history, &settings);
+    let rename = input::ColumnRename::parse(&args.features).map_err(bad)?;
     let outcome_files = [&args.outcomes, &args.risk_outcomes, &args.price_outcomes];
     for (kind, path) in input::OutcomeKind::ALL.into_iter().zip(outcome_files) {
         let Some(path) = path else { continue };
-        let rename = input::ColumnRename::parse(&args.features).map_err(bad)?;
         let outcomes = input::read_outcomes(path, kind, &columns, &rename).map_err(bad)?;
         if outcomes.features.is_empty() {
             return Err(Failure::BadInput(format!(

@@ -363,12 +363,6 @@ impl OutcomeKind {
         }
     }
 
-    /// The `--columns` role naming this kind's outcome column.
-    #[must_use]
-    pub fn role(self) -> &'static str {
-        self.outcome_role().name
-    }
-
     fn outcome_role(self) -> Role {
         let [readiness, risk, price_sensitivity] = OUTCOME_ROLES;
         match self {
