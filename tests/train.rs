@@ -38,6 +38,14 @@ fn data() -> Option<PathBuf> {
     }
 }
 
+/// Outcomes of `kind` from `path`, its columns found by their own names.
+fn read_plain(
+    path: &Path,
+    kind: OutcomeKind,
+) -> Result<tactful::train::input::Outcomes, InputError> {
+    read_outcomes(path, kind, &ColumnMap::default(), &ColumnRename::default())
+}
+
 fn temp(name: &str, bytes: &[u8]) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("tactful-train-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -537,23 +545,11 @@ fn bad_outcomes_stop_at_their_line() {
         "outcomes.csv",
         b"accepted,facts.orders,note\n1,2,x\nmaybe,3,y\n",
     );
-    let e = read_outcomes(
-        &path,
-        OutcomeKind::Readiness,
-        &ColumnMap::default(),
-        &ColumnRename::default(),
-    )
-    .unwrap_err();
+    let e = read_plain(&path, OutcomeKind::Readiness).unwrap_err();
     assert_eq!(e.line(), Some(3));
     assert!(e.to_string().contains("`maybe` is not an outcome"), "{e}");
     let path = temp("outcomes2.csv", b"accepted,facts.orders\n1,two\n");
-    let e = read_outcomes(
-        &path,
-        OutcomeKind::Readiness,
-        &ColumnMap::default(),
-        &ColumnRename::default(),
-    )
-    .unwrap_err();
+    let e = read_plain(&path, OutcomeKind::Readiness).unwrap_err();
     assert!(
         e.to_string()
             .contains("column `facts.orders`: `two` is not a number"),
@@ -632,13 +628,7 @@ fn a_score_fitted_on_outcomes_drawn_from_known_weights_recovers_them() {
         ));
     }
     let path = temp("discounts.csv", csv.as_bytes());
-    let outcomes = read_outcomes(
-        &path,
-        OutcomeKind::PriceSensitivity,
-        &ColumnMap::default(),
-        &ColumnRename::default(),
-    )
-    .unwrap();
+    let outcomes = read_plain(&path, OutcomeKind::PriceSensitivity).unwrap();
     let fitted = tactful::train::scores::fit(&outcomes);
     let weight = |name: &str| fitted.weights.iter().find(|w| w.0 == name).unwrap().1;
     assert!((fitted.bias - bias).abs() < 0.15, "bias {}", fitted.bias);
