@@ -223,9 +223,10 @@ const NAMES = {
 };
 
 function bytesOf(resources, kind) {
+  const embed = { js: (p) => p.startsWith("/pkg/") && p.endsWith(".js"), wasm: (p) => p.endsWith(".wasm"), snapshot: (p) => p.endsWith(".snap") };
   const pick = {
-    tactful: { js: (p) => p.startsWith("/pkg/") && p.endsWith(".js"), wasm: (p) => p.endsWith(".wasm"), snapshot: (p) => p.endsWith(".snap") },
-    "tactful-main": { js: (p) => p.startsWith("/pkg/") && p.endsWith(".js"), wasm: (p) => p.endsWith(".wasm"), snapshot: (p) => p.endsWith(".snap") },
+    tactful: embed,
+    "tactful-main": embed,
     peer: { js: (p) => p.startsWith("/peer/") }, // its API's answer comes from the harness, not the server
     bare: { js: (p) => p === "/bench/bare.js" },
     "bare-worker": { js: (p) => p === "/bench/bare.js" || p === "/bench/empty-worker.js" },
