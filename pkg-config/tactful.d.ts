@@ -45,6 +45,8 @@ export type SkipReason =
   | "owned"
   /** An item it sells is in the cart. */
   | "in_cart"
+  /** It sells only items the shopper already viewed: the store's `offer_viewed` is `"never"`, or `"last"` and new offers took the slots. */
+  | "viewed"
   /** The shopper lacks an item it `requires`. */
   | "requires_missing"
   /** The shopper owns an item it is `excluded_by`. */

@@ -78,4 +78,4 @@ pub use memory::{
 #[cfg(feature = "internals")]
 pub use program::{Const, Op, Program};
 pub use snapshot::{OfferSummary, Snapshot, SnapshotError, SnapshotInfo};
-pub use vocab::{Frame, KindSet, OfferKind, Play, Stage, Surface, SurfaceSet, Tier};
+pub use vocab::{Frame, KindSet, OfferKind, Play, Stage, Surface, SurfaceSet, Tier, ViewedOffers};

@@ -148,6 +148,20 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// Where offers that sell only items the shopper already viewed may go (`offer_viewed` of
+    /// `[policy]`): a slot should show something new, but a viewed item is better than an empty
+    /// slot unless the store says otherwise.
+    ViewedOffers {
+        /// After every eligible offer of something not yet viewed (the default).
+        Last = "last",
+        /// Nowhere: left out as `viewed`.
+        Never = "never",
+        /// Wherever their score puts them (what formats before 4 did).
+        AsRanked = "as_ranked",
+    }
+}
+
+vocabulary! {
     /// A rung of the checkout tier ladder, chosen by cart value.
     Tier {
         /// A low-friction add-on.

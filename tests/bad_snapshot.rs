@@ -132,9 +132,8 @@ fn every_single_bit_flip_of_the_sample_snapshot_is_an_error() {
             };
             let expected_code = match at {
                 0..4 => "snapshot.bad_magic",
-                // Version 3 with its first or second bit flipped is version 2 or 1: read as
-                // the older format, the payload is one or two bytes too long for it.
-                4 if bit < 2 => "snapshot.decode",
+                // Version 4 with its third bit flipped is version 0, which never existed.
+                4 if bit == 2 => "snapshot.unknown_version",
                 4..6 => "snapshot.newer_version",
                 6..8 => "snapshot.unknown_flags",
                 8..12 => "snapshot.length",
@@ -621,10 +620,26 @@ fn email_timing_out_of_order_or_inverted_is_refused() {
 }
 
 #[test]
-fn a_format_1_payload_under_a_format_2_header_is_refused() {
-    // Format 2 appended the email timing: a format-1 body read as format 2 runs out of bytes,
-    // and the loader says so rather than guessing.
-    let golden = include_bytes!("golden/inkwell-v1.snap");
-    let err = Snapshot::from_bytes(&envelope(&golden[HEADER_LEN..])).unwrap_err();
-    assert_eq!(err.code(), "snapshot.decode", "{err}");
+fn a_payload_under_another_versions_header_is_refused() {
+    // Each format appended one field: a body read as a later format runs out of bytes, one
+    // read as an earlier format has bytes left over (or a field its version did not have).
+    // The loader says so rather than guessing.
+    let bodies: [(u16, &[u8]); 4] = [
+        (1, include_bytes!("golden/inkwell-v1.snap")),
+        (2, include_bytes!("golden/inkwell-v2.snap")),
+        (3, include_bytes!("golden/inkwell-v3.snap")),
+        (FORMAT_VERSION, sample_bytes()),
+    ];
+    for (written, bytes) in bodies {
+        for label in (1..=FORMAT_VERSION).filter(|&v| v != written) {
+            let mut relabelled = envelope(&bytes[HEADER_LEN..]);
+            relabelled[4..6].copy_from_slice(&label.to_le_bytes());
+            let err = Snapshot::from_bytes(&relabelled).unwrap_err();
+            assert_eq!(
+                err.code(),
+                "snapshot.decode",
+                "format {written} read as {label}: {err}"
+            );
+        }
+    }
 }

@@ -68,12 +68,12 @@ fn the_checks_accept_good_input_and_report_typed_refusals() {
     let golden = include_bytes!("golden/inkwell-v1.snap");
     assert_eq!(fuzzing::snapshot(golden), Ok(()));
     assert_eq!(fuzzing::snapshot(b"TCTF"), Err("snapshot.too_short"));
-    // `payload` frames as the current format (3): the format-1 body lacks the email timing and
-    // the frame exploration formats 2 and 3 appended; with them (`None`s, one zero byte each)
-    // it is a format-3 payload.
+    // `payload` frames as the current format (4): the format-1 body lacks the email timing,
+    // the frame exploration and the place of viewed items that formats 2 to 4 appended; with
+    // them (`None`s, one zero byte each) it is a format-4 payload.
     assert_eq!(fuzzing::payload(&golden[20..]), Err("snapshot.decode"));
     let mut body = golden[20..].to_vec();
-    body.extend([0, 0]);
+    body.extend([0, 0, 0]);
     assert_eq!(fuzzing::payload(&body), Ok(()));
     assert_eq!(fuzzing::memory(b""), Ok(()));
     assert_eq!(fuzzing::memory(b"!!"), Err("memory.not_base64"));

@@ -19,6 +19,10 @@
 //! - `tests/golden/inkwell-v2.snap` (snapshot format 2, written by tactful 0.3.0 when format 3
 //!   was made): the same command on the sample store of that release, whose `[email]` timing
 //!   is what format 2 added (5811 bytes, sha256 a89e7e71…72c5).
+//! - `tests/golden/inkwell-v3.snap` (snapshot format 3, written by tactful 0.3.0 when format 4
+//!   was made): the same command on that release's sample store (5812 bytes, sha256
+//!   aa7aacc9…94bd). Its engine offered items the shopper had viewed, which format 4 lets the
+//!   store refuse; a format-3 snapshot keeps offering them.
 
 #![allow(
     clippy::unwrap_used,
@@ -35,6 +39,7 @@ use tactful::{
 
 const GOLDEN_SNAPSHOT: &[u8] = include_bytes!("golden/inkwell-v1.snap");
 const GOLDEN_SNAPSHOT_V2: &[u8] = include_bytes!("golden/inkwell-v2.snap");
+const GOLDEN_SNAPSHOT_V3: &[u8] = include_bytes!("golden/inkwell-v3.snap");
 const GOLDEN_MEMORY: &str = include_str!("golden/memory-v1.txt");
 const GOLDEN_MEMORY_V2: &str = include_str!("golden/memory-v2.txt");
 
@@ -311,23 +316,23 @@ fn golden_v1_memory_and_snapshot_decide_together() {
     );
 }
 
+/// A golden snapshot of `version`: its bytes are as written (`len`, the version in the
+/// header), it loads as that version, with its id and the sample store's counts.
+fn golden_of_format(bytes: &[u8], len: usize, version: u16, id: &str) -> Snapshot {
+    assert_eq!(bytes.len(), len, "the golden file itself was changed");
+    assert_eq!(u16::from_le_bytes([bytes[4], bytes[5]]), version);
+    let snapshot = Snapshot::from_bytes(bytes)
+        .unwrap_or_else(|e| panic!("the format-{version} golden snapshot must still load: {e}"));
+    let info = snapshot.info();
+    assert_eq!(info.format_version, version);
+    assert_eq!(info.snapshot_id, id);
+    assert_eq!((info.items, info.offers, info.rules), (12, 13, 5));
+    snapshot
+}
+
 #[test]
 fn golden_v2_snapshot_still_loads_as_format_2_with_its_email_timing() {
-    assert_eq!(
-        GOLDEN_SNAPSHOT_V2.len(),
-        5811,
-        "the golden file itself was changed"
-    );
-    assert_eq!(
-        u16::from_le_bytes([GOLDEN_SNAPSHOT_V2[4], GOLDEN_SNAPSHOT_V2[5]]),
-        2
-    );
-    let snapshot = Snapshot::from_bytes(GOLDEN_SNAPSHOT_V2)
-        .expect("the format-2 golden snapshot must still load");
-    let info = snapshot.info();
-    assert_eq!(info.format_version, 2);
-    assert_eq!(info.snapshot_id, "inkwell-studio@e91e82bbdb5c");
-    assert_eq!((info.items, info.offers, info.rules), (12, 13, 5));
+    let snapshot = golden_of_format(GOLDEN_SNAPSHOT_V2, 5811, 2, "inkwell-studio@e91e82bbdb5c");
     let email = snapshot.payload().email.as_ref().expect("[email] timing");
     assert_eq!(email.quiet_after_order, 3 * 24 * 60);
     assert!(email.once_per_window);
@@ -339,6 +344,24 @@ fn sample_checkout(key: &str) -> Context {
         Context::from_json(include_str!("../www/sample-store/contexts/checkout.json")).unwrap();
     context.shopper_key = key.into();
     context
+}
+
+/// Decides the sample checkout for each shopper key of `released` with fresh memory, and
+/// checks the decision id, the play and the offers shown (or would-have-shown, joined by `,`).
+fn decides_on_the_sample_checkout(snapshot: &Snapshot, released: &[(&str, &str, &str, &str)]) {
+    for &(key, id, play, offers) in released {
+        let d = decide(snapshot, &sample_checkout(key), &Memory::new())
+            .unwrap()
+            .decision;
+        let shown: Vec<&str> = (d.offers.iter().chain(&d.would_have_shown))
+            .map(|o| o.offer_id.as_str())
+            .collect();
+        assert_eq!(
+            (d.decision_id.as_str(), d.play.as_str(), shown.join(",")),
+            (id, play, offers.to_string()),
+            "{key}"
+        );
+    }
 }
 
 #[test]
@@ -360,18 +383,7 @@ fn golden_v2_snapshot_decides_as_format_2_did() {
         ),
         ("shopper-1", "84e0e505737f0e91", "expand", "creator-toolkit"),
     ];
-    for (key, id, play, offers) in released {
-        let outcome = decide(&snapshot, &sample_checkout(key), &Memory::new()).unwrap();
-        let d = &outcome.decision;
-        let shown: Vec<&str> = (d.offers.iter().chain(&d.would_have_shown))
-            .map(|o| o.offer_id.as_str())
-            .collect();
-        assert_eq!(
-            (d.decision_id.as_str(), d.play.as_str(), shown.join(",")),
-            (id, play, offers.to_string()),
-            "{key}"
-        );
-    }
+    decides_on_the_sample_checkout(&snapshot, &released);
     // Its email timing holds: a purchase two days ago is inside the quiet period; twenty days
     // after it, a companion may be emailed.
     for (days, expected) in [(2, None), (20, Some("portfolio-templates"))] {
@@ -395,11 +407,55 @@ fn golden_v2_snapshot_decides_as_format_2_did() {
 }
 
 #[test]
+fn golden_v3_snapshot_still_loads_as_format_3() {
+    let snapshot = golden_of_format(GOLDEN_SNAPSHOT_V3, 5812, 3, "inkwell-studio@b2eb62f3375e");
+    assert_eq!(snapshot.payload().offer_viewed, None);
+    assert_eq!(snapshot.viewed_offers(), tactful::ViewedOffers::AsRanked);
+}
+
+#[test]
+fn golden_v3_snapshot_decides_as_format_3_did() {
+    let snapshot = Snapshot::from_bytes(GOLDEN_SNAPSHOT_V3).unwrap();
+    // What tactful 0.3.0 decided from this file: decision id, play, offers (or would-have-shown).
+    let released = [
+        (
+            "demo-shopper-7",
+            "facbfd0c9505a214",
+            "expand",
+            "creator-toolkit",
+        ),
+        (
+            "golden-shopper",
+            "108916d193b66674",
+            "expand",
+            "creator-toolkit",
+        ),
+        ("shopper-1", "16363c9057e64ad6", "expand", "creator-toolkit"),
+    ];
+    decides_on_the_sample_checkout(&snapshot, &released);
+    // It re-offers what the shopper viewed, as format 3 did: after viewing the starter pack,
+    // the starter brushes come first after the purchase.
+    let mut context = sample_checkout("golden-shopper");
+    context.surface = Surface::PostPurchase;
+    context.viewed = vec!["pack-starter".into()];
+    let d = decide(&snapshot, &context, &Memory::new())
+        .unwrap()
+        .decision;
+    let shown: Vec<&str> = d.offers.iter().map(|o| o.offer_id.as_str()).collect();
+    assert_eq!(d.decision_id, "5531622ba5c0958e");
+    assert_eq!(shown, ["starter-brushes", "portfolio-templates"]);
+}
+
+#[test]
 fn golden_payloads_read_alike_by_hand_and_by_serde() {
     // Each older payload as the loader reads it: with one zero byte (a `None`) appended per
     // later format version. The engine's reader and postcard with serde must take the same
     // payload from it.
-    for (golden, appended) in [(GOLDEN_SNAPSHOT, 2), (GOLDEN_SNAPSHOT_V2, 1)] {
+    for (golden, appended) in [
+        (GOLDEN_SNAPSHOT, 3),
+        (GOLDEN_SNAPSHOT_V2, 2),
+        (GOLDEN_SNAPSHOT_V3, 1),
+    ] {
         let mut body = golden[tactful::snapshot::HEADER_LEN..].to_vec();
         body.resize(body.len() + appended, 0);
         assert_eq!(tactful::fuzzing::payload_readers_agree(&body), Ok(()));

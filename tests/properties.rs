@@ -30,8 +30,8 @@ use tactful::snapshot::wire::{
 use tactful::snapshot::{self, Snapshot};
 use tactful::{
     Const, Context, Decision, Event, EventKind, FactValue, Frame, KindSet, Memory, MemoryEvent,
-    OfferKind, Op, Play, Program, ShownOffer, Stage, Surface, SurfaceSet, Tier, decide,
-    decide_encoded, offer_memory_key, stamp_from_millis,
+    OfferKind, Op, Play, Program, ShownOffer, SkipReason, Stage, Surface, SurfaceSet, Tier,
+    ViewedOffers, decide, decide_encoded, offer_memory_key, stamp_from_millis,
 };
 
 /// 2025-11-21T12:00:00Z in Unix milliseconds.
@@ -293,6 +293,8 @@ struct StoreSpec {
     play_kinds: [u8; 3],
     /// Offer exploration (share, among) and frame exploration's share.
     exploration: Option<(u16, u8, Option<u16>)>,
+    /// `[policy] offer_viewed`; `None` as formats before 4 wrote.
+    offer_viewed: Option<ViewedOffers>,
     pairings: Vec<(u8, u8, u8)>,
     models: [(f32, Vec<(u8, f32)>); 3],
     popularity: Vec<u8>,
@@ -436,7 +438,10 @@ fn store_strategy() -> impl Strategy<Value = StoreSpec> {
                 0.0f32..=1.0,
             ),
             [kinds_strategy(), kinds_strategy(), kinds_strategy()],
-            prop::option::of((0u16..=10_000, 1u8..=4, prop::option::of(0u16..=10_000))),
+            (
+                prop::option::of((0u16..=10_000, 1u8..=4, prop::option::of(0u16..=10_000))),
+                prop::option::of(prop::sample::select(ViewedOffers::ALL.to_vec())),
+            ),
             prop::collection::vec((any::<u8>(), any::<u8>(), 0u8..=100), 0..=4),
             [
                 logistic_strategy(-3.0..3.0),
@@ -458,7 +463,7 @@ fn store_strategy() -> impl Strategy<Value = StoreSpec> {
                     tiers,
                     thresholds,
                     play_kinds,
-                    exploration,
+                    (exploration, offer_viewed),
                     pairings,
                     models,
                     popularity,
@@ -478,6 +483,7 @@ fn store_strategy() -> impl Strategy<Value = StoreSpec> {
                 thresholds,
                 play_kinds,
                 exploration,
+                offer_viewed,
                 pairings,
                 models,
                 popularity,
@@ -762,6 +768,7 @@ fn build(spec: &StoreSpec, holdout_override: Option<Option<Holdout>>) -> Payload
         frame_exploration: (spec.exploration)
             .and_then(|(_, _, frames)| frames)
             .map(|basis_points| FrameExploration { basis_points }),
+        offer_viewed: spec.offer_viewed,
     }
 }
 
@@ -993,6 +1000,7 @@ fn check_decision(
     let cart = index_of(&context.cart);
     let owned = index_of(&context.owned);
     let viewed = index_of(&context.viewed);
+    let viewed_items = viewed.clone();
     let number = |name: &str| match context.facts.get(name) {
         Some(FactValue::Number(n)) => *n,
         _ => 0.0,
@@ -1252,6 +1260,38 @@ fn check_decision(
 
     let kinds = policy.play_kinds[d.play.index()];
     let said: Vec<_> = words.offers.iter().chain(&words.would_have_shown).collect();
+    let held = |item: &u32| owned.contains(item) || cart.contains(item);
+    // An offer that sells only viewed items and completes no bundle (`offer_viewed`).
+    let only_viewed = |offer: &Offer| {
+        let completes = offer.kind == OfferKind::Bundle
+            && offer.items.len() > 1
+            && offer.items.iter().any(held)
+            && !offer.items.iter().all(held);
+        !completes
+            && !offer.items.is_empty()
+            && offer.items.iter().all(|i| viewed_items.contains(i))
+    };
+    if p.offer_viewed == Some(ViewedOffers::Last) && !d.exposure.explored {
+        // Ranked last: nothing new is shown after an offer of only viewed items.
+        let firsts: Vec<bool> = (d.offers.iter().chain(&d.would_have_shown))
+            .filter_map(|s| snapshot.offer_by_id(&s.offer_id))
+            .map(|o| only_viewed(&p.offers[o as usize]))
+            .collect();
+        prop_assert!(
+            firsts.windows(2).all(|w| !w[0] || w[1]),
+            "an offer of only viewed items before a new one: {:?}",
+            ids
+        );
+    }
+    let viewed_left_out = d.left_out.iter().any(|l| l.reason == SkipReason::Viewed);
+    prop_assert!(
+        !viewed_left_out
+            || matches!(
+                p.offer_viewed,
+                Some(ViewedOffers::Last | ViewedOffers::Never)
+            ),
+        "left out as viewed where the store ranks viewed items as usual"
+    );
     for (s, said) in shown.iter().zip(said) {
         prop_assert_eq!(&s.offer_id, &said.offer_id);
         prop_assert!(!s.why.is_empty(), "an offer with no reason code");
@@ -1286,7 +1326,6 @@ fn check_decision(
         );
         // Rule 1: nothing owned, in the cart, or excluded; a bundle held in part is offered
         // only for the rest, for less than the whole bundle.
-        let held = |item: &u32| owned.contains(item) || cart.contains(item);
         let completing = offer.kind == OfferKind::Bundle
             && offer.items.len() > 1
             && offer.items.iter().any(|i| !held(i));
@@ -1303,6 +1342,11 @@ fn check_decision(
                 what,
                 item
             );
+        }
+        // Viewed items are re-offered only where the store allows it (or its format predates
+        // the choice): an offer that adds nothing unseen is otherwise left out.
+        if p.offer_viewed == Some(ViewedOffers::Never) {
+            prop_assert!(!only_viewed(offer), "{} sells only viewed items", what);
         }
         if offer.items.iter().any(held) {
             prop_assert!(

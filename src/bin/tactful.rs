@@ -1267,8 +1267,12 @@ fn print_info(snapshot: &Snapshot) {
     );
     let _ = writeln!(
         out,
-        "policy     {} rules, {} pairings, holdout {}%, daily cap {}",
-        info.rules, info.pairings, info.holdout_percent, info.daily_cap
+        "policy     {} rules, {} pairings, holdout {}%, daily cap {}, viewed items {}",
+        info.rules,
+        info.pairings,
+        info.holdout_percent,
+        info.daily_cap,
+        snapshot.viewed_offers()
     );
     let _ = writeln!(
         out,

@@ -148,6 +148,7 @@ impl Builder {
         let pairings = self.pairings(&sections.pairings(), &scope);
         let email = self.email(root.email.as_ref(), &offers);
         let frame_exploration = self.frame_exploration(&root.policy, &offers);
+        let offer_viewed = self.offer_viewed(&root.policy);
         let model_source = model_source.or_else(|| {
             Some(Source {
                 name: model::DEFAULT_MODEL_NAME.into(),
@@ -183,6 +184,7 @@ impl Builder {
             model,
             email,
             frame_exploration,
+            offer_viewed: Some(offer_viewed),
         };
         if self.has_errors() {
             return None;

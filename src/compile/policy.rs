@@ -12,7 +12,7 @@ use crate::snapshot::wire::{
     Thresholds, TierStep, Trigger,
 };
 use crate::snapshot::{self, MAX_CAP};
-use crate::vocab::{KindSet, OfferKind, Play, Surface, Tier};
+use crate::vocab::{KindSet, OfferKind, Play, Surface, Tier, ViewedOffers};
 
 /// What an offer inherits from `[policy]` unless it says otherwise.
 pub(super) struct OfferDefaults {
@@ -222,6 +222,22 @@ impl Builder {
         Some(FrameExploration {
             basis_points: libm::round(percent * 100.0) as u16,
         })
+    }
+
+    /// `offer_viewed`: where offers that sell only items the shopper already viewed may fill
+    /// slots. By default last: a slot shows something new when anything new is eligible.
+    pub(super) fn offer_viewed(&mut self, p: &store::PolicySection) -> ViewedOffers {
+        (p.offer_viewed.as_ref())
+            .and_then(|text| {
+                self.vocab(
+                    ROOT,
+                    text,
+                    ViewedOffers::parse,
+                    "setting of `offer_viewed`",
+                    &names_of(ViewedOffers::ALL),
+                )
+            })
+            .unwrap_or(ViewedOffers::Last)
     }
 
     /// `[policy.trigger]`: the actions that open an in-product moment, and for how long.

@@ -105,6 +105,7 @@ pub struct PolicySection {
     pub family_cooldown: Option<Spanned<String>>,
     pub holdout: Option<Spanned<HoldoutSection>>,
     pub exploration: Option<Spanned<ExplorationSection>>,
+    pub offer_viewed: Option<Spanned<String>>,
     #[serde(default)]
     pub trigger: TriggerSection,
     #[serde(default)]

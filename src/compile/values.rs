@@ -137,6 +137,7 @@ fn in_words(message: &str, key: Option<&str>) -> Option<String> {
         Some("max") => "a whole number of impressions, such as 3",
         Some("limit" | "per_session" | "per_day" | "daily_cap") => "a whole number, such as 2",
         Some("price" | "cost") => "an amount in the store's currency, such as 12.50",
+        Some("offer_viewed") => "one of \"last\", \"never\" or \"as_ranked\"",
         Some(
             "margin" | "strength" | "weight" | "attach" | "protect_risk" | "assist_risk"
             | "assist_readiness" | "commit_readiness" | "price_sensitive" | "exploration",

@@ -6,7 +6,8 @@
 //! the missing items' share of its items' catalog value (the missing items at the bundle's
 //! discount), with its cost scaled alike. It is left out (as `owned` or `in_cart`) only when
 //! nothing would be added. Every other offer that sells something the shopper holds is left
-//! out as before.
+//! out as before. An offer that sells only items the shopper viewed, and completes nothing,
+//! adds nothing new to look at ([`only_viewed`]).
 
 use super::shopper::Shopper;
 use crate::program::Env;
@@ -20,6 +21,16 @@ pub(super) fn completes(shopper: &Shopper<'_>, offer: &Offer) -> bool {
         && offer.items.len() > 1
         && offer.items.iter().any(|&i| held(i))
         && offer.items.iter().any(|&i| !held(i))
+}
+
+/// The first item of `offer` when it adds nothing the shopper has not looked at: the shopper
+/// viewed every item it sells, and it does not complete a bundle. `None` for any other offer.
+/// Where such offers may go is the store's `offer_viewed`.
+pub(super) fn only_viewed(shopper: &Shopper<'_>, offer: &Offer) -> Option<u32> {
+    if completes(shopper, offer) || !offer.items.iter().all(|&i| shopper.viewed(i)) {
+        return None;
+    }
+    offer.items.first().copied()
 }
 
 /// The price asked for `offer` and its cost, in minor units: the offer's own, or for a bundle

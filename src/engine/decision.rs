@@ -259,6 +259,9 @@ pub enum SkipReason {
     Owned,
     /// An item it sells is in the cart.
     InCart,
+    /// The shopper viewed every item it sells: the store's `offer_viewed` is `"never"`, or it
+    /// is `"last"` and offers of items not yet viewed took the slots.
+    Viewed,
     /// The shopper lacks an item it requires.
     RequiresMissing,
     /// The shopper owns an item that rules it out.

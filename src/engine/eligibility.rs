@@ -1,8 +1,8 @@
-//! An offer's own checks (step 3 of a decision): owned, in cart, `requires`, `excluded_by`,
-//! already bought, `when`, `unless` and store rules, cooldown ladder, family cooldown, offer
-//! cap, checkout tier, and on email the store's email timing (its kind's window after the
-//! last purchase, once per window). The first that fails leaves the offer out, with that
-//! reason.
+//! An offer's own checks (step 3 of a decision): owned, in cart, viewed (when the store's
+//! `offer_viewed` is `"never"`), `requires`, `excluded_by`, already bought, `when`, `unless` and
+//! store rules, cooldown ladder, family cooldown, offer cap, checkout tier, and on email the
+//! store's email timing (its kind's window after the last purchase, once per window). The
+//! first that fails leaves the offer out, with that reason.
 
 use super::candidates::{self, Candidate};
 use super::completion;
@@ -14,7 +14,7 @@ use crate::memory::{Memory, OfferHistory, Stamp};
 use crate::program::Env;
 use crate::snapshot::Snapshot;
 use crate::snapshot::wire::{EmailTiming, NEVER, Offer, Policy};
-use crate::vocab::{OfferKind, Surface, Tier};
+use crate::vocab::{OfferKind, Surface, Tier, ViewedOffers};
 
 /// The checkout tier for this cart value, if the surface is checkout and the store has a ladder.
 fn checkout_tier(shopper: &Shopper<'_>, policy: &Policy) -> Option<Tier> {
@@ -204,6 +204,12 @@ impl<'a, 's> Eligibility<'a, 's> {
             .find(|&&i| !completes && shopper.in_cart(i))
         {
             return left_out(Why::InCart(item_name(i)));
+        }
+        // `offer_viewed = "never"`; "last" is applied when ranking (mod.rs).
+        if snapshot.viewed_offers() == ViewedOffers::Never {
+            if let Some(i) = completion::only_viewed(shopper, offer) {
+                return left_out(Why::Viewed(item_name(i)));
+            }
         }
         if let Some(&i) = offer.requires.iter().find(|&&i| !shopper.owns(i)) {
             return left_out(Why::Requires(item_name(i)));

@@ -22,6 +22,11 @@ pub(crate) enum Why<'s> {
     Owned(&'s str),
     /// This item the offer sells is in the cart.
     InCart(&'s str),
+    /// The shopper viewed every item the offer sells (this one first), and the store's
+    /// `offer_viewed` is `"never"`.
+    Viewed(&'s str),
+    /// The same, with `offer_viewed = "last"`: offers of items not yet viewed took the slots.
+    ViewedLast(&'s str),
     /// The offer requires this item, which the shopper does not own.
     Requires(&'s str),
     /// The offer is excluded by an item the shopper owns (`owned`) or is buying.
@@ -102,6 +107,7 @@ impl Why<'_> {
         match self {
             Why::Owned(_) => SkipReason::Owned,
             Why::InCart(_) => SkipReason::InCart,
+            Why::Viewed(_) | Why::ViewedLast(_) => SkipReason::Viewed,
             Why::Requires(_) => SkipReason::RequiresMissing,
             Why::ExcludedBy { .. } => SkipReason::ExcludedByOwned,
             Why::NotRepeatable | Why::BoughtWith { .. } => SkipReason::AlreadyBought,
@@ -131,6 +137,7 @@ impl Why<'_> {
         match self {
             Why::Owned(_) => "owned".into(),
             Why::InCart(_) => "cart".into(),
+            Why::Viewed(_) | Why::ViewedLast(_) => "policy.offer_viewed".into(),
             Why::Requires(_) => field("requires"),
             Why::ExcludedBy { .. } => field("excluded_by"),
             Why::NotRepeatable => field("repeatable"),
@@ -166,6 +173,11 @@ impl fmt::Display for Why<'_> {
         match *self {
             Why::Owned(item) => write!(f, "the shopper owns {item}"),
             Why::InCart(item) => write!(f, "{item} is in the cart"),
+            Why::Viewed(item) => write!(f, "the shopper already viewed {item}"),
+            Why::ViewedLast(item) => write!(
+                f,
+                "the shopper already viewed {item}, and offers of items not yet viewed came first"
+            ),
             Why::Requires(item) => write!(f, "needs {item}"),
             Why::ExcludedBy { item, owned } => {
                 let how = if owned { "owns" } else { "is buying" };

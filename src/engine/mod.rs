@@ -440,10 +440,12 @@ fn rank_and_fill<'c, 's: 'c>(
             ranked.push(Ranked::new(shopper, rules, candidate, offer));
         }
     }
-    // Offer ids are unique, so this is a total order.
+    // Offer ids are unique, so this is a total order. Offers of only viewed items go last
+    // when the store says so (`offer_viewed = "last"`); one that a new offer kept out of the
+    // surface's limit says so (a cap that bound the slots is said instead).
     crate::sort::sort_by(&mut ranked, |a, b| {
-        b.score
-            .total_cmp(&a.score)
+        (a.viewed_last.is_some().cmp(&b.viewed_last.is_some()))
+            .then(b.score.total_cmp(&a.score))
             .then(a.offer.id.cmp(&b.offer.id))
             .is_lt()
     });
@@ -451,15 +453,21 @@ fn rank_and_fill<'c, 's: 'c>(
     let policy = &snapshot.payload().policy;
     let draw = Draw::new(&context.shopper_key, memory);
     let slate = explore(&draw, policy, ranked.len(), slots);
+    let shows_only_new = !slate.order.is_empty()
+        && (slate.order.iter()).all(|&i| ranked.get(i).is_some_and(|r| r.viewed_last.is_none()));
+    let item_name =
+        |i: u32| (snapshot.payload().items.get(i as usize)).map_or("?", |it| it.name.as_str());
     for (index, r) in ranked.iter().enumerate() {
         if slate.order.contains(&index) {
             continue;
         }
         // An offer that a greedy slate would have shown made room for the explored one.
-        let why = if slate.explored && index < slate.order.len() {
-            Why::Explored
-        } else {
-            limited
+        let why = match r.viewed_last {
+            _ if slate.explored && index < slate.order.len() => Why::Explored,
+            Some(item) if shows_only_new && matches!(limited, Why::SlotsFilled { .. }) => {
+                Why::ViewedLast(item_name(item))
+            }
+            _ => limited,
         };
         left_out.push(Skip::new(why).of(&offer_of(snapshot, r.candidate.offer).id));
     }

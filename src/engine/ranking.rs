@@ -9,7 +9,7 @@ use crate::hash::unit_draw;
 use crate::memory::Memory;
 use crate::snapshot::wire::{Item, Offer, Policy};
 use crate::template::{self, Placeholder};
-use crate::vocab::{Frame, OfferKind, Play};
+use crate::vocab::{Frame, OfferKind, Play, ViewedOffers};
 
 /// An eligible offer with its score.
 pub(super) struct Ranked<'a> {
@@ -20,6 +20,9 @@ pub(super) struct Ranked<'a> {
     pub(super) discount: u8,
     pub(super) accept: f64,
     pub(super) score: f64,
+    /// The first item of an offer that sells only items the shopper viewed, when the store
+    /// ranks those last (`offer_viewed = "last"`); such offers sort after all others.
+    pub(super) viewed_last: Option<u32>,
 }
 
 impl<'a> Ranked<'a> {
@@ -50,6 +53,9 @@ impl<'a> Ranked<'a> {
         let final_price = final_price(price, discount);
         let scale = shopper.snapshot.minor_per_major();
         let margin = (final_price as f64 - cost as f64) / scale;
+        let viewed_last = (shopper.snapshot.viewed_offers() == ViewedOffers::Last)
+            .then(|| super::completion::only_viewed(shopper, offer))
+            .flatten();
         Ranked {
             offer,
             candidate,
@@ -57,6 +63,7 @@ impl<'a> Ranked<'a> {
             discount,
             accept,
             score: accept * margin,
+            viewed_last,
         }
     }
 

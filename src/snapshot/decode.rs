@@ -16,7 +16,9 @@ use super::wire::{
 };
 use crate::program::{Const, Op, Program};
 use crate::reader::{ReadResult, Reader};
-use crate::vocab::{Frame, KindSet, OfferKind, Play, Stage, Surface, SurfaceSet, Tier};
+use crate::vocab::{
+    Frame, KindSet, OfferKind, Play, Stage, Surface, SurfaceSet, Tier, ViewedOffers,
+};
 
 /// The payload in `body`, which it must fill exactly.
 pub(crate) fn payload(body: &[u8]) -> Result<Payload, SnapshotError> {
@@ -49,6 +51,7 @@ fn read_payload(r: &mut Reader<'_>) -> ReadResult<Payload> {
                 basis_points: r.u16()?,
             })
         })?,
+        offer_viewed: r.option(|r| r.one_of("ViewedOffers", ViewedOffers::ALL))?,
     })
 }
 

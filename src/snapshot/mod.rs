@@ -1,11 +1,11 @@
 //! The snapshot: a store's catalog, offers, policy and model, compiled into one binary file.
 //!
-//! # Format (version 3)
+//! # Format (version 4)
 //!
 //! | offset | size | field                                                          |
 //! |-------:|-----:|----------------------------------------------------------------|
 //! | 0      | 4    | magic `TCTF`                                                   |
-//! | 4      | 2    | format version, little-endian (`3`; `1` and `2` are still read) |
+//! | 4      | 2    | format version, little-endian (`4`; `1` to `3` are still read) |
 //! | 6      | 2    | flags, little-endian; none are defined, so they must be zero   |
 //! | 8      | 4    | payload length in bytes, little-endian                         |
 //! | 12     | 8    | checksum: `hash::stable_hash` of the payload, little-endian    |
@@ -53,11 +53,12 @@
 //! | 1 | the first format |
 //! | 2 | the payload ends with the timing of email offers (`wire::Payload::email`, the store file's `[email]`) |
 //! | 3 | then with frame exploration (`wire::Payload::frame_exploration`, `frame_percent` of `[policy] exploration`) |
+//! | 4 | then with whether viewed items are offered (`wire::Payload::offer_viewed`, `offer_viewed` of `[policy]`) |
 //!
 //! All are postcard's encoding. Each version only appended one `Option` to the payload, which postcard
 //! writes as one zero byte when it is `None`: an older payload is read as the current one with
 //! one zero byte appended per later version, and decides exactly as before (the golden files
-//! `tests/golden/inkwell-v1.snap` and `inkwell-v2.snap` hold this to account). A later format
+//! `tests/golden/inkwell-v1.snap` to `inkwell-v3.snap` hold this to account). A later format
 //! that changes more than appending fields needs a frozen copy of the old types that changed,
 //! beside `wire.rs`.
 
@@ -76,7 +77,7 @@ pub(crate) use decode::payload as decode_payload;
 pub use error::SnapshotError;
 
 use crate::hash::stable_hash;
-use crate::vocab::Surface;
+use crate::vocab::{Surface, ViewedOffers};
 use index::Index;
 use validate::validate;
 use wire::{ATTACH_UNKNOWN, Payload};
@@ -84,7 +85,7 @@ use wire::{ATTACH_UNKNOWN, Payload};
 /// The first four bytes of every snapshot.
 pub const MAGIC: [u8; 4] = *b"TCTF";
 /// The format version this build writes, and the newest it reads.
-pub const FORMAT_VERSION: u16 = 3;
+pub const FORMAT_VERSION: u16 = 4;
 /// Bytes before the payload.
 pub const HEADER_LEN: usize = 20;
 
@@ -296,6 +297,7 @@ impl Snapshot {
             let later = [
                 (2, payload.email.is_some()),
                 (3, payload.frame_exploration.is_some()),
+                (4, payload.offer_viewed.is_some()),
             ];
             if later.iter().any(|&(added, some)| version < added && some) {
                 return Err(SnapshotError::Decode {
@@ -503,6 +505,12 @@ impl Snapshot {
     /// popularity is uniform) has no data for "popular with ... shoppers".
     pub fn popularity_known(&self) -> bool {
         self.index.popularity_known
+    }
+
+    /// Where offers that sell only items the shopper viewed may go (`offer_viewed`); snapshots
+    /// before format 4 rank them as usual.
+    pub fn viewed_offers(&self) -> ViewedOffers {
+        (self.payload.offer_viewed).unwrap_or(ViewedOffers::AsRanked)
     }
 
     /// The store's email timing, if it sets one.

@@ -1,4 +1,4 @@
-//! The payload of a format-3 snapshot, exactly as postcard writes it (and as `decode.rs` reads
+//! The payload of a format-4 snapshot, exactly as postcard writes it (and as `decode.rs` reads
 //! it, field by field in this order).
 //!
 //! These types are frozen: a change to any of them is a new format version and a golden file in
@@ -8,14 +8,17 @@
 //! by `validate` before anything reads them.
 //!
 //! Format 2 added [`Payload::email`], the timing of email offers; format 3 added
-//! [`Payload::frame_exploration`]; nothing else changed.
+//! [`Payload::frame_exploration`]; format 4 added [`Payload::offer_viewed`]; nothing else
+//! changed.
 
 #[cfg(feature = "internals")]
 use serde::Deserialize;
 use serde::Serialize;
 
 use crate::program::Program;
-use crate::vocab::{Frame, KindSet, OfferKind, Play, Stage, Surface, SurfaceSet, Tier};
+use crate::vocab::{
+    Frame, KindSet, OfferKind, Play, Stage, Surface, SurfaceSet, Tier, ViewedOffers,
+};
 
 /// Durations are whole minutes; `NEVER` is a cooldown that does not end.
 pub type Minutes = u32;
@@ -65,6 +68,10 @@ pub struct Payload {
     /// Frame exploration (`frame_percent` of `[policy] exploration`); `None`: each offer is
     /// shown in the frame its play and the rules choose. Added in format 3.
     pub frame_exploration: Option<FrameExploration>,
+    /// Where offers that sell only items the shopper viewed may fill slots (`offer_viewed` of
+    /// `[policy]`). The compiler always writes it; `None`, in formats 1 to 3, ranks them as the
+    /// engines of those formats did ([`ViewedOffers::AsRanked`]). Added in format 4.
+    pub offer_viewed: Option<ViewedOffers>,
 }
 
 /// Frame exploration: now and then an offer is shown in a frame drawn at random among those it

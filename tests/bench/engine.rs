@@ -673,6 +673,7 @@ fn generated_payload(template: &Payload) -> Payload {
         },
         email: template.email.clone(),
         frame_exploration: template.frame_exploration,
+        offer_viewed: template.offer_viewed,
     }
 }
 
