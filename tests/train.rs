@@ -202,11 +202,11 @@ fn tuning_cuts_validation_from_training_and_records_its_choice() {
         (90, 20, 10)
     );
     assert!(scoring.repeat > 0.0, "{scoring:?}");
-    // The defaults and each other value of the six knobs (3 + 4 + 4 + 3 + 3 + 3), each with
-    // six recencies, then eight repeat weights; one line per training combination and one for
-    // the repeat weight.
-    assert_eq!(tuning.tried, 21 * 6 + 8);
-    assert_eq!(heard.len(), 21 + 1, "{heard:?}");
+    // The defaults and each other value of the seven knobs (3 + 4 + 4 + 3 + 3 + 3 + 4), each
+    // with six recencies, then eight repeat weights; one line per training combination and one
+    // for the repeat weight.
+    assert_eq!(tuning.tried, 25 * 6 + 8);
+    assert_eq!(heard.len(), 25 + 1, "{heard:?}");
     assert!(heard.last().unwrap().starts_with("repeat "));
     assert!(settings.view_window >= 1);
     // Too little to cut a validation split from is an error, not a panic.
@@ -781,4 +781,45 @@ fn weight_power_flattens_a_row_and_train_takes_it_as_evaluate_does() {
     let out = train_cli("3");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--weight-power 3 is outside"));
+}
+
+#[test]
+fn second_hop_reaches_a_neighbours_neighbours() {
+    // `a` is viewed before `b`, and `b` before `c`; `a` and `c` never meet.
+    let mut builder = HistoryBuilder::default();
+    for _ in 0..4 {
+        builder.session(&["a", "b"]);
+        builder.session(&["b", "c"]);
+    }
+    let history = builder.finish();
+    let row = |hop: f64, item: &str| {
+        let settings = Settings {
+            shrinkage: 0.0,
+            second_hop: hop,
+            ..Settings::default()
+        };
+        let trained = train(&history, &settings);
+        let id = |i: u32| trained.items.name(i).to_string();
+        let index = trained.items.get(item).unwrap() as usize;
+        let row: Vec<(String, u8)> = (trained.neighbours[index].iter())
+            .map(|n| (id(n.item), n.weight))
+            .collect();
+        row
+    };
+    let pair = |item: &str, weight: u8| (item.to_string(), weight);
+    assert_eq!(row(0.0, "a"), [pair("b", 255)]);
+    // `c` through `b`: 0.5 x w(a, b) 1 x w(b, c) 1; an item never reaches itself.
+    assert_eq!(row(0.5, "a"), [pair("b", 255), pair("c", 128)]);
+    // `a` through `b` from `c`: 0.5 x 1 x w(b, a) 0.5 (the reverse co-view).
+    assert_eq!(row(0.5, "c"), [pair("b", 255), pair("a", 64)]);
+    // The option's range is checked.
+    let views = temp("hop-views.csv", b"session,item\n1,a\n1,b\n2,b\n2,c\n");
+    let out = Command::new(env!("CARGO_BIN_EXE_tactful"))
+        .args(["train", "--views"])
+        .arg(&views)
+        .args(["--second-hop", "2", "-o", "/dev/null"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--second-hop 2 is outside"));
 }

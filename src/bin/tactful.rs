@@ -348,6 +348,9 @@ struct LearningArgs {
     /// below 1 lets a seed's weaker neighbours count for more).
     #[arg(long, default_value_t = 1.0)]
     weight_power: f64,
+    /// Widen each item's row by its neighbours' neighbours, at this weight (0..=1; 0: none).
+    #[arg(long, default_value_t = 0.0)]
+    second_hop: f64,
 }
 
 #[derive(clap::Args)]
@@ -895,6 +898,7 @@ fn learning_settings(args: &LearningArgs) -> Result<tactful::train::Settings, Fa
         backward: within("backward", args.backward, 0.0, 1.0)?,
         damping: within("damping", args.damping, 0.0, 2.0)?,
         weight_power: within("weight-power", args.weight_power, 0.1, 2.0)?,
+        second_hop: within("second-hop", args.second_hop, 0.0, 1.0)?,
         ..tactful::train::Settings::default()
     })
 }

@@ -18,8 +18,15 @@
 //!   row's evidence:
 //!   times `c / (c + shrinkage)`, where `c` is the strongest raw count. An item seen together with
 //!   another once carries a weak row, one seen a hundred times a full one. This is what lets a
-//!   decision add up rows of several seeds on one scale. Weights are quantised to `1..=255`
-//!   (the snapshot's byte), and entries that round to 0 are dropped.
+//!   decision add up rows of several seeds on one scale.
+//! - **Second hop.** With `second_hop` above 0, each row is widened by its neighbours'
+//!   neighbours: item `m` gains `second_hop * w(a, b) * w(b, m)` for every neighbour `b` of `a`,
+//!   on top of any weight of its own; the row is ranked again, cut to `neighbours`, and scaled
+//!   so its strongest keeps the row's weight. A rarely viewed item with three co-views then
+//!   reaches what those three lead to, instead of leaving seventeen places to the fallback,
+//!   and the engine reads the same lists as before (same bytes per entry, same budget).
+//!   Weights are quantised to `1..=255` (the snapshot's byte), and entries that round to 0 are
+//!   dropped.
 //! - **Budget.** With `--budget`, the weakest entries go first until the neighbour blob fits,
 //!   where an entry's strength is its weight times its seed's popularity (a row that decisions
 //!   rarely read costs the same bytes as one read every time). The report says how many
@@ -83,6 +90,8 @@ pub struct Settings {
     /// the shrinkage: 1 keeps it; below 1 flattens the row, so a seed's weaker neighbours count
     /// for more when several seeds' rows add up in a session.
     pub weight_power: f64,
+    /// Weight of a neighbour's neighbours in a row (0: none; see "Second hop" above).
+    pub second_hop: f64,
     /// The window of attach rates, in days.
     pub attach_window_days: u16,
     /// Orders with more distinct items count their first this many (pairs grow as the square).
@@ -102,6 +111,7 @@ impl Default for Settings {
             backward: 0.5,
             damping: 0.0,
             weight_power: 1.0,
+            second_hop: 0.0,
             attach_window_days: 30,
             max_basket: 64,
         }
@@ -391,6 +401,9 @@ pub fn train(history: &History, settings: &Settings) -> Trained {
         start = end;
     }
     drop(flat);
+    if settings.second_hop > 0.0 {
+        rows = second_hop(&rows, k, settings.second_hop);
+    }
     let mut neighbours: Vec<Vec<Neighbour>> = rows
         .iter()
         .map(|row| {
@@ -432,6 +445,49 @@ pub fn train(history: &History, settings: &Settings) -> Trained {
         scores: Vec::new(),
         report,
     }
+}
+
+/// Each row widened by its neighbours' rows (`hop` times the product of the two weights),
+/// ranked again and cut to `k`, scaled so its strongest keeps the row's strongest weight.
+fn second_hop(rows: &[Vec<(u32, f64)>], k: usize, hop: f64) -> Vec<Vec<(u32, f64)>> {
+    let mut scores = vec![0.0f64; rows.len()];
+    let mut touched: Vec<u32> = Vec::new();
+    let add = |scores: &mut [f64], touched: &mut Vec<u32>, item: u32, value: f64| {
+        if let Some(slot) = scores.get_mut(item as usize) {
+            if *slot == 0.0 {
+                touched.push(item);
+            }
+            *slot += value;
+        }
+    };
+    let mut widened = Vec::with_capacity(rows.len());
+    for (a, row) in rows.iter().enumerate() {
+        for &(b, w) in row {
+            add(&mut scores, &mut touched, b, w);
+            for &(m, v) in rows.get(b as usize).map_or(&[][..], Vec::as_slice) {
+                if m as usize != a {
+                    add(&mut scores, &mut touched, m, hop * w * v);
+                }
+            }
+        }
+        let mut out: Vec<(u32, f64)> = (touched.drain(..))
+            .map(|i| {
+                let slot = scores.get_mut(i as usize).map_or(0.0, std::mem::take);
+                (i, slot)
+            })
+            .collect();
+        out.sort_unstable_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+        out.truncate(k);
+        let strongest = out.first().map_or(0.0, |e| e.1);
+        let kept = row.first().map_or(0.0, |e| e.1);
+        if strongest > 0.0 {
+            for e in &mut out {
+                e.1 *= kept / strongest;
+            }
+        }
+        widened.push(out);
+    }
+    widened
 }
 
 fn scale_popularity(activity: &[f64]) -> Vec<u8> {

@@ -432,13 +432,14 @@ impl ItemModel for Shipped {
 /// A training setting the tuning varies, and the values it tries.
 type Knob = (fn(&mut Settings, f64), &'static [f64]);
 
-const KNOBS: [Knob; 6] = [
+const KNOBS: [Knob; 7] = [
     (|s, v| s.view_window = v as usize, &[1.0, 3.0, 5.0, 10.0]),
     (|s, v| s.view_decay = v, &[0.4, 0.55, 0.7, 0.85, 1.0]),
     (|s, v| s.backward = v, &[0.0, 0.25, 0.5, 0.75, 1.0]),
     (|s, v| s.damping = v, &[0.0, 0.25, 0.5, 0.75]),
     (|s, v| s.shrinkage = v, &[0.0, 0.5, 1.0, 2.0]),
     (|s, v| s.weight_power = v, &[0.35, 0.5, 0.75, 1.0]),
+    (|s, v| s.second_hop = v, &[0.0, 0.1, 0.2, 0.3, 0.5]),
 ];
 
 const RECENCIES: [f64; 6] = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0];
@@ -499,13 +500,14 @@ pub fn tune(
             }
         }
         progress(&format!(
-            "window {} decay {} backward {} damping {} shrinkage {} weight power {}: {:.2} (recency {})",
+            "window {} decay {} backward {} damping {} shrinkage {} weight power {} second hop {}: {:.2} (recency {})",
             settings.view_window,
             settings.view_decay,
             settings.backward,
             settings.damping,
             settings.shrinkage,
             settings.weight_power,
+            settings.second_hop,
             best.0,
             best.1
         ));
@@ -680,7 +682,7 @@ pub fn table(r: &SessionResults) -> String {
     }
     let _ = writeln!(
         out,
-        "scoring: recency {}, repeat {}; training: view window {}, view decay {}, backward {}, damping {}, shrinkage {}, weight power {}, neighbours {}",
+        "scoring: recency {}, repeat {}; training: view window {}, view decay {}, backward {}, damping {}, shrinkage {}, weight power {}, second hop {}, neighbours {}",
         r.scoring.recency,
         r.scoring.repeat,
         r.settings.view_window,
@@ -689,6 +691,7 @@ pub fn table(r: &SessionResults) -> String {
         r.settings.damping,
         r.settings.shrinkage,
         r.settings.weight_power,
+        r.settings.second_hop,
         r.settings.neighbours
     );
     if let Some(t) = &r.tuning {
