@@ -13,7 +13,9 @@
 
 mod common;
 
-use common::{T0, envelope, load_and_decide, probe_contexts, sample_bytes, sample_payload};
+use common::{
+    T0, envelope, envelope_of, load_and_decide, probe_contexts, sample_bytes, sample_payload,
+};
 use proptest::prelude::*;
 use tactful::snapshot::wire::{Cap, Feature, FrameExploration, Holdout, NEVER, Payload};
 use tactful::snapshot::{self, FORMAT_VERSION, HEADER_LEN};
@@ -204,6 +206,14 @@ fn the_test_checksum_matches_the_format() {
     // Guards the helper the fuzz tests below rely on.
     let bytes = sample_bytes();
     assert_eq!(envelope(&bytes[HEADER_LEN..]), bytes);
+    // Formats 1 to 3 kept the byte-at-a-time checksum.
+    for (version, golden) in [
+        (1, &include_bytes!("golden/inkwell-v1.snap")[..]),
+        (2, &include_bytes!("golden/inkwell-v2.snap")[..]),
+        (3, &include_bytes!("golden/inkwell-v3.snap")[..]),
+    ] {
+        assert_eq!(envelope_of(version, &golden[HEADER_LEN..]), golden);
+    }
     let mut damaged = bytes[HEADER_LEN..].to_vec();
     damaged.push(0);
     assert!(matches!(
@@ -632,8 +642,7 @@ fn a_payload_under_another_versions_header_is_refused() {
     ];
     for (written, bytes) in bodies {
         for label in (1..=FORMAT_VERSION).filter(|&v| v != written) {
-            let mut relabelled = envelope(&bytes[HEADER_LEN..]);
-            relabelled[4..6].copy_from_slice(&label.to_le_bytes());
+            let relabelled = envelope_of(label, &bytes[HEADER_LEN..]);
             let err = Snapshot::from_bytes(&relabelled).unwrap_err();
             assert_eq!(
                 err.code(),

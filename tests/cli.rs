@@ -828,7 +828,7 @@ fn record_log_appends_an_outcome_record_and_refuses_what_it_cannot_log() {
         args.extend_from_slice(extra);
         tactful(&args)
     };
-    let who = ["--decision", "9b9d8d8d35aedfe6", "--shopper-key", "k-8f3a"];
+    let who = ["--decision", "e39670738b53263a", "--shopper-key", "k-8f3a"];
     let accept = format!(r#"{{"type":"accept","offerId":"creator-toolkit","at":{T0}}}"#);
     let out = record(&accept, &who);
     assert_exit(&out, 0);
@@ -844,8 +844,8 @@ fn record_log_appends_an_outcome_record_and_refuses_what_it_cannot_log() {
     assert_eq!(
         std::fs::read_to_string(log).unwrap(),
         format!(
-            "{{\"type\":\"accept\",\"v\":1,\"decisionId\":\"9b9d8d8d35aedfe6\",\"offerId\":\"creator-toolkit\",\"at\":{T0},\"shopperKey\":\"k-8f3a\"}}\n\
-             {{\"type\":\"dismiss\",\"v\":1,\"decisionId\":\"9b9d8d8d35aedfe6\",\"offerId\":\"workbook-addon\",\"at\":{T0},\"shopperKey\":\"k-8f3a\",\"via\":\"escape\"}}\n"
+            "{{\"type\":\"accept\",\"v\":1,\"decisionId\":\"e39670738b53263a\",\"offerId\":\"creator-toolkit\",\"at\":{T0},\"shopperKey\":\"k-8f3a\"}}\n\
+             {{\"type\":\"dismiss\",\"v\":1,\"decisionId\":\"e39670738b53263a\",\"offerId\":\"workbook-addon\",\"at\":{T0},\"shopperKey\":\"k-8f3a\",\"via\":\"escape\"}}\n"
         )
     );
     let before = std::fs::read_to_string(log).unwrap();

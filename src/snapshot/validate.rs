@@ -55,8 +55,11 @@ fn text(at: impl FnOnce() -> String, s: &str) -> Result<(), SnapshotError> {
     }
 }
 
-/// Checks every limit and index of a decoded payload, and returns each offer's memory key.
-pub(super) fn validate(p: &Payload) -> Result<Vec<u32>, SnapshotError> {
+/// Each offer's memory key, and `(key, offer)` sorted by key.
+pub(super) type OfferKeys = (Vec<u32>, Vec<(u32, u32)>);
+
+/// Checks every limit and index of a decoded payload, and returns the offers' memory keys.
+pub(super) fn validate(p: &Payload) -> Result<OfferKeys, SnapshotError> {
     check_counts_and_store(p)?;
     check_items(p)?;
     let keys = check_offers(p)?;
@@ -123,21 +126,26 @@ fn check_items(p: &Payload) -> Result<(), SnapshotError> {
 }
 
 /// Offers, each on its own, then their memory keys, which must not collide.
-fn check_offers(p: &Payload) -> Result<Vec<u32>, SnapshotError> {
+fn check_offers(p: &Payload) -> Result<OfferKeys, SnapshotError> {
     let mut keys: Vec<u32> = Vec::with_capacity(p.offers.len());
     for (i, offer) in p.offers.iter().enumerate() {
         check_offer(p, i, offer)?;
         keys.push(crate::hash::offer_memory_key(&offer.id));
     }
-    let mut sorted_keys = keys.clone();
-    crate::sort::sort(&mut sorted_keys);
-    if sorted_keys.windows(2).any(|w| w.first() == w.get(1)) {
+    let mut by_key: Vec<(u32, u32)> = (keys.iter().enumerate())
+        .map(|(i, &key)| (key, i as u32))
+        .collect();
+    crate::sort::sort(&mut by_key);
+    if by_key
+        .windows(2)
+        .any(|w| w.first().map(|e| e.0) == w.get(1).map(|e| e.0))
+    {
         return Err(invalid(
             "offers[].id",
             "two offer ids hash to the same memory key",
         ));
     }
-    Ok(keys)
+    Ok((keys, by_key))
 }
 
 /// One offer: texts, order, item lists, copy, cooldown, discount, family, conditions, cap.

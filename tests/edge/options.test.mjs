@@ -88,7 +88,7 @@ test("a log that throws or rejects is logged to the console and never fails the 
     new Request("https://shop.example/tactful/event", {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded", origin: "https://shop.example", referer: "https://shop.example/checkout" },
-      body: new URLSearchParams({ type: "dismiss", offerId: "creator-toolkit", decisionId: "9b9d8d8d35aedfe6" }).toString(),
+      body: new URLSearchParams({ type: "dismiss", offerId: "creator-toolkit", decisionId: "e39670738b53263a" }).toString(),
     });
   const errors = [];
   t.mock.method(console, "error", (line) => errors.push(String(line)));
@@ -100,7 +100,7 @@ test("a log that throws or rejects is logged to the console and never fails the 
   await Promise.all(kept);
   assert.equal(records.length, 1);
   assert.deepEqual({ ...records[0], at: 0, shopperKey: "" }, {
-    type: "dismiss", v: 1, decisionId: "9b9d8d8d35aedfe6", offerId: "creator-toolkit", at: 0, shopperKey: "", via: "button",
+    type: "dismiss", v: 1, decisionId: "e39670738b53263a", offerId: "creator-toolkit", at: 0, shopperKey: "", via: "button",
   });
   assert.equal(kept.length, 1, "the log's promise was handed to ctx.waitUntil");
   for (const log of [() => { throw new Error("disk full"); }, () => Promise.reject(new Error("queue down"))]) {
