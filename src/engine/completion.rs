@@ -27,7 +27,8 @@ pub(super) fn completes(shopper: &Shopper<'_>, offer: &Offer) -> bool {
 /// viewed every item it sells, and it does not complete a bundle. `None` for any other offer.
 /// Where such offers may go is the store's `offer_viewed`.
 pub(super) fn only_viewed(shopper: &Shopper<'_>, offer: &Offer) -> Option<u32> {
-    if completes(shopper, offer) || !offer.items.iter().all(|&i| shopper.viewed(i)) {
+    // The viewed check first: with nothing viewed it fails at the first item.
+    if !offer.items.iter().all(|&i| shopper.viewed(i)) || completes(shopper, offer) {
         return None;
     }
     offer.items.first().copied()
