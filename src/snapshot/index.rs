@@ -70,16 +70,17 @@ fn counting_pass<T: Copy>(entries: &[T], bucket: impl Fn(&T) -> usize) -> Vec<T>
         total += *start;
         *start = total;
     }
-    let mut out: Vec<Option<T>> = vec![None; entries.len()];
+    // Every place is written once (the buckets partition the entries); the copy only sizes it.
+    let mut out = entries.to_vec();
     for e in entries {
         if let Some(next) = starts.get_mut(bucket(e)) {
             if let Some(slot) = out.get_mut(*next) {
-                *slot = Some(*e);
+                *slot = *e;
             }
             *next += 1;
         }
     }
-    out.into_iter().flatten().collect()
+    out
 }
 
 /// `(surface, category, offer)` entries, in popularity order, grouped by (surface, category)
