@@ -7,9 +7,9 @@
 use super::candidates::{self, Candidate};
 use super::completion;
 use super::explain::{Dropped, Skip, Why};
-use super::offer_of;
 use super::rules::RuleEffects;
 use super::shopper::Shopper;
+use super::{item_name, offer_of};
 use crate::memory::{Memory, OfferHistory, Stamp};
 use crate::program::Env;
 use crate::snapshot::Snapshot;
@@ -185,12 +185,7 @@ impl<'a, 's> Eligibility<'a, 's> {
         let snapshot: &'s Snapshot = shopper.snapshot;
         let payload = snapshot.payload();
         let offer = offer_of(snapshot, index);
-        let item_name = |i: u32| {
-            payload
-                .items
-                .get(i as usize)
-                .map_or("?", |it| it.name.as_str())
-        };
+        let item_name = |i: u32| item_name(snapshot, i);
         let left_out = |why: Why<'s>| Some(Skip::new(why));
 
         // A bundle the shopper holds part of is offered for the rest (completion.rs).

@@ -455,8 +455,6 @@ fn rank_and_fill<'c, 's: 'c>(
     let slate = explore(&draw, policy, ranked.len(), slots);
     let shows_only_new = !slate.order.is_empty()
         && (slate.order.iter()).all(|&i| ranked.get(i).is_some_and(|r| r.viewed_last.is_none()));
-    let item_name =
-        |i: u32| (snapshot.payload().items.get(i as usize)).map_or("?", |it| it.name.as_str());
     for (index, r) in ranked.iter().enumerate() {
         if slate.order.contains(&index) {
             continue;
@@ -465,7 +463,7 @@ fn rank_and_fill<'c, 's: 'c>(
         let why = match r.viewed_last {
             _ if slate.explored && index < slate.order.len() => Why::Explored,
             Some(item) if shows_only_new && matches!(limited, Why::SlotsFilled { .. }) => {
-                Why::ViewedLast(item_name(item))
+                Why::ViewedLast(item_name(snapshot, item))
             }
             _ => limited,
         };
@@ -566,4 +564,10 @@ fn margin(final_price: u64, cost: u64) -> i64 {
 )]
 pub(crate) fn offer_of(snapshot: &Snapshot, offer: u32) -> &Offer {
     &snapshot.payload().offers[offer as usize]
+}
+
+/// An item's name for reasons and left-out sentences (`?` for an index out of range, which
+/// validation rules out).
+pub(crate) fn item_name(snapshot: &Snapshot, item: u32) -> &str {
+    (snapshot.payload().items.get(item as usize)).map_or("?", |it| it.name.as_str())
 }

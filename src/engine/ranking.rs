@@ -360,12 +360,7 @@ fn reasons(
     fill: &dyn Fn(Placeholder) -> String,
 ) -> Vec<String> {
     let payload = shopper.snapshot.payload();
-    let item_name = |i: u32| {
-        payload
-            .items
-            .get(i as usize)
-            .map_or("?", |it| it.name.as_str())
-    };
+    let item_name = |i: u32| super::item_name(shopper.snapshot, i);
     let mut out = Vec::new();
     if let Some(event) = completed(shopper) {
         let what = event.label.clone().unwrap_or_else(|| {
