@@ -47,14 +47,10 @@ pub(super) struct Index {
 /// Offer indexes, most popular first, ties by index: a counting sort on the popularity byte
 /// (a comparison sort of a large catalogue's offers was a sixth of its load time).
 fn most_popular_first(popularity: &[u8]) -> Vec<u32> {
-    let rank = |p: u8| usize::from(u8::MAX - p);
-    let keyed: Vec<(usize, u32)> = (popularity.iter().enumerate())
-        .map(|(o, &p)| (rank(p), o as u32))
-        .collect();
-    counting_pass(&keyed, |&(r, _)| r)
-        .into_iter()
-        .map(|(_, o)| o)
-        .collect()
+    let offers: Vec<u32> = (0..popularity.len() as u32).collect();
+    counting_pass(&offers, |&o| {
+        usize::from(u8::MAX - popularity.get(o as usize).copied().unwrap_or(0))
+    })
 }
 
 /// `entries` ordered by `bucket` (below 256), keeping their order within a bucket.
@@ -83,14 +79,13 @@ fn counting_pass<T: Copy>(entries: &[T], bucket: impl Fn(&T) -> usize) -> Vec<T>
     out
 }
 
-/// `(surface, category, offer)` entries, in popularity order, grouped by (surface, category)
-/// in that order, keeping their order within a group and at most [`CATEGORY_FALLBACK`] of
-/// them: a stable radix sort on the group, a byte at a time (five counting passes, none for a
-/// byte that never varies). Nothing is sized by the number of categories a snapshot claims,
-/// and nothing is compared (a comparison sort of these was a sixth of a large catalogue's load).
-fn group_by_surface_and_category(entries: &[(usize, u32, u32)]) -> Vec<((usize, u32), Vec<u32>)> {
+/// `(surface, category, offer)` entries sorted by (surface, category), keeping their order
+/// within each: a stable radix sort, a byte at a time (five counting passes, none for a byte
+/// that never varies). Nothing is sized by the number of categories a snapshot claims, and
+/// nothing is compared (a comparison sort of these was a sixth of a large catalogue's load).
+fn by_surface_and_category(entries: Vec<(usize, u32, u32)>) -> Vec<(usize, u32, u32)> {
     let key = |&(s, c, _): &(usize, u32, u32)| ((s as u64) << 32) | u64::from(c);
-    let mut sorted = entries.to_vec();
+    let mut sorted = entries;
     for shift in [0u32, 8, 16, 24, 32] {
         let byte = |e: &(usize, u32, u32)| ((key(e) >> shift) & 0xff) as usize;
         let first = sorted.first().map(byte);
@@ -98,18 +93,7 @@ fn group_by_surface_and_category(entries: &[(usize, u32, u32)]) -> Vec<((usize, 
             sorted = counting_pass(&sorted, byte);
         }
     }
-    let mut out: Vec<((usize, u32), Vec<u32>)> = Vec::new();
-    for (surface, category, o) in sorted {
-        match out.last_mut() {
-            Some((group, list)) if *group == (surface, category) => {
-                if list.len() < CATEGORY_FALLBACK {
-                    list.push(o);
-                }
-            }
-            _ => out.push(((surface, category), vec![o])),
-        }
-    }
-    out
+    sorted
 }
 
 impl Index {
@@ -181,7 +165,17 @@ impl Index {
                 }
             }
         }
-        let category_offers = group_by_surface_and_category(&by_category);
+        let mut category_offers: Vec<((usize, u32), Vec<u32>)> = Vec::new();
+        for (surface, category, o) in by_surface_and_category(by_category) {
+            match category_offers.last_mut() {
+                Some((key, list)) if *key == (surface, category) => {
+                    if list.len() < CATEGORY_FALLBACK {
+                        list.push(o);
+                    }
+                }
+                _ => category_offers.push(((surface, category), vec![o])),
+            }
+        }
 
         let finite = |m: u32| if m == NEVER { 0 } else { m };
         let offer_windows = p.offers.iter().map(|o| {
@@ -265,20 +259,9 @@ mod tests {
                 )
             })
             .collect();
-        let mut by_group = entries.clone();
+        let mut expected = entries.clone();
         // Stable: within a group the entries keep their (popularity) order.
-        by_group.sort_by_key(|&(s, c, _)| (s, c));
-        let mut expected: Vec<((usize, u32), Vec<u32>)> = Vec::new();
-        for (s, c, o) in by_group {
-            match expected.last_mut() {
-                Some((g, list)) if *g == (s, c) => {
-                    if list.len() < CATEGORY_FALLBACK {
-                        list.push(o);
-                    }
-                }
-                _ => expected.push(((s, c), vec![o])),
-            }
-        }
-        assert_eq!(group_by_surface_and_category(&entries), expected);
+        expected.sort_by_key(|&(s, c, _)| (s, c));
+        assert_eq!(by_surface_and_category(entries), expected);
     }
 }

@@ -57,10 +57,10 @@
 //!
 //! All are postcard's encoding. Each version only appended one `Option` to the payload (and
 //! format 4 changed the checksum), which postcard writes as one zero byte when it is `None`:
-//! an older payload is read as the current one with one zero byte appended per later version, and decides exactly as before (the golden files
-//! `tests/golden/inkwell-v1.snap` to `inkwell-v3.snap` hold this to account). A later format
-//! that changes more than appending fields needs a frozen copy of the old types that changed,
-//! beside `wire.rs`.
+//! an older payload is read as the current one with one zero byte appended per later version,
+//! and decides exactly as before (the golden files `tests/golden/inkwell-v1.snap` to
+//! `inkwell-v3.snap` hold this to account). A later format that changes more than appending
+//! fields needs a frozen copy of the old types that changed, beside `wire.rs`.
 
 mod decode;
 mod error;
