@@ -1000,7 +1000,6 @@ fn check_decision(
     let cart = index_of(&context.cart);
     let owned = index_of(&context.owned);
     let viewed = index_of(&context.viewed);
-    let viewed_items = viewed.clone();
     let number = |name: &str| match context.facts.get(name) {
         Some(FactValue::Number(n)) => *n,
         _ => 0.0,
@@ -1269,16 +1268,16 @@ fn check_decision(
             && !offer.items.iter().all(held);
         !completes
             && !offer.items.is_empty()
-            && offer.items.iter().all(|i| viewed_items.contains(i))
+            && offer.items.iter().all(|i| facts.viewed.contains(i))
     };
     if p.offer_viewed == Some(ViewedOffers::Last) && !d.exposure.explored {
         // Ranked last: nothing new is shown after an offer of only viewed items.
-        let firsts: Vec<bool> = (d.offers.iter().chain(&d.would_have_shown))
+        let viewed_in_order: Vec<bool> = (d.offers.iter().chain(&d.would_have_shown))
             .filter_map(|s| snapshot.offer_by_id(&s.offer_id))
             .map(|o| only_viewed(&p.offers[o as usize]))
             .collect();
         prop_assert!(
-            firsts.windows(2).all(|w| !w[0] || w[1]),
+            viewed_in_order.windows(2).all(|w| !w[0] || w[1]),
             "an offer of only viewed items before a new one: {:?}",
             ids
         );
