@@ -22,11 +22,12 @@ use super::POW10;
 /// is written as `null` in its place (debug builds assert).
 pub(crate) fn to_json<T: Serialize + ?Sized>(value: &T) -> String {
     let mut writer = Writer {
-        out: String::with_capacity(2048),
+        out: Vec::with_capacity(2048),
     };
     let written = value.serialize(&mut writer);
     debug_assert!(written.is_ok(), "unsupported type in a JSON value");
-    writer.out
+    // Every byte written is ASCII or comes whole from a `&str`, so this never falls back.
+    String::from_utf8(writer.out).unwrap_or_default()
 }
 
 /// Writes a whole `f64` as an integer (`1`, not `1.0`), as JavaScript's `JSON.stringify`
@@ -41,8 +42,10 @@ pub(crate) fn whole_as_integer<S: ser::Serializer>(x: &f64, out: S) -> Result<S:
     }
 }
 
+/// Writes bytes, not `char`s: pushing a `char` encodes it as UTF-8 first, and at the
+/// WebAssembly build's opt-level `"z"` that was a call for every comma and quote.
 struct Writer {
-    out: String,
+    out: Vec<u8>,
 }
 
 /// A type the writer does not support; carries nothing, to keep formatting code out.
@@ -65,10 +68,10 @@ impl ser::Error for Unsupported {
 
 impl Writer {
     fn string(&mut self, s: &str) {
-        self.out.push('"');
+        self.out.push(b'"');
         if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
-            self.out.push_str(s);
-            self.out.push('"');
+            self.out.extend_from_slice(s.as_bytes());
+            self.out.push(b'"');
             return;
         }
         let mut run = 0;
@@ -84,20 +87,22 @@ impl Writer {
                 0x00..=0x1f => "",
                 _ => continue,
             };
-            self.out.push_str(s.get(run..i).unwrap_or_default());
+            self.out
+                .extend_from_slice(s.get(run..i).unwrap_or_default().as_bytes());
             if escape.is_empty() {
-                self.out.push_str("\\u00");
+                self.out.extend_from_slice(b"\\u00");
                 for nibble in [byte >> 4, byte & 0xf] {
-                    self.out
-                        .push(char::from_digit(u32::from(nibble), 16).unwrap_or('0'));
+                    let digit = b"0123456789abcdef".get(usize::from(nibble));
+                    self.out.push(digit.copied().unwrap_or(b'0'));
                 }
             } else {
-                self.out.push_str(escape);
+                self.out.extend_from_slice(escape.as_bytes());
             }
             run = i + 1;
         }
-        self.out.push_str(s.get(run..).unwrap_or_default());
-        self.out.push('"');
+        self.out
+            .extend_from_slice(s.get(run..).unwrap_or_default().as_bytes());
+        self.out.push(b'"');
     }
 
     fn unsigned(&mut self, mut n: u128) {
@@ -116,32 +121,31 @@ impl Writer {
         self.ascii(digits.get(at..).unwrap_or_default());
     }
 
-    /// Appends ASCII digits and signs (anything else would be dropped, and is never passed).
+    /// Appends ASCII digits and signs.
     fn ascii(&mut self, bytes: &[u8]) {
-        self.out
-            .push_str(core::str::from_utf8(bytes).unwrap_or_default());
+        self.out.extend_from_slice(bytes);
     }
 
     fn signed(&mut self, n: i64) {
         if n < 0 {
-            self.out.push('-');
+            self.out.push(b'-');
         }
         self.unsigned(u128::from(n.unsigned_abs()));
     }
 
     fn float(&mut self, x: f64) {
         if !x.is_finite() || x.abs() >= TWO_POW_128 {
-            self.out.push_str("null");
+            self.out.extend_from_slice(b"null");
             return;
         }
         if x.is_sign_negative() {
-            self.out.push('-');
+            self.out.push(b'-');
         }
         let x = x.abs();
         if x >= TWO_POW_53 {
             // Every f64 this large is an integer, exactly representable in u128.
             self.unsigned(x as u128);
-            self.out.push_str(".0");
+            self.out.extend_from_slice(b".0");
             return;
         }
         // The fewest decimals that read back as `x`, while the scaled value stays exact; past
@@ -181,7 +185,7 @@ impl Writer {
             .unwrap_or_default()
             .split_at(written - places);
         self.ascii(integer);
-        self.out.push('.');
+        self.out.push(b'.');
         self.ascii(if fraction.is_empty() { b"0" } else { fraction });
     }
 }
@@ -198,7 +202,7 @@ struct Compound<'w> {
 impl Compound<'_> {
     fn comma(&mut self) {
         if !self.first {
-            self.writer.out.push(',');
+            self.writer.out.push(b',');
         }
         self.first = false;
     }
@@ -216,7 +220,8 @@ impl<'w> ser::Serializer for &'w mut Writer {
     type SerializeStructVariant = Impossible<(), Unsupported>;
 
     fn serialize_bool(self, v: bool) -> Result<(), Unsupported> {
-        self.out.push_str(if v { "true" } else { "false" });
+        self.out
+            .extend_from_slice(if v { b"true" } else { b"false" });
         Ok(())
     }
     fn serialize_i8(self, v: i8) -> Result<(), Unsupported> {
@@ -269,7 +274,7 @@ impl<'w> ser::Serializer for &'w mut Writer {
         value.serialize(self)
     }
     fn serialize_unit(self) -> Result<(), Unsupported> {
-        self.out.push_str("null");
+        self.out.extend_from_slice(b"null");
         Ok(())
     }
     fn serialize_unit_struct(self, _: &'static str) -> Result<(), Unsupported> {
@@ -301,7 +306,7 @@ impl<'w> ser::Serializer for &'w mut Writer {
         Err(Unsupported)
     }
     fn serialize_seq(self, _: Option<usize>) -> Result<Compound<'w>, Unsupported> {
-        self.out.push('[');
+        self.out.push(b'[');
         Ok(Compound {
             writer: self,
             first: true,
@@ -327,14 +332,14 @@ impl<'w> ser::Serializer for &'w mut Writer {
         Err(Unsupported)
     }
     fn serialize_map(self, _: Option<usize>) -> Result<Compound<'w>, Unsupported> {
-        self.out.push('{');
+        self.out.push(b'{');
         Ok(Compound {
             writer: self,
             first: true,
         })
     }
     fn serialize_struct(self, _: &'static str, _: usize) -> Result<Compound<'w>, Unsupported> {
-        self.out.push('{');
+        self.out.push(b'{');
         Ok(Compound {
             writer: self,
             first: true,
@@ -359,7 +364,7 @@ impl ser::SerializeSeq for Compound<'_> {
         value.serialize(&mut *self.writer)
     }
     fn end(self) -> Result<(), Unsupported> {
-        self.writer.out.push(']');
+        self.writer.out.push(b']');
         Ok(())
     }
 }
@@ -384,11 +389,11 @@ impl ser::SerializeMap for Compound<'_> {
         key.serialize(&mut *self.writer)
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unsupported> {
-        self.writer.out.push(':');
+        self.writer.out.push(b':');
         value.serialize(&mut *self.writer)
     }
     fn end(self) -> Result<(), Unsupported> {
-        self.writer.out.push('}');
+        self.writer.out.push(b'}');
         Ok(())
     }
 }
@@ -402,12 +407,14 @@ impl ser::SerializeStruct for Compound<'_> {
         value: &T,
     ) -> Result<(), Unsupported> {
         self.comma();
-        self.writer.string(key);
-        self.writer.out.push(':');
+        // A field name is a Rust identifier in camelCase: nothing in it needs escaping.
+        self.writer.out.push(b'"');
+        self.writer.out.extend_from_slice(key.as_bytes());
+        self.writer.out.extend_from_slice(b"\":");
         value.serialize(&mut *self.writer)
     }
     fn end(self) -> Result<(), Unsupported> {
-        self.writer.out.push('}');
+        self.writer.out.push(b'}');
         Ok(())
     }
 }
