@@ -132,10 +132,11 @@ fn check_offers(p: &Payload) -> Result<OfferKeys, SnapshotError> {
         check_offer(p, i, offer)?;
         keys.push(crate::hash::offer_memory_key(&offer.id));
     }
-    let mut by_key: Vec<(u32, u32)> = (keys.iter().enumerate())
-        .map(|(i, &key)| (key, i as u32))
-        .collect();
-    crate::sort::sort(&mut by_key);
+    let by_key = super::index::by_memory_key(
+        (keys.iter().enumerate())
+            .map(|(i, &key)| (key, i as u32))
+            .collect(),
+    );
     if by_key
         .windows(2)
         .any(|w| w.first().map(|e| e.0) == w.get(1).map(|e| e.0))
