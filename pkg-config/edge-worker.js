@@ -39,7 +39,10 @@
 // - An offer shown in the page is recorded as an impression in the memory cookie, so caps hold
 //   at the edge. `POST /tactful/event` records `dismiss` and `accept` (and `impression` or
 //   `purchase`, for in-page widgets) with the worker's time; the card's "No thanks" is a plain
-//   form posting there, so dismissal works with no script. `GET /tactful/decide` answers the
+//   form posting there, so dismissal works with no script. Events are recorded by the loaded
+//   engine (`engine.record`), bound to this store: one naming an offer the snapshot does not
+//   have is refused (400, `memory.bad_event`, path `offerId`), and neither recorded nor logged.
+//   `GET /tactful/decide` answers the
 //   decision JSON (byte for byte what `tactful decide` prints) for in-page widgets.
 // - The card's "Add" is a plain form too, posting to `POST /tactful/accept`, which records
 //   `accept` in the memory cookie and then sends the shopper to the store's `accept` target:
@@ -75,7 +78,7 @@
 // (the origin's base URL), unless the `origin` option says otherwise; `TACTFUL = "off"` proxies
 // without tactful (a baseline to measure against); `TACTFUL_TEST_MODE = "on"` honours
 // `x-tactful-now`.
-import { Engine, init, recordEvent } from "./tactful.js";
+import { Engine, init } from "./tactful.js";
 import {
   ACCEPT,
   CARD_CSS,
@@ -500,7 +503,7 @@ class EdgeWorker {
     const { decisionId: _, ...memoryEvent } = event;
     const at = nowFor(request, env);
     try {
-      shopper.memory = recordEvent(shopper.memory, { ...memoryEvent, at });
+      shopper.memory = this.engine.record(shopper.memory, { ...memoryEvent, at });
     } catch (error) {
       return json(400, errorBody(error));
     }
@@ -534,9 +537,12 @@ class EdgeWorker {
     const shopper = shopperFrom(request);
     const at = nowFor(request, env);
     try {
-      shopper.memory = recordEvent(shopper.memory, { type: "accept", offerId, at });
+      shopper.memory = this.engine.record(shopper.memory, { type: "accept", offerId, at });
     } catch (error) {
-      return json(400, errorBody(error));
+      // The check proves a card of this store offered it, so the shopper's Add goes through;
+      // memory stays as it was (an offer a snapshot updated since no longer has, or memory a
+      // newer tactful wrote, which is never overwritten).
+      log("accept_not_recorded", error, { offerId });
     }
     this.logOutcome(ctx, "accept", Object.fromEntries(form), offerId, at, shopper);
     const { accept } = this.config;

@@ -492,7 +492,9 @@ export class Engine {
   explainJson(context: Context | string, memory?: string | null): string;
   /**
    * Records an event into this store's memory. Another store's memory (or a damaged string)
-   * starts fresh. Throws a `MemoryError` for a malformed event or memory from a newer version.
+   * starts fresh. Throws a `MemoryError` for a malformed event, for an offer this snapshot does
+   * not have (`memory.bad_event`, `path` `"offerId"`: as `tactful record --snapshot`), or for
+   * memory from a newer version. `recordEvent`, bound to no store, checks no offer id.
    */
   record(memory: string | null | undefined, event: MemoryEvent): string;
   /**

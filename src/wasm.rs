@@ -205,12 +205,15 @@ impl Engine {
 
     /// Records an event (`impression`, `dismiss`, `accept`, `purchase`) into memory and returns
     /// the new memory, bound to this store. Unreadable memory (or another store's) starts
-    /// fresh; memory from a newer version is refused.
+    /// fresh; memory from a newer version is refused. An event naming an offer this snapshot
+    /// does not have is refused, as `tactful record --snapshot` refuses it: no decision would
+    /// read it, and a host that logs what it recorded would log an offer the store never showed.
     ///
     /// # Errors
-    /// A `MemoryError` for a malformed event, or memory written by a newer version.
+    /// A `MemoryError` for a malformed event (`memory.bad_event`, path `offerId` for an offer
+    /// not in the snapshot), or memory written by a newer version.
     pub fn record(&self, memory: Option<String>, event: JsValue) -> Result<String, JsValue> {
-        record_for(memory, &event, Some(self.snapshot.memory_tag()))
+        record_for(memory, &event, Some(&self.snapshot))
     }
 
     /// Checks that a memory string can be read as this store's; returns it normalised.
@@ -269,13 +272,26 @@ pub fn record(memory: Option<String>, event: JsValue) -> Result<String, JsValue>
     record_for(memory, &event, None)
 }
 
+/// Records `event`, bound to `snapshot`'s store and checked against its offers when given.
 fn record_for(
     memory: Option<String>,
     event: &JsValue,
-    store: Option<u16>,
+    snapshot: Option<&Snapshot>,
 ) -> Result<String, JsValue> {
     let event = MemoryEvent::from_json(&json_text(event).unwrap_or_default())
         .map_err(|e| memory_error(&e))?;
+    if let (Some(snapshot), Some(id)) = (snapshot, &event.offer_id) {
+        if snapshot.offer_by_id(id).is_none() {
+            return Err(memory_error(&MemoryError::BadEvent {
+                field: "offerId".to_owned(),
+                detail: format!(
+                    "offer `{id}` is not in the snapshot {}; nothing was recorded",
+                    snapshot.id()
+                ),
+            }));
+        }
+    }
+    let store = snapshot.map(Snapshot::memory_tag);
     let (mut decoded, _fresh) = Memory::open(memory.as_deref().unwrap_or(""), store)
         .writable()
         .map_err(|e| memory_error(&e))?;

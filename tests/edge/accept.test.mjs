@@ -5,6 +5,7 @@
 // as a link template with labels over the English texts, and a target the origin refuses.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { ROOT, NOW, cookieHeader, nativeDecide, nativeRecord, setCookies, shopperKey, slotsOf, startEdge, view } from "./harness.mjs";
 
@@ -138,6 +139,19 @@ describe("a worker made with labels and a link template", () => {
     for (const text of prices) assert.match(text, /^\d+,\d\d USD$/);
     const cart = await firstView(factory, "/cart", shopperKey("labels"));
     assert.match(cart.html, /<h2 class="tactful-heading"[^>]*>Goes well with your cart<\/h2>/);
+  });
+
+  it("takes the Add of a card whose offer a newer snapshot dropped: the shopper is sent on, memory is unchanged", async () => {
+    const key = shopperKey("accepts a dropped offer");
+    const { memory } = await firstView(factory, "/checkout", key);
+    // The check the worker wrote on a card of this store for an offer the snapshot no longer has.
+    const offerId = "retired-offer";
+    const digest = createHash("sha256").update(`tactful accept\ninkwell-studio\n${offerId}`).digest();
+    const check = digest.subarray(0, 12).toString("base64url");
+    const added = await postAdd(factory.url, { offerId, check }, { cookies: { tactful_sid: key, tactful_mem: memory } });
+    assert.equal(added.status, 303, await added.clone().text());
+    assert.equal(added.headers.get("location"), `/cart/add?offer=${offerId}&from=edge`);
+    assert.equal(setCookies(added).tactful_mem?.value ?? memory, memory, "nothing recorded for an offer the engine does not have");
   });
 
   it("answers Add with a 303 to the template, which the origin takes", async () => {

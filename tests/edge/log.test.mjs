@@ -96,6 +96,11 @@ describe("the edge worker's log", () => {
     assert.equal((await post("/tactful/event", { type: "dismiss", offerId, decisionId }, NOW + 15_000)).status, 303);
     // A form without its decision (a page cached before this version) records, but logs nothing.
     assert.equal((await post("/tactful/accept", { offerId, check }, NOW + 16_000)).status, 303);
+    // A dismissal of an offer the snapshot does not have is refused, and logs nothing either.
+    const unknown = await post("/tactful/event", { type: "dismiss", offerId: "no-such-offer", decisionId }, NOW + 17_000);
+    assert.equal(unknown.status, 400);
+    const { error } = await unknown.json();
+    assert.deepEqual([error.code, error.path], ["memory.bad_event", "offerId"]);
     const lines = await logged(edge.url);
     const record = (event, extra = []) =>
       cliLog(`${event.type}-${key}`, ["record", "--snapshot", SNAPSHOT, "--event", JSON.stringify(event), "--decision", decisionId, "--shopper-key", key, ...extra]);

@@ -279,6 +279,7 @@ describe("the cookie round trip", () => {
       [await post("[1]"), 400, "event.not_object"],
       [await post(JSON.stringify({ type: "wave", offerId: "creator-toolkit" })), 400, /^(memory|event)\./],
       [await post(JSON.stringify({ type: "dismiss", offerId: "creator-toolkit", colour: "red" })), 400, /^(memory|event)\./],
+      [await post(JSON.stringify({ type: "dismiss", offerId: "creator-tolkit" })), 400, "memory.bad_event"],
       [await post("x".repeat(5000)), 413, "event.too_large"],
       [await post(JSON.stringify({ type: "dismiss", offerId: "creator-toolkit" }), { origin: "https://evil.example" }), 403, "event.cross_site"],
       [await fetch(`${edge.url}/tactful/event`), 405, "event.method"],
@@ -291,6 +292,9 @@ describe("the cookie round trip", () => {
       assert.equal(typeof error.message, "string");
       assert.deepEqual(response.headers.getSetCookie(), []);
     }
+    const unknownOffer = await (await post(JSON.stringify({ type: "dismiss", offerId: "creator-tolkit" }))).json();
+    assert.equal(unknownOffer.error.path, "offerId");
+    assert.match(unknownOffer.error.message, /offer `creator-tolkit` is not in the snapshot inkwell-studio@/);
     const unknownField = await post(JSON.stringify({ type: "dismiss", offerId: "creator-toolkit", colour: "red" }));
     const { error } = await unknownField.json();
     assert.equal(error.name, "MemoryError");

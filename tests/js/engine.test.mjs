@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
@@ -100,6 +100,20 @@ test("checkout shows at most one offer, and a dismissal keeps it away", () => {
   const next = engine.decide({ ...context, now: context.now + 86_400_000 }, memory);
   assert.ok(!next.decision.offers.some((o) => o.offerId === shown));
   assert.equal(next.decision.leftOut.find((l) => l.offerId === shown).reason, "cooling_down");
+});
+
+test("engine.record refuses an offer its snapshot does not have, as `tactful record --snapshot` does", () => {
+  const engine = Engine.fromBytes(bytes);
+  const event = { type: "dismiss", offerId: "creator-tolkit", at: 1763726400000 };
+  const error = expectError(() => engine.record("", event), "MemoryError", "memory.bad_event");
+  assert.equal(error.path, "offerId");
+  assert.match(error.message, /offer `creator-tolkit` is not in the snapshot inkwell-studio@[0-9a-f]{12}; nothing was recorded/);
+  const cli = spawnSync(join(root, "target/release/tactful"), ["record", "--event", JSON.stringify(event), "--snapshot", snapshotPath], { encoding: "utf8" });
+  assert.equal(cli.status, 3);
+  assert.match(cli.stderr, /offer `creator-tolkit` is not in the snapshot inkwell-studio@[0-9a-f]{12} \(did you mean `creator-toolkit`\?\); nothing was recorded/);
+  // Without a store (recordEvent, `tactful record` alone) it is recorded: nothing to check by.
+  assert.ok(recordEvent("", event).length > 0);
+  assert.ok(engine.record("", { ...event, offerId: "creator-toolkit" }).length > 0);
 });
 
 test("bad snapshots throw SnapshotError with a code", () => {
