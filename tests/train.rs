@@ -109,6 +109,7 @@ fn diginetica_session_slice_stays_in_its_band() {
     let last_view_only = SessionScoring {
         recency: 0.0,
         repeat: 0.0,
+        ..SessionScoring::default()
     };
     sessions::rank_model(
         &trained,
@@ -178,6 +179,7 @@ fn session_baselines_rank_as_worked_out_by_hand() {
     assert_eq!(v_sknn.all.at(5).hit_rate, 100.0);
     // The cross-sell use never ranks what the prefix holds: on the repeat case it misses.
     assert_eq!(rank("tactful cross-sell")[2], None);
+    assert_eq!(rank("tactful engine order")[2], None);
     assert!(rank("tactful")[2].is_some());
 }
 

@@ -998,6 +998,7 @@ fn evaluate_settings(
     let scoring = tactful::train::sessions::SessionScoring {
         recency: within("recency", args.recency, 0.0, 1.0)?,
         repeat: within("repeat", args.repeat, 0.0, f64::MAX)?,
+        combine: tactful::train::rank::Combine::Sum,
     };
     Ok((settings, scoring))
 }

@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::rank::{ItemModel, Query, Ranker};
+use super::rank::{Combine, ItemModel, Query, Ranker};
 use super::sessions::{self, SessionData, SessionResults};
 use super::{History, HistoryBuilder, Order, Settings, Trained, train};
 use crate::compile::{self, Options, Source};
@@ -415,6 +415,7 @@ pub fn rank_baskets(
                 seeds: &seeds,
                 exclude: &exclude,
                 repeat: 0.0,
+                combine: Combine::Sum,
             },
             k,
         );

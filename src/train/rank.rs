@@ -12,11 +12,16 @@
 //!
 //! A query's seeds carry weights: in a basket every other item weighs 1; in a session the
 //! last view weighs 1 and each earlier one `recency` times the next (views further back say
-//! less about what comes next). With `repeat`, a seed may itself be ranked, with `repeat`
+//! less about what comes next). Their scores for one item add up ([`Combine::Sum`]), which is
+//! where the engine differs: its candidate step keeps an offer's best source
+//! ([`Combine::Best`]) and weighs every viewed item alike (0.3), so the session protocol also
+//! ranks that way, as its own row, to say what the engine's order finds. With `repeat`, a seed may itself be ranked, with `repeat`
 //! times its weight: shoppers go back to what they viewed, and the engine offers viewed items
 //! too (only owned and cart items are never offered).
 
 use std::collections::HashMap;
+
+use serde::Serialize;
 
 use super::Trained;
 use crate::snapshot::{CATEGORY_FALLBACK, Snapshot};
@@ -85,6 +90,19 @@ pub fn most_first<T: Ord>(key: &[T]) -> Vec<u32> {
     items
 }
 
+/// How the scores several seeds give one item combine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Combine {
+    /// They add up: an item several seeds lead to ranks above one only the strongest seed
+    /// leads to (session k-NN's scoring, and what the evaluation tunes).
+    #[default]
+    Sum,
+    /// An item keeps its best seed's score: what the engine's candidate step does (an offer
+    /// found by several sources keeps the largest affinity; `engine::candidates`).
+    Best,
+}
+
 /// One ranking request.
 #[derive(Debug, Clone, Copy)]
 pub struct Query<'a> {
@@ -94,6 +112,8 @@ pub struct Query<'a> {
     pub exclude: &'a [u32],
     /// How much a seed counts as a candidate itself (0: never ranked).
     pub repeat: f64,
+    /// How several seeds' scores for one item combine.
+    pub combine: Combine,
 }
 
 /// Ranks items; holds scratch space sized to the catalogue, so reuse it across queries.
@@ -139,7 +159,10 @@ impl Ranker {
                 if *slot == 0.0 {
                     touched.push(item);
                 }
-                *slot += value;
+                *slot = match query.combine {
+                    Combine::Sum => *slot + value,
+                    Combine::Best => slot.max(value),
+                };
             }
         };
         for &(seed, weight) in query.seeds {
@@ -151,7 +174,9 @@ impl Ranker {
                 learned += 1;
                 add(n, weight * f64::from(w) / 255.0);
             });
-            if learned >= CATEGORY_FALLBACK {
+            // The engine reads every seed's category fallback; the tuned scoring only a short
+            // row's, whose places would otherwise go to popularity.
+            if learned >= CATEGORY_FALLBACK && query.combine == Combine::Sum {
                 continue;
             }
             if let Some(list) = model.category(seed).and_then(|c| self.by_category.get(&c)) {
@@ -193,5 +218,54 @@ impl Ranker {
             }
         }
         top
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Items 0 and 1 are seeds; 2 is a neighbour of both (100 each), 3 of seed 0 only (180).
+    struct TwoSeeds;
+
+    impl ItemModel for TwoSeeds {
+        fn item_count(&self) -> usize {
+            5
+        }
+        fn popularity(&self, item: u32) -> u8 {
+            // Item 4, never a neighbour, is the most popular: it only fills.
+            if item == 4 { 255 } else { 1 }
+        }
+        fn category(&self, _item: u32) -> Option<u32> {
+            None
+        }
+        fn for_each_neighbour(&self, item: u32, mut visit: impl FnMut(u32, u8)) {
+            match item {
+                0 => [(2, 100), (3, 180)]
+                    .into_iter()
+                    .for_each(|(n, w)| visit(n, w)),
+                1 => visit(2, 100),
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
+    fn seeds_add_up_or_an_item_keeps_its_best_seed() {
+        let mut ranker = Ranker::new(&TwoSeeds);
+        let seeds = [(0, 1.0), (1, 1.0)];
+        let mut top = |combine| {
+            let query = Query {
+                seeds: &seeds,
+                exclude: &[],
+                repeat: 0.0,
+                combine,
+            };
+            ranker.top(&TwoSeeds, &query, 3)
+        };
+        // Summed, the item both seeds lead to (200) beats the one only seed 0 leads to (180);
+        // kept at its best, it does not (100). Popularity fills the last place either way.
+        assert_eq!(top(Combine::Sum), [2, 3, 4]);
+        assert_eq!(top(Combine::Best), [3, 2, 4]);
     }
 }

@@ -10,9 +10,13 @@
 //! must find: something the shopper has not looked at) and *repeat* otherwise. HR and MRR at
 //! 5, 10 and 20 are reported for all cases and for each kind.
 //!
-//! **Two uses of one snapshot.** `tactful` ranks with `repeat` (a viewed item may itself be
+//! **Three uses of one snapshot.** `tactful` ranks with `repeat` (a viewed item may itself be
 //! ranked, as the engine may re-offer a viewed item); `tactful cross-sell` never ranks what
-//! the prefix holds, as an offer beside a cart should not spend its slots on the cart.
+//! the prefix holds, as an offer beside a cart should not spend its slots on the cart. Both
+//! add up the views' scores, the latest weighing most ([`Combine::Sum`]), which is what tuning
+//! chooses settings by. `tactful engine order` ranks as the engine's candidate step does
+//! today: views weigh alike and an item keeps its best view's score ([`Combine::Best`]), no
+//! repeats; it is what a store gets from the model now.
 //!
 //! **Published figures** are printed only for the data they were published on, recognised by
 //! a fingerprint of the files' contents (never by a name given on the command line).
@@ -29,7 +33,7 @@ use serde::Serialize;
 
 use super::baselines::Baselines;
 use super::evaluate::{EvaluateError, data_error, model_bytes, open, ship};
-use super::rank::{ItemModel, Query, Ranker};
+use super::rank::{Combine, ItemModel, Query, Ranker};
 use super::{History, HistoryBuilder, Settings, train};
 
 /// The cut-offs reported.
@@ -164,6 +168,8 @@ pub struct SessionScoring {
     /// How much a viewed item counts as a candidate itself, times its view's weight (0: never
     /// ranked, the cross-sell use).
     pub repeat: f64,
+    /// How the views' scores for one item combine.
+    pub combine: Combine,
 }
 
 impl Default for SessionScoring {
@@ -171,6 +177,7 @@ impl Default for SessionScoring {
         Self {
             recency: 0.6,
             repeat: 2.0,
+            combine: Combine::Sum,
         }
     }
 }
@@ -199,6 +206,7 @@ pub fn rank_prefix(
             seeds,
             exclude: &[],
             repeat: scoring.repeat,
+            combine: scoring.combine,
         },
         k,
     )
@@ -353,8 +361,9 @@ pub fn rank_baselines(train: &History, cases: &[Case], ranks: &mut Ranks) {
     }
 }
 
-/// The two uses of one model (see the module docs): `scoring`, and `scoring` without repeats.
-pub fn uses(scoring: SessionScoring) -> [(&'static str, SessionScoring); 2] {
+/// The uses of one model (see the module docs): `scoring`, `scoring` without repeats, and the
+/// engine's own order (every view alike, an item keeping its best view's score, no repeats).
+pub fn uses(scoring: SessionScoring) -> [(&'static str, SessionScoring); 3] {
     [
         ("tactful", scoring),
         (
@@ -362,6 +371,14 @@ pub fn uses(scoring: SessionScoring) -> [(&'static str, SessionScoring); 2] {
             SessionScoring {
                 repeat: 0.0,
                 ..scoring
+            },
+        ),
+        (
+            "tactful engine order",
+            SessionScoring {
+                recency: 1.0,
+                repeat: 0.0,
+                combine: Combine::Best,
             },
         ),
     ]
@@ -488,6 +505,7 @@ pub fn tune(
             let scoring = SessionScoring {
                 recency,
                 repeat: 0.0,
+                combine: Combine::Sum,
             };
             rank_model(&model, &Some, &new_item, &[("", scoring)], &mut ranks);
             let value = ranks
@@ -537,7 +555,14 @@ pub fn tune(
             &model,
             &Some,
             &cases,
-            &[("", SessionScoring { recency, repeat })],
+            &[(
+                "",
+                SessionScoring {
+                    recency,
+                    repeat,
+                    combine: Combine::Sum,
+                },
+            )],
             &mut ranks,
         );
         tried += 1;
@@ -558,6 +583,7 @@ pub fn tune(
         SessionScoring {
             recency,
             repeat: session_best.1,
+            combine: Combine::Sum,
         },
         Tuning {
             cases: cases.len(),
