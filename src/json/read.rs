@@ -472,6 +472,43 @@ mod tests {
         }
     }
 
+    /// The string reader against `serde_json`'s on what a fuzzer or a page could send: any
+    /// text between quotes (escapes, lone backslashes, control bytes, non-ASCII, an early end)
+    /// reads to the same string or is refused by both.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn strings_read_as_serde_json_reads_them() {
+        use proptest::prelude::*;
+        let pieces = prop::collection::vec(
+            prop_oneof![
+                Just("\\".to_owned()),
+                Just("\\\"".to_owned()),
+                Just("\\u00e9".to_owned()),
+                Just("\\ud83d\\ude00".to_owned()),
+                Just("\\ud83d".to_owned()),
+                Just("\\n".to_owned()),
+                Just("\"".to_owned()),
+                Just("\u{1}".to_owned()),
+                Just("\n".to_owned()),
+                "[a-zé😀 ]{0,12}",
+            ],
+            0..8,
+        );
+        let mut runner = proptest::test_runner::TestRunner::deterministic();
+        runner
+            .run(&(pieces, any::<bool>()), |(pieces, closed)| {
+                let mut text = format!("\"{}", pieces.concat());
+                if closed {
+                    text.push('"');
+                }
+                let ours = read(&text, |r| r.string()).ok();
+                let theirs = serde_json::from_str::<String>(&text).ok();
+                prop_assert_eq!(ours, theirs, "{:?}", text);
+                Ok(())
+            })
+            .unwrap();
+    }
+
     #[test]
     fn paths_name_the_key_or_element() {
         let text = r#"{"a":1,"events":[{"name":"x"},{"labl":"y"}]}"#;
