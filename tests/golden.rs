@@ -23,6 +23,10 @@
 //!   was made): the same command on that release's sample store (5812 bytes, sha256
 //!   aa7aacc9…94bd). Its engine offered items the shopper had viewed, which format 4 lets the
 //!   store refuse; a format-3 snapshot keeps offering them.
+//! - `tests/golden/inkwell-v4.snap` (snapshot format 4, written by tactful 0.4.1 while format 4
+//!   was the newest, so that the next format has it to keep: the same command on that
+//!   release's sample store (5814 bytes, sha256 977b4a7d…ae76, checksummed with xxHash64). It
+//!   ranks an offer of only viewed items after every new one (`offer_viewed = "last"`).
 
 #![allow(
     clippy::unwrap_used,
@@ -40,6 +44,7 @@ use tactful::{
 const GOLDEN_SNAPSHOT: &[u8] = include_bytes!("golden/inkwell-v1.snap");
 const GOLDEN_SNAPSHOT_V2: &[u8] = include_bytes!("golden/inkwell-v2.snap");
 const GOLDEN_SNAPSHOT_V3: &[u8] = include_bytes!("golden/inkwell-v3.snap");
+const GOLDEN_SNAPSHOT_V4: &[u8] = include_bytes!("golden/inkwell-v4.snap");
 const GOLDEN_MEMORY: &str = include_str!("golden/memory-v1.txt");
 const GOLDEN_MEMORY_V2: &str = include_str!("golden/memory-v2.txt");
 
@@ -447,6 +452,50 @@ fn golden_v3_snapshot_decides_as_format_3_did() {
 }
 
 #[test]
+fn golden_v4_snapshot_still_loads_as_format_4() {
+    let snapshot = golden_of_format(GOLDEN_SNAPSHOT_V4, 5814, 4, "inkwell-studio@669eb701bddb");
+    assert_eq!(snapshot.viewed_offers(), tactful::ViewedOffers::Last);
+}
+
+#[test]
+fn golden_v4_snapshot_decides_as_format_4_did() {
+    let snapshot = Snapshot::from_bytes(GOLDEN_SNAPSHOT_V4).unwrap();
+    // What tactful 0.4.1 decided from this file: decision id, play, offers (or would-have-shown).
+    let released = [
+        (
+            "demo-shopper-7",
+            "e39670738b53263a",
+            "expand",
+            "creator-toolkit",
+        ),
+        (
+            "golden-shopper",
+            "f1022d958491dfd2",
+            "expand",
+            "creator-toolkit",
+        ),
+        ("shopper-1", "de1b060597a27b3a", "expand", "creator-toolkit"),
+    ];
+    decides_on_the_sample_checkout(&snapshot, &released);
+    // The format-3 golden's viewed case: here the starter brushes, whose only item the
+    // shopper viewed, are left out for the new offers, with the reason `viewed`.
+    let mut context = sample_checkout("golden-shopper");
+    context.surface = Surface::PostPurchase;
+    context.viewed = vec!["pack-starter".into()];
+    let d = decide(&snapshot, &context, &Memory::new())
+        .unwrap()
+        .decision;
+    let shown: Vec<&str> = d.offers.iter().map(|o| o.offer_id.as_str()).collect();
+    assert_eq!(d.decision_id, "de469d6bbbd9b355");
+    assert_eq!(shown, ["portfolio-templates", "social-kit"]);
+    let brushes = d.left_out.iter().find(|l| l.offer_id == "starter-brushes");
+    assert_eq!(
+        brushes.map(|l| serde_json::to_value(l.reason).unwrap()),
+        Some("viewed".into())
+    );
+}
+
+#[test]
 fn golden_payloads_read_alike_by_hand_and_by_serde() {
     // Each older payload as the loader reads it: with one zero byte (a `None`) appended per
     // later format version. The engine's reader and postcard with serde must take the same
@@ -455,12 +504,13 @@ fn golden_payloads_read_alike_by_hand_and_by_serde() {
         (GOLDEN_SNAPSHOT, 3),
         (GOLDEN_SNAPSHOT_V2, 2),
         (GOLDEN_SNAPSHOT_V3, 1),
+        (GOLDEN_SNAPSHOT_V4, 0),
     ] {
         let mut body = golden[tactful::snapshot::HEADER_LEN..].to_vec();
         body.resize(body.len() + appended, 0);
         assert_eq!(tactful::fuzzing::payload_readers_agree(&body), Ok(()));
-        // Without the appended bytes both refuse it.
-        body.truncate(body.len() - appended);
+        // Without the appended bytes (or one short, for the newest) both refuse it.
+        body.truncate(body.len() - appended.max(1));
         assert_eq!(
             tactful::fuzzing::payload_readers_agree(&body),
             Err("snapshot.decode")

@@ -14,7 +14,7 @@ root, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
 cases = root / "target/tmp/cases"
 seeds = {t: [] for t in ["snapshot", "payload", "memory", "context", "decisions", "store"]}
 
-for snap in sorted(cases.glob("*.snap")) + [root / "tests/golden/inkwell-v1.snap"]:
+for snap in sorted(cases.glob("*.snap")) + sorted((root / "tests/golden").glob("inkwell-v*.snap")):
     data = snap.read_bytes()
     seeds["snapshot"].append(data)
     seeds["payload"].append(data[20:])
