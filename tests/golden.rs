@@ -411,6 +411,14 @@ fn golden_v2_snapshot_decides_as_format_2_did() {
     }
 }
 
+/// The post-purchase decision for `golden-shopper`, who viewed the starter pack.
+fn after_viewing_the_starter_pack(snapshot: &Snapshot) -> tactful::Decision {
+    let mut context = sample_checkout("golden-shopper");
+    context.surface = Surface::PostPurchase;
+    context.viewed = vec!["pack-starter".into()];
+    decide(snapshot, &context, &Memory::new()).unwrap().decision
+}
+
 #[test]
 fn golden_v3_snapshot_still_loads_as_format_3() {
     let snapshot = golden_of_format(GOLDEN_SNAPSHOT_V3, 5812, 3, "inkwell-studio@b2eb62f3375e");
@@ -440,12 +448,7 @@ fn golden_v3_snapshot_decides_as_format_3_did() {
     decides_on_the_sample_checkout(&snapshot, &released);
     // It re-offers what the shopper viewed, as format 3 did: after viewing the starter pack,
     // the starter brushes come first after the purchase.
-    let mut context = sample_checkout("golden-shopper");
-    context.surface = Surface::PostPurchase;
-    context.viewed = vec!["pack-starter".into()];
-    let d = decide(&snapshot, &context, &Memory::new())
-        .unwrap()
-        .decision;
+    let d = after_viewing_the_starter_pack(&snapshot);
     let shown: Vec<&str> = d.offers.iter().map(|o| o.offer_id.as_str()).collect();
     assert_eq!(d.decision_id, "5531622ba5c0958e");
     assert_eq!(shown, ["starter-brushes", "portfolio-templates"]);
@@ -479,12 +482,7 @@ fn golden_v4_snapshot_decides_as_format_4_did() {
     decides_on_the_sample_checkout(&snapshot, &released);
     // The format-3 golden's viewed case: here the starter brushes, whose only item the
     // shopper viewed, are left out for the new offers, with the reason `viewed`.
-    let mut context = sample_checkout("golden-shopper");
-    context.surface = Surface::PostPurchase;
-    context.viewed = vec!["pack-starter".into()];
-    let d = decide(&snapshot, &context, &Memory::new())
-        .unwrap()
-        .decision;
+    let d = after_viewing_the_starter_pack(&snapshot);
     let shown: Vec<&str> = d.offers.iter().map(|o| o.offer_id.as_str()).collect();
     assert_eq!(d.decision_id, "de469d6bbbd9b355");
     assert_eq!(shown, ["portfolio-templates", "social-kit"]);
