@@ -64,15 +64,32 @@ fn memory_error(e: &MemoryError) -> JsValue {
 }
 
 /// JSON text for a JS value: a string is taken as JSON text already, anything else goes
-/// through `JSON.stringify`. `None` for what has no JSON form (`undefined`, a function).
-fn json_text(value: &JsValue) -> Option<String> {
-    value
-        .as_string()
-        .or_else(|| JSON::stringify(value).ok().and_then(|s| s.as_string()))
+/// through `JSON.stringify`. What has no JSON text (`undefined`, a function, a `BigInt`, an
+/// object that contains itself) is refused with a sentence naming it as `what` (the reader's
+/// own error, `EOF while parsing a value`, would not say what the host did wrong).
+fn json_text(value: &JsValue, what: &str) -> Result<String, String> {
+    if let Some(text) = value.as_string() {
+        return Ok(text);
+    }
+    let give = "give it as a plain object, or as its JSON text";
+    if value.is_undefined() {
+        return Err(format!("no {what} was given (undefined): {give}"));
+    }
+    // `JSON.stringify` throws on a `BigInt` or a cycle, and gives `undefined` for a function.
+    (JSON::stringify(value).ok().and_then(|text| text.as_string())).ok_or_else(|| {
+        format!(
+            "the {what} has no JSON form (it holds a BigInt, contains itself, or is a function): {give}"
+        )
+    })
 }
 
 fn read_context(value: &JsValue) -> Result<Context, JsValue> {
-    let text = json_text(value).unwrap_or_default();
+    let text = json_text(value, "context").map_err(|detail| {
+        context_error(&ContextError::Json {
+            path: String::new(),
+            detail,
+        })
+    })?;
     Context::from_json(&text).map_err(|e| context_error(&e))
 }
 
@@ -278,8 +295,13 @@ fn record_for(
     event: &JsValue,
     snapshot: Option<&Snapshot>,
 ) -> Result<String, JsValue> {
-    let event = MemoryEvent::from_json(&json_text(event).unwrap_or_default())
-        .map_err(|e| memory_error(&e))?;
+    let text = json_text(event, "event").map_err(|detail| {
+        memory_error(&MemoryError::BadEvent {
+            field: String::new(),
+            detail,
+        })
+    })?;
+    let event = MemoryEvent::from_json(&text).map_err(|e| memory_error(&e))?;
     if let (Some(snapshot), Some(id)) = (snapshot, &event.offer_id) {
         if snapshot.offer_by_id(id).is_none() {
             return Err(memory_error(&MemoryError::BadEvent {

@@ -119,7 +119,23 @@ impl<'a> Reader<'a> {
 
     /// Refuses the next value for not being `expected`, in serde's words.
     pub(crate) fn invalid_type(&mut self, expected: &str) -> JsonError {
-        let found = match self.peek() {
+        let kind = self.peek();
+        // A word that only starts like `null`, `true` or `false` (a page's `nope`) is no value
+        // at all, which is the error to give.
+        let word = match self.peek_byte() {
+            Some(b'n') => "null",
+            Some(b't') => "true",
+            _ => "false",
+        };
+        if matches!(kind, Kind::Null | Kind::Bool) {
+            let start = self.at;
+            if let Err(e) = self.literal(word) {
+                return e;
+            }
+            // A value of the wrong type is named where it starts, as every other kind is.
+            self.at = start;
+        }
+        let found = match kind {
             Kind::Null => "null",
             Kind::Bool => "boolean",
             Kind::Number => "number",
@@ -137,13 +153,26 @@ impl<'a> Reader<'a> {
         self.error(format_args!("invalid type: {found}, expected {expected}"))
     }
 
+    /// Reads `word` (`null`, `true` or `false`, whose first letter was peeked). Where the text
+    /// differs, the error is `serde_json`'s: `expected ident`, at the first byte that differs
+    /// (counted as read), or the end of the text.
     fn literal(&mut self, word: &str) -> Result<(), JsonError> {
         let rest = self.bytes().get(self.at..).unwrap_or_default();
         if rest.starts_with(word.as_bytes()) {
             self.at += word.len();
-            Ok(())
+            return Ok(());
+        }
+        let same = rest
+            .iter()
+            .zip(word.as_bytes())
+            .take_while(|(a, b)| a == b)
+            .count();
+        if same == rest.len() {
+            self.at = self.text.len();
+            Err(self.error("EOF while parsing a value"))
         } else {
-            Err(self.error("expected value"))
+            self.at += same + 1;
+            Err(self.error("expected ident"))
         }
     }
 
@@ -507,6 +536,25 @@ mod tests {
                 Ok(())
             })
             .unwrap();
+    }
+
+    /// A word that only starts like `null`, `true` or `false` is refused as `serde_json`
+    /// refuses it (not named as the value it resembles), wherever a value was expected.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn words_that_are_no_value_are_refused_as_serde_json_refuses_them() {
+        for text in ["nope", "nul", "n", "tru", "fals", "fAlse", "nuLL", " nope "] {
+            let theirs = serde_json::from_str::<bool>(text).unwrap_err().to_string();
+            let ours = read(text, |r| r.bool()).unwrap_err().message;
+            assert_eq!(ours, theirs, "{text:?} as a boolean");
+            let ours = read(text, |r| r.string()).unwrap_err().message;
+            assert_eq!(ours, theirs, "{text:?} as a string");
+        }
+        assert_eq!(
+            read("null", |r| r.string()).unwrap_err().message,
+            "invalid type: null, expected a string at line 1 column 0"
+        );
+        assert!(read("null ", |r| r.null()).unwrap());
     }
 
     #[test]

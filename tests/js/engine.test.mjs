@@ -148,6 +148,21 @@ test("bad contexts throw ContextError naming the field", () => {
   expectError(() => engine.decide({ ...good, now: 12 }, ""), "ContextError", "context.time");
   expectError(() => engine.decide(null, ""), "ContextError", "context.json");
   expectError(() => engine.decide("checkout", ""), "ContextError", "context.json");
+  // What a host can get wrong about the value itself is said in its words, not a reader's.
+  e = expectError(() => engine.decide(undefined, ""), "ContextError", "context.json");
+  assert.equal(e.message, "context: no context was given (undefined): give it as a plain object, or as its JSON text");
+  assert.equal(e.path, "");
+  e = expectError(() => engine.decide({ ...good, now: 1763726400000n }, ""), "ContextError", "context.json");
+  assert.equal(e.message, "context: the context has no JSON form (it holds a BigInt, contains itself, or is a function): give it as a plain object, or as its JSON text");
+  const cyclic = { ...good };
+  cyclic.self = cyclic;
+  e = expectError(() => engine.decide(cyclic, ""), "ContextError", "context.json");
+  assert.match(e.message, /has no JSON form/);
+  e = expectError(() => engine.decide(() => good, ""), "ContextError", "context.json");
+  assert.match(e.message, /has no JSON form/);
+  // A string is taken as JSON text; one that only starts like `null` is not named `null`.
+  e = expectError(() => engine.decide("nope", ""), "ContextError", "context.json");
+  assert.equal(e.message, "context: expected ident at line 1 column 2");
 });
 
 test("bad memory never throws from decide, and bad events throw MemoryError", () => {
@@ -163,6 +178,8 @@ test("bad memory never throws from decide, and bad events throw MemoryError", ()
   const notAnObject = expectError(() => recordEvent("", null), "MemoryError", "memory.bad_event");
   assert.equal(notAnObject.path, "");
   assert.match(notAnObject.message, /^event: invalid type: null/);
+  const missing = expectError(() => engine.record("", undefined), "MemoryError", "memory.bad_event");
+  assert.equal(missing.message, "event: no event was given (undefined): give it as a plain object, or as its JSON text");
   // Memory from a newer version is refused, never overwritten; a changed byte fails the
   // checksum and is replaced.
   expectError(() => recordEvent(NEWER_MEMORY, { type: "dismiss", offerId: "x", at: 1763726400000 }), "MemoryError", "memory.newer_version");
