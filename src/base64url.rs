@@ -7,6 +7,23 @@
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
+/// Each byte's value as a base64url symbol, or [`NOT_A_SYMBOL`]: one load per symbol where a
+/// chain of range tests was most of reading memory (`Memory::decode`).
+#[expect(
+    clippy::indexing_slicing,
+    reason = "evaluated at compile time, where an index out of range fails the build"
+)]
+const VALUES: [u8; 256] = {
+    let mut values = [NOT_A_SYMBOL; 256];
+    let mut i = 0;
+    while i < ALPHABET.len() {
+        values[ALPHABET[i] as usize] = i as u8;
+        i += 1;
+    }
+    values
+};
+const NOT_A_SYMBOL: u8 = 0xff;
+
 /// Encodes `bytes`.
 pub(crate) fn encode(bytes: &[u8]) -> String {
     let digit = |n: u32, i: u32| {
@@ -32,16 +49,6 @@ pub(crate) fn encode(bytes: &[u8]) -> String {
 
 /// Decodes `text`, or says which symbol at which offset is wrong.
 pub(crate) fn decode(text: &str) -> Result<Vec<u8>, String> {
-    let value = |at: usize, c: u8| -> Result<u32, String> {
-        match c {
-            b'A'..=b'Z' => Ok(u32::from(c - b'A')),
-            b'a'..=b'z' => Ok(u32::from(c - b'a') + 26),
-            b'0'..=b'9' => Ok(u32::from(c - b'0') + 52),
-            b'-' => Ok(62),
-            b'_' => Ok(63),
-            _ => Err(format!("invalid symbol {c:#04x} at offset {at}")),
-        }
-    };
     if text.len() % 4 == 1 {
         return Err(format!("a length of {} cannot be base64", text.len()));
     }
@@ -49,7 +56,18 @@ pub(crate) fn decode(text: &str) -> Result<Vec<u8>, String> {
     for (c, chunk) in text.as_bytes().chunks(4).enumerate() {
         let mut n = 0u32;
         for (i, &symbol) in chunk.iter().enumerate() {
-            n |= value(c * 4 + i, symbol)? << (18 - 6 * i);
+            // A `u8` is always in range of the table.
+            let value = VALUES
+                .get(usize::from(symbol))
+                .copied()
+                .unwrap_or(NOT_A_SYMBOL);
+            if value == NOT_A_SYMBOL {
+                return Err(format!(
+                    "invalid symbol {symbol:#04x} at offset {}",
+                    c * 4 + i
+                ));
+            }
+            n |= u32::from(value) << (18 - 6 * i);
         }
         let whole = chunk.len() - 1;
         // Bits past the last whole byte must be zero, or two strings would mean one memory.

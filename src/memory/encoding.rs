@@ -118,17 +118,58 @@ impl Memory {
     }
 
     fn encode_unbounded(&self) -> String {
-        let body = self.wire().write();
         let tag = self.store.to_le_bytes();
-        let mut bytes = Vec::with_capacity(HEADER_LEN + body.len());
-        bytes.push(MEMORY_VERSION);
-        bytes.extend_from_slice(&tag);
-        bytes.extend_from_slice(&checksum(MEMORY_VERSION, tag, &body).to_le_bytes());
-        bytes.extend_from_slice(&body);
+        let mut bytes = Vec::with_capacity(HEADER_LEN + 16 + 24 * self.offers.len());
+        // The checksum's four bytes are written once the body they cover is.
+        bytes.extend_from_slice(&[MEMORY_VERSION, tag[0], tag[1], 0, 0, 0, 0]);
+        self.write_body(&mut bytes);
+        let sum = checksum(
+            MEMORY_VERSION,
+            tag,
+            bytes.get(HEADER_LEN..).unwrap_or_default(),
+        );
+        if let Some(slot) = bytes.get_mut(3..HEADER_LEN) {
+            slot.copy_from_slice(&sum.to_le_bytes());
+        }
         crate::base64url::encode(&bytes)
     }
 
-    /// The body as it is written: times as deltas from the earliest.
+    /// The body ([`WireV1`]) in postcard's encoding, written straight from memory: numbers as
+    /// varints, lists as a varint length and their elements, a key as its four bytes, and
+    /// times as deltas from the earliest. (Building the `WireV1` first, as until 0.4.1, was
+    /// most of encoding: a list allocated for each of an offer's four kinds of event.)
+    fn write_body(&self, out: &mut Vec<u8>) {
+        let base = self.earliest().unwrap_or(0);
+        let times = |out: &mut Vec<u8>, stamps: &[Stamp]| {
+            write_varint(out, stamps.len() as u64);
+            let mut previous = base;
+            for &stamp in stamps {
+                write_varint(out, stamp.saturating_sub(previous).into());
+                previous = stamp;
+            }
+        };
+        write_varint(out, self.decisions.into());
+        write_varint(out, base.into());
+        times(out, &self.purchases);
+        write_varint(out, self.offers.len() as u64);
+        for offer in &self.offers {
+            out.extend_from_slice(&offer.key.to_le_bytes());
+            write_varint(out, offer.impressions.len() as u64);
+            let mut previous = base;
+            for &(stamp, surface) in &offer.impressions {
+                let delta = stamp.saturating_sub(previous);
+                previous = stamp;
+                write_varint(out, (u64::from(delta) << 3) | surface.index() as u64);
+            }
+            times(out, &offer.dismissals);
+            times(out, &offer.accepts);
+            times(out, &offer.purchases);
+        }
+    }
+
+    /// The body as a [`WireV1`]: what serde's derives write, the reference
+    /// [`Memory::write_body`] is checked against.
+    #[cfg(feature = "internals")]
     fn wire(&self) -> WireV1 {
         let base = self.earliest().unwrap_or(0);
         WireV1 {
@@ -209,7 +250,7 @@ impl Memory {
     }
 }
 
-/// The body, written by [`WireV1::write`] and read by [`read_body`], both in postcard's
+/// The body, written by [`Memory::write_body`] and read by [`read_body`], both in postcard's
 /// encoding (serde's derives, with the feature `internals`, are the tests' reference).
 #[cfg_attr(
     feature = "internals",
@@ -237,38 +278,16 @@ struct WireOffer {
     purchases: Vec<u32>,
 }
 
-impl WireV1 {
-    /// postcard's encoding of the body, by hand: numbers as varints, lists as a varint length
-    /// and their elements, the key as its four bytes.
-    fn write(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        let varint = |out: &mut Vec<u8>, mut value: u64| {
-            while value >= 0x80 {
-                out.push(value as u8 | 0x80);
-                value >>= 7;
-            }
-            out.push(value as u8);
-        };
-        let list = |out: &mut Vec<u8>, values: &[u32]| {
-            varint(out, values.len() as u64);
-            values.iter().for_each(|&v| varint(out, v.into()));
-        };
-        varint(&mut out, self.decisions.into());
-        varint(&mut out, self.base.into());
-        list(&mut out, &self.purchases);
-        varint(&mut out, self.offers.len() as u64);
-        for offer in &self.offers {
-            out.extend_from_slice(&offer.key);
-            varint(&mut out, offer.impressions.len() as u64);
-            offer.impressions.iter().for_each(|&v| varint(&mut out, v));
-            list(&mut out, &offer.dismissals);
-            list(&mut out, &offer.accepts);
-            list(&mut out, &offer.purchases);
-        }
-        out
+/// A LEB128 varint, as postcard writes every integer and length.
+fn write_varint(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push(value as u8 | 0x80);
+        value >>= 7;
     }
+    out.push(value as u8);
 }
 
+#[cfg(feature = "internals")]
 fn deltas(stamps: impl Iterator<Item = Stamp>, base: Stamp) -> Vec<u32> {
     let mut previous = base;
     stamps
@@ -281,6 +300,7 @@ fn deltas(stamps: impl Iterator<Item = Stamp>, base: Stamp) -> Vec<u32> {
 }
 
 /// Impressions as `(delta << 3) | surface`.
+#[cfg(feature = "internals")]
 fn impression_deltas(impressions: &[(Stamp, Surface)], base: Stamp) -> Vec<u64> {
     let mut previous = base;
     impressions
@@ -366,8 +386,9 @@ fn read_body(body: &[u8]) -> ReadResult<WireV1> {
 /// `crate::fuzzing`).
 #[cfg(feature = "internals")]
 pub(crate) fn body_written_as_by_serde(memory: &Memory) -> bool {
-    let wire = memory.wire();
-    postcard::to_allocvec(&wire).is_ok_and(|by_serde| by_serde == wire.write())
+    let mut body = Vec::new();
+    memory.write_body(&mut body);
+    postcard::to_allocvec(&memory.wire()).is_ok_and(|by_serde| by_serde == body)
 }
 
 /// Whether [`read_body`] and postcard with serde's derived visitors, which read memory until
