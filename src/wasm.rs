@@ -93,6 +93,20 @@ fn read_context(value: &JsValue) -> Result<Context, JsValue> {
     Context::from_json(&text).map_err(|e| context_error(&e))
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// `decide`'s options, read a property at a time by the glue (`options.copy`): a
+    /// `Reflect.get` from here would first copy each property's name into a JS string, which
+    /// was 2 µs of a 37 µs decision. A getter that throws reads as `false`, as before.
+    type OptionsObject;
+    #[wasm_bindgen(method, getter, catch, js_name = recordImpressions)]
+    fn record_impressions(this: &OptionsObject) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, getter, catch)]
+    fn copy(this: &OptionsObject) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, getter, catch, js_name = decisionRecord)]
+    fn decision_record(this: &OptionsObject) -> Result<JsValue, JsValue>;
+}
+
 /// A loaded snapshot, ready to decide.
 #[wasm_bindgen]
 pub struct Engine {
@@ -172,15 +186,14 @@ impl Engine {
         options: Option<js_sys::Object>,
     ) -> Result<String, JsValue> {
         let context = read_context(&context)?;
-        let flag = |name: &str| {
-            (options.as_ref())
-                .and_then(|o| Reflect::get(o, &name.into()).ok())
-                .is_some_and(|v| v.is_truthy())
+        let options = options.as_ref().map(JsCast::unchecked_ref::<OptionsObject>);
+        let flag = |get: fn(&OptionsObject) -> Result<JsValue, JsValue>| {
+            options.is_some_and(|o| get(o).is_ok_and(|v| v.is_truthy()))
         };
         let options = crate::DecideOptions {
-            record_impressions: flag("recordImpressions"),
-            copy: flag("copy"),
-            decision_record: flag("decisionRecord"),
+            record_impressions: flag(OptionsObject::record_impressions),
+            copy: flag(OptionsObject::copy),
+            decision_record: flag(OptionsObject::decision_record),
         };
         let memory = memory.as_deref().unwrap_or("");
         let (decision, memory) = crate::decide_with(&self.snapshot, &context, memory, options)

@@ -71,6 +71,13 @@ test("a server host that records the impressions it hands out keeps the per-sess
   };
   assert.equal(shownOver({ recordImpressions: true }), 2, "the cap counts what the host showed");
   assert.equal(shownOver(undefined), 5, "without recording, nothing counts toward the cap");
+  // Options are read as truthy or not, from any object: a getter that throws, null or a
+  // primitive reads as "not asked for", never as an error.
+  const throwing = { get recordImpressions() { throw new Error("no"); } };
+  assert.equal(shownOver(throwing), 5);
+  assert.equal(shownOver(null), 5);
+  assert.equal(shownOver(true), 5);
+  assert.equal(shownOver(Object.create({ recordImpressions: 1 })), 2, "an inherited option counts");
   // The same as the CLI's --record-impressions, byte for byte.
   const native = execFileSync(
     join(root, "target/release/tactful"),
