@@ -122,12 +122,12 @@ impl<'a> Reader<'a> {
         let kind = self.peek();
         // A word that only starts like `null`, `true` or `false` (a page's `nope`) is no value
         // at all, which is the error to give.
-        let word = match self.peek_byte() {
-            Some(b'n') => "null",
-            Some(b't') => "true",
-            _ => "false",
-        };
         if matches!(kind, Kind::Null | Kind::Bool) {
+            let word = match self.peek_byte() {
+                Some(b'n') => "null",
+                Some(b't') => "true",
+                _ => "false",
+            };
             let start = self.at;
             if let Err(e) = self.literal(word) {
                 return e;

@@ -154,11 +154,15 @@ const median = (xs) => stats(xs).p50;
 
 let sink = 0; // results are folded in here after the clock stops, so no call is dead code
 
-/** Per-call samples in µs of `fn(k)`, k = 0.., after `warm` untimed calls. */
-function timeCalls(runs, warm, fn) {
+/**
+ * Per-call samples in µs of `fn(k)`, k = 0.., after `warm` untimed calls; `before`, when
+ * given, runs untimed before each timed call.
+ */
+function timeCalls(runs, warm, fn, before) {
   for (let k = 0; k < warm; k++) sink += fn(k);
   const samples = new Float64Array(runs);
   for (let k = 0; k < runs; k++) {
+    if (before) sink += before();
     const t0 = now();
     const r = fn(k);
     const t1 = now();
@@ -179,18 +183,7 @@ function evictCaches() {
 }
 
 /** Per-call samples in µs of `fn(k)`, each call alone after the caches were evicted. */
-function timeCold(runs, fn) {
-  const samples = new Float64Array(runs);
-  for (let k = 0; k < runs; k++) {
-    sink += evictCaches();
-    const t0 = now();
-    const r = fn(k);
-    const t1 = now();
-    sink += r;
-    samples[k] = Number(t1 - t0) / 1e3;
-  }
-  return stats(samples);
-}
+const timeCold = (runs, fn) => timeCalls(runs, 0, fn, evictCaches);
 
 /** Per-call samples in ms of `fn()` (which may be async); `done(result)` runs untimed. */
 async function timeLoads(runs, fn, done) {
