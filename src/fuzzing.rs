@@ -75,6 +75,10 @@ pub fn payload_readers_agree(body: &[u8]) -> Result<(), &'static str> {
     match (by_hand, by_serde) {
         (Ok(hand), Ok((serde, []))) => {
             let written = |p| postcard::to_allocvec(p).unwrap();
+            let hand = hand.map_text(
+                |&t| crate::snapshot::text_in(body, t).to_owned(),
+                |&s| crate::snapshot::span_in(body, s).to_vec(),
+            );
             assert_eq!(
                 written(&hand),
                 written(&serde),
@@ -93,7 +97,7 @@ pub fn payload_readers_agree(body: &[u8]) -> Result<(), &'static str> {
 
 /// A decision on every surface, for a shopper with a cart, within each surface's limit.
 fn decide_everywhere(snapshot: &Snapshot) {
-    let first_item = snapshot.payload().items.first().map(|i| i.id.clone());
+    let first_item = (snapshot.payload().items.first()).map(|i| snapshot.text(i.id).to_owned());
     for (i, &surface) in Surface::ALL.iter().enumerate() {
         let mut context = Context::new(surface, T0, format!("fuzz-{i}"));
         context.cart.extend(first_item.clone());
@@ -198,7 +202,7 @@ pub fn context(data: &[u8]) -> Result<(), &'static str> {
 /// Never: every byte string is a sequence of steps.
 pub fn decisions(data: &[u8]) -> Result<(), &'static str> {
     let snapshot = sample();
-    let payload = snapshot.payload();
+    let payload = &snapshot.owned_payload();
     let mut bytes = data.iter().copied();
     let mut byte = move || bytes.next();
     let (mut now, mut memory) = (T0, String::new());

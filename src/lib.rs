@@ -18,7 +18,8 @@
 //! ```
 //!
 //! Entry points:
-//! - [`Snapshot::from_bytes`] loads and validates a snapshot (see [`snapshot`] for the format);
+//! - [`Snapshot::from_bytes`] loads and validates a snapshot (see [`snapshot`] for the format;
+//!   [`Snapshot::from_vec`] keeps the bytes it is given instead of copying them);
 //! - [`decide`] and [`decide_encoded`] make a decision;
 //! - [`Memory`] records, merges, prunes, encodes and decodes a shopper's memory;
 //! - `compile` (feature `compiler`) turns a store file and a model file into a snapshot;

@@ -185,6 +185,26 @@ impl<'a> Reader<'a> {
         self.take(len).map(<[u8]>::to_vec)
     }
 
+    /// A byte string's place in the bytes (`start..end`), not copied.
+    pub(crate) fn bytes_span(&mut self) -> ReadResult<(usize, usize)> {
+        let len = self.len()?;
+        let start = self.at;
+        self.take(len).map(|_| (start, start + len))
+    }
+
+    /// A string's place in the bytes (`start..end`), checked to be UTF-8 but not copied.
+    pub(crate) fn string_span(&mut self) -> ReadResult<(usize, usize)> {
+        let len = self.len()?;
+        let start = self.at;
+        let raw = self.take(len)?;
+        // Nearly every string of a store is ASCII, which is checked faster than UTF-8 in general.
+        if raw.is_ascii() || core::str::from_utf8(raw).is_ok() {
+            Ok((start, start + len))
+        } else {
+            Err(self.fail("a string that is not UTF-8"))
+        }
+    }
+
     pub(crate) fn string(&mut self) -> ReadResult<String> {
         let len = self.len()?;
         let raw = self.take(len)?;

@@ -136,7 +136,7 @@ impl Engine {
                 None,
             ));
         };
-        Snapshot::from_bytes(&bytes)
+        Snapshot::from_vec(bytes)
             .map(|snapshot| Engine { snapshot })
             .map_err(|e| snapshot_error(&e))
     }

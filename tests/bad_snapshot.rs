@@ -652,3 +652,66 @@ fn a_payload_under_another_versions_header_is_refused() {
         }
     }
 }
+
+/// `Snapshot::from_vec` (which keeps the bytes it is given: the npm package and the CLI load
+/// through it) loads what `from_bytes` loads from a copy, for every format's golden file: the
+/// same summary, the same payload read back (its words and neighbour entries read where they
+/// lie), the same decisions with and without their words, and the same error for every
+/// truncation and for a flipped bit in every byte.
+#[test]
+fn a_kept_vector_loads_as_a_copy_does_for_every_format() {
+    let golden: [&[u8]; 4] = [
+        include_bytes!("golden/inkwell-v1.snap"),
+        include_bytes!("golden/inkwell-v2.snap"),
+        include_bytes!("golden/inkwell-v3.snap"),
+        include_bytes!("golden/inkwell-v4.snap"),
+    ];
+    for bytes in golden {
+        let copied = Snapshot::from_bytes(bytes).unwrap();
+        let kept = Snapshot::from_vec(bytes.to_vec()).unwrap();
+        assert_eq!(kept.info(), copied.info());
+        assert_eq!(kept.owned_payload(), copied.owned_payload());
+        let payload = kept.owned_payload();
+        assert!(
+            payload
+                .offers
+                .iter()
+                .all(|o| !o.id.is_empty() && !o.copy.is_empty())
+        );
+        assert!(!payload.model.neighbours.entries.is_empty());
+        for context in probe_contexts() {
+            for copy in [false, true] {
+                let options = tactful::DecideOptions {
+                    copy,
+                    ..Default::default()
+                };
+                let decide = |s: &Snapshot| {
+                    tactful::decide_with(s, &context, "", options)
+                        .map(|(decision, memory)| {
+                            (serde_json::to_string(&decision).unwrap(), memory)
+                        })
+                        .map_err(|e| e.to_string())
+                };
+                assert_eq!(decide(&kept), decide(&copied));
+            }
+            let explain = |s: &Snapshot| {
+                tactful::explain(s, &context, "")
+                    .map(|e| serde_json::to_string(&e).unwrap())
+                    .map_err(|e| e.to_string())
+            };
+            assert_eq!(explain(&kept), explain(&copied));
+        }
+        for len in 0..bytes.len() {
+            assert_eq!(
+                Snapshot::from_vec(bytes[..len].to_vec()).err(),
+                Snapshot::from_bytes(&bytes[..len]).err()
+            );
+            let mut flipped = bytes.to_vec();
+            flipped[len] ^= 1 << (len % 8);
+            assert_eq!(
+                Snapshot::from_vec(flipped.clone()).err(),
+                Snapshot::from_bytes(&flipped).err()
+            );
+        }
+    }
+}

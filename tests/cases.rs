@@ -494,7 +494,7 @@ fn untrue_reasons(
     decision: &tactful::Decision,
     words: &tactful::Explanation,
 ) -> Vec<String> {
-    let payload = snapshot.payload();
+    let payload = &snapshot.owned_payload();
     let item_by_name = |name: &str| payload.items.iter().position(|i| i.name == name);
     let item_by_id = |id: &str| payload.items.iter().position(|i| i.id == id);
     let mut problems = Vec::new();

@@ -140,7 +140,7 @@ fn golden_v1_snapshot_still_loads_as_format_1() {
     assert_eq!(info.neighbours, 18);
     assert!((info.holdout_percent - 5.0).abs() < 1e-9);
 
-    let p = snapshot.payload();
+    let p = &snapshot.owned_payload();
     let workbook = snapshot
         .offer_by_id("workbook-addon")
         .expect("workbook-addon");

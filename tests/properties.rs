@@ -989,7 +989,7 @@ fn check_decision(
     memory: &Memory,
     d: &Decision,
 ) -> Result<(), TestCaseError> {
-    let p = snapshot.payload();
+    let p = &snapshot.owned_payload();
     let n_items = p.items.len();
     let now = stamp_from_millis(context.now);
     let index_of = |ids: &[String]| -> BTreeSet<u32> {
@@ -1488,7 +1488,7 @@ fn oracle_catches_violations(
     let Some(first) = d.offers.iter().chain(&d.would_have_shown).next() else {
         return Ok(());
     };
-    let p = snapshot.payload();
+    let p = &snapshot.owned_payload();
     let offer = &p.offers[snapshot.offer_by_id(&first.offer_id).unwrap() as usize];
     let caught =
         |c: &Context, m: &Memory, d: &Decision| check_decision(store, snapshot, c, m, d).is_err();

@@ -1135,7 +1135,7 @@ fn run_evaluate(args: &EvaluateArgs) -> Result<(), Failure> {
 fn load(path: &Path) -> Result<Snapshot, Failure> {
     let bytes = std::fs::read(path)
         .map_err(|e| Failure::BadInput(format!("cannot read `{}`: {e}", path.display())))?;
-    Snapshot::from_bytes(&bytes)
+    Snapshot::from_vec(bytes)
         .map_err(|e| Failure::BadInput(format!("{}: {e} [{}]", path.display(), e.code())))
 }
 

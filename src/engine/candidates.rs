@@ -427,7 +427,7 @@ mod tests {
                 first.map(|n| (seed, n))
             })
             .expect("the sample model has neighbours");
-        let mut payload = sample.payload().clone();
+        let mut payload = sample.owned_payload();
         let template = payload.offers[0].clone();
         payload.offers = (0..20_000)
             .map(|i| crate::snapshot::wire::Offer {
@@ -457,7 +457,7 @@ mod tests {
             .find(|&s| payload.offers[0].surfaces.contains(s))
             .expect("the offer has a surface");
         let mut context = Context::new(surface, 1_763_726_400_000, "many");
-        context.cart = vec![payload.items[item as usize].id.clone()];
+        context.cart = vec![snapshot.text(payload.items[item as usize].id).to_owned()];
         context
     }
 
@@ -482,7 +482,7 @@ mod tests {
     fn offers_found_but_never_checked_are_counted() {
         // 2,000 offers over the sample store's items in turn: the fallbacks of the seed's
         // category and of popularity, and the learned neighbours, find more than 64.
-        let mut payload = sample().payload().clone();
+        let mut payload = sample().owned_payload();
         let template = payload.offers[0].clone();
         let items = payload.items.len() as u32;
         payload.offers = (0..2_000u32)
@@ -532,7 +532,7 @@ mod tests {
     #[test]
     fn an_offer_listing_an_item_twice_is_refused() {
         for list in ["items", "requires", "excluded_by"] {
-            let mut payload = sample().payload().clone();
+            let mut payload = sample().owned_payload();
             let offer = &mut payload.offers[0];
             let item = offer.items[0];
             let listed = match list {

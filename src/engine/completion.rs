@@ -11,11 +11,11 @@
 
 use super::shopper::Shopper;
 use crate::program::Env;
-use crate::snapshot::wire::Offer;
+use crate::snapshot::wire::{Offer, Text};
 use crate::vocab::OfferKind;
 
 /// Whether `offer` is a bundle the shopper holds part of, and would add to.
-pub(super) fn completes(shopper: &Shopper<'_>, offer: &Offer) -> bool {
+pub(super) fn completes(shopper: &Shopper<'_>, offer: &Offer<Text>) -> bool {
     let held = |i: u32| shopper.owns(i) || shopper.in_cart(i);
     offer.kind == OfferKind::Bundle
         && offer.items.len() > 1
@@ -26,7 +26,7 @@ pub(super) fn completes(shopper: &Shopper<'_>, offer: &Offer) -> bool {
 /// The first item of `offer` when it adds nothing the shopper has not looked at: the shopper
 /// viewed every item it sells, and it does not complete a bundle. `None` for any other offer.
 /// Where such offers may go is the store's `offer_viewed`.
-pub(super) fn only_viewed(shopper: &Shopper<'_>, offer: &Offer) -> Option<u32> {
+pub(super) fn only_viewed(shopper: &Shopper<'_>, offer: &Offer<Text>) -> Option<u32> {
     // The viewed check first: with nothing viewed it fails at the first item.
     if !offer.items.iter().all(|&i| shopper.viewed(i)) || completes(shopper, offer) {
         return None;
@@ -37,7 +37,7 @@ pub(super) fn only_viewed(shopper: &Shopper<'_>, offer: &Offer) -> Option<u32> {
 /// The price asked for `offer` and its cost, in minor units: the offer's own, or for a bundle
 /// being completed its price and cost times the missing items' share of its catalog value
 /// (rounded down).
-pub(super) fn asked(shopper: &Shopper<'_>, offer: &Offer) -> (u64, u64) {
+pub(super) fn asked(shopper: &Shopper<'_>, offer: &Offer<Text>) -> (u64, u64) {
     if !completes(shopper, offer) {
         return (offer.price, offer.cost);
     }
@@ -66,7 +66,10 @@ pub(super) fn asked(shopper: &Shopper<'_>, offer: &Offer) -> (u64, u64) {
 
 /// The items `offer` adds for this shopper: for a bundle being completed those not held, else
 /// all of them.
-pub(super) fn adds<'o>(shopper: &Shopper<'_>, offer: &'o Offer) -> impl Iterator<Item = u32> + 'o {
+pub(super) fn adds<'o>(
+    shopper: &Shopper<'_>,
+    offer: &'o Offer<Text>,
+) -> impl Iterator<Item = u32> + 'o {
     let completing = completes(shopper, offer);
     let held: Vec<u32> = if completing {
         (offer.items.iter().copied())

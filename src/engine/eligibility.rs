@@ -13,7 +13,7 @@ use super::{item_name, offer_of};
 use crate::memory::{Memory, OfferHistory, Stamp};
 use crate::program::Env;
 use crate::snapshot::Snapshot;
-use crate::snapshot::wire::{EmailTiming, NEVER, Offer, Policy};
+use crate::snapshot::wire::{EmailTiming, NEVER, Offer, Policy, Text};
 use crate::vocab::{OfferKind, Surface, Tier, ViewedOffers};
 
 /// The checkout tier for this cart value, if the surface is checkout and the store has a ladder.
@@ -172,7 +172,10 @@ impl<'a, 's> Eligibility<'a, 's> {
                 return (eligible, left_out, unchecked);
             }
             match self.check(candidate.offer) {
-                Some(skip) => left_out.push(skip.of(&offer_of(snapshot, candidate.offer).id)),
+                Some(skip) => {
+                    let offer = offer_of(snapshot, candidate.offer);
+                    left_out.push(skip.of(snapshot.text(offer.id)));
+                }
                 None => eligible.push(candidate),
             }
         }
@@ -232,7 +235,7 @@ impl<'a, 's> Eligibility<'a, 's> {
         if let Some(&(item, other)) = offer.items.iter().find_map(|&i| bought(i)) {
             return left_out(Why::BoughtWith {
                 item: item_name(item),
-                other: &offer_of(snapshot, other).id,
+                other: snapshot.text(offer_of(snapshot, other).id),
             });
         }
         let holds = |program: Option<u32>| {
@@ -248,7 +251,7 @@ impl<'a, 's> Eligibility<'a, 's> {
         }
         if let Some((rule, by_id)) = self.rules.excluding(index, offer.kind) {
             return left_out(Why::RuleExcludes {
-                rule: &rule.id,
+                rule: snapshot.text(rule.id),
                 kind: (!by_id).then_some(offer.kind),
             });
         }
@@ -290,7 +293,7 @@ impl<'a, 's> Eligibility<'a, 's> {
     fn cooldown(
         &self,
         index: u32,
-        offer: &Offer,
+        offer: &Offer<Text>,
         history: Option<&OfferHistory>,
     ) -> Option<Skip<'s>> {
         let now = self.shopper.now;
@@ -335,7 +338,7 @@ impl<'a, 's> Eligibility<'a, 's> {
             let other = payload
                 .offers
                 .get(other as usize)
-                .map_or("?", |o| o.id.as_str());
+                .map_or("?", |o| self.shopper.snapshot.text(o.id));
             Skip::new(Why::Family { other, family }).until(until)
         })
     }

@@ -48,7 +48,7 @@ use crate::context::{Context, ContextError};
 use crate::hash::stable_hash;
 use crate::memory::{EventKind, Memory, MemoryEvent, Stamp};
 use crate::snapshot::Snapshot;
-use crate::snapshot::wire::Offer;
+use crate::snapshot::wire::{Offer, Text};
 use crate::vocab::{Frame, Play};
 use candidates::Candidate;
 use decision::{
@@ -320,7 +320,7 @@ fn decide_with_warnings(
             .flat_map(|(r, p)| {
                 let frames = r.frame_choices(&shopper, chosen.play, &rules);
                 frames.into_iter().map(move |(frame, q)| FirstChoice {
-                    offer_id: r.offer.id.clone(),
+                    offer_id: snapshot.text(r.offer.id).to_owned(),
                     frame,
                     probability: p * q,
                 })
@@ -429,24 +429,25 @@ fn rank_and_fill<'c, 's: 'c>(
         let offer = offer_of(snapshot, candidate.offer);
         if play == Play::Protect {
             let skip = chosen.gate.unwrap_or(Skip::new(Why::Protect));
-            left_out.push(skip.of(&offer.id));
+            left_out.push(skip.of(snapshot.text(offer.id)));
         } else if !chosen.kinds.contains(offer.kind) {
             let why = Why::NotInPlay {
                 kind: offer.kind,
                 play,
             };
-            left_out.push(Skip::new(why).of(&offer.id));
+            left_out.push(Skip::new(why).of(snapshot.text(offer.id)));
         } else {
             ranked.push(Ranked::new(shopper, rules, candidate, offer));
         }
     }
-    // Offer ids are unique, so this is a total order. Offers of only viewed items go last
+    // Offer ids are unique, so this is a total order (offers are numbered in id order, so
+    // their numbers compare as their ids). Offers of only viewed items go last
     // when the store says so (`offer_viewed = "last"`); one that a new offer kept out of the
     // surface's limit says so (a cap that bound the slots is said instead).
     crate::sort::sort_by(&mut ranked, |a, b| {
         (a.viewed_last.is_some().cmp(&b.viewed_last.is_some()))
             .then(b.score.total_cmp(&a.score))
-            .then(a.offer.id.cmp(&b.offer.id))
+            .then(a.candidate.offer.cmp(&b.candidate.offer))
             .is_lt()
     });
     let (slots, limited) = capacity::slots(shopper, memory);
@@ -467,7 +468,8 @@ fn rank_and_fill<'c, 's: 'c>(
             }
             _ => limited,
         };
-        left_out.push(Skip::new(why).of(&offer_of(snapshot, r.candidate.offer).id));
+        let offer = offer_of(snapshot, r.candidate.offer);
+        left_out.push(Skip::new(why).of(snapshot.text(offer.id)));
     }
     (ranked, slate)
 }
@@ -562,12 +564,12 @@ fn margin(final_price: u64, cost: u64) -> i64 {
     clippy::indexing_slicing,
     reason = "candidate and memory indexes come from the snapshot's validated indexes"
 )]
-pub(crate) fn offer_of(snapshot: &Snapshot, offer: u32) -> &Offer {
+pub(crate) fn offer_of(snapshot: &Snapshot, offer: u32) -> &Offer<Text> {
     &snapshot.payload().offers[offer as usize]
 }
 
 /// An item's name for reasons and left-out sentences (`?` for an index out of range, which
 /// validation rules out).
 pub(crate) fn item_name(snapshot: &Snapshot, item: u32) -> &str {
-    (snapshot.payload().items.get(item as usize)).map_or("?", |it| it.name.as_str())
+    (snapshot.payload().items.get(item as usize)).map_or("?", |it| snapshot.text(it.name))
 }

@@ -7,13 +7,13 @@ use crate::engine::rules::RuleEffects;
 use crate::engine::shopper::{Shopper, latest_of, round4};
 use crate::hash::unit_draw;
 use crate::memory::Memory;
-use crate::snapshot::wire::{Item, Offer, Policy};
+use crate::snapshot::wire::{Item, Offer, Policy, Text};
 use crate::template::{self, Placeholder};
 use crate::vocab::{Frame, OfferKind, Play, ViewedOffers};
 
 /// An eligible offer with its score.
 pub(super) struct Ranked<'a> {
-    pub(super) offer: &'a Offer,
+    pub(super) offer: &'a Offer<Text>,
     pub(super) candidate: &'a Candidate,
     /// The price asked: the offer's, or what completing a bundle adds (completion.rs).
     pub(super) price: u64,
@@ -30,7 +30,7 @@ impl<'a> Ranked<'a> {
         shopper: &Shopper<'_>,
         rules: &RuleEffects,
         candidate: &'a Candidate,
-        offer: &'a Offer,
+        offer: &'a Offer<Text>,
     ) -> Self {
         let discount = if rules.no_discount.is_some() {
             0
@@ -72,7 +72,7 @@ impl<'a> Ranked<'a> {
     pub(super) fn show(&self, shopper: &Shopper<'_>, frame: Frame, copy: bool) -> ShownOffer {
         let offer = self.offer;
         ShownOffer {
-            offer_id: offer.id.clone(),
+            offer_id: shopper.snapshot.text(offer.id).to_owned(),
             kind: offer.kind,
             frame,
             price: self.price,
@@ -93,10 +93,10 @@ impl<'a> Ranked<'a> {
             reasons,
         } = self.text(shopper, frame);
         ExplainedOffer {
-            offer_id: self.offer.id.clone(),
+            offer_id: shopper.snapshot.text(self.offer.id).to_owned(),
             title,
             copy,
-            job: self.offer.job.clone(),
+            job: shopper.snapshot.text(self.offer.job).to_owned(),
             reasons,
         }
     }
@@ -166,7 +166,7 @@ impl<'a> Ranked<'a> {
             };
         };
         let copies = &self.offer.copy;
-        let id = self.offer.id.as_bytes();
+        let id = shopper.snapshot.text(self.offer.id).as_bytes();
         let drawn = unit_draw(&[b"explore-frame", draw.key, &draw.count, id]) < share;
         let pick = unit_draw(&[b"explore-frame-pick", draw.key, &draw.count, id]);
         let frame = match copies.get((pick * copies.len() as f64) as usize) {
@@ -186,10 +186,10 @@ impl<'a> Ranked<'a> {
         let copies = &self.offer.copy;
         let copy = (copies.iter().find(|(f, _)| *f == frame))
             .or(copies.first())
-            .map_or("", |(_, text)| text.as_str());
+            .map_or("", |&(_, text)| shopper.snapshot.text(text));
         let fill = self.fill(shopper);
         OfferText {
-            title: template::render(&self.offer.title, &fill),
+            title: template::render(shopper.snapshot.text(self.offer.title), &fill),
             copy: template::render(copy, &fill),
             reasons: reasons(shopper, self.candidate, self.offer, &fill),
         }
@@ -199,7 +199,7 @@ impl<'a> Ranked<'a> {
     fn fill(&self, shopper: &Shopper<'_>) -> impl Fn(Placeholder) -> String {
         let payload = shopper.snapshot.payload();
         let (currency, digits) = (payload.currency.clone(), payload.currency_digits);
-        let adds: Vec<&Item> = super::completion::adds(shopper, self.offer)
+        let adds: Vec<&Item<Text>> = super::completion::adds(shopper, self.offer)
             .filter_map(|i| payload.items.get(i as usize))
             .collect();
         let final_price = final_price(self.price, self.discount);
@@ -211,9 +211,10 @@ impl<'a> Ranked<'a> {
             if at > 0 {
                 missing.push_str(" + ");
             }
-            missing.push_str(&added.name);
+            missing.push_str(shopper.snapshot.text(added.name));
         }
-        let item = adds.first().map_or_else(String::new, |i| i.name.clone());
+        let item =
+            (adds.first()).map_or_else(String::new, |i| shopper.snapshot.text(i.name).to_owned());
         let (price, discount) = (self.price, self.discount);
         move |placeholder| match placeholder {
             Placeholder::Price => template::money(price, &currency, digits),
@@ -271,7 +272,12 @@ pub(super) struct Framing {
 }
 
 /// The frame: a rule's, else value framing for the price-sensitive, else what fits the play.
-fn choose_frame(offer: &Offer, play: Play, rules: &RuleEffects, shopper: &Shopper<'_>) -> Frame {
+fn choose_frame(
+    offer: &Offer<Text>,
+    play: Play,
+    rules: &RuleEffects,
+    shopper: &Shopper<'_>,
+) -> Frame {
     let has = |f: Frame| offer.copy.iter().any(|(g, _)| *g == f);
     if let Some(f) = rules.frame.filter(|&f| has(f)) {
         return f;
@@ -320,7 +326,7 @@ fn why(shopper: &Shopper<'_>, candidate: &Candidate) -> Vec<OfferWhy> {
         payload
             .items
             .get(i as usize)
-            .map_or_else(String::new, |it| it.id.clone())
+            .map_or_else(String::new, |it| shopper.snapshot.text(it.id).to_owned())
     };
     let mut out = Vec::with_capacity(4);
     if let Some(event) = completed(shopper) {
@@ -356,7 +362,7 @@ fn why(shopper: &Shopper<'_>, candidate: &Candidate) -> Vec<OfferWhy> {
 fn reasons(
     shopper: &Shopper<'_>,
     candidate: &Candidate,
-    offer: &Offer,
+    offer: &Offer<Text>,
     fill: &dyn Fn(Placeholder) -> String,
 ) -> Vec<String> {
     let payload = shopper.snapshot.payload();
@@ -393,7 +399,9 @@ fn reasons(
             }
             Source::Learned { seed, .. } => format!("often bought with {}", item_name(seed)),
             Source::Curated { seed, pairing } => match payload.pairings.get(pairing as usize) {
-                Some(p) if !p.note.is_empty() => template::render(&p.note, fill),
+                Some(p) if !p.note.is_empty() => {
+                    template::render(shopper.snapshot.text(p.note), fill)
+                }
                 _ => format!("goes with {}", item_name(seed)),
             },
             Source::Category { seed } => {

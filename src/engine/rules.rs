@@ -4,7 +4,7 @@
 //! discount.
 
 use super::shopper::Shopper;
-use crate::snapshot::wire::Rule;
+use crate::snapshot::wire::{Rule, Text};
 use crate::vocab::{Frame, OfferKind, Play};
 
 /// What the store's rules say for this shopper. Borrows the matching rules from the snapshot
@@ -12,7 +12,7 @@ use crate::vocab::{Frame, OfferKind, Play};
 #[derive(Debug, Default)]
 pub(super) struct RuleEffects<'s> {
     /// The rules whose condition holds, in file order.
-    pub(super) matched: Vec<&'s Rule>,
+    pub(super) matched: Vec<&'s Rule<Text>>,
     /// The lowest play a matching rule allows, and that rule's id.
     pub(super) play_cap: Option<(Play, &'s str)>,
     /// The first matching rule's frame.
@@ -38,14 +38,14 @@ impl<'s> RuleEffects<'s> {
                     .play_cap
                     .is_none_or(|(cap, _)| play.rank() < cap.rank())
                 {
-                    effects.play_cap = Some((play, rule.id.as_str()));
+                    effects.play_cap = Some((play, shopper.snapshot.text(rule.id)));
                 }
             }
             if effects.frame.is_none() {
                 effects.frame = rule.frame;
             }
             if rule.no_discount && effects.no_discount.is_none() {
-                effects.no_discount = Some(rule.id.as_str());
+                effects.no_discount = Some(shopper.snapshot.text(rule.id));
             }
             effects.matched.push(rule);
         }
@@ -54,7 +54,7 @@ impl<'s> RuleEffects<'s> {
 
     /// The first matching rule that excludes this offer (its `exclude_offers` are sorted) or
     /// its kind.
-    pub(super) fn excluding(&self, offer: u32, kind: OfferKind) -> Option<(&'s Rule, bool)> {
+    pub(super) fn excluding(&self, offer: u32, kind: OfferKind) -> Option<(&'s Rule<Text>, bool)> {
         self.matched.iter().find_map(|&rule| {
             if rule.exclude_offers.binary_search(&offer).is_ok() {
                 Some((rule, true))

@@ -11,8 +11,8 @@
 use super::SnapshotError;
 use super::wire::{
     Cap, EmailTiming, EmailWindow, Exploration, FactDecl, FactKind, Feature, FrameExploration,
-    Holdout, Item, Logistic, Model, NeighbourBlob, Offer, Pairing, Payload, Policy, Rule,
-    SurfaceRules, Thresholds, TierStep, Trigger,
+    Holdout, Item, Loaded, Logistic, Model, NeighbourBlob, Offer, Pairing, Payload, Policy, Rule,
+    Span, SurfaceRules, Text, Thresholds, TierStep, Trigger,
 };
 use crate::program::{Const, Op, Program};
 use crate::reader::{ReadResult, Reader};
@@ -21,13 +21,13 @@ use crate::vocab::{
 };
 
 /// The payload in `body`, which it must fill exactly.
-pub(crate) fn payload(body: &[u8]) -> Result<Payload, SnapshotError> {
+pub(crate) fn payload(body: &[u8]) -> Result<Loaded, SnapshotError> {
     let mut r = Reader::new(body);
     let payload = read_payload(&mut r).and_then(|p| r.finish().map(|()| p));
     payload.map_err(|detail| SnapshotError::Decode { detail })
 }
 
-fn read_payload(r: &mut Reader<'_>) -> ReadResult<Payload> {
+fn read_payload(r: &mut Reader<'_>) -> ReadResult<Loaded> {
     Ok(Payload {
         store_id: r.string()?,
         store_name: r.string()?,
@@ -55,28 +55,38 @@ fn read_payload(r: &mut Reader<'_>) -> ReadResult<Payload> {
     })
 }
 
-fn item(r: &mut Reader<'_>) -> ReadResult<Item> {
+/// A string, left where it lies (a payload is at most `MAX_SNAPSHOT_BYTES`, so every place
+/// fits a `u32`).
+fn text(r: &mut Reader<'_>) -> ReadResult<Text> {
+    let (start, end) = r.string_span()?;
+    Ok(Text {
+        start: start as u32,
+        end: end as u32,
+    })
+}
+
+fn item(r: &mut Reader<'_>) -> ReadResult<Item<Text>> {
     Ok(Item {
-        id: r.string()?,
-        name: r.string()?,
+        id: text(r)?,
+        name: text(r)?,
         category: r.u32()?,
         price: r.u64()?,
     })
 }
 
-fn offer(r: &mut Reader<'_>) -> ReadResult<Offer> {
+fn offer(r: &mut Reader<'_>) -> ReadResult<Offer<Text>> {
     Ok(Offer {
-        id: r.string()?,
-        title: r.string()?,
+        id: text(r)?,
+        title: text(r)?,
         kind: r.one_of("OfferKind", OfferKind::ALL)?,
         items: r.list(Reader::u32)?,
         price: r.u64()?,
         discount_percent: r.u8()?,
         cost: r.u64()?,
-        job: r.string()?,
+        job: text(r)?,
         surfaces: SurfaceSet(r.u8()?),
         family: r.option(Reader::u32)?,
-        copy: r.list(|r| Ok((r.one_of("Frame", Frame::ALL)?, r.string()?)))?,
+        copy: r.list(|r| Ok((r.one_of("Frame", Frame::ALL)?, text(r)?)))?,
         requires: r.list(Reader::u32)?,
         excluded_by: r.list(Reader::u32)?,
         repeatable: r.bool()?,
@@ -143,9 +153,9 @@ fn policy(r: &mut Reader<'_>) -> ReadResult<Policy> {
     })
 }
 
-fn rule(r: &mut Reader<'_>) -> ReadResult<Rule> {
+fn rule(r: &mut Reader<'_>) -> ReadResult<Rule<Text>> {
     Ok(Rule {
-        id: r.string()?,
+        id: text(r)?,
         when: r.u32()?,
         play: r.option(|r| r.one_of("Play", Play::ALL))?,
         exclude_offers: r.list(Reader::u32)?,
@@ -219,16 +229,16 @@ fn fact(r: &mut Reader<'_>) -> ReadResult<FactDecl> {
     })
 }
 
-fn pairing(r: &mut Reader<'_>) -> ReadResult<Pairing> {
+fn pairing(r: &mut Reader<'_>) -> ReadResult<Pairing<Text>> {
     Ok(Pairing {
         item: r.u32()?,
         offer: r.u32()?,
         strength: r.f32()?,
-        note: r.string()?,
+        note: text(r)?,
     })
 }
 
-fn model(r: &mut Reader<'_>) -> ReadResult<Model> {
+fn model(r: &mut Reader<'_>) -> ReadResult<Model<Span>> {
     Ok(Model {
         readiness: logistic(r)?,
         risk: logistic(r)?,
@@ -237,7 +247,10 @@ fn model(r: &mut Reader<'_>) -> ReadResult<Model> {
         neighbours: NeighbourBlob {
             offsets: r.list(Reader::u32)?,
             wide: r.bool()?,
-            entries: r.bytes()?,
+            entries: r.bytes_span().map(|(start, end)| Span {
+                start: start as u32,
+                end: end as u32,
+            })?,
         },
         attach_window_days: r.u16()?,
     })

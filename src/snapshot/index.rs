@@ -2,7 +2,7 @@
 //! by memory key, the offers selling each item, the fallbacks per surface and category, each
 //! offer's popularity, the longest window memory must keep, and signals by name.
 
-use super::wire::{NEVER, Payload};
+use super::wire::{Loaded, NEVER};
 use super::{CATEGORY_FALLBACK, POPULAR_FALLBACK};
 use crate::vocab::{Surface, SurfaceSet};
 
@@ -112,7 +112,7 @@ pub(super) fn by_memory_key(mut pairs: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
 
 impl Index {
     /// `offers_by_key` comes from validation, which sorted it to find colliding keys.
-    pub(super) fn build(p: &Payload, offer_keys: Vec<u32>, offers_by_key: Vec<(u32, u32)>) -> Self {
+    pub(super) fn build(p: &Loaded, offer_keys: Vec<u32>, offers_by_key: Vec<(u32, u32)>) -> Self {
         // Counting sort of (item, offer) pairs into compressed rows.
         let mut item_offer_starts = vec![0u32; p.items.len() + 1];
         for offer in &p.offers {

@@ -5,7 +5,7 @@
 //! offers, surfaces and policy, condition programs, rules, names, pairings, then the model.
 //! Each check names where the problem is as a path (`offers[3].items[1]`).
 
-use super::wire::{self, ATTACH_UNKNOWN, NEVER, Payload};
+use super::wire::{self, ATTACH_UNKNOWN, Loaded, NEVER, Text};
 use super::{
     MAX_CAP, MAX_COOLDOWN_RUNGS, MAX_EMAIL_WINDOW, MAX_FACTS, MAX_FEATURES, MAX_ITEMS,
     MAX_NEIGHBOURS, MAX_OFFER_ITEMS, MAX_OFFERS, MAX_PROGRAMS, MAX_RULES, MAX_SIGNALS,
@@ -43,11 +43,12 @@ fn invalid(at: impl Into<String>, why: &'static str) -> SnapshotError {
     SnapshotError::Invalid { at: at.into(), why }
 }
 
-fn text(at: impl FnOnce() -> String, s: &str) -> Result<(), SnapshotError> {
-    if s.len() > MAX_TEXT_BYTES {
+/// Fails when a string of `len` bytes is over the limit.
+fn text(at: impl FnOnce() -> String, len: usize) -> Result<(), SnapshotError> {
+    if len > MAX_TEXT_BYTES {
         Err(SnapshotError::OverLimit {
             what: at(),
-            count: s.len(),
+            count: len,
             limit: MAX_TEXT_BYTES,
         })
     } else {
@@ -59,21 +60,21 @@ fn text(at: impl FnOnce() -> String, s: &str) -> Result<(), SnapshotError> {
 pub(super) type OfferKeys = (Vec<u32>, Vec<(u32, u32)>);
 
 /// Checks every limit and index of a decoded payload, and returns the offers' memory keys.
-pub(super) fn validate(p: &Payload) -> Result<OfferKeys, SnapshotError> {
+pub(super) fn validate(p: &Loaded, body: &[u8]) -> Result<OfferKeys, SnapshotError> {
     check_counts_and_store(p)?;
-    check_items(p)?;
-    let keys = check_offers(p)?;
+    check_items(p, body)?;
+    let keys = check_offers(p, body)?;
     check_surfaces_and_policy(p)?;
     check_programs(p)?;
     check_rules(p)?;
     check_names(p)?;
     check_pairings(p)?;
-    validate_model(p)?;
+    validate_model(p, body)?;
     Ok(keys)
 }
 
 /// The counts against their limits, and the store's own fields.
-fn check_counts_and_store(p: &Payload) -> Result<(), SnapshotError> {
+fn check_counts_and_store(p: &Loaded) -> Result<(), SnapshotError> {
     over(|| "items".into(), p.items.len(), MAX_ITEMS)?;
     over(|| "offers".into(), p.offers.len(), MAX_OFFERS)?;
     over(|| "rules".into(), p.rules.len(), MAX_RULES)?;
@@ -83,8 +84,8 @@ fn check_counts_and_store(p: &Payload) -> Result<(), SnapshotError> {
     over(|| "categories".into(), p.categories.len(), MAX_ITEMS)?;
     over(|| "families".into(), p.families.len(), MAX_OFFERS)?;
     over(|| "pairings".into(), p.pairings.len(), MAX_OFFERS)?;
-    text(|| "store_id".into(), &p.store_id)?;
-    text(|| "store_name".into(), &p.store_name)?;
+    text(|| "store_id".into(), p.store_id.len())?;
+    text(|| "store_name".into(), p.store_name.len())?;
     if p.currency_digits > 4 {
         return Err(invalid("currency_digits", "must be at most 4"));
     }
@@ -106,16 +107,17 @@ fn check_counts_and_store(p: &Payload) -> Result<(), SnapshotError> {
 }
 
 /// Items: short texts, a category in range, sorted by id without duplicates.
-fn check_items(p: &Payload) -> Result<(), SnapshotError> {
+fn check_items(p: &Loaded, body: &[u8]) -> Result<(), SnapshotError> {
+    let text_of = |t: Text| super::text_bytes(body, t);
     for (i, item) in p.items.iter().enumerate() {
-        text(|| format!("items[{i}].id"), &item.id)?;
-        text(|| format!("items[{i}].name"), &item.name)?;
+        text(|| format!("items[{i}].id"), item.id.len())?;
+        text(|| format!("items[{i}].name"), item.name.len())?;
         in_range(
             || format!("items[{i}].category"),
             item.category.into(),
             p.categories.len(),
         )?;
-        if i > 0 && p.items.get(i - 1).is_some_and(|prev| prev.id >= item.id) {
+        if i > 0 && (p.items.get(i - 1)).is_some_and(|prev| text_of(prev.id) >= text_of(item.id)) {
             return Err(invalid(
                 format!("items[{i}].id"),
                 "items must be sorted by id without duplicates",
@@ -126,11 +128,13 @@ fn check_items(p: &Payload) -> Result<(), SnapshotError> {
 }
 
 /// Offers, each on its own, then their memory keys, which must not collide.
-fn check_offers(p: &Payload) -> Result<OfferKeys, SnapshotError> {
+fn check_offers(p: &Loaded, body: &[u8]) -> Result<OfferKeys, SnapshotError> {
     let mut keys: Vec<u32> = Vec::with_capacity(p.offers.len());
     for (i, offer) in p.offers.iter().enumerate() {
-        check_offer(p, i, offer)?;
-        keys.push(crate::hash::offer_memory_key(&offer.id));
+        check_offer(p, body, i, offer)?;
+        keys.push(crate::hash::offer_memory_key(super::text_in(
+            body, offer.id,
+        )));
     }
     let by_key = super::index::by_memory_key(
         (keys.iter().enumerate())
@@ -150,12 +154,18 @@ fn check_offers(p: &Payload) -> Result<OfferKeys, SnapshotError> {
 }
 
 /// One offer: texts, order, item lists, copy, cooldown, discount, family, conditions, cap.
-fn check_offer(p: &Payload, i: usize, offer: &wire::Offer) -> Result<(), SnapshotError> {
+fn check_offer(
+    p: &Loaded,
+    body: &[u8],
+    i: usize,
+    offer: &wire::Offer<Text>,
+) -> Result<(), SnapshotError> {
+    let text_of = |t: Text| super::text_bytes(body, t);
     let (n_items, n_programs) = (p.items.len(), p.programs.len());
-    text(|| format!("offers[{i}].id"), &offer.id)?;
-    text(|| format!("offers[{i}].title"), &offer.title)?;
-    text(|| format!("offers[{i}].job"), &offer.job)?;
-    if i > 0 && p.offers.get(i - 1).is_some_and(|prev| prev.id >= offer.id) {
+    text(|| format!("offers[{i}].id"), offer.id.len())?;
+    text(|| format!("offers[{i}].title"), offer.title.len())?;
+    text(|| format!("offers[{i}].job"), offer.job.len())?;
+    if i > 0 && (p.offers.get(i - 1)).is_some_and(|prev| text_of(prev.id) >= text_of(offer.id)) {
         return Err(invalid(
             format!("offers[{i}].id"),
             "offers must be sorted by id without duplicates",
@@ -196,7 +206,7 @@ fn check_offer(p: &Payload, i: usize, offer: &wire::Offer) -> Result<(), Snapsho
         ));
     }
     for (j, (frame, copy)) in offer.copy.iter().enumerate() {
-        text(|| format!("offers[{i}].copy[{j}]"), copy)?;
+        text(|| format!("offers[{i}].copy[{j}]"), copy.len())?;
         // Frame exploration draws among an offer's frames: each must be there once.
         if offer.copy.iter().take(j).any(|(f, _)| f == frame) {
             return Err(invalid(
@@ -253,7 +263,7 @@ fn check_offer(p: &Payload, i: usize, offer: &wire::Offer) -> Result<(), Snapsho
 }
 
 /// The surfaces' limits and caps, and the store-wide policy.
-fn check_surfaces_and_policy(p: &Payload) -> Result<(), SnapshotError> {
+fn check_surfaces_and_policy(p: &Loaded) -> Result<(), SnapshotError> {
     if p.surfaces.len() != Surface::ALL.len() {
         return Err(invalid("surfaces", "must hold one entry per surface"));
     }
@@ -286,7 +296,7 @@ fn check_surfaces_and_policy(p: &Payload) -> Result<(), SnapshotError> {
         return Err(invalid("policy.play_kinds", "must hold one entry per play"));
     }
     if let Some(holdout) = &policy.holdout {
-        text(|| "policy.holdout.salt".into(), &holdout.salt)?;
+        text(|| "policy.holdout.salt".into(), holdout.salt.len())?;
         if holdout.basis_points > 10_000 {
             return Err(invalid(
                 "policy.holdout.basis_points",
@@ -359,7 +369,7 @@ fn check_email_timing(email: Option<&wire::EmailTiming>) -> Result<(), SnapshotE
 }
 
 /// Every condition program: indexes in range, stack within bounds, one value left.
-fn check_programs(p: &Payload) -> Result<(), SnapshotError> {
+fn check_programs(p: &Loaded) -> Result<(), SnapshotError> {
     let bounds = Bounds {
         facts: p.facts.len(),
         signals: p.signals.len(),
@@ -388,10 +398,10 @@ fn check_programs(p: &Payload) -> Result<(), SnapshotError> {
 }
 
 /// Rules: a condition in range, excluded offers in range, sorted without duplicates.
-fn check_rules(p: &Payload) -> Result<(), SnapshotError> {
+fn check_rules(p: &Loaded) -> Result<(), SnapshotError> {
     let (n_offers, n_programs) = (p.offers.len(), p.programs.len());
     for (i, rule) in p.rules.iter().enumerate() {
-        text(|| format!("rules[{i}].id"), &rule.id)?;
+        text(|| format!("rules[{i}].id"), rule.id.len())?;
         in_range(|| format!("rules[{i}].when"), rule.when.into(), n_programs)?;
         over(
             || format!("rules[{i}].exclude_offers"),
@@ -420,18 +430,18 @@ fn check_rules(p: &Payload) -> Result<(), SnapshotError> {
 }
 
 /// Fact and signal names.
-fn check_names(p: &Payload) -> Result<(), SnapshotError> {
+fn check_names(p: &Loaded) -> Result<(), SnapshotError> {
     for (i, fact) in p.facts.iter().enumerate() {
-        text(|| format!("facts[{i}].name"), &fact.name)?;
+        text(|| format!("facts[{i}].name"), fact.name.len())?;
     }
     for (i, signal) in p.signals.iter().enumerate() {
-        text(|| format!("signals[{i}]"), signal)?;
+        text(|| format!("signals[{i}]"), signal.len())?;
     }
     Ok(())
 }
 
 /// Curated pairings: sorted by item, indexes in range, a strength in [0, 1].
-fn check_pairings(p: &Payload) -> Result<(), SnapshotError> {
+fn check_pairings(p: &Loaded) -> Result<(), SnapshotError> {
     let (n_items, n_offers) = (p.items.len(), p.offers.len());
     if p.pairings
         .windows(2)
@@ -450,7 +460,7 @@ fn check_pairings(p: &Payload) -> Result<(), SnapshotError> {
             pairing.offer.into(),
             n_offers,
         )?;
-        text(|| format!("pairings[{i}].note"), &pairing.note)?;
+        text(|| format!("pairings[{i}].note"), pairing.note.len())?;
         if !(0.0..=1.0).contains(&pairing.strength) {
             return Err(invalid(
                 format!("pairings[{i}].strength"),
@@ -461,7 +471,7 @@ fn check_pairings(p: &Payload) -> Result<(), SnapshotError> {
     Ok(())
 }
 
-fn validate_model(p: &Payload) -> Result<(), SnapshotError> {
+fn validate_model(p: &Loaded, body: &[u8]) -> Result<(), SnapshotError> {
     let model = &p.model;
     for (name, logistic) in [
         ("readiness", &model.readiness),
@@ -496,8 +506,9 @@ fn validate_model(p: &Payload) -> Result<(), SnapshotError> {
         ));
     }
     let width = if blob.wide { 6 } else { 4 };
-    let entries = blob.entries.len() / width;
-    if blob.entries.len() % width != 0 || blob.offsets.last().copied() != Some(entries as u32) {
+    let blob_entries = super::span_in(body, blob.entries);
+    let entries = blob_entries.len() / width;
+    if blob_entries.len() % width != 0 || blob.offsets.last().copied() != Some(entries as u32) {
         return Err(invalid(
             "model.neighbours.entries",
             "length does not match the offsets",
@@ -514,8 +525,7 @@ fn validate_model(p: &Payload) -> Result<(), SnapshotError> {
                 "offsets must not decrease, nor exceed 256 per item",
             ));
         }
-        let bytes = blob
-            .entries
+        let bytes = blob_entries
             .get(start as usize * width..end as usize * width)
             .unwrap_or_default();
         let mut index = 0u64;

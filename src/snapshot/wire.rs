@@ -7,6 +7,11 @@
 //! old types that changed. Indexes (`u32` positions into the vectors here) are checked
 //! by `validate` before anything reads them.
 //!
+//! The tables' strings and the neighbour entries are type parameters: `Payload` (`String`,
+//! `Vec<u8>`) is what the compiler writes and the tests' reference reader reads; [`Loaded`]
+//! ([`Text`], [`Span`]) is what the engine holds, places in the snapshot's bytes. Both have
+//! the same encoding.
+//!
 //! Format 2 added [`Payload::email`], the timing of email offers; format 3 added
 //! [`Payload::frame_exploration`]; format 4 added [`Payload::offer_viewed`]; nothing else
 //! changed.
@@ -23,13 +28,143 @@ use crate::vocab::{
 /// Durations are whole minutes; `NEVER` is a cooldown that does not end.
 pub type Minutes = u32;
 
+/// A string of a loaded snapshot: where its UTF-8 bytes lie in the payload (`start..end`),
+/// read there rather than copied out (`Snapshot::text`). The loader checks each one is UTF-8
+/// and inside the payload before anything reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Text {
+    /// Its first byte's offset in the payload.
+    pub start: u32,
+    /// The offset just past its last byte.
+    pub end: u32,
+}
+
+impl Text {
+    /// Its length in bytes.
+    pub fn len(self) -> usize {
+        self.end.saturating_sub(self.start) as usize
+    }
+
+    /// Whether it is the empty string.
+    pub fn is_empty(self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Bytes of a loaded snapshot, where they lie in the payload (`start..end`): the model's
+/// neighbour entries (`Snapshot::for_each_neighbour`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Span {
+    /// Its first byte's offset in the payload.
+    pub start: u32,
+    /// The offset just past its last byte.
+    pub end: u32,
+}
+
+/// A payload as the engine holds it once loaded: its strings and neighbour entries left
+/// where they lie.
+pub type Loaded = Payload<Text, Span>;
+
+#[cfg(feature = "internals")]
+impl<S, B> Payload<S, B> {
+    /// The same payload with every string of its tables mapped by `f`, and the neighbour
+    /// entries by `bytes`: a loaded payload's [`Text`]s and [`Span`] back to the `String`s and
+    /// bytes the compiler wrote (`Snapshot::owned_payload`).
+    pub fn map_text<T, C>(&self, f: impl Fn(&S) -> T, bytes: impl Fn(&B) -> C) -> Payload<T, C> {
+        Payload {
+            store_id: self.store_id.clone(),
+            store_name: self.store_name.clone(),
+            currency: self.currency.clone(),
+            currency_digits: self.currency_digits,
+            items: (self.items.iter())
+                .map(|i| Item {
+                    id: f(&i.id),
+                    name: f(&i.name),
+                    category: i.category,
+                    price: i.price,
+                })
+                .collect(),
+            categories: self.categories.clone(),
+            families: self.families.clone(),
+            offers: (self.offers.iter())
+                .map(|o| Offer {
+                    id: f(&o.id),
+                    title: f(&o.title),
+                    kind: o.kind,
+                    items: o.items.clone(),
+                    price: o.price,
+                    discount_percent: o.discount_percent,
+                    cost: o.cost,
+                    job: f(&o.job),
+                    surfaces: o.surfaces,
+                    family: o.family,
+                    copy: o.copy.iter().map(|(frame, c)| (*frame, f(c))).collect(),
+                    requires: o.requires.clone(),
+                    excluded_by: o.excluded_by.clone(),
+                    repeatable: o.repeatable,
+                    tier: o.tier,
+                    cap: o.cap,
+                    cooldown: o.cooldown.clone(),
+                    family_cooldown: o.family_cooldown,
+                    when: o.when,
+                    unless: o.unless,
+                })
+                .collect(),
+            surfaces: self.surfaces.clone(),
+            policy: self.policy.clone(),
+            rules: (self.rules.iter())
+                .map(|r| Rule {
+                    id: f(&r.id),
+                    when: r.when,
+                    play: r.play,
+                    exclude_offers: r.exclude_offers.clone(),
+                    exclude_kinds: r.exclude_kinds,
+                    frame: r.frame,
+                    no_discount: r.no_discount,
+                })
+                .collect(),
+            programs: self.programs.clone(),
+            facts: self.facts.clone(),
+            signals: self.signals.clone(),
+            pairings: (self.pairings.iter())
+                .map(|p| Pairing {
+                    item: p.item,
+                    offer: p.offer,
+                    strength: p.strength,
+                    note: f(&p.note),
+                })
+                .collect(),
+            model: Model {
+                readiness: self.model.readiness.clone(),
+                risk: self.model.risk.clone(),
+                price_sensitivity: self.model.price_sensitivity.clone(),
+                popularity: self.model.popularity.clone(),
+                neighbours: NeighbourBlob {
+                    offsets: self.model.neighbours.offsets.clone(),
+                    wide: self.model.neighbours.wide,
+                    entries: bytes(&self.model.neighbours.entries),
+                },
+                attach_window_days: self.model.attach_window_days,
+            },
+            email: self.email.clone(),
+            frame_exploration: self.frame_exploration,
+            offer_viewed: self.offer_viewed,
+        }
+    }
+}
+
 /// A cooldown rung that never ends.
 pub const NEVER: Minutes = u32::MAX;
 
 /// The whole compiled store.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "internals", derive(Deserialize))]
-pub struct Payload {
+#[serde(bound(serialize = "S: Serialize, B: AsRef<[u8]>"))]
+#[cfg_attr(
+    feature = "internals",
+    serde(bound(deserialize = "S: Deserialize<'de>, B: From<Vec<u8>>"))
+)]
+pub struct Payload<S = String, B = Vec<u8>> {
     /// The store's id, from the store file.
     pub store_id: String,
     /// The store's display name, used in reasons.
@@ -39,19 +174,19 @@ pub struct Payload {
     /// Digits of the minor unit (2 for USD cents, 0 for JPY).
     pub currency_digits: u8,
     /// The catalog, sorted by id.
-    pub items: Vec<Item>,
+    pub items: Vec<Item<S>>,
     /// Category names; items point into this.
     pub categories: Vec<String>,
     /// Offer families; offers point into this.
     pub families: Vec<String>,
     /// The offers, sorted by id.
-    pub offers: Vec<Offer>,
+    pub offers: Vec<Offer<S>>,
     /// One entry per [`Surface`], in [`Surface::ALL`] order.
     pub surfaces: Vec<SurfaceRules>,
     /// Store-wide limits and thresholds.
     pub policy: Policy,
     /// Store-wide rules, in file order.
-    pub rules: Vec<Rule>,
+    pub rules: Vec<Rule<S>>,
     /// Every condition, compiled.
     pub programs: Vec<Program>,
     /// Declared shopper facts, by index; the [`BUILTIN_FACTS`] come first, in that order.
@@ -59,9 +194,9 @@ pub struct Payload {
     /// Signal (event) names that anything reads, by index.
     pub signals: Vec<String>,
     /// Curated pairings: an item goes with an offer; sorted by item.
-    pub pairings: Vec<Pairing>,
+    pub pairings: Vec<Pairing<S>>,
     /// The learned model.
-    pub model: Model,
+    pub model: Model<B>,
     /// When email offers may go out after a purchase (`[email]` in the store file); `None`:
     /// email offers are timed by the surface's caps alone. Added in format 2.
     pub email: Option<EmailTiming>,
@@ -112,11 +247,11 @@ pub struct EmailWindow {
 /// A product the store sells.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "internals", derive(Deserialize))]
-pub struct Item {
+pub struct Item<S = String> {
     /// Stable id, as the store's pages and events name it.
-    pub id: String,
+    pub id: S,
     /// Display name, used in reasons.
-    pub name: String,
+    pub name: S,
     /// Index into [`Payload::categories`].
     pub category: u32,
     /// Price in minor units.
@@ -126,11 +261,11 @@ pub struct Item {
 /// Something the engine can show.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "internals", derive(Deserialize))]
-pub struct Offer {
+pub struct Offer<S = String> {
     /// Stable id; memory keys are derived from it.
-    pub id: String,
+    pub id: S,
     /// Display title.
-    pub title: String,
+    pub title: S,
     /// What the offer is.
     pub kind: OfferKind,
     /// Items the offer sells (indexes into [`Payload::items`]).
@@ -142,13 +277,13 @@ pub struct Offer {
     /// What one sale costs the store, in minor units (margin = price after discount - cost).
     pub cost: u64,
     /// The one-sentence job the offer does for the buyer.
-    pub job: String,
+    pub job: S,
     /// Where it may appear.
     pub surfaces: SurfaceSet,
     /// Index into [`Payload::families`].
     pub family: Option<u32>,
     /// Copy per frame; at least one.
-    pub copy: Vec<(Frame, String)>,
+    pub copy: Vec<(Frame, S)>,
     /// Items the shopper must own.
     pub requires: Vec<u32>,
     /// Items whose ownership rules the offer out.
@@ -280,9 +415,9 @@ pub struct Exploration {
 /// A store-wide rule: when its condition holds, its effects apply.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "internals", derive(Deserialize))]
-pub struct Rule {
+pub struct Rule<S = String> {
     /// Name shown in reasons.
-    pub id: String,
+    pub id: S,
     /// Condition (index into [`Payload::programs`]).
     pub when: u32,
     /// Limit the play to at most this one (`Protect` shows nothing, `Assist` only Assist kinds).
@@ -332,7 +467,7 @@ pub struct FactDecl {
 /// "This item goes with that offer", written by the store.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "internals", derive(Deserialize))]
-pub struct Pairing {
+pub struct Pairing<S = String> {
     /// The item the shopper has, wants or views.
     pub item: u32,
     /// The offer it goes with.
@@ -340,13 +475,15 @@ pub struct Pairing {
     /// Strength in `[0, 1]`, combined with learned affinity by taking the larger.
     pub strength: f32,
     /// Why, in the store's words (shown as a reason); may be empty.
-    pub note: String,
+    pub note: S,
 }
 
 /// What the engine learned from the store's data.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "internals", derive(Deserialize))]
-pub struct Model {
+#[serde(bound(serialize = "B: AsRef<[u8]>"))]
+#[cfg_attr(feature = "internals", serde(bound(deserialize = "B: From<Vec<u8>>")))]
+pub struct Model<B = Vec<u8>> {
     /// Readiness to expand.
     pub readiness: Logistic,
     /// Risk of regret (refunds, support-heavy).
@@ -356,7 +493,7 @@ pub struct Model {
     /// Popularity per item in `0..=255`, one per item.
     pub popularity: Vec<u8>,
     /// Item neighbours, as a compact blob (see [`NeighbourBlob`]).
-    pub neighbours: NeighbourBlob,
+    pub neighbours: NeighbourBlob<B>,
     /// Days the attach rates were measured over ("within 30 days").
     pub attach_window_days: u16,
 }
@@ -402,14 +539,16 @@ pub enum Feature {
 /// the small deltas are what lets brotli shrink the blob on the way to a device.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[cfg_attr(feature = "internals", derive(Deserialize))]
-pub struct NeighbourBlob {
+#[serde(bound(serialize = "B: AsRef<[u8]>"))]
+#[cfg_attr(feature = "internals", serde(bound(deserialize = "B: From<Vec<u8>>")))]
+pub struct NeighbourBlob<B = Vec<u8>> {
     /// Entry offsets, `items + 1` of them, non-decreasing.
     pub offsets: Vec<u32>,
     /// Whether entries carry a 4-byte delta.
     pub wide: bool,
-    /// The packed entries.
+    /// The packed entries (where they lie in a loaded snapshot).
     #[serde(with = "serde_bytes_compat")]
-    pub entries: Vec<u8>,
+    pub entries: B,
 }
 
 /// An attach rate that the model does not know.
@@ -421,14 +560,17 @@ pub const ATTACH_UNKNOWN: u8 = 255;
 mod serde_bytes_compat {
     use serde::Serializer;
 
-    pub fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_bytes(bytes)
+    pub fn serialize<B: AsRef<[u8]>, S: Serializer>(
+        bytes: &B,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(bytes.as_ref())
     }
 
     #[cfg(feature = "internals")]
-    pub fn deserialize<'de, D: serde::Deserializer<'de>>(
+    pub fn deserialize<'de, B: From<Vec<u8>>, D: serde::Deserializer<'de>>(
         deserializer: D,
-    ) -> Result<Vec<u8>, D::Error> {
+    ) -> Result<B, D::Error> {
         struct Visitor;
         impl<'de> serde::de::Visitor<'de> for Visitor {
             type Value = Vec<u8>;
@@ -445,6 +587,6 @@ mod serde_bytes_compat {
                 Ok(v)
             }
         }
-        deserializer.deserialize_bytes(Visitor)
+        deserializer.deserialize_bytes(Visitor).map(B::from)
     }
 }

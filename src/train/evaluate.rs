@@ -32,6 +32,7 @@ use super::{History, HistoryBuilder, Order, Settings, Trained, train};
 use crate::compile::{self, Options, Source};
 use crate::ope::{Accumulator, Interval, Term};
 use crate::snapshot::Snapshot;
+use crate::snapshot::wire::{Model, NeighbourBlob};
 
 /// Why an evaluation could not run.
 #[derive(Debug, Clone, PartialEq)]
@@ -366,7 +367,20 @@ pub fn ship(
 
 /// The encoded size of the snapshot's model part.
 pub(crate) fn model_bytes(snapshot: &Snapshot) -> usize {
-    postcard::to_allocvec(&snapshot.payload().model).map_or(0, |b| b.len())
+    let model = &snapshot.payload().model;
+    let as_written = Model {
+        readiness: model.readiness.clone(),
+        risk: model.risk.clone(),
+        price_sensitivity: model.price_sensitivity.clone(),
+        popularity: model.popularity.clone(),
+        neighbours: NeighbourBlob {
+            offsets: model.neighbours.offsets.clone(),
+            wide: model.neighbours.wide,
+            entries: snapshot.neighbour_entries(),
+        },
+        attach_window_days: model.attach_window_days,
+    };
+    postcard::to_allocvec(&as_written).map_or(0, |b| b.len())
 }
 
 /// A basket-completion split: training history and held-out test cases.

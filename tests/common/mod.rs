@@ -41,8 +41,7 @@ pub fn sample_bytes() -> &'static [u8] {
 pub fn sample_payload() -> Payload {
     Snapshot::from_bytes(sample_bytes())
         .unwrap()
-        .payload()
-        .clone()
+        .owned_payload()
 }
 
 /// The snapshot checksum of a payload of format `version`, written independently of the

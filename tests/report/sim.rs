@@ -257,13 +257,13 @@ fn offers_of(snapshot: &Snapshot, decision: &Decision) -> Vec<Shown> {
             let wire = payload
                 .offers
                 .iter()
-                .find(|o| o.id == offer.offer_id)
+                .find(|o| snapshot.text(o.id) == offer.offer_id)
                 .unwrap();
-            let item = &payload.items[wire.items[0] as usize].id;
+            let item = snapshot.text(payload.items[wire.items[0] as usize].id);
             Shown {
                 offer: offer.offer_id.clone(),
                 frame: offer.frame,
-                item: item.clone(),
+                item: item.to_owned(),
                 price: offer.final_price as i64,
                 margin: offer.final_price as i64 - wire.cost as i64,
                 propensity: exposed.propensity,
