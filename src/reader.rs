@@ -194,12 +194,11 @@ impl<'a> Reader<'a> {
 
     /// A string's place in the bytes (`start..end`), checked to be UTF-8 but not copied.
     pub(crate) fn string_span(&mut self) -> ReadResult<(usize, usize)> {
-        let len = self.len()?;
-        let start = self.at;
-        let raw = self.take(len)?;
+        let (start, end) = self.bytes_span()?;
+        let raw = self.bytes.get(start..end).unwrap_or_default();
         // Nearly every string of a store is ASCII, which is checked faster than UTF-8 in general.
         if raw.is_ascii() || core::str::from_utf8(raw).is_ok() {
-            Ok((start, start + len))
+            Ok((start, end))
         } else {
             Err(self.fail("a string that is not UTF-8"))
         }

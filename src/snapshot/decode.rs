@@ -55,14 +55,17 @@ fn read_payload(r: &mut Reader<'_>) -> ReadResult<Loaded> {
     })
 }
 
-/// A string, left where it lies (a payload is at most `MAX_SNAPSHOT_BYTES`, so every place
-/// fits a `u32`).
-fn text(r: &mut Reader<'_>) -> ReadResult<Text> {
-    let (start, end) = r.string_span()?;
-    Ok(Text {
+/// A place in the payload (which is at most `MAX_SNAPSHOT_BYTES`, so every place fits a `u32`).
+fn span((start, end): (usize, usize)) -> Span {
+    Span {
         start: start as u32,
         end: end as u32,
-    })
+    }
+}
+
+/// A string, left where it lies.
+fn text(r: &mut Reader<'_>) -> ReadResult<Text> {
+    r.string_span().map(|place| Text(span(place)))
 }
 
 fn item(r: &mut Reader<'_>) -> ReadResult<Item<Text>> {
@@ -247,10 +250,7 @@ fn model(r: &mut Reader<'_>) -> ReadResult<Model<Span>> {
         neighbours: NeighbourBlob {
             offsets: r.list(Reader::u32)?,
             wide: r.bool()?,
-            entries: r.bytes_span().map(|(start, end)| Span {
-                start: start as u32,
-                end: end as u32,
-            })?,
+            entries: r.bytes_span().map(span)?,
         },
         attach_window_days: r.u16()?,
     })

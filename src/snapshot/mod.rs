@@ -184,16 +184,11 @@ pub fn checksum(version: u16, payload: &[u8]) -> u64 {
     }
 }
 
-/// The string `text` marks in `body` ("" if it is not one: never, once validated).
+/// The string `text` marks in `body` ("" if it is not one: never, once validated). Strings
+/// compare as their UTF-8 bytes do, so comparisons read `span_in(body, text.0)` instead, without
+/// checking the bytes again.
 pub(crate) fn text_in(body: &[u8], text: Text) -> &str {
-    core::str::from_utf8(text_bytes(body, text)).unwrap_or_default()
-}
-
-/// The bytes of the string `text` marks in `body`: for comparing strings, which compare as
-/// their UTF-8 bytes do, without checking them again.
-fn text_bytes(body: &[u8], text: Text) -> &[u8] {
-    body.get(text.start as usize..text.end as usize)
-        .unwrap_or_default()
+    core::str::from_utf8(span_in(body, text.0)).unwrap_or_default()
 }
 
 /// The bytes `span` marks in `body` (none if it is out of range: never, once decoded).
@@ -286,6 +281,7 @@ impl Snapshot {
     /// # Errors
     /// A [`SnapshotError`] naming the first thing wrong, in the order the format section lists.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, SnapshotError> {
+        // Refused before the copy, which would otherwise be of any size.
         if bytes.len() > MAX_SNAPSHOT_BYTES {
             return Err(SnapshotError::TooLarge { len: bytes.len() });
         }
@@ -490,7 +486,7 @@ impl Snapshot {
     pub fn item_by_id(&self, id: &str) -> Option<u32> {
         self.payload
             .items
-            .binary_search_by(|item| text_bytes(self.body(), item.id).cmp(id.as_bytes()))
+            .binary_search_by(|item| self.span(item.id.0).cmp(id.as_bytes()))
             .ok()
             .map(|i| i as u32)
     }
@@ -499,7 +495,7 @@ impl Snapshot {
     pub fn offer_by_id(&self, id: &str) -> Option<u32> {
         self.payload
             .offers
-            .binary_search_by(|offer| text_bytes(self.body(), offer.id).cmp(id.as_bytes()))
+            .binary_search_by(|offer| self.span(offer.id.0).cmp(id.as_bytes()))
             .ok()
             .map(|i| i as u32)
     }

@@ -108,7 +108,7 @@ fn check_counts_and_store(p: &Loaded) -> Result<(), SnapshotError> {
 
 /// Items: short texts, a category in range, sorted by id without duplicates.
 fn check_items(p: &Loaded, body: &[u8]) -> Result<(), SnapshotError> {
-    let text_of = |t: Text| super::text_bytes(body, t);
+    let text_of = |t: Text| super::span_in(body, t.0);
     for (i, item) in p.items.iter().enumerate() {
         text(|| format!("items[{i}].id"), item.id.len())?;
         text(|| format!("items[{i}].name"), item.name.len())?;
@@ -160,7 +160,7 @@ fn check_offer(
     i: usize,
     offer: &wire::Offer<Text>,
 ) -> Result<(), SnapshotError> {
-    let text_of = |t: Text| super::text_bytes(body, t);
+    let text_of = |t: Text| super::span_in(body, t.0);
     let (n_items, n_programs) = (p.items.len(), p.programs.len());
     text(|| format!("offers[{i}].id"), offer.id.len())?;
     text(|| format!("offers[{i}].title"), offer.title.len())?;

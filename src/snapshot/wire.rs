@@ -28,37 +28,32 @@ use crate::vocab::{
 /// Durations are whole minutes; `NEVER` is a cooldown that does not end.
 pub type Minutes = u32;
 
-/// A string of a loaded snapshot: where its UTF-8 bytes lie in the payload (`start..end`),
-/// read there rather than copied out (`Snapshot::text`). The loader checks each one is UTF-8
-/// and inside the payload before anything reads it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Text {
-    /// Its first byte's offset in the payload.
-    pub start: u32,
-    /// The offset just past its last byte.
-    pub end: u32,
-}
-
-impl Text {
-    /// Its length in bytes.
-    pub fn len(self) -> usize {
-        self.end.saturating_sub(self.start) as usize
-    }
-
-    /// Whether it is the empty string.
-    pub fn is_empty(self) -> bool {
-        self.len() == 0
-    }
-}
-
-/// Bytes of a loaded snapshot, where they lie in the payload (`start..end`): the model's
-/// neighbour entries (`Snapshot::for_each_neighbour`).
+/// Bytes of a loaded snapshot, where they lie in the payload (`start..end`), read there rather
+/// than copied out: the model's neighbour entries, and every [`Text`]. The loader checks each
+/// lies inside the payload before anything reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Span {
     /// Its first byte's offset in the payload.
     pub start: u32,
     /// The offset just past its last byte.
     pub end: u32,
+}
+
+/// A string of a loaded snapshot: a [`Span`] the loader also checked to be UTF-8
+/// (`Snapshot::text` reads it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Text(pub Span);
+
+impl Text {
+    /// Its length in bytes.
+    pub fn len(self) -> usize {
+        self.0.end.saturating_sub(self.0.start) as usize
+    }
+
+    /// Whether it is the empty string.
+    pub fn is_empty(self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// A payload as the engine holds it once loaded: its strings and neighbour entries left
