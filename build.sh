@@ -107,6 +107,10 @@ build_wasm() {
   # wasm-bindgen writes no package.json: say which module system each folder speaks.
   echo '{ "type": "module" }' > pkg/web/package.json
   echo '{ "type": "commonjs" }' > pkg/node/package.json
+  # `engine.decide` builds the decision from its tape (pkg-config/decision.js), in both glues;
+  # the browser's minified, as pages download it.
+  "$TOOLS/node_modules/.bin/esbuild" pkg-config/decision.js --minify --log-level=warning >> pkg/web/tactful.js
+  cat pkg-config/decision.js >> pkg/node/tactful.js
   # Node's build needs no init(); it gets a no-op one, and an ES module entry over the same
   # instance, so browser code runs unchanged under Node.
   cat pkg-config/node-init.cjs >> pkg/node/tactful.js

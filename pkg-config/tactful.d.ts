@@ -438,11 +438,8 @@ export interface MemoryEvent {
 
 /** What every function throws: a real Error with a stable code. */
 export interface TactfulError extends Error {
-  /**
-   * Which input was wrong: the snapshot's bytes, a context, or memory or an event; or
-   * `InternalError` (code `internal`), a bug in tactful to report.
-   */
-  name: "SnapshotError" | "ContextError" | "MemoryError" | "InternalError";
+  /** Which input was wrong: the snapshot's bytes, a context, or memory or an event. */
+  name: "SnapshotError" | "ContextError" | "MemoryError";
   /** The stable code: `snapshot.checksum`, `context.unknown_fact`, `memory.bad_event`... */
   code: string;
   /** For contexts and events: the path of the wrong field. */

@@ -162,9 +162,9 @@ impl Emailed {
                     .iter()
                     .find(|&&r| d.left_out.iter().any(|l| l.reason == r));
                 match (telling, d.left_out.first()) {
-                    (Some(reason), _) => code(reason),
+                    (Some(reason), _) => reason.as_str().into(),
                     _ if d.play == Play::Protect => "protect".into(),
-                    (None, Some(first)) => code(&first.reason),
+                    (None, Some(first)) => first.reason.as_str().into(),
                     (None, None) => "no_offer".into(),
                 }
             }
@@ -186,14 +186,6 @@ pub(crate) const NOTHING_BECAUSE: [SkipReason; 9] = [
     SkipReason::OfferCap,
     SkipReason::EmailWindow,
 ];
-
-/// A vocabulary value's `snake_case` code, as the decision's JSON spells it.
-fn code<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
 
 /// How to write the rows.
 pub(crate) struct Writer {

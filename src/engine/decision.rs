@@ -251,9 +251,8 @@ pub struct LeftOut {
     pub until: Option<i64>,
 }
 
-/// Why a candidate was left out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+/// Why a candidate was left out. In JSON, its code: [`SkipReason::as_str`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SkipReason {
     /// The shopper owns an item it sells.
     Owned,
@@ -302,6 +301,43 @@ pub enum SkipReason {
     GlobalDailyCap,
     /// Eligible, but better offers filled the surface's limit.
     SurfaceLimit,
+}
+
+impl SkipReason {
+    /// The stable code a decision's `leftOut[].reason` carries (`snake_case`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::Owned => "owned",
+            SkipReason::InCart => "in_cart",
+            SkipReason::Viewed => "viewed",
+            SkipReason::RequiresMissing => "requires_missing",
+            SkipReason::ExcludedByOwned => "excluded_by_owned",
+            SkipReason::AlreadyBought => "already_bought",
+            SkipReason::ConditionNotMet => "condition_not_met",
+            SkipReason::ExcludedByRule => "excluded_by_rule",
+            SkipReason::CoolingDown => "cooling_down",
+            SkipReason::FamilyCoolingDown => "family_cooling_down",
+            SkipReason::OfferCap => "offer_cap",
+            SkipReason::Tier => "tier",
+            SkipReason::Play => "play",
+            SkipReason::Protect => "protect",
+            SkipReason::QuietPeriod => "quiet_period",
+            SkipReason::EmailWindow => "email_window",
+            SkipReason::EmailedThisWindow => "emailed_this_window",
+            SkipReason::NoTrigger => "no_trigger",
+            SkipReason::TaskInProgress => "task_in_progress",
+            SkipReason::SurfaceSessionCap => "surface_session_cap",
+            SkipReason::SurfaceDailyCap => "surface_daily_cap",
+            SkipReason::GlobalDailyCap => "global_daily_cap",
+            SkipReason::SurfaceLimit => "surface_limit",
+        }
+    }
+}
+
+impl Serialize for SkipReason {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
 }
 
 /// Something the engine worked around.

@@ -17,6 +17,8 @@ mod read;
 mod write;
 
 pub(crate) use read::{JsonError, Kind, Reader};
+#[cfg(target_arch = "wasm32")]
+pub(crate) use write::{float_as_read, whole_as_read};
 pub(crate) use write::{to_json, whole_as_integer};
 
 /// Exact powers of ten in `f64`: `1e0` to `1e22`.

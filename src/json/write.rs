@@ -134,34 +134,24 @@ impl Writer {
     }
 
     fn float(&mut self, x: f64) {
-        if !x.is_finite() || x.abs() >= TWO_POW_128 {
-            self.out.extend_from_slice(b"null");
-            return;
-        }
-        if x.is_sign_negative() {
-            self.out.push(b'-');
-        }
-        let x = x.abs();
-        if x >= TWO_POW_53 {
-            // Every f64 this large is an integer, exactly representable in u128.
-            self.unsigned(x as u128);
-            self.out.extend_from_slice(b".0");
-            return;
-        }
-        // The fewest decimals that read back as `x`, while the scaled value stays exact; past
-        // that, the most decimals that fit.
-        let mut places = 0usize;
-        let mut scaled = x;
-        loop {
-            let rounded = libm::round(scaled);
-            let scale = POW10.get(places).copied().unwrap_or(1.0);
-            let next = POW10.get(places + 1).map(|&p| x * p);
-            match next {
-                Some(next) if rounded / scale != x && next < TWO_POW_53 => {
-                    places += 1;
-                    scaled = next;
+        match spell(x) {
+            Spelled::Null => self.out.extend_from_slice(b"null"),
+            Spelled::Big { negative, whole } => {
+                if negative {
+                    self.out.push(b'-');
                 }
-                _ => break self.decimal(rounded as u64, places),
+                self.unsigned(whole);
+                self.out.extend_from_slice(b".0");
+            }
+            Spelled::Decimal {
+                negative,
+                digits,
+                places,
+            } => {
+                if negative {
+                    self.out.push(b'-');
+                }
+                self.decimal(digits, places);
             }
         }
     }
@@ -187,6 +177,93 @@ impl Writer {
         self.ascii(integer);
         self.out.push(b'.');
         self.ascii(if fraction.is_empty() { b"0" } else { fraction });
+    }
+}
+
+/// How [`Writer::float`] spells a float: `null`, a whole number past 2^53, or `digits` with a
+/// decimal point `places` from the right.
+enum Spelled {
+    Null,
+    Big {
+        negative: bool,
+        whole: u128,
+    },
+    Decimal {
+        negative: bool,
+        digits: u64,
+        places: usize,
+    },
+}
+
+fn spell(x: f64) -> Spelled {
+    if !x.is_finite() || x.abs() >= TWO_POW_128 {
+        return Spelled::Null;
+    }
+    let negative = x.is_sign_negative();
+    let x = x.abs();
+    if x >= TWO_POW_53 {
+        // Every f64 this large is an integer, exactly representable in u128.
+        return Spelled::Big {
+            negative,
+            whole: x as u128,
+        };
+    }
+    // The fewest decimals that read back as `x`, while the scaled value stays exact; past
+    // that, the most decimals that fit.
+    let mut places = 0usize;
+    let mut scaled = x;
+    loop {
+        let rounded = libm::round(scaled);
+        let scale = POW10.get(places).copied().unwrap_or(1.0);
+        let next = POW10.get(places + 1).map(|&p| x * p);
+        match next {
+            Some(next) if rounded / scale != x && next < TWO_POW_53 => {
+                places += 1;
+                scaled = next;
+            }
+            _ => {
+                break Spelled::Decimal {
+                    negative,
+                    digits: rounded as u64,
+                    places,
+                };
+            }
+        }
+    }
+}
+
+/// The number a reader of [`to_json`]'s text gets for the float `x` (`JSON.parse` included):
+/// `None` where the text is `null`. Exact: the digits are below 2^53 and the power of ten
+/// at most 10^22, both exact in `f64`, so their quotient is the nearest `f64` to the decimal,
+/// which is what a correct reader returns for it. For the JavaScript glue, which builds a
+/// decision from numbers rather than from its text (`crate::wasm`).
+#[cfg_attr(not(any(target_arch = "wasm32", test)), allow(dead_code))]
+pub(crate) fn float_as_read(x: f64) -> Option<f64> {
+    match spell(x) {
+        Spelled::Null => None,
+        Spelled::Big { negative, whole } => Some(if negative {
+            -(whole as f64)
+        } else {
+            whole as f64
+        }),
+        Spelled::Decimal {
+            negative,
+            digits,
+            places,
+        } => {
+            let value = digits as f64 / POW10.get(places).copied().unwrap_or(1.0);
+            Some(if negative { -value } else { value })
+        }
+    }
+}
+
+/// [`float_as_read`] for a number written by [`whole_as_integer`].
+#[cfg_attr(not(any(target_arch = "wasm32", test)), allow(dead_code))]
+pub(crate) fn whole_as_read(x: f64) -> Option<f64> {
+    if libm::trunc(x) == x && x.abs() < TWO_POW_53 {
+        Some(x as i64 as f64)
+    } else {
+        float_as_read(x)
     }
 }
 
@@ -445,6 +522,57 @@ mod tests {
         ] {
             let x = libm::round(x * 10_000.0) / 10_000.0;
             assert_eq!(float(x), serde_json::to_string(&x).unwrap(), "{x}");
+        }
+    }
+
+    #[test]
+    fn a_float_as_read_is_what_its_text_reads_back_as() {
+        #[derive(serde::Serialize)]
+        struct Whole(#[serde(serialize_with = "whole_as_integer")] f64);
+        let read = |text: String| (text != "null").then(|| text.parse::<f64>().unwrap());
+        let same = |a: Option<f64>, b: Option<f64>| a.map(f64::to_bits) == b.map(f64::to_bits);
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut xs = vec![
+            0.0,
+            -0.0,
+            0.3537,
+            -0.3,
+            1.0,
+            15.1941,
+            1.0 / 3.0,
+            1e-9,
+            9.5e15,
+            3.0e38,
+            4e38,
+            f64::NAN,
+            f64::INFINITY,
+            f64::MIN_POSITIVE,
+        ];
+        for _ in 0..20_000 {
+            // A spread of magnitudes and digits: random bits, and four-decimal roundings.
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            let x = f64::from_bits(state >> 2 | 0x3000_0000_0000_0000);
+            xs.push(x);
+            xs.push(libm::round(x * 10_000.0) / 10_000.0);
+            xs.push(-x * 1e9);
+        }
+        for x in xs {
+            assert!(
+                same(float_as_read(x), read(float(x))),
+                "{x:e}: {}",
+                float(x)
+            );
+            let whole = to_json(&Whole(x));
+            assert!(
+                same(whole_as_read(x), read(whole.clone())),
+                "{x:e}: {whole}"
+            );
+            assert!(same(
+                whole_as_read(libm::trunc(x)),
+                read(to_json(&Whole(libm::trunc(x))))
+            ));
         }
     }
 

@@ -97,6 +97,34 @@ test("decides exactly as the native engine does", () => {
   }
 });
 
+test("decide builds the object decideJson's text parses to, words in any script included", () => {
+  const engine = Engine.fromBytes(bytes);
+  const context = JSON.parse(readFileSync(contexts[0].path, "utf8"));
+  // The shopper key comes back in the exposure, and an unknown item's id in a warning's
+  // message: strings of one, two, three and four UTF-8 bytes per character (JavaScript counts
+  // the last as two), beside the copy's words.
+  const unusual = {
+    ...context,
+    shopperKey: "shopper-é-€-😀-end",
+    cart: [...context.cart, "pack-ünknown-🙂"],
+  };
+  let compared = 0;
+  for (const ctx of [context, unusual]) {
+    for (const options of [undefined, { copy: true }, { recordImpressions: true }, { decisionRecord: true }]) {
+      const built = engine.decide(ctx, "", options);
+      const parsed = JSON.parse(engine.decideJson(ctx, "", options));
+      assert.deepEqual(built, parsed);
+      assert.equal(JSON.stringify(built), JSON.stringify(parsed), "key order");
+      compared++;
+    }
+  }
+  const { decision } = engine.decide(unusual, "", { copy: true });
+  assert.equal(decision.exposure.shopperKey, "shopper-é-€-😀-end");
+  assert.ok(decision.warnings.some((w) => w.message.includes("pack-ünknown-🙂")), JSON.stringify(decision.warnings));
+  assert.ok(decision.offers[0].text.title.length > 0);
+  assert.equal(compared, 8);
+});
+
 test("checkout shows at most one offer, and a dismissal keeps it away", () => {
   const engine = Engine.fromBytes(bytes);
   const context = JSON.parse(readFileSync(contexts[0].path, "utf8"));

@@ -28,6 +28,13 @@ function firstDifference(wasm, native) {
   return `first difference at offset ${i} (wasm ${wasm.length} chars, native ${native.length})\n  wasm:   ${around(wasm)}\n  native: ${around(native)}`;
 }
 
+/// The same value, with its keys in the same order: deepEqual, and the JSON text of both.
+function sameObject(actual, expected, where) {
+  assert.deepEqual(actual, expected, where);
+  const [a, b] = [JSON.stringify(actual), JSON.stringify(expected)];
+  if (a !== b) assert.fail(`${where}: key order differs: ${firstDifference(a, b)}`);
+}
+
 function thrown(fn) {
   try {
     fn();
@@ -67,13 +74,22 @@ function replay(name) {
         const text = engine.decideJson(op.decide, memory);
         if (text !== op.output) assert.fail(`${where}: decideJson differs from the native engine: ${firstDifference(text, op.output)}`);
         const native = JSON.parse(op.output);
-        for (const context of contexts) assert.deepEqual(engine.decide(context, memory), native, `${where}: decide`);
+        // `decide` builds its object from the decision's tape, not from this text: the same
+        // object, key order included (what a host's JSON.stringify of it, a log line, shows).
+        for (const context of contexts) sameObject(engine.decide(context, memory), native, `${where}: decide`);
         // Its words, and the decision with the shown offers' text, byte for byte too.
         const words = engine.explainJson(op.decide, memory);
         if (words !== op.explanation) assert.fail(`${where}: explainJson differs from the native engine: ${firstDifference(words, op.explanation)}`);
         for (const context of contexts) assert.deepEqual(engine.explain(context, memory), JSON.parse(op.explanation), `${where}: explain`);
         const copied = engine.decideJson(op.decide, memory, { copy: true });
         if (copied !== op.copied) assert.fail(`${where}: decideJson with copy differs from the native engine: ${firstDifference(copied, op.copied)}`);
+        for (const context of contexts) {
+          sameObject(engine.decide(context, memory, { copy: true }), JSON.parse(op.copied), `${where}: decide with copy`);
+          for (const options of [{ recordImpressions: true }, { decisionRecord: true }, { copy: true, recordImpressions: true }]) {
+            const text = engine.decideJson(context, memory, options);
+            sameObject(engine.decide(context, memory, options), JSON.parse(text), `${where}: decide with ${JSON.stringify(options)}`);
+          }
+        }
         memory = native.memory;
         counts.decisions++;
       }

@@ -1,18 +1,21 @@
 //! The JavaScript face: the only file that names `wasm_bindgen`.
 //!
-//! Everything here is a thin translation, and it crosses the boundary as JSON text:
+//! Everything here is a thin translation. What crosses the boundary, and how:
 //!
 //! - Contexts and events come in as JS values (or JSON text), made into text with
 //!   `JSON.stringify` and read by the same reader the CLI uses (`crate::json`), which refuses
 //!   an unknown field and names its path; a wrong field has the same path on every host.
 //!   (`serde_wasm_bindgen` visits only a struct's known fields, so it could not refuse one.)
-//! - Decisions leave as the JSON text the CLI prints (`decideJson`), made by the same writer,
-//!   so the browser, the edge and the CLI give the same bytes; `decide` hands that text to
-//!   `JSON.parse`. That is smaller than building the object field by field with
-//!   `serde_wasm_bindgen` (3.8 KiB of the gzipped module), though not faster. A decision is
-//!   lean (codes and numbers, about half the text it was), so that parse is cheap; the words
-//!   come with `{ copy: true }` (the shown offers') or from `explain` (all of them).
-//! - The snapshot summary, a small flat struct, goes through `serde_wasm_bindgen`.
+//! - A decision leaves two ways. `decideJson` gives the JSON text the CLI prints, made by the
+//!   same writer, so the browser, the edge and the CLI give the same bytes. `decide` (the
+//!   glue's, `pkg-config/decision.js`) builds the same object from the decision's
+//!   [tape](tape): its numbers in a `Float64Array` and its strings in one string, so no text
+//!   is written, decoded and parsed again (a fifth of a decision under Node; see the module's
+//!   docs). The words come with `{ copy: true }` (the shown offers') or from `explain`.
+//! - What is asked for rarely and is mostly text (an explanation, the snapshot summary) leaves
+//!   as JSON text, which the glue's `explain` and `info` parse. The summary went through
+//!   `serde_wasm_bindgen` until 0.4.5: that crate's serializer was 2.4 KB of the gzipped
+//!   module for one flat struct, so the module no longer carries it.
 //!
 //! Failures cross as real `Error` objects whose `name` is `SnapshotError`, `ContextError` or
 //! `MemoryError`, whose `code` is the stable code the CLI prints, and, for contexts and events,
@@ -21,6 +24,8 @@
 use js_sys::{ArrayBuffer, Error, JSON, Reflect, Uint8Array};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
+
+mod tape;
 
 use crate::{
     Context, ContextError, Decided, Memory, MemoryError, MemoryEvent, Snapshot, SnapshotError,
@@ -41,10 +46,6 @@ fn js_error(name: &str, code: &str, message: &str, path: Option<&str>) -> JsValu
         let _ = Reflect::set(&error, &"path".into(), &path.into());
     }
     error.into()
-}
-
-fn internal_error(message: &str) -> JsValue {
-    js_error("InternalError", "internal", message, None)
 }
 
 fn snapshot_error(e: &SnapshotError) -> JsValue {
@@ -141,39 +142,47 @@ impl Engine {
             .map_err(|e| snapshot_error(&e))
     }
 
-    /// The snapshot's id, versions and counts.
-    ///
-    /// # Errors
-    /// Only if the summary cannot be converted, which is a bug.
-    pub fn info(&self) -> Result<JsValue, JsValue> {
-        // A plain object (not a `Map`), as `JSON.parse` would give.
-        serde::Serialize::serialize(
-            &self.snapshot.info(),
-            &serde_wasm_bindgen::Serializer::json_compatible(),
-        )
-        .map_err(|e| internal_error(&e.to_string()))
+    /// The snapshot's id, versions and counts, as JSON text (the glue's `info` parses it).
+    //
+    // A summary asked for rarely, made by the writer every decision already uses rather than
+    // by a serializer of its own (see the module's docs).
+    #[wasm_bindgen(js_name = infoJson)]
+    pub fn info_json(&self) -> String {
+        crate::json::to_json(&self.snapshot.info())
     }
 
-    /// Decides for one shopper: returns `{ decision, memory }`. Unreadable memory becomes fresh
-    /// memory and a warning on the decision; it never throws. With `{ recordImpressions: true }`
-    /// the memory returned also holds an impression of each offer shown, for a host that
-    /// renders every offer it is handed (a server page, an email); with `{ copy: true }` each
-    /// shown offer carries its words in `text` (title, copy, reasons), for a host that draws
-    /// the card.
+    /// For the glue's `decide`: `[numbers, words]`, the decision's tape, or a decision
+    /// record's JSON text.
     ///
     /// # Errors
     /// A `ContextError` naming the field of the context that is wrong.
-    pub fn decide(
+    //
+    // What `decide` returns is documented in `pkg-config/tactful.d.ts`; these docs are copied
+    // into the glue every page downloads, so they stay short. `pkg-config/decision.js` builds
+    // `{ decision, memory }` from the tape (`tape::Tape`).
+    #[wasm_bindgen(js_name = decideParts)]
+    pub fn decide_parts(
         &self,
         context: JsValue,
         memory: Option<String>,
         options: Option<js_sys::Object>,
     ) -> Result<JsValue, JsValue> {
-        let text = self.decide_json(context, memory, options)?;
-        JSON::parse(&text).map_err(|_| internal_error("a decision is not valid JSON"))
+        let (decision, memory) = self.decided(&context, memory, options)?;
+        let decided = Decided {
+            decision: &decision,
+            memory: &memory,
+        };
+        Ok(match tape::Tape::of(&decided) {
+            Some(tape) => js_sys::Array::of2(
+                &js_sys::Float64Array::from(tape.numbers.as_slice()),
+                &JsValue::from_str(&tape.words),
+            )
+            .into(),
+            None => JsValue::from_str(&decided.to_json()),
+        })
     }
 
-    /// Decides, as [`Engine::decide`], and returns the JSON text of `{ decision, memory }`:
+    /// Decides, as the glue's `decide`, and returns the JSON text of `{ decision, memory }`:
     /// byte for byte what `tactful decide` prints, ready to log or to send on.
     ///
     /// # Errors
@@ -185,7 +194,22 @@ impl Engine {
         memory: Option<String>,
         options: Option<js_sys::Object>,
     ) -> Result<String, JsValue> {
-        let context = read_context(&context)?;
+        let (decision, memory) = self.decided(&context, memory, options)?;
+        let decided = Decided {
+            decision: &decision,
+            memory: &memory,
+        };
+        Ok(decided.to_json())
+    }
+
+    /// Reads the context and the options, and decides.
+    fn decided(
+        &self,
+        context: &JsValue,
+        memory: Option<String>,
+        options: Option<js_sys::Object>,
+    ) -> Result<(crate::Decision, String), JsValue> {
+        let context = read_context(context)?;
         let options = options.as_ref().map(JsCast::unchecked_ref::<OptionsObject>);
         let flag = |get: fn(&OptionsObject) -> Result<JsValue, JsValue>| {
             options.is_some_and(|o| get(o).is_ok_and(|v| v.is_truthy()))
@@ -196,27 +220,11 @@ impl Engine {
             decision_record: flag(OptionsObject::decision_record),
         };
         let memory = memory.as_deref().unwrap_or("");
-        let (decision, memory) = crate::decide_with(&self.snapshot, &context, memory, options)
-            .map_err(|e| context_error(&e))?;
-        let decided = Decided {
-            decision: &decision,
-            memory: &memory,
-        };
-        Ok(decided.to_json())
+        crate::decide_with(&self.snapshot, &context, memory, options).map_err(|e| context_error(&e))
     }
 
-    /// The words of the decision `decide` makes from the same context and memory: the play's
-    /// reasons, readiness with its parts, each offer's title, copy, job and reasons, each
-    /// left-out candidate's sentence, and the `decisionId` they belong to.
-    ///
-    /// # Errors
-    /// A `ContextError` naming the field of the context that is wrong.
-    pub fn explain(&self, context: JsValue, memory: Option<String>) -> Result<JsValue, JsValue> {
-        let text = self.explain_json(context, memory)?;
-        JSON::parse(&text).map_err(|_| internal_error("an explanation is not valid JSON"))
-    }
-
-    /// [`Engine::explain`] as JSON text: byte for byte what `tactful explain` prints.
+    /// The words of the decision `decide` makes from the same context and memory: byte for
+    /// byte what `tactful explain` prints (the glue's `explain` parses it).
     ///
     /// # Errors
     /// A `ContextError` naming the field of the context that is wrong.
