@@ -112,6 +112,8 @@ extern "C" {
 #[wasm_bindgen]
 pub struct Engine {
     snapshot: Snapshot,
+    /// The latest decision's tape, its buffers kept from one decision to the next.
+    tape: core::cell::RefCell<tape::Tape>,
 }
 
 #[wasm_bindgen]
@@ -138,7 +140,10 @@ impl Engine {
             ));
         };
         Snapshot::from_vec(bytes)
-            .map(|snapshot| Engine { snapshot })
+            .map(|snapshot| Engine {
+                snapshot,
+                tape: core::cell::RefCell::default(),
+            })
             .map_err(|e| snapshot_error(&e))
     }
 
@@ -151,35 +156,58 @@ impl Engine {
         crate::json::to_json(&self.snapshot.info())
     }
 
-    /// For the glue's `decide`: `[numbers, words]`, the decision's tape, or a decision
-    /// record's JSON text.
+    /// For the glue's `decide`: the decision's words (its numbers at `tapeAt`).
     ///
     /// # Errors
     /// A `ContextError` naming the field of the context that is wrong.
     //
-    // What `decide` returns is documented in `pkg-config/tactful.d.ts`; these docs are copied
-    // into the glue every page downloads, so they stay short. `pkg-config/decision.js` builds
-    // `{ decision, memory }` from the tape (`tape::Tape`).
+    // The docs of what the glue calls are copied into the glue every page downloads, so they
+    // stay short; what `decide` returns is documented in `pkg-config/tactful.d.ts`.
+    // `pkg-config/decision.js` builds `{ decision, memory }` from the tape (`tape::Tape`): the
+    // words returned here and the numbers left in `self.tape`. A decision record's is its JSON
+    // text, and no numbers.
     #[wasm_bindgen(js_name = decideParts)]
     pub fn decide_parts(
         &self,
-        context: JsValue,
+        context: &str,
         memory: Option<String>,
         options: Option<js_sys::Object>,
-    ) -> Result<JsValue, JsValue> {
+    ) -> Result<String, JsValue> {
+        let context = Context::from_json(context).map_err(|e| context_error(&e))?;
         let (decision, memory) = self.decided(&context, memory, options)?;
         let decided = Decided {
             decision: &decision,
             memory: &memory,
         };
-        Ok(match tape::Tape::of(&decided) {
-            Some(tape) => js_sys::Array::of2(
-                &js_sys::Float64Array::from(tape.numbers.as_slice()),
-                &JsValue::from_str(&tape.words),
-            )
-            .into(),
-            None => JsValue::from_str(&decided.to_json()),
+        let mut tape = self.tape.borrow_mut();
+        Ok(if tape.write(&decided) {
+            core::mem::take(&mut tape.words)
+        } else {
+            decided.to_json()
         })
+    }
+
+    /// For the glue: where `decideParts` left the numbers.
+    //
+    // An index into a `Float64Array` over the module's memory (`tapeMemory`); 0 when it gave a
+    // decision record's text.
+    #[wasm_bindgen(js_name = tapeAt)]
+    pub fn tape_at(&self) -> usize {
+        let tape = self.tape.borrow();
+        if tape.numbers.is_empty() {
+            0
+        } else {
+            tape.numbers.as_ptr() as usize / core::mem::size_of::<f64>()
+        }
+    }
+
+    /// For the glue: the module's memory.
+    //
+    // The glue reads the tape's numbers where they lie, through one view over the memory
+    // rather than a new `Float64Array` per decision (that was 6% of a decision under Node).
+    #[wasm_bindgen(js_name = tapeMemory)]
+    pub fn tape_memory(&self) -> JsValue {
+        wasm_bindgen::memory()
     }
 
     /// Decides, as the glue's `decide`, and returns the JSON text of `{ decision, memory }`:
@@ -194,7 +222,7 @@ impl Engine {
         memory: Option<String>,
         options: Option<js_sys::Object>,
     ) -> Result<String, JsValue> {
-        let (decision, memory) = self.decided(&context, memory, options)?;
+        let (decision, memory) = self.decided(&read_context(&context)?, memory, options)?;
         let decided = Decided {
             decision: &decision,
             memory: &memory,
@@ -202,14 +230,13 @@ impl Engine {
         Ok(decided.to_json())
     }
 
-    /// Reads the context and the options, and decides.
+    /// Reads the options, and decides.
     fn decided(
         &self,
-        context: &JsValue,
+        context: &Context,
         memory: Option<String>,
         options: Option<js_sys::Object>,
     ) -> Result<(crate::Decision, String), JsValue> {
-        let context = read_context(context)?;
         let options = options.as_ref().map(JsCast::unchecked_ref::<OptionsObject>);
         let flag = |get: fn(&OptionsObject) -> Result<JsValue, JsValue>| {
             options.is_some_and(|o| get(o).is_ok_and(|v| v.is_truthy()))
@@ -220,7 +247,7 @@ impl Engine {
             decision_record: flag(OptionsObject::decision_record),
         };
         let memory = memory.as_deref().unwrap_or("");
-        crate::decide_with(&self.snapshot, &context, memory, options).map_err(|e| context_error(&e))
+        crate::decide_with(&self.snapshot, context, memory, options).map_err(|e| context_error(&e))
     }
 
     /// The words of the decision `decide` makes from the same context and memory: byte for

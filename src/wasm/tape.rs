@@ -28,26 +28,25 @@ use crate::{
 };
 
 /// The decision's numbers and its words.
+#[derive(Default)]
 pub(super) struct Tape {
     pub(super) numbers: Vec<f64>,
     pub(super) words: String,
 }
 
 impl Tape {
-    /// The tape of a decision and its memory; `None` for a decision record, which crosses as
-    /// JSON text.
-    pub(super) fn of(decided: &Decided<'_>) -> Option<Tape> {
+    /// Writes the tape of a decision and its memory over the last one; `false`, with no
+    /// numbers, for a decision record, which crosses as JSON text.
+    pub(super) fn write(&mut self, decided: &Decided<'_>) -> bool {
+        self.numbers.clear();
+        self.words.clear();
         let exposure = &decided.decision.exposure;
         if exposure.context.is_some() || exposure.memory.is_some() {
-            return None;
+            return false;
         }
-        let mut tape = Tape {
-            numbers: Vec::with_capacity(128),
-            words: String::with_capacity(512),
-        };
-        tape.decision(decided.decision);
-        tape.string(decided.memory);
-        Some(tape)
+        self.decision(decided.decision);
+        self.string(decided.memory);
+        true
     }
 
     // Each struct is taken apart whole, so a field added to the decision is a compile error
