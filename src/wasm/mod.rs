@@ -3,15 +3,18 @@
 //! Everything here is a thin translation. What crosses the boundary, and how:
 //!
 //! - Contexts and events come in as JS values (or JSON text), made into text with
-//!   `JSON.stringify` and read by the same reader the CLI uses (`crate::json`), which refuses
-//!   an unknown field and names its path; a wrong field has the same path on every host.
-//!   (`serde_wasm_bindgen` visits only a struct's known fields, so it could not refuse one.)
+//!   `JSON.stringify` (by the glue itself for `decide`, where a call from here went through a
+//!   wrapper that cost more than the call) and read by the same reader the CLI uses
+//!   (`crate::json`), which refuses an unknown field and names its path; a wrong field has the
+//!   same path on every host. (`serde_wasm_bindgen` visits only a struct's known fields, so it
+//!   could not refuse one.)
 //! - A decision leaves two ways. `decideJson` gives the JSON text the CLI prints, made by the
 //!   same writer, so the browser, the edge and the CLI give the same bytes. `decide` (the
 //!   glue's, `pkg-config/decision.js`) builds the same object from the decision's
-//!   [tape](tape): its numbers in a `Float64Array` and its strings in one string, so no text
-//!   is written, decoded and parsed again (a fifth of a decision under Node; see the module's
-//!   docs). The words come with `{ copy: true }` (the shown offers') or from `explain`.
+//!   [tape](tape): its numbers, which the glue reads where they lie in the module's memory,
+//!   and its strings in one string, so no text is written, decoded and parsed again (see
+//!   `tape`'s docs for what that saved). The words come with `{ copy: true }` (the shown
+//!   offers') or from `explain`.
 //! - What is asked for rarely and is mostly text (an explanation, the snapshot summary) leaves
 //!   as JSON text, which the glue's `explain` and `info` parse. The summary went through
 //!   `serde_wasm_bindgen` until 0.4.5: that crate's serializer was 2.4 KB of the gzipped
