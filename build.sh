@@ -134,14 +134,16 @@ build_wasm() {
   # Debugging (every decision logged, the overlay), fetched by the embed only when it is on.
   "$TOOLS/node_modules/.bin/esbuild" pkg-config/embed-debug.js --bundle --minify --format=esm --target=es2022 --log-level=warning --outfile=pkg/embed/embed-debug.js
   cp pkg-config/contract.js pkg/embed/contract.js
+  echo '{ "type": "module" }' > pkg/embed/package.json
   # The card's stylesheet as a file (tactful/card.css), written from the contract's CARD_CSS,
-  # headed by the custom properties that theme it.
+  # headed by the custom properties that theme it. Read from the copy under pkg/embed/, whose
+  # package.json says it is an ES module (pkg-config/'s is the published manifest, which says
+  # nothing of the kind, and Node warned that it had to guess).
   node --input-type=module -e '
-    import { CARD_CSS, CARD_CSS_VARIABLES } from "./pkg-config/contract.js";
+    import { CARD_CSS, CARD_CSS_VARIABLES } from "./pkg/embed/contract.js";
     const themed = Object.entries(CARD_CSS_VARIABLES).map(([name, [value, sets]]) => `   ${name}: ${sets} (default ${value})`);
     process.stdout.write(`/* tactful'"'"'s offer card. Theme it on the slot or any ancestor:\n${themed.join("\n")}\n*/\n${CARD_CSS.trimStart()}`);
   ' > pkg/embed/card.css
-  echo '{ "type": "module" }' > pkg/embed/package.json
   cp pkg-config/package.json pkg-config/README.md pkg-config/LICENSE pkg-config/*.d.ts pkg/
   node "$TOOLS/sizes.mjs" pkg/web/tactful_bg.wasm pkg/web/tactful.js pkg/embed/embed.js pkg/embed/embed-worker.js "$SNAPSHOT"
 }
