@@ -134,25 +134,19 @@ impl Writer {
     }
 
     fn float(&mut self, x: f64) {
-        match spell(x) {
-            Spelled::Null => self.out.extend_from_slice(b"null"),
-            Spelled::Big { negative, whole } => {
-                if negative {
-                    self.out.push(b'-');
-                }
+        let Some(Spelled { negative, number }) = spell(x) else {
+            self.out.extend_from_slice(b"null");
+            return;
+        };
+        if negative {
+            self.out.push(b'-');
+        }
+        match number {
+            Number::Whole(whole) => {
                 self.unsigned(whole);
                 self.out.extend_from_slice(b".0");
             }
-            Spelled::Decimal {
-                negative,
-                digits,
-                places,
-            } => {
-                if negative {
-                    self.out.push(b'-');
-                }
-                self.decimal(digits, places);
-            }
+            Number::Decimal { digits, places } => self.decimal(digits, places),
         }
     }
 
@@ -180,33 +174,30 @@ impl Writer {
     }
 }
 
-/// How [`Writer::float`] spells a float: `null`, a whole number past 2^53, or `digits` with a
-/// decimal point `places` from the right.
-enum Spelled {
-    Null,
-    Big {
-        negative: bool,
-        whole: u128,
-    },
-    Decimal {
-        negative: bool,
-        digits: u64,
-        places: usize,
-    },
+/// How [`Writer::float`] spells a finite float: its sign, and its magnitude.
+struct Spelled {
+    negative: bool,
+    number: Number,
 }
 
-fn spell(x: f64) -> Spelled {
+/// A whole number past 2^53 (written with `.0`), or `digits` with a decimal point `places`
+/// from the right.
+enum Number {
+    Whole(u128),
+    Decimal { digits: u64, places: usize },
+}
+
+/// `None` for what is written `null`: NaN, the infinities and magnitudes of 2^128 or more.
+fn spell(x: f64) -> Option<Spelled> {
     if !x.is_finite() || x.abs() >= TWO_POW_128 {
-        return Spelled::Null;
+        return None;
     }
     let negative = x.is_sign_negative();
     let x = x.abs();
     if x >= TWO_POW_53 {
         // Every f64 this large is an integer, exactly representable in u128.
-        return Spelled::Big {
-            negative,
-            whole: x as u128,
-        };
+        let number = Number::Whole(x as u128);
+        return Some(Spelled { negative, number });
     }
     // The fewest decimals that read back as `x`, while the scaled value stays exact; past
     // that, the most decimals that fit.
@@ -222,11 +213,11 @@ fn spell(x: f64) -> Spelled {
                 scaled = next;
             }
             _ => {
-                break Spelled::Decimal {
-                    negative,
+                let number = Number::Decimal {
                     digits: rounded as u64,
                     places,
                 };
+                break Some(Spelled { negative, number });
             }
         }
     }
@@ -239,22 +230,14 @@ fn spell(x: f64) -> Spelled {
 /// decision from numbers rather than from its text (`crate::wasm`).
 #[cfg_attr(not(any(target_arch = "wasm32", test)), allow(dead_code))]
 pub(crate) fn float_as_read(x: f64) -> Option<f64> {
-    match spell(x) {
-        Spelled::Null => None,
-        Spelled::Big { negative, whole } => Some(if negative {
-            -(whole as f64)
-        } else {
-            whole as f64
-        }),
-        Spelled::Decimal {
-            negative,
-            digits,
-            places,
-        } => {
-            let value = digits as f64 / POW10.get(places).copied().unwrap_or(1.0);
-            Some(if negative { -value } else { value })
+    let Spelled { negative, number } = spell(x)?;
+    let magnitude = match number {
+        Number::Whole(whole) => whole as f64,
+        Number::Decimal { digits, places } => {
+            digits as f64 / POW10.get(places).copied().unwrap_or(1.0)
         }
-    }
+    };
+    Some(if negative { -magnitude } else { magnitude })
 }
 
 /// [`float_as_read`] for a number written by [`whole_as_integer`].
