@@ -10,7 +10,10 @@ use serde::{Deserialize, Serialize};
 macro_rules! vocabulary {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash,
+            serde::Serialize, serde::Deserialize,
+        )]
         #[serde(rename_all = "snake_case")]
         pub enum $name {
             $($(#[$vmeta])* $variant),+
@@ -51,6 +54,9 @@ macro_rules! vocabulary {
         }
     };
 }
+
+/// For the decision's left-out codes (`SkipReason`), spelled the same way.
+pub(crate) use vocabulary;
 
 vocabulary! {
     /// Where a decision is shown.
@@ -230,6 +236,23 @@ mod tests {
             assert_eq!(Frame::parse(f.as_str()), Some(*f));
         }
         assert_eq!(Surface::parse("In_Product"), None);
+    }
+
+    #[test]
+    fn serde_spells_every_value_as_as_str_does() {
+        fn check<T: Serialize + Copy>(all: &[T], name: fn(T) -> &'static str) {
+            for &value in all {
+                let json = serde_json::to_string(&value).unwrap();
+                assert_eq!(json, format!("\"{}\"", name(value)));
+            }
+        }
+        check(Surface::ALL, Surface::as_str);
+        check(OfferKind::ALL, OfferKind::as_str);
+        check(Frame::ALL, Frame::as_str);
+        check(Play::ALL, Play::as_str);
+        check(Stage::ALL, Stage::as_str);
+        check(Tier::ALL, Tier::as_str);
+        check(crate::SkipReason::ALL, crate::SkipReason::as_str);
     }
 
     #[test]

@@ -251,92 +251,56 @@ pub struct LeftOut {
     pub until: Option<i64>,
 }
 
-/// Why a candidate was left out. In JSON, its code: [`SkipReason::as_str`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SkipReason {
-    /// The shopper owns an item it sells.
-    Owned,
-    /// An item it sells is in the cart.
-    InCart,
-    /// The shopper viewed every item it sells: the store's `offer_viewed` is `"never"`, or it
-    /// is `"last"` and offers of items not yet viewed took the slots.
-    Viewed,
-    /// The shopper lacks an item it requires.
-    RequiresMissing,
-    /// The shopper owns an item that rules it out.
-    ExcludedByOwned,
-    /// Accepted or bought before, and not repeatable.
-    AlreadyBought,
-    /// Its `when` condition does not hold.
-    ConditionNotMet,
-    /// Its `unless` condition, or a store rule, excludes it.
-    ExcludedByRule,
-    /// Dismissed, and its cooldown has not ended.
-    CoolingDown,
-    /// Another offer of its family was dismissed recently.
-    FamilyCoolingDown,
-    /// Its own frequency cap is reached.
-    OfferCap,
-    /// Not the tier the checkout ladder chose for this cart value.
-    Tier,
-    /// Its kind is not one the play shows.
-    Play,
-    /// The play is Protect: nothing is shown.
-    Protect,
-    /// Within the quiet period after a purchase (on email, after an order).
-    QuietPeriod,
-    /// Email: outside its kind's window after the last purchase, or no purchase yet.
-    EmailWindow,
-    /// Email: an email offer already went out in its kind's window.
-    EmailedThisWindow,
-    /// In-product: no meaningful action was completed recently.
-    NoTrigger,
-    /// In-product: a task is in progress.
-    TaskInProgress,
-    /// The surface's per-session cap is reached.
-    SurfaceSessionCap,
-    /// The surface's per-day cap is reached.
-    SurfaceDailyCap,
-    /// The store's daily cap is reached.
-    GlobalDailyCap,
-    /// Eligible, but better offers filled the surface's limit.
-    SurfaceLimit,
-}
-
-impl SkipReason {
-    /// The stable code a decision's `leftOut[].reason` carries (`snake_case`).
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            SkipReason::Owned => "owned",
-            SkipReason::InCart => "in_cart",
-            SkipReason::Viewed => "viewed",
-            SkipReason::RequiresMissing => "requires_missing",
-            SkipReason::ExcludedByOwned => "excluded_by_owned",
-            SkipReason::AlreadyBought => "already_bought",
-            SkipReason::ConditionNotMet => "condition_not_met",
-            SkipReason::ExcludedByRule => "excluded_by_rule",
-            SkipReason::CoolingDown => "cooling_down",
-            SkipReason::FamilyCoolingDown => "family_cooling_down",
-            SkipReason::OfferCap => "offer_cap",
-            SkipReason::Tier => "tier",
-            SkipReason::Play => "play",
-            SkipReason::Protect => "protect",
-            SkipReason::QuietPeriod => "quiet_period",
-            SkipReason::EmailWindow => "email_window",
-            SkipReason::EmailedThisWindow => "emailed_this_window",
-            SkipReason::NoTrigger => "no_trigger",
-            SkipReason::TaskInProgress => "task_in_progress",
-            SkipReason::SurfaceSessionCap => "surface_session_cap",
-            SkipReason::SurfaceDailyCap => "surface_daily_cap",
-            SkipReason::GlobalDailyCap => "global_daily_cap",
-            SkipReason::SurfaceLimit => "surface_limit",
-        }
-    }
-}
-
-impl Serialize for SkipReason {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
+crate::vocab::vocabulary! {
+    /// Why a candidate was left out: the stable code a decision's `leftOut[].reason` carries.
+    SkipReason {
+        /// The shopper owns an item it sells.
+        Owned = "owned",
+        /// An item it sells is in the cart.
+        InCart = "in_cart",
+        /// The shopper viewed every item it sells: the store's `offer_viewed` is `"never"`, or
+        /// it is `"last"` and offers of items not yet viewed took the slots.
+        Viewed = "viewed",
+        /// The shopper lacks an item it requires.
+        RequiresMissing = "requires_missing",
+        /// The shopper owns an item that rules it out.
+        ExcludedByOwned = "excluded_by_owned",
+        /// Accepted or bought before, and not repeatable.
+        AlreadyBought = "already_bought",
+        /// Its `when` condition does not hold.
+        ConditionNotMet = "condition_not_met",
+        /// Its `unless` condition, or a store rule, excludes it.
+        ExcludedByRule = "excluded_by_rule",
+        /// Dismissed, and its cooldown has not ended.
+        CoolingDown = "cooling_down",
+        /// Another offer of its family was dismissed recently.
+        FamilyCoolingDown = "family_cooling_down",
+        /// Its own frequency cap is reached.
+        OfferCap = "offer_cap",
+        /// Not the tier the checkout ladder chose for this cart value.
+        Tier = "tier",
+        /// Its kind is not one the play shows.
+        Play = "play",
+        /// The play is Protect: nothing is shown.
+        Protect = "protect",
+        /// Within the quiet period after a purchase (on email, after an order).
+        QuietPeriod = "quiet_period",
+        /// Email: outside its kind's window after the last purchase, or no purchase yet.
+        EmailWindow = "email_window",
+        /// Email: an email offer already went out in its kind's window.
+        EmailedThisWindow = "emailed_this_window",
+        /// In-product: no meaningful action was completed recently.
+        NoTrigger = "no_trigger",
+        /// In-product: a task is in progress.
+        TaskInProgress = "task_in_progress",
+        /// The surface's per-session cap is reached.
+        SurfaceSessionCap = "surface_session_cap",
+        /// The surface's per-day cap is reached.
+        SurfaceDailyCap = "surface_daily_cap",
+        /// The store's daily cap is reached.
+        GlobalDailyCap = "global_daily_cap",
+        /// Eligible, but better offers filled the surface's limit.
+        SurfaceLimit = "surface_limit",
     }
 }
 
