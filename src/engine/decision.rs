@@ -407,30 +407,81 @@ fn is_one(x: &f64) -> bool {
     *x == 1.0
 }
 
+/// An [`OfferWhy`]'s JSON fields, in their order: its code, then each figure it carries.
+pub(crate) struct WhyFields<'a> {
+    pub(crate) code: &'static str,
+    pub(crate) signal: Option<&'a str>,
+    pub(crate) seed: Option<&'a str>,
+    pub(crate) item: Option<&'a str>,
+    pub(crate) percent: Option<u8>,
+}
+
+impl OfferWhy {
+    /// Its code and figures, as its JSON spells them (and the JavaScript glue's tape).
+    pub(crate) fn fields(&self) -> WhyFields<'_> {
+        let none = WhyFields {
+            code: "popular",
+            signal: None,
+            seed: None,
+            item: None,
+            percent: None,
+        };
+        match self {
+            OfferWhy::Completed { signal } => WhyFields {
+                code: "completed",
+                signal: Some(signal),
+                ..none
+            },
+            OfferWhy::Attach {
+                seed,
+                item,
+                percent,
+            } => WhyFields {
+                code: "attach",
+                seed: Some(seed),
+                item: Some(item),
+                percent: Some(*percent),
+                ..none
+            },
+            OfferWhy::BoughtWith { seed } => WhyFields {
+                code: "bought_with",
+                seed: Some(seed),
+                ..none
+            },
+            OfferWhy::Pairing { seed } => WhyFields {
+                code: "pairing",
+                seed: Some(seed),
+                ..none
+            },
+            OfferWhy::Category { seed } => WhyFields {
+                code: "category",
+                seed: Some(seed),
+                ..none
+            },
+            OfferWhy::Popular => none,
+        }
+    }
+}
+
 /// Written by hand rather than derived as an internally tagged enum: serde's tagging machinery
 /// was about 1 KB of the WebAssembly module for these six shapes.
 impl Serialize for OfferWhy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let (code, seed, item, percent, signal) = match self {
-            OfferWhy::Completed { signal } => ("completed", None, None, None, Some(signal)),
-            OfferWhy::Attach {
-                seed,
-                item,
-                percent,
-            } => ("attach", Some(seed), Some(item), Some(percent), None),
-            OfferWhy::BoughtWith { seed } => ("bought_with", Some(seed), None, None, None),
-            OfferWhy::Pairing { seed } => ("pairing", Some(seed), None, None, None),
-            OfferWhy::Category { seed } => ("category", Some(seed), None, None, None),
-            OfferWhy::Popular => ("popular", None, None, None, None),
-        };
-        let fields = [
+        let WhyFields {
+            code,
+            signal,
+            seed,
+            item,
+            percent,
+        } = self.fields();
+        let figures = [
+            signal.is_some(),
             seed.is_some(),
             item.is_some(),
             percent.is_some(),
-            signal.is_some(),
         ];
-        let len = 1 + fields.iter().filter(|&&f| f).count();
+        let len = 1 + figures.iter().filter(|&&f| f).count();
         let mut out = serializer.serialize_struct("OfferWhy", len)?;
         out.serialize_field("code", code)?;
         if let Some(signal) = signal {
@@ -443,7 +494,7 @@ impl Serialize for OfferWhy {
             out.serialize_field("item", item)?;
         }
         if let Some(percent) = percent {
-            out.serialize_field("percent", percent)?;
+            out.serialize_field("percent", &percent)?;
         }
         out.end()
     }

@@ -25,6 +25,7 @@
 //! was decided from) is the one shape not written here: its context is a whole JSON document,
 //! so it still crosses as text.
 
+use crate::engine::decision::WhyFields;
 use crate::json::{float_as_read, whole_as_read};
 use crate::{
     Decided, Decision, ExposedOffer, Exposure, LeftOut, NotConsidered, OfferText, OfferWhy,
@@ -188,21 +189,14 @@ impl Tape {
         }
     }
 
-    /// The fields of `OfferWhy`'s JSON in their order: `code`, then `signal`, `seed`, `item`
-    /// and `percent`, each present or not.
     fn why(&mut self, why: &OfferWhy) {
-        let (code, signal, seed, item, percent) = match why {
-            OfferWhy::Completed { signal } => ("completed", Some(signal), None, None, None),
-            OfferWhy::Attach {
-                seed,
-                item,
-                percent,
-            } => ("attach", None, Some(seed), Some(item), Some(*percent)),
-            OfferWhy::BoughtWith { seed } => ("bought_with", None, Some(seed), None, None),
-            OfferWhy::Pairing { seed } => ("pairing", None, Some(seed), None, None),
-            OfferWhy::Category { seed } => ("category", None, Some(seed), None, None),
-            OfferWhy::Popular => ("popular", None, None, None, None),
-        };
+        let WhyFields {
+            code,
+            signal,
+            seed,
+            item,
+            percent,
+        } = why.fields();
         self.string(code);
         for text in [signal, seed, item] {
             self.flag(text.is_some());
