@@ -166,7 +166,8 @@ fn sightings(shopper: &Shopper<'_>) -> Vec<(u32, f64, Source)> {
 /// its best. Sightings are grouped through a small hash table rather than by sorting them:
 /// a large store's decision sees a few thousand sightings, and sorting them was half its time.
 fn group(found: &[(u32, f64, Source)]) -> (Vec<Candidate>, u32) {
-    let mut groups: Vec<Group> = Vec::new();
+    // At most one group per sighting: sized once rather than grown a doubling at a time.
+    let mut groups: Vec<Group> = Vec::with_capacity(found.len());
     let mut table = GroupTable::for_sightings(found.len());
     for &(offer, affinity, source) in found {
         let at = table.find_or_insert(offer, groups.len());

@@ -8,6 +8,8 @@
 //! a host asks: the shown offers' text with [`DecideOptions::copy`], everything with
 //! [`Explanation`] (`explain`), from the same inputs.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use crate::context::Context;
@@ -244,8 +246,9 @@ pub struct LeftOut {
     pub offer_id: String,
     /// Why, as a stable code.
     pub reason: SkipReason,
-    /// The rule or limit that did it (a rule id, `offers.<id>.cap`, `surfaces.checkout.limit`).
-    pub rule: String,
+    /// The rule or limit that did it (a rule id, `offers.<id>.cap`, `surfaces.checkout.limit`);
+    /// borrowed where it is a constant path.
+    pub rule: Cow<'static, str>,
     /// For cooldowns and caps: when it may return, in Unix milliseconds (absent for never).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub until: Option<i64>,

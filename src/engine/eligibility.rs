@@ -164,8 +164,10 @@ impl<'a, 's> Eligibility<'a, 's> {
         candidates: &'c [Candidate],
     ) -> (Vec<&'c Candidate>, Vec<Dropped<'s>>, u32) {
         let snapshot: &'s Snapshot = self.shopper.snapshot;
-        let mut left_out = Vec::new();
-        let mut eligible: Vec<&Candidate> = Vec::new();
+        // Every candidate ends up in one of the two (the ranking moves the eligible ones it does
+        // not show to `left_out`): each is sized once.
+        let mut left_out = Vec::with_capacity(candidates.len());
+        let mut eligible: Vec<&Candidate> = Vec::with_capacity(candidates.len());
         for (checked, candidate) in candidates.iter().enumerate() {
             if eligible.len() >= candidates::MAX_ELIGIBLE {
                 let unchecked = candidates.len().saturating_sub(checked) as u32;

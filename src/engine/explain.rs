@@ -10,6 +10,7 @@
 //! explained later from the same functions, word for word.
 
 use core::fmt;
+use std::borrow::Cow;
 
 use super::decision::{ExplainedLeftOut, LeftOut, SkipReason};
 use crate::memory::{EPOCH_UNIX_SECONDS, Stamp};
@@ -131,9 +132,11 @@ impl Why<'_> {
         }
     }
 
-    /// The path of the rule or setting in the store file that did it, for offer `offer`.
-    pub(crate) fn rule(&self, offer: &str) -> String {
-        let field = |field: &str| format!("offers.{offer}.{field}");
+    /// The path of the rule or setting in the store file that did it, for offer `offer`: a
+    /// constant where the path names no offer, rule or kind (most left-out entries), so a
+    /// decision allocates nothing for it; the others are built at their exact length.
+    pub(crate) fn rule(&self, offer: &str) -> Cow<'static, str> {
+        let field = |field: &str| path(&["offers.", offer, ".", field]);
         match self {
             Why::Owned(_) => "owned".into(),
             Why::InCart(_) => "cart".into(),
@@ -141,30 +144,40 @@ impl Why<'_> {
             Why::Requires(_) => field("requires"),
             Why::ExcludedBy { .. } => field("excluded_by"),
             Why::NotRepeatable => field("repeatable"),
-            Why::BoughtWith { other, .. } => format!("offers.{other}.repeatable"),
+            Why::BoughtWith { other, .. } => path(&["offers.", other, ".repeatable"]),
             Why::When => field("when"),
             Why::Unless => field("unless"),
-            Why::RuleExcludes { rule, .. } | Why::RuleProtects(rule) => format!("rules.{rule}"),
+            Why::RuleExcludes { rule, .. } | Why::RuleProtects(rule) => path(&["rules.", rule]),
             Why::Cooldown { .. } => field("cooldown"),
             Why::Family { .. } => field("family_cooldown"),
             Why::Cap { .. } => field("cap"),
             Why::Tier { .. } => "policy.tiers".into(),
-            Why::NotInPlay { play, .. } => format!("policy.plays.{play}"),
+            Why::NotInPlay { play, .. } => path(&["policy.plays.", play.as_str()]),
             Why::Protect => "play".into(),
             Why::TaskInProgress => "policy.trigger.started".into(),
             Why::NoTrigger { .. } => "policy.trigger.within".into(),
             Why::QuietPeriod { .. } => "policy.quiet_after_purchase".into(),
             Why::QuietAfterOrder { .. } => "email.quiet_after_order".into(),
-            Why::EmailWindow { kind, .. } => format!("email.after_purchase.{kind}"),
+            Why::EmailWindow { kind, .. } => path(&["email.after_purchase.", kind.as_str()]),
             Why::EmailedThisWindow { .. } => "email.once_per_window".into(),
             Why::RiskProtects { .. } => "policy.thresholds.protect_risk".into(),
-            Why::SlotsFilled { surface, .. } => format!("surfaces.{surface}.limit"),
+            Why::SlotsFilled { surface, .. } => path(&["surfaces.", surface.as_str(), ".limit"]),
             Why::Explored => "policy.exploration".into(),
-            Why::SessionCap { surface, .. } => format!("surfaces.{surface}.per_session"),
-            Why::SurfaceDayCap { surface, .. } => format!("surfaces.{surface}.per_day"),
+            Why::SessionCap { surface, .. } => {
+                path(&["surfaces.", surface.as_str(), ".per_session"])
+            }
+            Why::SurfaceDayCap { surface, .. } => {
+                path(&["surfaces.", surface.as_str(), ".per_day"])
+            }
             Why::DailyCap { .. } => "policy.daily_cap".into(),
         }
     }
+}
+
+/// `parts` joined, in one allocation of the joined length (`format!` grows its string as it
+/// writes, and a decision writes several of these).
+fn path(parts: &[&str]) -> Cow<'static, str> {
+    Cow::Owned(parts.concat())
 }
 
 /// The sentence: the left-out entry's `detail`, and for a protecting gate the play's reason.

@@ -503,7 +503,8 @@ pub(super) fn explore(draw: &Draw<'_>, policy: &Policy, eligible: usize, slots: 
     } else {
         0
     };
-    let mut order = vec![pick];
+    let mut order = Vec::with_capacity(slots);
+    order.push(pick);
     order.extend((0..slots).filter(|&i| i != pick).take(slots - 1));
     let propensities = order
         .iter()
