@@ -73,11 +73,12 @@ pub fn payload_readers_agree(body: &[u8]) -> Result<(), &'static str> {
     let by_hand = crate::snapshot::decode_payload(body);
     let by_serde = postcard::take_from_bytes::<crate::snapshot::wire::Payload>(body);
     match (by_hand, by_serde) {
-        (Ok(hand), Ok((serde, []))) => {
+        (Ok((hand, lists)), Ok((serde, []))) => {
             let written = |p| postcard::to_allocvec(p).unwrap();
             let hand = hand.map_text(
                 |&t| crate::snapshot::text_in(body, t).to_owned(),
                 |&s| crate::snapshot::span_in(body, s).to_vec(),
+                |&l| lists.get(l).to_vec(),
             );
             assert_eq!(
                 written(&hand),

@@ -131,7 +131,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A length prefix, refused when larger than the bytes left.
-    fn len(&mut self) -> ReadResult<usize> {
+    pub(crate) fn len(&mut self) -> ReadResult<usize> {
         let len = self.varint(usize::BITS)? as usize;
         if len > self.left() {
             return Err(self.fail(format_args!(

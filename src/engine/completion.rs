@@ -11,39 +11,41 @@
 
 use super::shopper::Shopper;
 use crate::program::Env;
-use crate::snapshot::wire::{Offer, Text};
+use crate::snapshot::wire::LoadedOffer;
 use crate::vocab::OfferKind;
 
 /// Whether `offer` is a bundle the shopper holds part of, and would add to.
-pub(super) fn completes(shopper: &Shopper<'_>, offer: &Offer<Text>) -> bool {
+pub(super) fn completes(shopper: &Shopper<'_>, offer: &LoadedOffer) -> bool {
     let held = |i: u32| shopper.owns(i) || shopper.in_cart(i);
+    let items = shopper.snapshot.list(offer.items);
     offer.kind == OfferKind::Bundle
-        && offer.items.len() > 1
-        && offer.items.iter().any(|&i| held(i))
-        && offer.items.iter().any(|&i| !held(i))
+        && items.len() > 1
+        && items.iter().any(|&i| held(i))
+        && items.iter().any(|&i| !held(i))
 }
 
 /// The first item of `offer` when it adds nothing the shopper has not looked at: the shopper
 /// viewed every item it sells, and it does not complete a bundle. `None` for any other offer.
 /// Where such offers may go is the store's `offer_viewed`.
-pub(super) fn only_viewed(shopper: &Shopper<'_>, offer: &Offer<Text>) -> Option<u32> {
+pub(super) fn only_viewed(shopper: &Shopper<'_>, offer: &LoadedOffer) -> Option<u32> {
     // The viewed check first: with nothing viewed it fails at the first item.
-    if !offer.items.iter().all(|&i| shopper.viewed(i)) || completes(shopper, offer) {
+    let items = shopper.snapshot.list(offer.items);
+    if !items.iter().all(|&i| shopper.viewed(i)) || completes(shopper, offer) {
         return None;
     }
-    offer.items.first().copied()
+    items.first().copied()
 }
 
 /// The price asked for `offer` and its cost, in minor units: the offer's own, or for a bundle
 /// being completed its price and cost times the missing items' share of its catalog value
 /// (rounded down).
-pub(super) fn asked(shopper: &Shopper<'_>, offer: &Offer<Text>) -> (u64, u64) {
+pub(super) fn asked(shopper: &Shopper<'_>, offer: &LoadedOffer) -> (u64, u64) {
     if !completes(shopper, offer) {
         return (offer.price, offer.cost);
     }
     let items = &shopper.snapshot.payload().items;
     let value = |held: bool| -> u128 {
-        (offer.items.iter())
+        (shopper.snapshot.list(offer.items).iter())
             .filter(|&&i| (shopper.owns(i) || shopper.in_cart(i)) == held)
             .map(|&i| u128::from(items.get(i as usize).map_or(0, |it| it.price)))
             .sum()
@@ -66,17 +68,18 @@ pub(super) fn asked(shopper: &Shopper<'_>, offer: &Offer<Text>) -> (u64, u64) {
 
 /// The items `offer` adds for this shopper: for a bundle being completed those not held, else
 /// all of them.
-pub(super) fn adds<'o>(
-    shopper: &Shopper<'_>,
-    offer: &'o Offer<Text>,
-) -> impl Iterator<Item = u32> + 'o {
+pub(super) fn adds<'s>(
+    shopper: &Shopper<'s>,
+    offer: &LoadedOffer,
+) -> impl Iterator<Item = u32> + 's {
+    let items = shopper.snapshot.list(offer.items);
     let completing = completes(shopper, offer);
     let held: Vec<u32> = if completing {
-        (offer.items.iter().copied())
+        (items.iter().copied())
             .filter(|&i| shopper.owns(i) || shopper.in_cart(i))
             .collect()
     } else {
         Vec::new()
     };
-    (offer.items.iter().copied()).filter(move |i| !held.contains(i))
+    (items.iter().copied()).filter(move |i| !held.contains(i))
 }

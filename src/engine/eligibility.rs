@@ -13,7 +13,7 @@ use super::{item_name, offer_of};
 use crate::memory::{Memory, OfferHistory, Stamp};
 use crate::program::Env;
 use crate::snapshot::Snapshot;
-use crate::snapshot::wire::{EmailTiming, NEVER, Offer, Policy, Text};
+use crate::snapshot::wire::{EmailTiming, LoadedOffer, NEVER, Policy};
 use crate::vocab::{OfferKind, Surface, Tier, ViewedOffers};
 
 /// The checkout tier for this cart value, if the surface is checkout and the store has a ladder.
@@ -37,7 +37,7 @@ fn bought_items(snapshot: &Snapshot, memory: &Memory) -> Vec<(u32, u32)> {
         .filter(|h| !h.accepts.is_empty() || !h.purchases.is_empty())
         .filter_map(|h| snapshot.offer_by_key(h.key))
         .filter(|&o| !offer_of(snapshot, o).repeatable)
-        .flat_map(|o| offer_of(snapshot, o).items.iter().map(move |&i| (i, o)))
+        .flat_map(|o| (snapshot.list(offer_of(snapshot, o).items).iter()).map(move |&i| (i, o)))
         .collect()
 }
 
@@ -195,14 +195,11 @@ impl<'a, 's> Eligibility<'a, 's> {
 
         // A bundle the shopper holds part of is offered for the rest (completion.rs).
         let completes = completion::completes(shopper, offer);
-        if let Some(&i) = offer.items.iter().find(|&&i| !completes && shopper.owns(i)) {
+        let items = snapshot.list(offer.items);
+        if let Some(&i) = items.iter().find(|&&i| !completes && shopper.owns(i)) {
             return left_out(Why::Owned(item_name(i)));
         }
-        if let Some(&i) = offer
-            .items
-            .iter()
-            .find(|&&i| !completes && shopper.in_cart(i))
-        {
+        if let Some(&i) = items.iter().find(|&&i| !completes && shopper.in_cart(i)) {
             return left_out(Why::InCart(item_name(i)));
         }
         // `offer_viewed = "never"`; "last" is applied when ranking (mod.rs).
@@ -211,13 +208,15 @@ impl<'a, 's> Eligibility<'a, 's> {
                 return left_out(Why::Viewed(item_name(i)));
             }
         }
-        if let Some(&i) = offer.requires.iter().find(|&&i| !shopper.owns(i)) {
+        let requires = snapshot.list(offer.requires);
+        if let Some(&i) = requires.iter().find(|&&i| !shopper.owns(i)) {
             return left_out(Why::Requires(item_name(i)));
         }
         // Buying it now counts: a shopper with the advanced pack in the cart is not offered
         // the starter pack at checkout.
         let about_to_own = |i: u32| shopper.owns(i) || shopper.in_cart(i);
-        if let Some(&i) = offer.excluded_by.iter().find(|&&i| about_to_own(i)) {
+        let excluded_by = snapshot.list(offer.excluded_by);
+        if let Some(&i) = excluded_by.iter().find(|&&i| about_to_own(i)) {
             return left_out(Why::ExcludedBy {
                 item: item_name(i),
                 owned: shopper.owns(i),
@@ -234,7 +233,7 @@ impl<'a, 's> Eligibility<'a, 's> {
                 .iter()
                 .find(|&&(i, o)| i == item && o != index)
         };
-        if let Some(&(item, other)) = offer.items.iter().find_map(|&i| bought(i)) {
+        if let Some(&(item, other)) = items.iter().find_map(|&i| bought(i)) {
             return left_out(Why::BoughtWith {
                 item: item_name(item),
                 other: snapshot.text(offer_of(snapshot, other).id),
@@ -295,14 +294,15 @@ impl<'a, 's> Eligibility<'a, 's> {
     fn cooldown(
         &self,
         index: u32,
-        offer: &Offer<Text>,
+        offer: &LoadedOffer,
         history: Option<&OfferHistory>,
     ) -> Option<Skip<'s>> {
         let now = self.shopper.now;
+        let ladder = self.shopper.snapshot.list(offer.cooldown);
         if let Some(h) = history {
-            if let (Some(&last), false) = (h.dismissals.last(), offer.cooldown.is_empty()) {
-                let rung = h.dismissals.len().min(offer.cooldown.len()) - 1;
-                let minutes = offer.cooldown.get(rung).copied().unwrap_or(NEVER);
+            if let (Some(&last), false) = (h.dismissals.last(), ladder.is_empty()) {
+                let rung = h.dismissals.len().min(ladder.len()) - 1;
+                let minutes = ladder.get(rung).copied().unwrap_or(NEVER);
                 let dismissals = h.dismissals.len();
                 if minutes == NEVER {
                     return Some(Skip::new(Why::Cooldown {

@@ -48,7 +48,7 @@ use crate::context::{Context, ContextError};
 use crate::hash::stable_hash;
 use crate::memory::{EventKind, Memory, MemoryEvent, Stamp};
 use crate::snapshot::Snapshot;
-use crate::snapshot::wire::{Offer, Text};
+use crate::snapshot::wire::LoadedOffer;
 use crate::vocab::{Frame, Play};
 use candidates::Candidate;
 use decision::{
@@ -564,7 +564,7 @@ fn margin(final_price: u64, cost: u64) -> i64 {
     clippy::indexing_slicing,
     reason = "candidate and memory indexes come from the snapshot's validated indexes"
 )]
-pub(crate) fn offer_of(snapshot: &Snapshot, offer: u32) -> &Offer<Text> {
+pub(crate) fn offer_of(snapshot: &Snapshot, offer: u32) -> &LoadedOffer {
     &snapshot.payload().offers[offer as usize]
 }
 

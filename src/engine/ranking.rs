@@ -7,13 +7,13 @@ use crate::engine::rules::RuleEffects;
 use crate::engine::shopper::{Shopper, latest_of, round4};
 use crate::hash::unit_draw;
 use crate::memory::Memory;
-use crate::snapshot::wire::{Item, Offer, Policy, Text};
+use crate::snapshot::wire::{Item, LoadedOffer, Policy, Text};
 use crate::template::{self, Placeholder};
 use crate::vocab::{Frame, OfferKind, Play, ViewedOffers};
 
 /// An eligible offer with its score.
 pub(super) struct Ranked<'a> {
-    pub(super) offer: &'a Offer<Text>,
+    pub(super) offer: &'a LoadedOffer,
     pub(super) candidate: &'a Candidate,
     /// The price asked: the offer's, or what completing a bundle adds (completion.rs).
     pub(super) price: u64,
@@ -30,7 +30,7 @@ impl<'a> Ranked<'a> {
         shopper: &Shopper<'_>,
         rules: &RuleEffects,
         candidate: &'a Candidate,
-        offer: &'a Offer<Text>,
+        offer: &'a LoadedOffer,
     ) -> Self {
         let discount = if rules.no_discount.is_some() {
             0
@@ -273,7 +273,7 @@ pub(super) struct Framing {
 
 /// The frame: a rule's, else value framing for the price-sensitive, else what fits the play.
 fn choose_frame(
-    offer: &Offer<Text>,
+    offer: &LoadedOffer,
     play: Play,
     rules: &RuleEffects,
     shopper: &Shopper<'_>,
@@ -362,7 +362,7 @@ fn why(shopper: &Shopper<'_>, candidate: &Candidate) -> Vec<OfferWhy> {
 fn reasons(
     shopper: &Shopper<'_>,
     candidate: &Candidate,
-    offer: &Offer<Text>,
+    offer: &LoadedOffer,
     fill: &dyn Fn(Placeholder) -> String,
 ) -> Vec<String> {
     let payload = shopper.snapshot.payload();

@@ -11,8 +11,8 @@
 use super::SnapshotError;
 use super::wire::{
     Cap, EmailTiming, EmailWindow, Exploration, FactDecl, FactKind, Feature, FrameExploration,
-    Holdout, Item, Loaded, Logistic, Model, NeighbourBlob, Offer, Pairing, Payload, Policy, Rule,
-    Span, SurfaceRules, Text, Thresholds, TierStep, Trigger,
+    Holdout, Item, ListRef, Lists, Loaded, Logistic, Model, NeighbourBlob, Offer, Pairing, Payload,
+    Policy, Rule, Span, SurfaceRules, Text, Thresholds, TierStep, Trigger,
 };
 use crate::program::{Const, Op, Program};
 use crate::reader::{ReadResult, Reader};
@@ -20,14 +20,17 @@ use crate::vocab::{
     Frame, KindSet, OfferKind, Play, Stage, Surface, SurfaceSet, Tier, ViewedOffers,
 };
 
-/// The payload in `body`, which it must fill exactly.
-pub(crate) fn payload(body: &[u8]) -> Result<Loaded, SnapshotError> {
+/// The payload in `body`, which it must fill exactly, and the table of its offers' lists.
+pub(crate) fn payload(body: &[u8]) -> Result<(Loaded, Lists), SnapshotError> {
     let mut r = Reader::new(body);
-    let payload = read_payload(&mut r).and_then(|p| r.finish().map(|()| p));
-    payload.map_err(|detail| SnapshotError::Decode { detail })
+    let mut lists = Lists::default();
+    let payload = read_payload(&mut r, &mut lists).and_then(|p| r.finish().map(|()| p));
+    payload
+        .map(|p| (p, lists))
+        .map_err(|detail| SnapshotError::Decode { detail })
 }
 
-fn read_payload(r: &mut Reader<'_>) -> ReadResult<Loaded> {
+fn read_payload(r: &mut Reader<'_>, lists: &mut Lists) -> ReadResult<Loaded> {
     Ok(Payload {
         store_id: r.string()?,
         store_name: r.string()?,
@@ -36,7 +39,7 @@ fn read_payload(r: &mut Reader<'_>) -> ReadResult<Loaded> {
         items: r.list(item)?,
         categories: r.list(Reader::string)?,
         families: r.list(Reader::string)?,
-        offers: r.list(offer)?,
+        offers: r.list(|r| offer(r, lists))?,
         surfaces: r.list(surface_rules)?,
         policy: policy(r)?,
         rules: r.list(rule)?,
@@ -77,12 +80,28 @@ fn item(r: &mut Reader<'_>) -> ReadResult<Item<Text>> {
     })
 }
 
-fn offer(r: &mut Reader<'_>) -> ReadResult<Offer<Text>> {
+/// A list of `u32`s appended to `lists`, and where it is there.
+fn numbers(r: &mut Reader<'_>, lists: &mut Lists) -> ReadResult<ListRef> {
+    let len = r.len()?;
+    let start = lists.0.len();
+    // `len` is at most the bytes left (each entry is at least one), so nothing is reserved
+    // for entries that are not there.
+    lists.0.reserve(len);
+    for _ in 0..len {
+        lists.0.push(r.u32()?);
+    }
+    Ok(ListRef {
+        start: start as u32,
+        end: lists.0.len() as u32,
+    })
+}
+
+fn offer(r: &mut Reader<'_>, lists: &mut Lists) -> ReadResult<Offer<Text, ListRef>> {
     Ok(Offer {
         id: text(r)?,
         title: text(r)?,
         kind: r.one_of("OfferKind", OfferKind::ALL)?,
-        items: r.list(Reader::u32)?,
+        items: numbers(r, lists)?,
         price: r.u64()?,
         discount_percent: r.u8()?,
         cost: r.u64()?,
@@ -90,8 +109,8 @@ fn offer(r: &mut Reader<'_>) -> ReadResult<Offer<Text>> {
         surfaces: SurfaceSet(r.u8()?),
         family: r.option(Reader::u32)?,
         copy: r.list(|r| Ok((r.one_of("Frame", Frame::ALL)?, text(r)?)))?,
-        requires: r.list(Reader::u32)?,
-        excluded_by: r.list(Reader::u32)?,
+        requires: numbers(r, lists)?,
+        excluded_by: numbers(r, lists)?,
         repeatable: r.bool()?,
         tier: r.option(|r| r.one_of("Tier", Tier::ALL))?,
         cap: r.option(|r| {
@@ -100,7 +119,7 @@ fn offer(r: &mut Reader<'_>) -> ReadResult<Offer<Text>> {
                 window: r.u32()?,
             })
         })?,
-        cooldown: r.list(Reader::u32)?,
+        cooldown: numbers(r, lists)?,
         family_cooldown: r.u32()?,
         when: r.option(Reader::u32)?,
         unless: r.option(Reader::u32)?,

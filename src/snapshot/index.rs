@@ -2,7 +2,7 @@
 //! by memory key, the offers selling each item, the fallbacks per surface and category, each
 //! offer's popularity, the longest window memory must keep, and signals by name.
 
-use super::wire::{Loaded, NEVER};
+use super::wire::{Lists, Loaded, NEVER};
 use super::{CATEGORY_FALLBACK, POPULAR_FALLBACK};
 use crate::vocab::{Surface, SurfaceSet};
 
@@ -112,11 +112,16 @@ pub(super) fn by_memory_key(mut pairs: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
 
 impl Index {
     /// `offers_by_key` comes from validation, which sorted it to find colliding keys.
-    pub(super) fn build(p: &Loaded, offer_keys: Vec<u32>, offers_by_key: Vec<(u32, u32)>) -> Self {
+    pub(super) fn build(
+        p: &Loaded,
+        lists: &Lists,
+        offer_keys: Vec<u32>,
+        offers_by_key: Vec<(u32, u32)>,
+    ) -> Self {
         // Counting sort of (item, offer) pairs into compressed rows.
         let mut item_offer_starts = vec![0u32; p.items.len() + 1];
         for offer in &p.offers {
-            for &item in &offer.items {
+            for &item in lists.get(offer.items) {
                 if let Some(count) = item_offer_starts.get_mut(item as usize + 1) {
                     *count += 1;
                 }
@@ -131,7 +136,7 @@ impl Index {
         let mut fill = item_offer_starts.clone();
         let mut item_offers = vec![0u32; item_offer_starts.last().copied().unwrap_or(0) as usize];
         for (o, offer) in p.offers.iter().enumerate() {
-            for &item in &offer.items {
+            for &item in lists.get(offer.items) {
                 if let Some(next) = fill.get_mut(item as usize) {
                     if let Some(slot) = item_offers.get_mut(*next as usize) {
                         *slot = o as u32;
@@ -146,9 +151,7 @@ impl Index {
             .offers
             .iter()
             .map(|offer| {
-                let sum: u32 = offer
-                    .items
-                    .iter()
+                let sum: u32 = (lists.get(offer.items).iter())
                     .map(|&i| u32::from(p.model.popularity.get(i as usize).copied().unwrap_or(0)))
                     .sum();
                 (sum / offer.items.len().max(1) as u32) as u8
@@ -162,9 +165,7 @@ impl Index {
             let Some(offer) = p.offers.get(o as usize) else {
                 continue;
             };
-            let category = offer
-                .items
-                .first()
+            let category = (lists.get(offer.items).first())
                 .and_then(|&i| p.items.get(i as usize))
                 .map(|item| item.category);
             for surface in Surface::ALL.iter().filter(|&&s| offer.surfaces.contains(s)) {
@@ -194,7 +195,10 @@ impl Index {
         let finite = |m: u32| if m == NEVER { 0 } else { m };
         let offer_windows = p.offers.iter().map(|o| {
             let cap = o.cap.map_or(0, |c| c.window);
-            let cooldown = o.cooldown.iter().copied().map(finite).max().unwrap_or(0);
+            let cooldown = (lists.get(o.cooldown).iter().copied())
+                .map(finite)
+                .max()
+                .unwrap_or(0);
             cap.max(cooldown).max(finite(o.family_cooldown))
         });
         let day = 24 * 60;

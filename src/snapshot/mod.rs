@@ -48,10 +48,15 @@
 //! loads this way. Against 0.4.3, the two alternating: natively 12.4–13.5 → 7.5–7.8 ms for
 //! 10,000 offers and 11–14 → 10 µs for the sample store; under Node `Engine.fromBytes` 22.4–23.3
 //! → 17.0 ms and 28 → 24 µs, and one 10,000-offer snapshot adds 17.8 MB to the process where
-//! it added 25.9; decisions unchanged within the noise (`www/docs/numbers.md`). The other
-//! tables (each offer's lists, the rules, the programs) are still decoded into owned vectors:
-//! a layout read in place whole is the format the issue "A lean decision and a zero-copy
-//! snapshot" asks for, not built.
+//! it added 25.9; decisions unchanged within the noise (`www/docs/numbers.md`).
+//!
+//! Each offer's lists of numbers (items, `requires`, `excluded_by`, the cooldown ladder) are
+//! postcard varints, which cannot be read where they lie without decoding; since 0.4.6 they are
+//! decoded into one table for the whole snapshot (`wire::Lists`), and an offer holds runs of it
+//! (`wire::ListRef`, read through [`Snapshot::list`]) instead of four vectors of its own. The
+//! other tables (each offer's copy, the rules, the programs) are still decoded into owned
+//! vectors: a layout read in place whole is the format the issue "A lean decision and a
+//! zero-copy snapshot" asks for, not built.
 //!
 //! # Limits
 //!
@@ -98,7 +103,7 @@ use index::Index;
 use validate::validate;
 #[cfg(any(feature = "compiler", feature = "internals"))]
 use wire::Payload;
-use wire::{ATTACH_UNKNOWN, Loaded, Span, Text};
+use wire::{ATTACH_UNKNOWN, ListRef, Lists, Loaded, Span, Text};
 use xxhash_rust::xxh64::xxh64;
 
 /// The first four bytes of every snapshot.
@@ -201,6 +206,9 @@ pub(crate) fn span_in(body: &[u8], span: Span) -> &[u8] {
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     payload: Loaded,
+    /// Every offer's lists of numbers, which the payload's offers name runs of
+    /// ([`Snapshot::list`]).
+    lists: Lists,
     /// The snapshot's bytes (with the `None`s appended to an older payload), where the
     /// payload's strings are read ([`Snapshot::text`]).
     bytes: Vec<u8>,
@@ -352,7 +360,7 @@ impl Snapshot {
         let byte_len = bytes.len();
         bytes.resize(byte_len + usize::from(FORMAT_VERSION - version), 0);
         let body = bytes.get(HEADER_LEN..).unwrap_or_default();
-        let payload = decode::payload(body)?;
+        let (payload, lists) = decode::payload(body)?;
         let later = [
             (2, payload.email.is_some()),
             (3, payload.frame_exploration.is_some()),
@@ -363,11 +371,12 @@ impl Snapshot {
                 detail: "the payload holds a field of a later format than its version".into(),
             });
         }
-        let (offer_keys, offers_by_key) = validate(&payload, body)?;
-        let index = Index::build(&payload, offer_keys, offers_by_key);
+        let (offer_keys, offers_by_key) = validate(&payload, &lists, body)?;
+        let index = Index::build(&payload, &lists, offer_keys, offers_by_key);
         let id = format!("{}@{:012x}", payload.store_id, actual_sum >> 16);
         Ok(Snapshot {
             payload,
+            lists,
             bytes,
             id,
             format_version: version,
@@ -380,7 +389,11 @@ impl Snapshot {
     /// checks, training and tests, which read it whole; the engine reads [`Snapshot::text`].
     #[cfg(feature = "internals")]
     pub fn owned_payload(&self) -> Payload {
-        (self.payload).map_text(|&t| self.text(t).to_owned(), |&s| self.span(s).to_vec())
+        (self.payload).map_text(
+            |&t| self.text(t).to_owned(),
+            |&s| self.span(s).to_vec(),
+            |&l| self.list(l).to_vec(),
+        )
     }
 
     /// The payload's bytes.
@@ -404,6 +417,12 @@ impl Snapshot {
     #[cfg_attr(feature = "internals", visibility::make(pub))]
     pub(crate) fn text(&self, text: Text) -> &str {
         text_in(self.body(), text)
+    }
+
+    /// One of an offer's lists of numbers (its items, `requires`, `excluded_by`, cooldown).
+    #[cfg_attr(feature = "internals", visibility::make(pub))]
+    pub(crate) fn list(&self, list: ListRef) -> &[u32] {
+        self.lists.get(list)
     }
 
     /// `<store id>@<checksum prefix>`.
@@ -508,9 +527,7 @@ impl Snapshot {
         self.offer_by_id(id)
             .and_then(|o| p.offers.get(o as usize))
             .map(|offer| {
-                offer
-                    .items
-                    .iter()
+                (self.list(offer.items).iter())
                     .filter_map(|&i| p.items.get(i as usize).map(|item| self.text(item.id)))
                     .collect()
             })

@@ -5,7 +5,7 @@
 //! offers, surfaces and policy, condition programs, rules, names, pairings, then the model.
 //! Each check names where the problem is as a path (`offers[3].items[1]`).
 
-use super::wire::{self, ATTACH_UNKNOWN, Loaded, NEVER, Text};
+use super::wire::{self, ATTACH_UNKNOWN, Lists, Loaded, LoadedOffer, NEVER, Text};
 use super::{
     MAX_CAP, MAX_COOLDOWN_RUNGS, MAX_EMAIL_WINDOW, MAX_FACTS, MAX_FEATURES, MAX_ITEMS,
     MAX_NEIGHBOURS, MAX_OFFER_ITEMS, MAX_OFFERS, MAX_PROGRAMS, MAX_RULES, MAX_SIGNALS,
@@ -60,10 +60,10 @@ fn text(at: impl FnOnce() -> String, len: usize) -> Result<(), SnapshotError> {
 pub(super) type OfferKeys = (Vec<u32>, Vec<(u32, u32)>);
 
 /// Checks every limit and index of a decoded payload, and returns the offers' memory keys.
-pub(super) fn validate(p: &Loaded, body: &[u8]) -> Result<OfferKeys, SnapshotError> {
+pub(super) fn validate(p: &Loaded, lists: &Lists, body: &[u8]) -> Result<OfferKeys, SnapshotError> {
     check_counts_and_store(p)?;
     check_items(p, body)?;
-    let keys = check_offers(p, body)?;
+    let keys = check_offers(p, lists, body)?;
     check_surfaces_and_policy(p)?;
     check_programs(p)?;
     check_rules(p)?;
@@ -128,10 +128,10 @@ fn check_items(p: &Loaded, body: &[u8]) -> Result<(), SnapshotError> {
 }
 
 /// Offers, each on its own, then their memory keys, which must not collide.
-fn check_offers(p: &Loaded, body: &[u8]) -> Result<OfferKeys, SnapshotError> {
+fn check_offers(p: &Loaded, lists: &Lists, body: &[u8]) -> Result<OfferKeys, SnapshotError> {
     let mut keys: Vec<u32> = Vec::with_capacity(p.offers.len());
     for (i, offer) in p.offers.iter().enumerate() {
-        check_offer(p, body, i, offer)?;
+        check_offer(p, lists, body, i, offer)?;
         keys.push(crate::hash::offer_memory_key(super::text_in(
             body, offer.id,
         )));
@@ -156,9 +156,10 @@ fn check_offers(p: &Loaded, body: &[u8]) -> Result<OfferKeys, SnapshotError> {
 /// One offer: texts, order, item lists, copy, cooldown, discount, family, conditions, cap.
 fn check_offer(
     p: &Loaded,
+    lists: &Lists,
     body: &[u8],
     i: usize,
-    offer: &wire::Offer<Text>,
+    offer: &LoadedOffer,
 ) -> Result<(), SnapshotError> {
     let text_of = |t: Text| super::span_in(body, t.0);
     let (n_items, n_programs) = (p.items.len(), p.programs.len());
@@ -172,9 +173,9 @@ fn check_offer(
         ));
     }
     for (name, list) in [
-        ("items", &offer.items),
-        ("requires", &offer.requires),
-        ("excluded_by", &offer.excluded_by),
+        ("items", lists.get(offer.items)),
+        ("requires", lists.get(offer.requires)),
+        ("excluded_by", lists.get(offer.excluded_by)),
     ] {
         over(
             || format!("offers[{i}].{name}"),

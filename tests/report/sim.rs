@@ -259,7 +259,7 @@ fn offers_of(snapshot: &Snapshot, decision: &Decision) -> Vec<Shown> {
                 .iter()
                 .find(|o| snapshot.text(o.id) == offer.offer_id)
                 .unwrap();
-            let item = snapshot.text(payload.items[wire.items[0] as usize].id);
+            let item = snapshot.text(payload.items[snapshot.list(wire.items)[0] as usize].id);
             Shown {
                 offer: offer.offer_id.clone(),
                 frame: offer.frame,
