@@ -75,10 +75,16 @@ pub fn payload_readers_agree(body: &[u8]) -> Result<(), &'static str> {
     match (by_hand, by_serde) {
         (Ok((hand, lists)), Ok((serde, []))) => {
             let written = |p| postcard::to_allocvec(p).unwrap();
+            let text = |t| crate::snapshot::text_in(body, t).to_owned();
             let hand = hand.map_text(
-                |&t| crate::snapshot::text_in(body, t).to_owned(),
+                |&t| text(t),
                 |&s| crate::snapshot::span_in(body, s).to_vec(),
-                |&l| lists.get(l).to_vec(),
+                |&l| lists.numbers(l).to_vec(),
+                |&c| {
+                    (lists.copies(c).iter())
+                        .map(|&(f, t)| (f, text(t)))
+                        .collect()
+                },
             );
             assert_eq!(
                 written(&hand),

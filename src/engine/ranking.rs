@@ -104,12 +104,12 @@ impl<'a> Ranked<'a> {
     /// The frame this offer is usually shown in: the one [`choose_frame`] picks if the offer
     /// has copy for it, else its first copy's.
     fn usual_frame(&self, shopper: &Shopper<'_>, play: Play, rules: &RuleEffects) -> Frame {
-        let offer = self.offer;
-        let frame = choose_frame(offer, play, rules, shopper);
-        if offer.copy.iter().any(|(f, _)| *f == frame) {
+        let frame = choose_frame(self.offer, play, rules, shopper);
+        let copies = shopper.snapshot.copies(self.offer.copy);
+        if copies.iter().any(|(f, _)| *f == frame) {
             frame
         } else {
-            offer.copy.first().map_or(frame, |(f, _)| *f)
+            copies.first().map_or(frame, |(f, _)| *f)
         }
     }
 
@@ -117,7 +117,7 @@ impl<'a> Ranked<'a> {
     /// store's word), where it has one frame to show, or where the snapshot does not explore
     /// frames.
     fn frame_share(&self, shopper: &Shopper<'_>, rules: &RuleEffects) -> Option<f64> {
-        let copies = &self.offer.copy;
+        let copies = shopper.snapshot.copies(self.offer.copy);
         let ruled = rules
             .frame
             .is_some_and(|f| copies.iter().any(|(g, _)| *g == f));
@@ -139,11 +139,11 @@ impl<'a> Ranked<'a> {
         let Some(share) = self.frame_share(shopper, rules) else {
             return vec![(usual, 1.0)];
         };
-        let frames = self.offer.copy.len();
-        let others = (self.offer.copy.iter()).filter_map(|(f, _)| (*f != usual).then_some(*f));
+        let copies = shopper.snapshot.copies(self.offer.copy);
+        let others = (copies.iter()).filter_map(|(f, _)| (*f != usual).then_some(*f));
         core::iter::once(usual)
             .chain(others)
-            .map(|f| (f, frame_probability(f == usual, share, frames)))
+            .map(|f| (f, frame_probability(f == usual, share, copies.len())))
             .collect()
     }
 
@@ -165,7 +165,7 @@ impl<'a> Ranked<'a> {
                 propensity: 1.0,
             };
         };
-        let copies = &self.offer.copy;
+        let copies = shopper.snapshot.copies(self.offer.copy);
         let id = shopper.snapshot.text(self.offer.id).as_bytes();
         let drawn = unit_draw(&[b"explore-frame", draw.key, &draw.count, id]) < share;
         let pick = unit_draw(&[b"explore-frame-pick", draw.key, &draw.count, id]);
@@ -183,7 +183,7 @@ impl<'a> Ranked<'a> {
     /// Title, copy (for `frame`, else the offer's first) and reasons in words, templates
     /// filled in for this shopper.
     fn text(&self, shopper: &Shopper<'_>, frame: Frame) -> OfferText {
-        let copies = &self.offer.copy;
+        let copies = shopper.snapshot.copies(self.offer.copy);
         let copy = (copies.iter().find(|(f, _)| *f == frame))
             .or(copies.first())
             .map_or("", |&(_, text)| shopper.snapshot.text(text));
@@ -278,7 +278,8 @@ fn choose_frame(
     rules: &RuleEffects,
     shopper: &Shopper<'_>,
 ) -> Frame {
-    let has = |f: Frame| offer.copy.iter().any(|(g, _)| *g == f);
+    let copies = shopper.snapshot.copies(offer.copy);
+    let has = |f: Frame| copies.iter().any(|(g, _)| *g == f);
     if let Some(f) = rules.frame.filter(|&f| has(f)) {
         return f;
     }
@@ -302,7 +303,7 @@ fn choose_frame(
         .iter()
         .copied()
         .find(|&f| has(f))
-        .or_else(|| offer.copy.first().map(|(f, _)| *f))
+        .or_else(|| copies.first().map(|(f, _)| *f))
         .unwrap_or(Frame::Convenience)
 }
 

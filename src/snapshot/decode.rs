@@ -11,8 +11,8 @@
 use super::SnapshotError;
 use super::wire::{
     Cap, EmailTiming, EmailWindow, Exploration, FactDecl, FactKind, Feature, FrameExploration,
-    Holdout, Item, ListRef, Lists, Loaded, Logistic, Model, NeighbourBlob, Offer, Pairing, Payload,
-    Policy, Rule, Span, SurfaceRules, Text, Thresholds, TierStep, Trigger,
+    Holdout, Item, ListRef, Lists, Loaded, LoadedOffer, Logistic, Model, NeighbourBlob, Offer,
+    Pairing, Payload, Policy, Rule, Span, SurfaceRules, Text, Thresholds, TierStep, Trigger,
 };
 use crate::program::{Const, Op, Program};
 use crate::reader::{ReadResult, Reader};
@@ -80,23 +80,20 @@ fn item(r: &mut Reader<'_>) -> ReadResult<Item<Text>> {
     })
 }
 
-/// A list of `u32`s appended to `lists`, and where it is there.
-fn numbers(r: &mut Reader<'_>, lists: &mut Lists) -> ReadResult<ListRef> {
+/// A list of `u32`s, appended to the table of numbers. Its length is at most the bytes left
+/// (each entry is at least one), so nothing is reserved for entries that are not there.
+fn numbers(r: &mut Reader<'_>, lists: &mut Lists) -> ReadResult<ListRef<u32>> {
     let len = r.len()?;
-    let start = lists.0.len();
-    // `len` is at most the bytes left (each entry is at least one), so nothing is reserved
-    // for entries that are not there.
-    lists.0.reserve(len);
-    for _ in 0..len {
-        lists.0.push(r.u32()?);
-    }
-    Ok(ListRef {
-        start: start as u32,
-        end: lists.0.len() as u32,
-    })
+    lists.read_numbers(len, || r.u32())
 }
 
-fn offer(r: &mut Reader<'_>, lists: &mut Lists) -> ReadResult<Offer<Text, ListRef>> {
+/// An offer's copy, appended to the table of copy.
+fn copies(r: &mut Reader<'_>, lists: &mut Lists) -> ReadResult<ListRef<(Frame, Text)>> {
+    let len = r.len()?;
+    lists.read_copies(len, || Ok((r.one_of("Frame", Frame::ALL)?, text(r)?)))
+}
+
+fn offer(r: &mut Reader<'_>, lists: &mut Lists) -> ReadResult<LoadedOffer> {
     Ok(Offer {
         id: text(r)?,
         title: text(r)?,
@@ -108,7 +105,7 @@ fn offer(r: &mut Reader<'_>, lists: &mut Lists) -> ReadResult<Offer<Text, ListRe
         job: text(r)?,
         surfaces: SurfaceSet(r.u8()?),
         family: r.option(Reader::u32)?,
-        copy: r.list(|r| Ok((r.one_of("Frame", Frame::ALL)?, text(r)?)))?,
+        copy: copies(r, lists)?,
         requires: numbers(r, lists)?,
         excluded_by: numbers(r, lists)?,
         repeatable: r.bool()?,

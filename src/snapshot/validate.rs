@@ -173,9 +173,9 @@ fn check_offer(
         ));
     }
     for (name, list) in [
-        ("items", lists.get(offer.items)),
-        ("requires", lists.get(offer.requires)),
-        ("excluded_by", lists.get(offer.excluded_by)),
+        ("items", lists.numbers(offer.items)),
+        ("requires", lists.numbers(offer.requires)),
+        ("excluded_by", lists.numbers(offer.excluded_by)),
     ] {
         over(
             || format!("offers[{i}].{name}"),
@@ -200,16 +200,17 @@ fn check_offer(
             "an offer sells at least one item",
         ));
     }
-    if offer.copy.is_empty() {
+    let copies = lists.copies(offer.copy);
+    if copies.is_empty() {
         return Err(invalid(
             format!("offers[{i}].copy"),
             "an offer has at least one copy variant",
         ));
     }
-    for (j, (frame, copy)) in offer.copy.iter().enumerate() {
+    for (j, (frame, copy)) in copies.iter().enumerate() {
         text(|| format!("offers[{i}].copy[{j}]"), copy.len())?;
         // Frame exploration draws among an offer's frames: each must be there once.
-        if offer.copy.iter().take(j).any(|(f, _)| f == frame) {
+        if copies.iter().take(j).any(|(f, _)| f == frame) {
             return Err(invalid(
                 format!("offers[{i}].copy[{j}]"),
                 "a frame given twice",

@@ -21,6 +21,8 @@
 use serde::Deserialize;
 use serde::Serialize;
 
+use core::marker::PhantomData;
+
 use crate::program::Program;
 use crate::vocab::{
     Frame, KindSet, OfferKind, Play, Stage, Surface, SurfaceSet, Tier, ViewedOffers,
@@ -57,20 +59,47 @@ impl Text {
     }
 }
 
-/// A list of numbers of a loaded offer (its items, `requires`, `excluded_by` and cooldown
-/// ladder): a run of the snapshot's one table of them ([`Lists`]), not a vector of its own.
-/// A large store has tens of thousands of these lists, and allocating each, then freeing it
-/// with the snapshot, was about a sixth of loading 10,000 offers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct ListRef {
+/// A list of a loaded offer: its items, `requires`, `excluded_by` and cooldown ladder
+/// (`ListRef<u32>`), or its copy (`ListRef<(Frame, Text)>`): a run of one of the snapshot's
+/// two tables of them ([`Lists`]), not a vector of its own. A large store has tens of
+/// thousands of these lists, and allocating each, then freeing it with the snapshot, was about
+/// a tenth of loading 10,000 offers.
+#[derive(Debug)]
+pub struct ListRef<T> {
     /// Its first entry's position in the table.
     pub start: u32,
     /// The position just past its last entry.
     pub end: u32,
+    /// Which table it is a run of.
+    of: PhantomData<fn() -> T>,
 }
 
-impl ListRef {
-    /// How many numbers it holds.
+// By hand: the derives would ask the same of `T`, which is never held.
+impl<T> Clone for ListRef<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for ListRef<T> {}
+
+impl<T> PartialEq for ListRef<T> {
+    fn eq(&self, other: &Self) -> bool {
+        (self.start, self.end) == (other.start, other.end)
+    }
+}
+
+impl<T> ListRef<T> {
+    /// The run `start..end`.
+    pub fn new(start: usize, end: usize) -> Self {
+        Self {
+            start: start as u32,
+            end: end as u32,
+            of: PhantomData,
+        }
+    }
+
+    /// How many entries it holds.
     pub fn len(self) -> usize {
         self.end.saturating_sub(self.start) as usize
     }
@@ -81,39 +110,82 @@ impl ListRef {
     }
 }
 
-/// Every offer's lists of numbers, one after another, as the loader read them; a [`ListRef`]
-/// names a run of it.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Lists(pub Vec<u32>);
+/// Every offer's lists, one after another, as the loader read them: the numbers in one table,
+/// the copy in another. A [`ListRef`] names a run of one of them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Lists {
+    numbers: Vec<u32>,
+    copies: Vec<(Frame, Text)>,
+}
 
 impl Lists {
     /// The numbers `list` names (none if it is out of range: never, as the loader made both).
-    pub fn get(&self, list: ListRef) -> &[u32] {
-        (self.0)
+    pub fn numbers(&self, list: ListRef<u32>) -> &[u32] {
+        (self.numbers)
             .get(list.start as usize..list.end as usize)
             .unwrap_or_default()
     }
+
+    /// The copy `list` names (none if it is out of range: never, as the loader made both).
+    pub fn copies(&self, list: ListRef<(Frame, Text)>) -> &[(Frame, Text)] {
+        (self.copies)
+            .get(list.start as usize..list.end as usize)
+            .unwrap_or_default()
+    }
+
+    /// Appends what `read` reads, `len` times, to the table of numbers, and returns its run.
+    pub(crate) fn read_numbers<E>(
+        &mut self,
+        len: usize,
+        read: impl FnMut() -> Result<u32, E>,
+    ) -> Result<ListRef<u32>, E> {
+        append(&mut self.numbers, len, read)
+    }
+
+    /// Appends what `read` reads, `len` times, to the table of copy, and returns its run.
+    pub(crate) fn read_copies<E>(
+        &mut self,
+        len: usize,
+        read: impl FnMut() -> Result<(Frame, Text), E>,
+    ) -> Result<ListRef<(Frame, Text)>, E> {
+        append(&mut self.copies, len, read)
+    }
+}
+
+/// `len` entries read by `read`, appended to `table`: their run of it.
+fn append<T, E>(
+    table: &mut Vec<T>,
+    len: usize,
+    mut read: impl FnMut() -> Result<T, E>,
+) -> Result<ListRef<T>, E> {
+    let start = table.len();
+    table.reserve(len);
+    for _ in 0..len {
+        table.push(read()?);
+    }
+    Ok(ListRef::new(start, table.len()))
 }
 
 /// A payload as the engine holds it once loaded: its strings and neighbour entries left
 /// where they lie, its offers' lists in one table.
-pub type Loaded = Payload<Text, Span, ListRef>;
+pub type Loaded = Payload<Text, Span, ListRef<u32>, ListRef<(Frame, Text)>>;
 
 /// An offer as the engine holds it once loaded (see [`Loaded`]).
-pub type LoadedOffer = Offer<Text, ListRef>;
+pub type LoadedOffer = Offer<Text, ListRef<u32>, ListRef<(Frame, Text)>>;
 
 #[cfg(feature = "internals")]
-impl<S, B, L> Payload<S, B, L> {
+impl<S, B, L, C> Payload<S, B, L, C> {
     /// The same payload with every string of its tables mapped by `f`, the neighbour entries
-    /// by `bytes` and each offer's lists by `list`: a loaded payload's [`Text`]s, [`Span`] and
-    /// [`ListRef`]s back to the `String`s, bytes and vectors the compiler wrote
-    /// (`Snapshot::owned_payload`).
-    pub fn map_text<T, C, M>(
+    /// by `bytes`, each offer's lists of numbers by `list` and its copy by `copy`: a loaded
+    /// payload's [`Text`]s, [`Span`] and [`ListRef`]s back to the `String`s, bytes and vectors
+    /// the compiler wrote (`Snapshot::owned_payload`).
+    pub fn map_text<T, D, M>(
         &self,
         f: impl Fn(&S) -> T,
-        bytes: impl Fn(&B) -> C,
+        bytes: impl Fn(&B) -> D,
         list: impl Fn(&L) -> M,
-    ) -> Payload<T, C, M> {
+        copy: impl Fn(&C) -> Vec<(Frame, T)>,
+    ) -> Payload<T, D, M> {
         Payload {
             store_id: self.store_id.clone(),
             store_name: self.store_name.clone(),
@@ -141,7 +213,7 @@ impl<S, B, L> Payload<S, B, L> {
                     job: f(&o.job),
                     surfaces: o.surfaces,
                     family: o.family,
-                    copy: o.copy.iter().map(|(frame, c)| (*frame, f(c))).collect(),
+                    copy: copy(&o.copy),
                     requires: list(&o.requires),
                     excluded_by: list(&o.excluded_by),
                     repeatable: o.repeatable,
@@ -202,12 +274,14 @@ pub const NEVER: Minutes = u32::MAX;
 /// The whole compiled store.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "internals", derive(Deserialize))]
-#[serde(bound(serialize = "S: Serialize, B: AsRef<[u8]>, L: Serialize"))]
+#[serde(bound(serialize = "S: Serialize, B: AsRef<[u8]>, L: Serialize, C: Serialize"))]
 #[cfg_attr(
     feature = "internals",
-    serde(bound(deserialize = "S: Deserialize<'de>, B: From<Vec<u8>>, L: Deserialize<'de>"))
+    serde(bound(
+        deserialize = "S: Deserialize<'de>, B: From<Vec<u8>>, L: Deserialize<'de>, C: Deserialize<'de>"
+    ))
 )]
-pub struct Payload<S = String, B = Vec<u8>, L = Vec<u32>> {
+pub struct Payload<S = String, B = Vec<u8>, L = Vec<u32>, C = Vec<(Frame, S)>> {
     /// The store's id, from the store file.
     pub store_id: String,
     /// The store's display name, used in reasons.
@@ -223,7 +297,7 @@ pub struct Payload<S = String, B = Vec<u8>, L = Vec<u32>> {
     /// Offer families; offers point into this.
     pub families: Vec<String>,
     /// The offers, sorted by id.
-    pub offers: Vec<Offer<S, L>>,
+    pub offers: Vec<Offer<S, L, C>>,
     /// One entry per [`Surface`], in [`Surface::ALL`] order.
     pub surfaces: Vec<SurfaceRules>,
     /// Store-wide limits and thresholds.
@@ -304,7 +378,7 @@ pub struct Item<S = String> {
 /// Something the engine can show.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "internals", derive(Deserialize))]
-pub struct Offer<S = String, L = Vec<u32>> {
+pub struct Offer<S = String, L = Vec<u32>, C = Vec<(Frame, S)>> {
     /// Stable id; memory keys are derived from it.
     pub id: S,
     /// Display title.
@@ -326,7 +400,7 @@ pub struct Offer<S = String, L = Vec<u32>> {
     /// Index into [`Payload::families`].
     pub family: Option<u32>,
     /// Copy per frame; at least one.
-    pub copy: Vec<(Frame, S)>,
+    pub copy: C,
     /// Items the shopper must own.
     pub requires: L,
     /// Items whose ownership rules the offer out.
