@@ -17,10 +17,13 @@ pub(super) struct Index {
     pub(super) item_offer_starts: Vec<u32>,
     pub(super) item_offers: Vec<u32>,
     /// For each (surface, category) that has offers, the most popular offers allowed on that
-    /// surface (at most [`CATEGORY_FALLBACK`]), sorted by (surface, category). A sorted list,
-    /// not a table: its size follows the offers, not the number of categories a snapshot
-    /// claims (and not a `BTreeMap`, whose code costs the wasm module about 5 KB).
-    pub(super) category_offers: Vec<((usize, u32), Vec<u32>)>,
+    /// surface (at most [`CATEGORY_FALLBACK`]), sorted by (surface, category): each a run
+    /// (`start..end`) of `category_table`, rather than a vector each (a large catalogue has
+    /// thousands). A sorted list, not a table: its size follows the offers, not the number of
+    /// categories a snapshot claims (and not a `BTreeMap`, whose code costs the wasm module
+    /// about 5 KB).
+    pub(super) category_offers: Vec<((usize, u32), u32, u32)>,
+    pub(super) category_table: Vec<u32>,
     /// For each surface, the most popular offers allowed on it (at most [`POPULAR_FALLBACK`]).
     pub(super) popular_offers: Vec<Vec<u32>>,
     /// The surfaces each offer may appear on, one byte per offer: candidate generation asks this
@@ -180,15 +183,21 @@ impl Index {
                 }
             }
         }
-        let mut category_offers: Vec<((usize, u32), Vec<u32>)> = Vec::new();
+        let mut category_offers: Vec<((usize, u32), u32, u32)> = Vec::new();
+        let mut category_table = Vec::new();
         for (surface, category, o) in by_surface_and_category(by_category) {
+            let end = category_table.len() as u32;
             match category_offers.last_mut() {
-                Some((key, list)) if *key == (surface, category) => {
-                    if list.len() < CATEGORY_FALLBACK {
-                        list.push(o);
+                Some((key, start, run_end)) if *key == (surface, category) => {
+                    if (*run_end - *start) < CATEGORY_FALLBACK as u32 {
+                        category_table.push(o);
+                        *run_end = end + 1;
                     }
                 }
-                _ => category_offers.push(((surface, category), vec![o])),
+                _ => {
+                    category_table.push(o);
+                    category_offers.push(((surface, category), end, end + 1));
+                }
             }
         }
 
@@ -231,6 +240,7 @@ impl Index {
             item_offer_starts,
             item_offers,
             category_offers,
+            category_table,
             popular_offers,
             offer_surfaces,
             offer_popularity,

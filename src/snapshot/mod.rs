@@ -564,10 +564,13 @@ impl Snapshot {
     pub fn category_offers(&self, surface: Surface, category: u32) -> &[u32] {
         let offers = &self.index.category_offers;
         offers
-            .binary_search_by_key(&(surface.index(), category), |(key, _)| *key)
+            .binary_search_by_key(&(surface.index(), category), |&(key, ..)| key)
             .ok()
             .and_then(|at| offers.get(at))
-            .map_or(&[], |(_, list)| list.as_slice())
+            .and_then(|&(_, start, end)| {
+                self.index.category_table.get(start as usize..end as usize)
+            })
+            .unwrap_or_default()
     }
 
     /// The most popular offers that may appear on `surface`.
