@@ -53,10 +53,11 @@
 //! Each offer's lists (items, `requires`, `excluded_by` and the cooldown ladder, which are
 //! postcard varints and cannot be read where they lie without decoding; and its copy) are
 //! decoded, since 0.4.6, into two tables for the whole snapshot (`wire::Lists`), and an offer
-//! holds runs of them (`wire::ListRef`, read through [`Snapshot::list`] and
-//! [`Snapshot::copies`]) instead of five vectors of its own: loading 10,000 offers makes 6,419
-//! allocations where it made 37,421, and takes about a tenth less time (7.4–7.6 → 6.5–6.9 ms
-//! natively; under Node 15.5–16.6 → 14.8–15.1 ms), decisions no slower. The rules and the
+//! holds runs of them (`wire::ListRef`, read through `Snapshot::list` and
+//! `Snapshot::copies`) instead of five vectors of its own (and the index's category lists
+//! are runs of one table too): loading 10,000 offers makes 2,191 allocations where it made
+//! 37,421, and takes about a tenth less time (6.07–6.60 → 5.42–6.08 ms natively on a quiet
+//! machine; under Node 14.5–15.6 → 13.6–14.1 ms), decisions no slower. The rules and the
 //! programs are still decoded into owned vectors: a layout read in place whole is the format
 //! the issue "A lean decision and a zero-copy snapshot" asks for, not built.
 //!
