@@ -1,4 +1,4 @@
-//! The format-3 payload read from its postcard bytes, field by field in the order of `wire.rs`.
+//! The payload (format 4) read from its postcard bytes, field by field in the order of `wire.rs`.
 //!
 //! Until 0.3 postcard and serde's derived visitors decoded it; they were most of the
 //! 36 KB that decoding and validation took of the module. This reader is the same format
@@ -7,6 +7,10 @@
 //! serde's derive writes). A change to a wire type changes the format (see `wire.rs`), and
 //! its reader here with it; `fuzzing::payload_readers_agree` checks this reader against
 //! postcard and serde on the sample store, the golden files, and generated and damaged payloads.
+//!
+//! Strings and the neighbour entries are left where they lie (their places are read); each
+//! offer's lists are appended to the snapshot's two tables of them (`wire::Lists`), and the
+//! offer keeps their runs.
 
 use super::SnapshotError;
 use super::wire::{

@@ -7,11 +7,12 @@
 //! old types that changed. Indexes (`u32` positions into the vectors here) are checked
 //! by `validate` before anything reads them.
 //!
-//! The tables' strings, the neighbour entries and each offer's lists of numbers are type
-//! parameters: `Payload` (`String`, `Vec<u8>`, `Vec<u32>`) is what the compiler writes and the
-//! tests' reference reader reads; [`Loaded`] ([`Text`], [`Span`], [`ListRef`]) is what the
-//! engine holds: places in the snapshot's bytes, and runs of one table of numbers for the whole
-//! snapshot ([`Lists`]). Both have the same encoding.
+//! The tables' strings, the neighbour entries and each offer's lists (of numbers, and its
+//! copy) are type parameters: `Payload` (`String`, `Vec<u8>`, `Vec<u32>`,
+//! `Vec<(Frame, String)>`) is what the compiler writes and the tests' reference reader reads;
+//! [`Loaded`] ([`Text`], [`Span`], [`ListRef`]) is what the engine holds: places in the
+//! snapshot's bytes, and runs of the snapshot's two tables of lists ([`Lists`]). Both have the
+//! same encoding.
 //!
 //! Format 2 added [`Payload::email`], the timing of email offers; format 3 added
 //! [`Payload::frame_exploration`]; format 4 added [`Payload::offer_viewed`]; nothing else
@@ -90,7 +91,8 @@ impl<T> PartialEq for ListRef<T> {
 }
 
 impl<T> ListRef<T> {
-    /// The run `start..end`.
+    /// The run `start..end`. Positions fit a `u32`: a table holds fewer entries than the
+    /// payload has bytes, which are at most `MAX_SNAPSHOT_BYTES`.
     pub fn new(start: usize, end: usize) -> Self {
         Self {
             start: start as u32,
@@ -167,7 +169,7 @@ fn append<T, E>(
 }
 
 /// A payload as the engine holds it once loaded: its strings and neighbour entries left
-/// where they lie, its offers' lists in one table.
+/// where they lie, its offers' lists in two tables ([`Lists`]).
 pub type Loaded = Payload<Text, Span, ListRef<u32>, ListRef<(Frame, Text)>>;
 
 /// An offer as the engine holds it once loaded (see [`Loaded`]).
