@@ -21,7 +21,7 @@
 //! Errors are the detail of the caller's error type: what was wrong, and at which byte.
 
 /// The most a list reserves before reading its elements (serde's own caution for postcard).
-const RESERVE_BYTES: usize = 1 << 20;
+pub(crate) const RESERVE_BYTES: usize = 1 << 20;
 
 /// What went wrong, and where: the `detail` of `SnapshotError::Decode` or of a corrupt memory.
 pub(crate) type ReadResult<T> = Result<T, String>;

@@ -567,6 +567,34 @@ fn repeated_entries_are_refused() {
     );
 }
 
+/// An offer's lists are read into the snapshot's shared tables of lists: a list far longer than
+/// any offer may have is read, then refused by its path; one whose entries do not decode (its
+/// length within the bytes left, its first entry not a number) is a decode error naming the
+/// byte, having reserved at most what `Reader::list` would ahead of the entries it read.
+#[test]
+fn an_offers_overlong_or_undecodable_list_is_a_typed_error() {
+    const LONG: usize = 300_000;
+    let err = refused(|p| p.offers[0].items = vec![0; LONG], "offers[0].items");
+    assert!(matches!(err, SnapshotError::OverLimit { .. }), "{err}");
+
+    let mut payload = sample_payload();
+    payload.offers[0].items = vec![0; LONG];
+    let bytes = snapshot::encode(&payload).unwrap();
+    let mut body = bytes[HEADER_LEN..].to_vec();
+    // The list's length (300,000 as a varint), then its entries, each a zero byte.
+    let prefix = [0xe0, 0xa7, 0x12, 0, 0, 0];
+    let at = (body.windows(prefix.len()).position(|w| w == prefix)).expect("the list is there") + 3;
+    body[at..at + LONG].fill(0xff);
+    match Snapshot::from_bytes(&envelope(&body)) {
+        // Named where the reader stopped: past the first entry's fifth byte, where 32 bits ran out.
+        Err(SnapshotError::Decode { detail }) => assert_eq!(
+            detail,
+            format!("a varint too large for 32 bits at byte {}", at + 5)
+        ),
+        other => panic!("expected a decode error, got {other:?}"),
+    }
+}
+
 /// One item sold by 20,000 offers, with the shopper's cart full of its neighbours: the
 /// decision reads a bounded number of them and still keeps every rule.
 #[test]

@@ -84,8 +84,8 @@ fn item(r: &mut Reader<'_>) -> ReadResult<Item<Text>> {
     })
 }
 
-/// A list of `u32`s, appended to the table of numbers. Its length is at most the bytes left
-/// (each entry is at least one), so nothing is reserved for entries that are not there.
+/// A list of `u32`s, appended to the table of numbers (which reserves little ahead of what it
+/// reads: a claimed length is at most the bytes left, not what they hold).
 fn numbers(r: &mut Reader<'_>, lists: &mut Lists) -> ReadResult<ListRef<u32>> {
     let len = r.len()?;
     lists.read_numbers(len, || r.u32())

@@ -25,6 +25,7 @@ use serde::Serialize;
 use core::marker::PhantomData;
 
 use crate::program::Program;
+use crate::reader::RESERVE_BYTES;
 use crate::vocab::{
     Frame, KindSet, OfferKind, Play, Stage, Surface, SurfaceSet, Tier, ViewedOffers,
 };
@@ -154,14 +155,17 @@ impl Lists {
     }
 }
 
-/// `len` entries read by `read`, appended to `table`: their run of it.
+/// `len` entries read by `read`, appended to `table`: their run of it. `len` comes from
+/// untrusted bytes (it is at most the bytes left, each entry taking one at least), so at most
+/// `RESERVE_BYTES` are reserved ahead of the entries actually read, as `Reader::list` does: a
+/// list claiming every byte left of a 64 MB snapshot must not reserve four times that first.
 fn append<T, E>(
     table: &mut Vec<T>,
     len: usize,
     mut read: impl FnMut() -> Result<T, E>,
 ) -> Result<ListRef<T>, E> {
     let start = table.len();
-    table.reserve(len);
+    table.reserve(len.min(RESERVE_BYTES / size_of::<T>().max(1)));
     for _ in 0..len {
         table.push(read()?);
     }
