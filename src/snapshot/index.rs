@@ -2,7 +2,7 @@
 //! by memory key, the offers selling each item, the fallbacks per surface and category, each
 //! offer's popularity, the longest window memory must keep, and signals by name.
 
-use super::wire::{Lists, Loaded, NEVER};
+use super::wire::{ListRef, Lists, Loaded, NEVER};
 use super::{CATEGORY_FALLBACK, POPULAR_FALLBACK};
 use crate::vocab::{Surface, SurfaceSet};
 
@@ -17,12 +17,11 @@ pub(super) struct Index {
     pub(super) item_offer_starts: Vec<u32>,
     pub(super) item_offers: Vec<u32>,
     /// For each (surface, category) that has offers, the most popular offers allowed on that
-    /// surface (at most [`CATEGORY_FALLBACK`]), sorted by (surface, category): each a run
-    /// (`start..end`) of `category_table`, rather than a vector each (a large catalogue has
-    /// thousands). A sorted list, not a table: its size follows the offers, not the number of
-    /// categories a snapshot claims (and not a `BTreeMap`, whose code costs the wasm module
-    /// about 5 KB).
-    pub(super) category_offers: Vec<((usize, u32), u32, u32)>,
+    /// surface (at most [`CATEGORY_FALLBACK`]), sorted by (surface, category): each a run of
+    /// `category_table`, rather than a vector each (a large catalogue has thousands). A sorted
+    /// list, not a table: its size follows the offers, not the number of categories a snapshot
+    /// claims (and not a `BTreeMap`, whose code costs the wasm module about 5 KB).
+    pub(super) category_offers: Vec<((usize, u32), ListRef<u32>)>,
     pub(super) category_table: Vec<u32>,
     /// For each surface, the most popular offers allowed on it (at most [`POPULAR_FALLBACK`]).
     pub(super) popular_offers: Vec<Vec<u32>>,
@@ -183,20 +182,20 @@ impl Index {
                 }
             }
         }
-        let mut category_offers: Vec<((usize, u32), u32, u32)> = Vec::new();
+        let mut category_offers: Vec<((usize, u32), ListRef<u32>)> = Vec::new();
         let mut category_table = Vec::new();
         for (surface, category, o) in by_surface_and_category(by_category) {
-            let end = category_table.len() as u32;
+            let at = category_table.len();
             match category_offers.last_mut() {
-                Some((key, start, run_end)) if *key == (surface, category) => {
-                    if (*run_end - *start) < CATEGORY_FALLBACK as u32 {
+                Some((key, run)) if *key == (surface, category) => {
+                    if run.len() < CATEGORY_FALLBACK {
                         category_table.push(o);
-                        *run_end = end + 1;
+                        run.end += 1;
                     }
                 }
                 _ => {
                     category_table.push(o);
-                    category_offers.push(((surface, category), end, end + 1));
+                    category_offers.push(((surface, category), ListRef::new(at, at + 1)));
                 }
             }
         }

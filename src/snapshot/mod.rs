@@ -565,13 +565,10 @@ impl Snapshot {
     pub fn category_offers(&self, surface: Surface, category: u32) -> &[u32] {
         let offers = &self.index.category_offers;
         offers
-            .binary_search_by_key(&(surface.index(), category), |&(key, ..)| key)
+            .binary_search_by_key(&(surface.index(), category), |&(key, _)| key)
             .ok()
             .and_then(|at| offers.get(at))
-            .and_then(|&(_, start, end)| {
-                self.index.category_table.get(start as usize..end as usize)
-            })
-            .unwrap_or_default()
+            .map_or(&[], |&(_, run)| run.slice_of(&self.index.category_table))
     }
 
     /// The most popular offers that may appear on `surface`.

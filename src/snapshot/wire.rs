@@ -111,6 +111,11 @@ impl<T> ListRef<T> {
     pub fn is_empty(self) -> bool {
         self.len() == 0
     }
+
+    /// Its entries in `table` (none if it is out of range: never, as the loader made both).
+    pub fn slice_of(self, table: &[T]) -> &[T] {
+        (table.get(self.start as usize..self.end as usize)).unwrap_or_default()
+    }
 }
 
 /// Every offer's lists, one after another, as the loader read them: the numbers in one table,
@@ -122,18 +127,14 @@ pub struct Lists {
 }
 
 impl Lists {
-    /// The numbers `list` names (none if it is out of range: never, as the loader made both).
+    /// The numbers `list` names.
     pub fn numbers(&self, list: ListRef<u32>) -> &[u32] {
-        (self.numbers)
-            .get(list.start as usize..list.end as usize)
-            .unwrap_or_default()
+        list.slice_of(&self.numbers)
     }
 
-    /// The copy `list` names (none if it is out of range: never, as the loader made both).
+    /// The copy `list` names.
     pub fn copies(&self, list: ListRef<(Frame, Text)>) -> &[(Frame, Text)] {
-        (self.copies)
-            .get(list.start as usize..list.end as usize)
-            .unwrap_or_default()
+        list.slice_of(&self.copies)
     }
 
     /// Appends what `read` reads, `len` times, to the table of numbers, and returns its run.
