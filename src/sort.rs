@@ -37,6 +37,43 @@ pub(crate) fn keep_smallest_by<T>(v: &mut Vec<T>, k: usize, mut less: impl FnMut
     v.reverse();
 }
 
+/// The elements of a list in ascending order, taken one at a time: heaping the list is O(n)
+/// and each take O(log n), so a caller that stops after a few does not pay to order the rest.
+/// (A large store's decision finds a few hundred offers, keeps the best 64 and checks about a
+/// quarter of them; ordering all 64 up front was a sixth of its time.)
+pub(crate) struct Ascending<T: Ord> {
+    /// A min-heap.
+    heap: Vec<T>,
+}
+
+impl<T: Ord> Ascending<T> {
+    pub(crate) fn new(mut heap: Vec<T>) -> Self {
+        let len = heap.len();
+        for root in (0..len / 2).rev() {
+            sift_down(&mut heap, root, len, &mut |a: &T, b: &T| a < b);
+        }
+        Self { heap }
+    }
+}
+
+impl<T: Ord> Iterator for Ascending<T> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        let last = self.heap.len().checked_sub(1)?;
+        self.heap.swap(0, last);
+        let smallest = self.heap.pop();
+        sift_down(&mut self.heap, 0, last, &mut |a: &T, b: &T| a < b);
+        smallest
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.heap.len(), Some(self.heap.len()))
+    }
+}
+
+impl<T: Ord> ExactSizeIterator for Ascending<T> {}
+
 /// Moves the `k` smallest elements to the end of `v`, smallest last, by a min-heap.
 fn heap_select<T>(v: &mut [T], k: usize, less: &mut impl FnMut(&T, &T) -> bool) {
     let len = v.len();
@@ -113,6 +150,23 @@ mod tests {
             std.sort_unstable();
             std.truncate(k);
             assert_eq!(ours, std, "len {len}, k {k}");
+        }
+    }
+
+    #[test]
+    fn takes_in_ascending_order() {
+        for len in [0, 1, 2, 3, 64, 65, 500] {
+            let items = numbers(len as u64, len, 40);
+            let mut std = items.clone();
+            std.sort_unstable();
+            let ascending = Ascending::new(items);
+            assert_eq!(ascending.len(), len);
+            assert_eq!(ascending.collect::<Vec<_>>(), std, "len {len}");
+            // Stopping early takes the smallest few.
+            let few: Vec<u64> = Ascending::new(numbers(len as u64, len, 40))
+                .take(3)
+                .collect();
+            assert_eq!(few, std.get(..len.min(3)).unwrap_or_default(), "len {len}");
         }
     }
 

@@ -13,6 +13,8 @@
 //! read per seed, a decision's cost does not grow with the catalog.
 
 use crate::engine::shopper::Shopper;
+use crate::sort::Ascending;
+use core::iter::Take;
 
 /// Most candidates generated and checked per decision.
 pub const MAX_CANDIDATES: usize = 64;
@@ -78,11 +80,36 @@ impl Sources {
     }
 }
 
-/// The best candidates for this shopper, by affinity, ties by offer id, and how many more
-/// offers were found past [`MAX_CANDIDATES`] (never checked).
-pub fn generate(shopper: &Shopper<'_>) -> (Vec<Candidate>, u32) {
+/// The best candidates for this shopper, by affinity, ties by offer id, taken in that order
+/// as they are checked, and how many more offers were found past [`MAX_CANDIDATES`] (never
+/// checked).
+pub fn generate(shopper: &Shopper<'_>) -> (Candidates, u32) {
     group(&sightings(shopper))
 }
+
+/// The best [`MAX_CANDIDATES`] offers found, best first, ordered only as far as they are
+/// taken: a decision stops once [`MAX_ELIGIBLE`] are eligible, on a large store after about a
+/// quarter of them.
+pub struct Candidates {
+    groups: Vec<Group>,
+    /// Rank keys ([`rank_key`]) of the groups not taken yet, at most as many as may still be.
+    order: Take<Ascending<u128>>,
+}
+
+impl Iterator for Candidates {
+    type Item = Candidate;
+
+    fn next(&mut self) -> Option<Candidate> {
+        let key = self.order.next()?;
+        self.groups.get(key as u32 as usize).map(Group::candidate)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.order.size_hint()
+    }
+}
+
+impl ExactSizeIterator for Candidates {}
 
 /// Every sighting of an offer from every source, in the order found: at most
 /// [`MAX_SIGHTINGS`] plus what one seed and the popularity fallback add.
@@ -165,7 +192,7 @@ fn sightings(shopper: &Shopper<'_>) -> Vec<(u32, f64, Source)> {
 /// A source ranks by its affinity, then by when it was found; a source found twice counts at
 /// its best. Sightings are grouped through a small hash table rather than by sorting them:
 /// a large store's decision sees a few thousand sightings, and sorting them was half its time.
-fn group(found: &[(u32, f64, Source)]) -> (Vec<Candidate>, u32) {
+fn group(found: &[(u32, f64, Source)]) -> (Candidates, u32) {
     // At most one group per sighting: sized once rather than grown a doubling at a time.
     let mut groups: Vec<Group> = Vec::with_capacity(found.len());
     let mut table = GroupTable::for_sightings(found.len());
@@ -180,16 +207,12 @@ fn group(found: &[(u32, f64, Source)]) -> (Vec<Candidate>, u32) {
     }
     // Best affinity first; ties by offer index (each offer has one group). One integer per
     // group is ordered rather than the groups (six times the size), and compares in one step.
-    let mut best: Vec<u128> = (groups.iter().enumerate())
+    let keys = (groups.iter().enumerate())
         .map(|(at, g)| rank_key(g.affinity(), g.offer, at))
         .collect();
-    crate::sort::keep_smallest_by(&mut best, MAX_CANDIDATES, |a, b| a < b);
-    let cut = groups.len().saturating_sub(best.len()) as u32;
-    let kept = (best.iter())
-        .filter_map(|&key| groups.get(key as u32 as usize))
-        .map(Group::candidate)
-        .collect();
-    (kept, cut)
+    let cut = groups.len().saturating_sub(MAX_CANDIDATES) as u32;
+    let order = Ascending::new(keys).take(MAX_CANDIDATES);
+    (Candidates { groups, order }, cut)
 }
 
 /// A key whose integer order is: greater affinity first (by `f64::total_cmp`), then smaller
@@ -386,8 +409,9 @@ mod grouping_tests {
                     (next(offers) as u32, next(5) as f64 / 8.0, source)
                 })
                 .collect();
+            let (candidates, cut) = group(&found);
             assert_eq!(
-                group(&found),
+                (candidates.collect(), cut),
                 by_definition(&found),
                 "{sightings} sightings"
             );
@@ -503,7 +527,7 @@ mod tests {
         let context = with_in_cart(&snapshot, 0);
         let shopper = Shopper::resolve(&snapshot, &context, &mut Vec::new()).expect("resolves");
         let (candidates, cut) = generate(&shopper);
-        assert_eq!(candidates.len(), MAX_CANDIDATES);
+        assert_eq!(candidates.count(), MAX_CANDIDATES);
         assert!(cut > 0, "more offers were found than the candidate limit");
         let decision = crate::decide(&snapshot, &context, &crate::Memory::default())
             .expect("decides")

@@ -4,7 +4,7 @@
 //! store's email timing (its kind's window after the last purchase, once per window). The
 //! first that fails leaves the offer out, with that reason.
 
-use super::candidates::{self, Candidate};
+use super::candidates::{self, Candidate, Candidates};
 use super::completion;
 use super::explain::{Dropped, Skip, Why};
 use super::rules::RuleEffects;
@@ -159,20 +159,19 @@ impl<'a, 's> Eligibility<'a, 's> {
     /// checked because that many were already eligible. In order of
     /// affinity, so that owned or cooling-down offers near the top do not use up the places of
     /// eligible ones further down.
-    pub(super) fn sort<'c>(
+    pub(super) fn sort(
         &self,
-        candidates: &'c [Candidate],
-    ) -> (Vec<&'c Candidate>, Vec<Dropped<'s>>, u32) {
+        mut candidates: Candidates,
+    ) -> (Vec<Candidate>, Vec<Dropped<'s>>, u32) {
         let snapshot: &'s Snapshot = self.shopper.snapshot;
-        // Every candidate ends up in one of the two (the ranking moves the eligible ones it does
-        // not show to `left_out`): each is sized once.
+        // Every candidate checked ends up in one of the two (the ranking moves the eligible
+        // ones it does not show to `left_out`): each is sized once.
         let mut left_out = Vec::with_capacity(candidates.len());
-        let mut eligible: Vec<&Candidate> = Vec::with_capacity(candidates.len());
-        for (checked, candidate) in candidates.iter().enumerate() {
-            if eligible.len() >= candidates::MAX_ELIGIBLE {
-                let unchecked = candidates.len().saturating_sub(checked) as u32;
-                return (eligible, left_out, unchecked);
-            }
+        let mut eligible = Vec::with_capacity(candidates.len().min(candidates::MAX_ELIGIBLE));
+        while eligible.len() < candidates::MAX_ELIGIBLE {
+            let Some(candidate) = candidates.next() else {
+                return (eligible, left_out, 0);
+            };
             match self.check(candidate.offer) {
                 Some(skip) => {
                     let offer = offer_of(snapshot, candidate.offer);
@@ -181,7 +180,7 @@ impl<'a, 's> Eligibility<'a, 's> {
                 None => eligible.push(candidate),
             }
         }
-        (eligible, left_out, 0)
+        (eligible, left_out, candidates.len() as u32)
     }
 
     /// The first of the offer's own rules that leaves it out, in the documented order.

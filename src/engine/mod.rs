@@ -290,7 +290,7 @@ fn decide_with_warnings(
     // 2. Candidates; 3. each offer's own checks.
     let (candidates, past_candidate_limit) = candidates::generate(&shopper);
     let (eligible, mut dropped, after_enough_eligible) =
-        Eligibility::new(&shopper, &memory, &rules).sort(&candidates);
+        Eligibility::new(&shopper, &memory, &rules).sort(candidates);
     let not_considered =
         (past_candidate_limit > 0 || after_enough_eligible > 0).then_some(NotConsidered {
             past_candidate_limit,
@@ -305,7 +305,7 @@ fn decide_with_warnings(
         context,
         &memory,
         &chosen,
-        eligible,
+        &eligible,
         &mut dropped,
     );
     // Native only, as `Ranked::frame_choices`.
@@ -419,7 +419,7 @@ fn rank_and_fill<'c, 's: 'c>(
     context: &Context,
     memory: &Memory,
     chosen: &Chosen<'s>,
-    eligible: Vec<&'c Candidate>,
+    eligible: &'c [Candidate],
     left_out: &mut Vec<Dropped<'s>>,
 ) -> (Vec<Ranked<'c>>, Slate) {
     let snapshot = shopper.snapshot;

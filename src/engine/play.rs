@@ -27,7 +27,7 @@ pub(super) fn choose<'s>(
     shopper: &Shopper<'_>,
     rules: &RuleEffects<'s>,
     memory: &Memory,
-    eligible: &[&Candidate],
+    eligible: &[Candidate],
 ) -> Chosen<'s> {
     let policy = &shopper.snapshot.payload().policy;
     let kinds_of = |play: Play| {
