@@ -73,15 +73,15 @@ pub fn payload_readers_agree(body: &[u8]) -> Result<(), &'static str> {
     let by_hand = crate::snapshot::decode_payload(body);
     let by_serde = postcard::take_from_bytes::<crate::snapshot::wire::Payload>(body);
     match (by_hand, by_serde) {
-        (Ok((hand, lists)), Ok((serde, []))) => {
+        (Ok((hand, tables)), Ok((serde, []))) => {
             let written = |p| postcard::to_allocvec(p).unwrap();
-            let text = |t| crate::snapshot::text_in(body, t).to_owned();
+            let text = |t| tables.text(body, t).to_owned();
             let hand = hand.map_text(
                 |&t| text(t),
                 |&s| crate::snapshot::span_in(body, s).to_vec(),
-                |&l| lists.numbers(l).to_vec(),
+                |&l| tables.numbers(l).to_vec(),
                 |&c| {
-                    (lists.copies(c).iter())
+                    (tables.copies(c).iter())
                         .map(|&(f, t)| (f, text(t)))
                         .collect()
                 },

@@ -194,11 +194,18 @@ impl<'a> Reader<'a> {
 
     /// A string's place in the bytes (`start..end`), checked to be UTF-8 but not copied.
     pub(crate) fn string_span(&mut self) -> ReadResult<(usize, usize)> {
-        let (start, end) = self.bytes_span()?;
-        let raw = self.bytes.get(start..end).unwrap_or_default();
+        let raw = self.string_bytes()?;
+        Ok((self.at - raw.len(), self.at))
+    }
+
+    /// A string's bytes, checked to be UTF-8 but neither copied nor made a `str` (which would
+    /// check them again).
+    pub(crate) fn string_bytes(&mut self) -> ReadResult<&'a [u8]> {
+        let len = self.len()?;
+        let raw = self.take(len)?;
         // Nearly every string of a store is ASCII, which is checked faster than UTF-8 in general.
         if raw.is_ascii() || core::str::from_utf8(raw).is_ok() {
-            Ok((start, end))
+            Ok(raw)
         } else {
             Err(self.fail("a string that is not UTF-8"))
         }

@@ -77,6 +77,43 @@ fn the_sample_payload_reads_alike_by_hand_and_by_serde() {
     }
 }
 
+/// Ids and item names are copied at load into the snapshot's table of words (checked once,
+/// then read without checking again); they are refused as any other string is when they are
+/// not UTF-8, and read back as written when they are, ASCII or not.
+#[test]
+fn ids_and_item_names_are_checked_as_utf8_and_read_back_as_written() {
+    let mut payload = sample_payload();
+    payload.items[0].name = "Café crème, ½ price".into();
+    payload.offers[0].id = "zz-marker-offer".into();
+    payload.offers.sort_by(|a, b| a.id.cmp(&b.id));
+    let body = snapshot::encode(&payload).expect("encodes")[HEADER_LEN..].to_vec();
+    let snapshot = Snapshot::from_bytes(&envelope(&body)).expect("loads");
+    let loaded = snapshot.payload();
+    assert_eq!(snapshot.text(loaded.items[0].name), "Café crème, ½ price");
+    assert_eq!(snapshot.text(loaded.items[0].id), payload.items[0].id);
+    let last = loaded.offers.len() - 1;
+    assert_eq!(snapshot.text(loaded.offers[last].id), "zz-marker-offer");
+    assert_eq!(snapshot.offer_by_id("zz-marker-offer"), Some(last as u32));
+    assert_eq!(
+        snapshot.item_by_id(&payload.items[0].id),
+        Some(0),
+        "ids compare as their bytes in the table of words"
+    );
+    // The same id with a byte that is not UTF-8: refused, naming the byte after it.
+    let at = (body.windows(15))
+        .position(|w| w == b"zz-marker-offer")
+        .expect("the id is in the payload");
+    let mut damaged = body.clone();
+    damaged[at + 3] = 0xff;
+    match Snapshot::from_bytes(&envelope(&damaged)) {
+        Err(SnapshotError::Decode { detail }) => assert_eq!(
+            detail,
+            format!("a string that is not UTF-8 at byte {}", at + 15)
+        ),
+        other => panic!("expected a decode error, got {other:?}"),
+    }
+}
+
 #[test]
 fn a_payload_that_does_not_decode_names_what_and_where() {
     let body = &sample_bytes()[HEADER_LEN..];

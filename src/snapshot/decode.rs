@@ -8,15 +8,16 @@
 //! its reader here with it; `fuzzing::payload_readers_agree` checks this reader against
 //! postcard and serde on the sample store, the golden files, and generated and damaged payloads.
 //!
-//! Strings and the neighbour entries are left where they lie (their places are read); each
-//! offer's lists are appended to the snapshot's two tables of them (`wire::Lists`), and the
-//! offer keeps their runs.
+//! Strings and the neighbour entries are left where they lie (their places are read), but for
+//! the ids and item names, which are copied into the snapshot's table of words; each offer's
+//! lists are appended to the snapshot's two tables of them (`wire::Tables`), and the offer
+//! keeps their runs.
 
 use super::SnapshotError;
 use super::wire::{
     Cap, EmailTiming, EmailWindow, Exploration, FactDecl, FactKind, Feature, FrameExploration,
-    Holdout, Item, ListRef, Lists, Loaded, LoadedOffer, Logistic, Model, NeighbourBlob, Offer,
-    Pairing, Payload, Policy, Rule, Span, SurfaceRules, Text, Thresholds, TierStep, Trigger,
+    Holdout, Item, ListRef, Loaded, LoadedOffer, Logistic, Model, NeighbourBlob, Offer, Pairing,
+    Payload, Policy, Rule, Span, SurfaceRules, Tables, Text, Thresholds, TierStep, Trigger,
 };
 use crate::program::{Const, Op, Program};
 use crate::reader::{ReadResult, Reader};
@@ -25,28 +26,30 @@ use crate::vocab::{
 };
 
 /// The payload in `body`, which it must fill exactly, and the table of its offers' lists.
-pub(crate) fn payload(body: &[u8]) -> Result<(Loaded, Lists), SnapshotError> {
+pub(crate) fn payload(body: &[u8]) -> Result<(Loaded, Tables), SnapshotError> {
     let mut r = Reader::new(body);
-    let mut lists = Lists::default();
-    let payload = read_payload(&mut r, &mut lists).and_then(|p| r.finish().map(|()| p));
-    payload
-        .map(|p| (p, lists))
-        .map_err(|detail| SnapshotError::Decode { detail })
+    let mut tables = Tables::default();
+    let payload = read_payload(&mut r, &mut tables).and_then(|p| r.finish().map(|()| p));
+    let payload = payload.map_err(|detail| SnapshotError::Decode { detail })?;
+    let tables = tables.finish().ok_or_else(|| SnapshotError::Decode {
+        detail: "the words are not UTF-8".into(),
+    })?;
+    Ok((payload, tables))
 }
 
-fn read_payload(r: &mut Reader<'_>, lists: &mut Lists) -> ReadResult<Loaded> {
+fn read_payload(r: &mut Reader<'_>, tables: &mut Tables) -> ReadResult<Loaded> {
     Ok(Payload {
         store_id: r.string()?,
         store_name: r.string()?,
         currency: r.string()?,
         currency_digits: r.u8()?,
-        items: r.list(item)?,
+        items: r.list(|r| item(r, tables))?,
         categories: r.list(Reader::string)?,
         families: r.list(Reader::string)?,
-        offers: r.list(|r| offer(r, lists))?,
+        offers: r.list(|r| offer(r, tables))?,
         surfaces: r.list(surface_rules)?,
         policy: policy(r)?,
-        rules: r.list(rule)?,
+        rules: r.list(|r| rule(r, tables))?,
         programs: r.list(program)?,
         facts: r.list(fact)?,
         signals: r.list(Reader::string)?,
@@ -75,10 +78,16 @@ fn text(r: &mut Reader<'_>) -> ReadResult<Text> {
     r.string_span().map(|place| Text(span(place)))
 }
 
-fn item(r: &mut Reader<'_>) -> ReadResult<Item<Text>> {
+/// An id or item name: a string copied into the table of words, which decisions read without
+/// checking it again (`wire::Tables`).
+fn word(r: &mut Reader<'_>, tables: &mut Tables) -> ReadResult<Text> {
+    r.string_bytes().map(|word| tables.add_word(word))
+}
+
+fn item(r: &mut Reader<'_>, tables: &mut Tables) -> ReadResult<Item<Text>> {
     Ok(Item {
-        id: text(r)?,
-        name: text(r)?,
+        id: word(r, tables)?,
+        name: word(r, tables)?,
         category: r.u32()?,
         price: r.u64()?,
     })
@@ -86,32 +95,32 @@ fn item(r: &mut Reader<'_>) -> ReadResult<Item<Text>> {
 
 /// A list of `u32`s, appended to the table of numbers (which reserves little ahead of what it
 /// reads: a claimed length is at most the bytes left, not what they hold).
-fn numbers(r: &mut Reader<'_>, lists: &mut Lists) -> ReadResult<ListRef<u32>> {
+fn numbers(r: &mut Reader<'_>, tables: &mut Tables) -> ReadResult<ListRef<u32>> {
     let len = r.len()?;
-    lists.read_numbers(len, || r.u32())
+    tables.read_numbers(len, || r.u32())
 }
 
 /// An offer's copy, appended to the table of copy.
-fn copies(r: &mut Reader<'_>, lists: &mut Lists) -> ReadResult<ListRef<(Frame, Text)>> {
+fn copies(r: &mut Reader<'_>, tables: &mut Tables) -> ReadResult<ListRef<(Frame, Text)>> {
     let len = r.len()?;
-    lists.read_copies(len, || Ok((r.one_of("Frame", Frame::ALL)?, text(r)?)))
+    tables.read_copies(len, || Ok((r.one_of("Frame", Frame::ALL)?, text(r)?)))
 }
 
-fn offer(r: &mut Reader<'_>, lists: &mut Lists) -> ReadResult<LoadedOffer> {
+fn offer(r: &mut Reader<'_>, tables: &mut Tables) -> ReadResult<LoadedOffer> {
     Ok(Offer {
-        id: text(r)?,
+        id: word(r, tables)?,
         title: text(r)?,
         kind: r.one_of("OfferKind", OfferKind::ALL)?,
-        items: numbers(r, lists)?,
+        items: numbers(r, tables)?,
         price: r.u64()?,
         discount_percent: r.u8()?,
         cost: r.u64()?,
         job: text(r)?,
         surfaces: SurfaceSet(r.u8()?),
         family: r.option(Reader::u32)?,
-        copy: copies(r, lists)?,
-        requires: numbers(r, lists)?,
-        excluded_by: numbers(r, lists)?,
+        copy: copies(r, tables)?,
+        requires: numbers(r, tables)?,
+        excluded_by: numbers(r, tables)?,
         repeatable: r.bool()?,
         tier: r.option(|r| r.one_of("Tier", Tier::ALL))?,
         cap: r.option(|r| {
@@ -120,7 +129,7 @@ fn offer(r: &mut Reader<'_>, lists: &mut Lists) -> ReadResult<LoadedOffer> {
                 window: r.u32()?,
             })
         })?,
-        cooldown: numbers(r, lists)?,
+        cooldown: numbers(r, tables)?,
         family_cooldown: r.u32()?,
         when: r.option(Reader::u32)?,
         unless: r.option(Reader::u32)?,
@@ -176,9 +185,9 @@ fn policy(r: &mut Reader<'_>) -> ReadResult<Policy> {
     })
 }
 
-fn rule(r: &mut Reader<'_>) -> ReadResult<Rule<Text>> {
+fn rule(r: &mut Reader<'_>, tables: &mut Tables) -> ReadResult<Rule<Text>> {
     Ok(Rule {
-        id: text(r)?,
+        id: word(r, tables)?,
         when: r.u32()?,
         play: r.option(|r| r.one_of("Play", Play::ALL))?,
         exclude_offers: r.list(Reader::u32)?,

@@ -5,7 +5,7 @@
 //! offers, surfaces and policy, condition programs, rules, names, pairings, then the model.
 //! Each check names where the problem is as a path (`offers[3].items[1]`).
 
-use super::wire::{self, ATTACH_UNKNOWN, Lists, Loaded, LoadedOffer, NEVER, Text};
+use super::wire::{self, ATTACH_UNKNOWN, Loaded, LoadedOffer, NEVER, Tables, Text};
 use super::{
     MAX_CAP, MAX_COOLDOWN_RUNGS, MAX_EMAIL_WINDOW, MAX_FACTS, MAX_FEATURES, MAX_ITEMS,
     MAX_NEIGHBOURS, MAX_OFFER_ITEMS, MAX_OFFERS, MAX_PROGRAMS, MAX_RULES, MAX_SIGNALS,
@@ -60,10 +60,14 @@ fn text(at: impl FnOnce() -> String, len: usize) -> Result<(), SnapshotError> {
 pub(super) type OfferKeys = (Vec<u32>, Vec<(u32, u32)>);
 
 /// Checks every limit and index of a decoded payload, and returns the offers' memory keys.
-pub(super) fn validate(p: &Loaded, lists: &Lists, body: &[u8]) -> Result<OfferKeys, SnapshotError> {
+pub(super) fn validate(
+    p: &Loaded,
+    tables: &Tables,
+    body: &[u8],
+) -> Result<OfferKeys, SnapshotError> {
     check_counts_and_store(p)?;
-    check_items(p, body)?;
-    let keys = check_offers(p, lists, body)?;
+    check_items(p, tables, body)?;
+    let keys = check_offers(p, tables, body)?;
     check_surfaces_and_policy(p)?;
     check_programs(p)?;
     check_rules(p)?;
@@ -107,8 +111,8 @@ fn check_counts_and_store(p: &Loaded) -> Result<(), SnapshotError> {
 }
 
 /// Items: short texts, a category in range, sorted by id without duplicates.
-fn check_items(p: &Loaded, body: &[u8]) -> Result<(), SnapshotError> {
-    let text_of = |t: Text| super::span_in(body, t.0);
+fn check_items(p: &Loaded, tables: &Tables, body: &[u8]) -> Result<(), SnapshotError> {
+    let text_of = |t: Text| tables.text_bytes(body, t);
     for (i, item) in p.items.iter().enumerate() {
         text(|| format!("items[{i}].id"), item.id.len())?;
         text(|| format!("items[{i}].name"), item.name.len())?;
@@ -128,13 +132,11 @@ fn check_items(p: &Loaded, body: &[u8]) -> Result<(), SnapshotError> {
 }
 
 /// Offers, each on its own, then their memory keys, which must not collide.
-fn check_offers(p: &Loaded, lists: &Lists, body: &[u8]) -> Result<OfferKeys, SnapshotError> {
+fn check_offers(p: &Loaded, tables: &Tables, body: &[u8]) -> Result<OfferKeys, SnapshotError> {
     let mut keys: Vec<u32> = Vec::with_capacity(p.offers.len());
     for (i, offer) in p.offers.iter().enumerate() {
-        check_offer(p, lists, body, i, offer)?;
-        keys.push(crate::hash::offer_memory_key(super::text_in(
-            body, offer.id,
-        )));
+        check_offer(p, tables, body, i, offer)?;
+        keys.push(crate::hash::offer_memory_key(tables.text(body, offer.id)));
     }
     let by_key = super::index::by_memory_key(
         (keys.iter().enumerate())
@@ -156,12 +158,12 @@ fn check_offers(p: &Loaded, lists: &Lists, body: &[u8]) -> Result<OfferKeys, Sna
 /// One offer: texts, order, item lists, copy, cooldown, discount, family, conditions, cap.
 fn check_offer(
     p: &Loaded,
-    lists: &Lists,
+    tables: &Tables,
     body: &[u8],
     i: usize,
     offer: &LoadedOffer,
 ) -> Result<(), SnapshotError> {
-    let text_of = |t: Text| super::span_in(body, t.0);
+    let text_of = |t: Text| tables.text_bytes(body, t);
     let (n_items, n_programs) = (p.items.len(), p.programs.len());
     text(|| format!("offers[{i}].id"), offer.id.len())?;
     text(|| format!("offers[{i}].title"), offer.title.len())?;
@@ -173,9 +175,9 @@ fn check_offer(
         ));
     }
     for (name, list) in [
-        ("items", lists.numbers(offer.items)),
-        ("requires", lists.numbers(offer.requires)),
-        ("excluded_by", lists.numbers(offer.excluded_by)),
+        ("items", tables.numbers(offer.items)),
+        ("requires", tables.numbers(offer.requires)),
+        ("excluded_by", tables.numbers(offer.excluded_by)),
     ] {
         over(
             || format!("offers[{i}].{name}"),
@@ -200,7 +202,7 @@ fn check_offer(
             "an offer sells at least one item",
         ));
     }
-    let copies = lists.copies(offer.copy);
+    let copies = tables.copies(offer.copy);
     if copies.is_empty() {
         return Err(invalid(
             format!("offers[{i}].copy"),
