@@ -186,6 +186,11 @@ impl Tables {
         }
     }
 
+    /// Room for `bytes` of words.
+    pub(crate) fn reserve_words(&mut self, bytes: usize) {
+        self.read_words.reserve(bytes);
+    }
+
     /// Appends `word`, already checked to be UTF-8, to the table of words.
     pub(crate) fn add_word(&mut self, word: &[u8]) -> Text {
         let start = self.read_words.len();
@@ -196,6 +201,7 @@ impl Tables {
     /// The tables once every word is read: `None` if the words are not UTF-8 (never: each
     /// was checked).
     pub(crate) fn finish(mut self) -> Option<Self> {
+        self.read_words.shrink_to_fit();
         self.words = String::from_utf8(core::mem::take(&mut self.read_words)).ok()?;
         Some(self)
     }
