@@ -66,9 +66,10 @@
 //! offer ids and rule ids, are copied at load into one string of the snapshot's own
 //! (`wire::Tables`), checked once; the titles, jobs, copy and notes, which a decision reads
 //! only for the offers it shows, stay where they lie. Every id and name of 10,000 offers over
-//! 10,000 items is 0.4 MB; loading them is no slower (7.46–7.77 against 7.02–7.42 ms, the two
-//! builds in turn on a busy machine; the sample store 9.6–9.8 → 10.2–10.5 µs), and a decision
-//! spends 4–8% less (`www/docs/numbers.md`).
+//! 10,000 items is 0.4 MB, and the table is sized once, at an eighth of the payload: loading is
+//! no slower (0.4.6 and 0.4.7 in turn: 7.60–7.78 against 7.24–7.68 ms, 9.8–10.0 against
+//! 9.9–10.0 µs for the sample store), and a decision spends 5–8% less natively (10,000 offers
+//! 30.2–32.1 → 27.9–28.2 µs, the sample store 5.37–5.39 → 5.07–5.22; `www/docs/numbers.md`).
 //!
 //! # Limits
 //!
