@@ -378,7 +378,7 @@ impl Snapshot {
             });
         }
         let (offer_keys, offers_by_key) = validate(&payload, &tables, body)?;
-        let index = Index::build(&payload, &tables, offer_keys, offers_by_key);
+        let index = Index::build(&payload, &tables, body, offer_keys, offers_by_key);
         let id = format!("{}@{:012x}", payload.store_id, actual_sum >> 16);
         Ok(Snapshot {
             payload,
@@ -526,11 +526,10 @@ impl Snapshot {
 
     /// The item index with this id.
     pub fn item_by_id(&self, id: &str) -> Option<u32> {
-        self.payload
-            .items
-            .binary_search_by(|item| self.text_bytes(item.id).cmp(id.as_bytes()))
-            .ok()
-            .map(|i| i as u32)
+        let items = &self.payload.items;
+        (self.index.items_by_id).find(id.as_bytes(), |i| {
+            (items.get(i as usize)).map_or(&[], |item| self.text_bytes(item.id))
+        })
     }
 
     /// The offer index with this id.
