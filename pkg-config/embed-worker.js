@@ -47,8 +47,7 @@ async function snapshotBytes(snapshot) {
 }
 
 function nextTask() {
-  if (globalThis.scheduler?.yield) return globalThis.scheduler.yield();
-  return new Promise((resolve) => setTimeout(resolve, 0));
+  return globalThis.scheduler?.yield?.() ?? new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 /**
