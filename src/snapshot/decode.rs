@@ -25,14 +25,15 @@ use crate::vocab::{
     Frame, KindSet, OfferKind, Play, Stage, Surface, SurfaceSet, Tier, ViewedOffers,
 };
 
-/// The payload in `body`, which it must fill exactly, and the table of its offers' lists.
+/// The payload in `body`, which it must fill exactly, and the tables read out of it (its
+/// offers' lists and its words).
 pub(crate) fn payload(body: &[u8]) -> Result<(Loaded, Tables), SnapshotError> {
     let mut r = Reader::new(body);
     let mut tables = Tables::default();
     // The words are about an eighth of a payload or less (7% of the 10,000-offer benchmark
     // store's, 13% of the sample store's): room for that is made once, instead of the table
-    // doubling its way there (a twentieth of a 10,000-offer load under Node), and what is
-    // left over is given back when the table is done.
+    // doubling its way there (4% of a 10,000-offer load under Node), and what is left over
+    // is given back when the table is done.
     tables.reserve_words(body.len() / 8);
     let payload = read_payload(&mut r, &mut tables).and_then(|p| r.finish().map(|()| p));
     let payload = payload.map_err(|detail| SnapshotError::Decode { detail })?;
