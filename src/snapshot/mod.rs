@@ -688,7 +688,7 @@ impl Snapshot {
 
 /// Splits one neighbour entry into its index delta and the two trailing bytes. Inlined into
 /// its loops, where the WebAssembly build's `"z"` had left it a call per entry: the module is
-/// 0.2 KB smaller so (each loop then knows the entry's width), no faster and no slower.
+/// 0.2 KB smaller so, no faster and no slower.
 #[inline(always)]
 fn read_delta(entry: &[u8], wide: bool) -> (u32, &[u8]) {
     let byte = |i: usize| entry.get(i).copied().unwrap_or(0);
