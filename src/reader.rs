@@ -256,8 +256,8 @@ impl<'a> Reader<'a> {
 mod tests {
     use super::*;
 
-    /// A varint read one checked byte at a time, as postcard describes it: the reference
-    /// [`Reader::varint`] must agree with, value, bytes taken and error alike.
+    /// A varint read one checked byte at a time, as postcard describes it: the reference that
+    /// [`Reader::varint`] must agree with, in value, bytes taken and error alike.
     fn reference(bytes: &[u8], bits: u32) -> (ReadResult<u64>, usize) {
         let mut r = Reader::new(bytes);
         let max_len = bits.div_ceil(7);
