@@ -353,7 +353,7 @@ impl Layout {
 
 /// The store's declared facts, with their types.
 fn store_facts(snapshot: &Snapshot) -> impl Iterator<Item = (String, FactKind)> + '_ {
-    (snapshot.payload().facts.iter()).map(|f| (f.name.clone(), f.kind))
+    (snapshot.payload().facts.iter()).map(|f| (snapshot.text(f.name).to_owned(), f.kind))
 }
 
 /// Owned item ids in one field: separated by `;`, `|`, `,` or white space.

@@ -332,10 +332,7 @@ impl<'a, 's> Eligibility<'a, 's> {
             .max()?;
         let until = at.saturating_add(offer.family_cooldown.saturating_mul(60));
         (now < until).then(|| {
-            let family = payload
-                .families
-                .get(family as usize)
-                .map_or("?", String::as_str);
+            let family = (payload.families.get(family as usize)).map_or("?", |&f| snapshot.text(f));
             let other = payload
                 .offers
                 .get(other as usize)

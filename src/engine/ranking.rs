@@ -333,7 +333,7 @@ fn why(shopper: &Shopper<'_>, candidate: &Candidate) -> Vec<OfferWhy> {
     if let Some(event) = completed(shopper) {
         let signal = payload.signals.get(event.signal as usize);
         out.push(OfferWhy::Completed {
-            signal: signal.cloned().unwrap_or_default(),
+            signal: signal.map_or_else(String::new, |&s| shopper.snapshot.text(s).to_owned()),
         });
     }
     for source in candidate.sources.iter() {
@@ -371,10 +371,8 @@ fn reasons(
     let mut out = Vec::new();
     if let Some(event) = completed(shopper) {
         let what = event.label.clone().unwrap_or_else(|| {
-            payload
-                .signals
-                .get(event.signal as usize)
-                .map_or("?", String::as_str)
+            (payload.signals.get(event.signal as usize))
+                .map_or("?", |&s| shopper.snapshot.text(s))
                 .replace('_', " ")
         });
         out.push(format!("you just completed {what}"));
@@ -410,7 +408,10 @@ fn reasons(
                     .items
                     .get(seed as usize)
                     .and_then(|i| payload.categories.get(i.category as usize));
-                format!("more in {}", category.map_or("?", String::as_str))
+                format!(
+                    "more in {}",
+                    category.map_or("?", |&c| shopper.snapshot.text(c))
+                )
             }
             Source::Popular if shopper.snapshot.popularity_known() => {
                 format!("popular with {} shoppers", payload.store_name)

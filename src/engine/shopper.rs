@@ -126,7 +126,8 @@ impl<'s> Shopper<'s> {
             .collect();
         for (name, value) in &context.facts {
             let path = || format!("facts.{name}");
-            let Some(at) = payload.facts.iter().position(|f| &f.name == name) else {
+            let Some(at) = (payload.facts.iter()).position(|f| snapshot.text(f.name) == name)
+            else {
                 return Err(ContextError::UnknownFact { path: path() });
             };
             let (Some(decl), Some(slot)) = (payload.facts.get(at), facts.get_mut(at)) else {
@@ -258,11 +259,11 @@ impl<'s> Shopper<'s> {
         match feature {
             Feature::Signal(s) => format!(
                 "signals.{}",
-                p.signals.get(s as usize).map_or("?", String::as_str)
+                (p.signals.get(s as usize)).map_or("?", |&s| self.snapshot.text(s))
             ),
             Feature::Fact(f) => format!(
                 "facts.{}",
-                p.facts.get(f as usize).map_or("?", |d| d.name.as_str())
+                (p.facts.get(f as usize)).map_or("?", |d| self.snapshot.text(d.name))
             ),
             Feature::CartValue => "cart.value".into(),
             Feature::CartSize => "cart.size".into(),

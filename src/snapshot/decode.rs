@@ -9,7 +9,8 @@
 //! postcard and serde on the sample store, the golden files, and generated and damaged payloads.
 //!
 //! Strings and the neighbour entries are left where they lie (their places are read), but for
-//! the ids and item names, which are copied into the snapshot's table of words; each offer's
+//! the ids, the item names and the names of categories, families, facts and signals, which
+//! are copied into the snapshot's table of words; each offer's
 //! lists are appended to the snapshot's two tables of them (`wire::Tables`), and the offer
 //! keeps their runs.
 
@@ -50,15 +51,15 @@ fn read_payload(r: &mut Reader<'_>, tables: &mut Tables) -> ReadResult<Loaded> {
         currency: r.string()?,
         currency_digits: r.u8()?,
         items: r.list(|r| item(r, tables))?,
-        categories: r.list(Reader::string)?,
-        families: r.list(Reader::string)?,
+        categories: r.list(|r| word(r, tables))?,
+        families: r.list(|r| word(r, tables))?,
         offers: r.list(|r| offer(r, tables))?,
         surfaces: r.list(surface_rules)?,
         policy: policy(r)?,
         rules: r.list(|r| rule(r, tables))?,
         programs: r.list(program)?,
-        facts: r.list(fact)?,
-        signals: r.list(Reader::string)?,
+        facts: r.list(|r| fact(r, tables))?,
+        signals: r.list(|r| word(r, tables))?,
         pairings: r.list(pairing)?,
         model: model(r)?,
         email: r.option(email_timing)?,
@@ -257,9 +258,9 @@ fn constant(r: &mut Reader<'_>) -> ReadResult<Const> {
     })
 }
 
-fn fact(r: &mut Reader<'_>) -> ReadResult<FactDecl> {
+fn fact(r: &mut Reader<'_>, tables: &mut Tables) -> ReadResult<FactDecl<Text>> {
     Ok(FactDecl {
-        name: r.string()?,
+        name: word(r, tables)?,
         kind: r.one_of(
             "FactKind",
             &[FactKind::Number, FactKind::Text, FactKind::Flag],

@@ -65,7 +65,7 @@ pub(super) fn validate(
     tables: &Tables,
     body: &[u8],
 ) -> Result<OfferKeys, SnapshotError> {
-    check_counts_and_store(p)?;
+    check_counts_and_store(p, tables, body)?;
     check_items(p, tables, body)?;
     let keys = check_offers(p, tables, body)?;
     check_surfaces_and_policy(p)?;
@@ -78,7 +78,7 @@ pub(super) fn validate(
 }
 
 /// The counts against their limits, and the store's own fields.
-fn check_counts_and_store(p: &Loaded) -> Result<(), SnapshotError> {
+fn check_counts_and_store(p: &Loaded, tables: &Tables, body: &[u8]) -> Result<(), SnapshotError> {
     over(|| "items".into(), p.items.len(), MAX_ITEMS)?;
     over(|| "offers".into(), p.offers.len(), MAX_OFFERS)?;
     over(|| "rules".into(), p.rules.len(), MAX_RULES)?;
@@ -97,9 +97,9 @@ fn check_counts_and_store(p: &Loaded) -> Result<(), SnapshotError> {
         .iter()
         .enumerate()
         .all(|(i, (name, kind))| {
-            p.facts
-                .get(i)
-                .is_some_and(|f| f.name == *name && f.kind == *kind)
+            p.facts.get(i).is_some_and(|f| {
+                tables.text_bytes(body, f.name) == name.as_bytes() && f.kind == *kind
+            })
         });
     if !builtin_ok {
         return Err(invalid("facts", "must start with the built-in facts"));

@@ -47,7 +47,7 @@ pub struct Span {
 
 /// A string of a loaded snapshot, checked at load to be UTF-8 (`Snapshot::text` reads it):
 /// either where it lies in the payload (a [`Span`] of it), or a word of the snapshot's table of
-/// words ([`Tables`]), which holds the ids and item names that decisions read most and is read
+/// words ([`Tables`]), which holds the ids and names that decisions read most and is read
 /// without checking it again. A word's start has its top bit set: a place in a payload (at
 /// most `MAX_SNAPSHOT_BYTES`, 64 MB) never does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -143,7 +143,8 @@ impl<T> ListRef<T> {
 /// What the loader copies out of the payload into tables of its own: every offer's lists,
 /// one after another (the numbers in one table, the copy in another; a [`ListRef`] names a
 /// run of one of them), and the words decisions read most, in one string: item ids and
-/// names, offer ids and rule ids. Every other [`Text`] is read where it lies in the payload,
+/// names, offer ids, rule ids, and the names of categories, families, facts and signals.
+/// Every other [`Text`] is read where it lies in the payload,
 /// and checked as UTF-8 again when it is read, as the crate has no `unsafe` to skip the check:
 /// a word is checked once, at load. (Every id and item name of 10,000 offers over 10,000
 /// items is 0.4 MB; the titles, jobs and copy, read only for the offers shown, 2.9 MB more.)
@@ -243,7 +244,7 @@ fn append<T, E>(
 }
 
 /// A payload as the engine holds it once loaded: its strings and neighbour entries left
-/// where they lie but for its ids and item names, which are words of its [`Tables`], and its
+/// where they lie but for its ids and names, which are words of its [`Tables`], and its
 /// offers' lists in two tables of them.
 pub type Loaded = Payload<Text, Span, ListRef<u32>, ListRef<(Frame, Text)>>;
 
@@ -276,8 +277,8 @@ impl<S, B, L, C> Payload<S, B, L, C> {
                     price: i.price,
                 })
                 .collect(),
-            categories: self.categories.clone(),
-            families: self.families.clone(),
+            categories: self.categories.iter().map(&f).collect(),
+            families: self.families.iter().map(&f).collect(),
             offers: (self.offers.iter())
                 .map(|o| Offer {
                     id: f(&o.id),
@@ -316,8 +317,13 @@ impl<S, B, L, C> Payload<S, B, L, C> {
                 })
                 .collect(),
             programs: self.programs.clone(),
-            facts: self.facts.clone(),
-            signals: self.signals.clone(),
+            facts: (self.facts.iter())
+                .map(|d| FactDecl {
+                    name: f(&d.name),
+                    kind: d.kind,
+                })
+                .collect(),
+            signals: self.signals.iter().map(&f).collect(),
             pairings: (self.pairings.iter())
                 .map(|p| Pairing {
                     item: p.item,
@@ -370,9 +376,9 @@ pub struct Payload<S = String, B = Vec<u8>, L = Vec<u32>, C = Vec<(Frame, S)>> {
     /// The catalog, sorted by id.
     pub items: Vec<Item<S>>,
     /// Category names; items point into this.
-    pub categories: Vec<String>,
+    pub categories: Vec<S>,
     /// Offer families; offers point into this.
-    pub families: Vec<String>,
+    pub families: Vec<S>,
     /// The offers, sorted by id.
     pub offers: Vec<Offer<S, L, C>>,
     /// One entry per [`Surface`], in [`Surface::ALL`] order.
@@ -384,9 +390,9 @@ pub struct Payload<S = String, B = Vec<u8>, L = Vec<u32>, C = Vec<(Frame, S)>> {
     /// Every condition, compiled.
     pub programs: Vec<Program>,
     /// Declared shopper facts, by index; the [`BUILTIN_FACTS`] come first, in that order.
-    pub facts: Vec<FactDecl>,
+    pub facts: Vec<FactDecl<S>>,
     /// Signal (event) names that anything reads, by index.
-    pub signals: Vec<String>,
+    pub signals: Vec<S>,
     /// Curated pairings: an item goes with an offer; sorted by item.
     pub pairings: Vec<Pairing<S>>,
     /// The learned model.
@@ -651,9 +657,9 @@ pub const BUILTIN_FACTS: [(&str, FactKind); 6] = [
 /// A shopper fact the store declared.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "internals", derive(Deserialize))]
-pub struct FactDecl {
+pub struct FactDecl<S = String> {
     /// Name in context JSON and conditions.
-    pub name: String,
+    pub name: S,
     /// Its type.
     pub kind: FactKind,
 }
