@@ -85,6 +85,7 @@ pub fn payload_readers_agree(body: &[u8]) -> Result<(), &'static str> {
                         .map(|&(f, t)| (f, text(t)))
                         .collect()
                 },
+                |&program| tables.code(program).to_program(),
             );
             assert_eq!(
                 written(&hand),

@@ -2,7 +2,7 @@
 //!
 //! The compiler parses CEL and lowers it into this form; the engine carries no parser. The form
 //! is flat on purpose: decoding a recursive tree from untrusted bytes can exhaust the stack, a
-//! flat list cannot, and [`Program::validate`] proves before any run that every index is in
+//! flat list cannot, and [`validate`] proves before any run that every index is in
 //! range and the stack never exceeds [`MAX_STACK`]. There are no jumps, so a program runs each
 //! op once: evaluation is total and bounded by [`MAX_OPS`].
 //!
@@ -218,101 +218,132 @@ pub enum ProgramError {
     Result,
 }
 
-impl Program {
-    /// Proves the program safe to run against an environment of `bounds`.
-    ///
-    /// # Errors
-    /// Returns what is wrong with the first op that is wrong.
-    pub fn validate(&self, bounds: Bounds) -> Result<(), ProgramError> {
-        if self.ops.is_empty()
-            || self.ops.len() > MAX_OPS
-            || self.consts.len() > MAX_CONSTS
-            || self.lists.len() > MAX_CONSTS
-            || self.lists.iter().any(|l| l.len() > MAX_CONSTS)
-        {
-            return Err(ProgramError::Size);
-        }
-        let mut depth: usize = 0;
-        for (at, op) in self.ops.iter().enumerate() {
-            let in_range = match *op {
-                Op::Const(i) => usize::from(i) < self.consts.len(),
-                Op::InList(i) => usize::from(i) < self.lists.len(),
-                Op::Fact(i) => (i as usize) < bounds.facts,
-                Op::Signal(i) => (i as usize) < bounds.signals,
-                Op::InCart(i) | Op::Owns(i) | Op::Viewed(i) => (i as usize) < bounds.items,
-                _ => true,
-            };
-            if !in_range {
-                return Err(ProgramError::Index(at));
-            }
-            let (pops, pushes) = op.arity();
-            depth = depth.checked_sub(pops).ok_or(ProgramError::Stack(at))? + pushes;
-            if depth > MAX_STACK {
-                return Err(ProgramError::Stack(at));
-            }
-        }
-        if depth == 1 {
-            Ok(())
-        } else {
-            Err(ProgramError::Result)
-        }
+/// A program's ops, constants and constant lists, wherever they are held: a [`Program`] holds
+/// its own; a loaded snapshot's programs are runs of its tables (`snapshot::wire::Tables`),
+/// which spares a large store's load two allocations a program.
+pub trait Code {
+    /// The ops, in postfix order.
+    fn ops(&self) -> &[Op];
+    /// The constants [`Op::Const`] pushes.
+    fn consts(&self) -> &[Const];
+    /// How many constant lists there are.
+    fn list_count(&self) -> usize;
+    /// The constant list [`Op::InList`] tests membership in.
+    fn list(&self, index: usize) -> Option<&[Const]>;
+}
+
+impl Code for Program {
+    fn ops(&self) -> &[Op] {
+        &self.ops
     }
 
-    /// Runs the program. Call only on a program that passed [`Program::validate`] for this
-    /// environment; on any other it still returns (false) rather than panicking.
-    pub fn eval(&self, env: &dyn Env) -> bool {
-        let mut stack = [Value::Flag(false); MAX_STACK];
-        let mut len = 0usize;
-        for op in &self.ops {
-            let (pops, _) = op.arity();
-            if len < pops {
-                return false;
-            }
-            let a = if pops == 2 {
-                stack.get(len - 2).copied()
-            } else {
-                stack.get(len.wrapping_sub(1)).copied()
-            };
-            let b = stack.get(len.wrapping_sub(1)).copied();
-            len -= pops;
-            let value = match *op {
-                Op::Const(i) => match self.consts.get(usize::from(i)) {
-                    Some(c) => Value::of(c),
-                    None => return false,
-                },
-                Op::Fact(i) => env.fact(i),
-                Op::Signal(i) => Value::Num(env.signal(i)),
-                Op::CartValue => Value::Num(env.cart_value()),
-                Op::CartSize => Value::Num(env.cart_size() as f64),
-                Op::OwnedCount => Value::Num(env.owned_count() as f64),
-                Op::ViewedCount => Value::Num(env.viewed_count() as f64),
-                Op::Readiness => Value::Num(env.readiness()),
-                Op::Risk => Value::Num(env.risk()),
-                Op::PriceSensitivity => Value::Num(env.price_sensitivity()),
-                Op::Stage => Value::Text(env.stage().as_str()),
-                Op::Surface => Value::Text(env.surface().as_str()),
-                Op::InCart(i) => Value::Flag(env.in_cart(i)),
-                Op::Owns(i) => Value::Flag(env.owns(i)),
-                Op::Viewed(i) => Value::Flag(env.viewed(i)),
-                _ => {
-                    let (Some(a), Some(b)) = (a, b) else {
-                        return false;
-                    };
-                    apply(*op, a, b, self)
-                }
-            };
-            match stack.get_mut(len) {
-                Some(slot) => *slot = value,
-                None => return false,
-            }
-            len += 1;
-        }
-        len == 1 && stack.first().is_some_and(|v| v.truthy())
+    fn consts(&self) -> &[Const] {
+        &self.consts
+    }
+
+    fn list_count(&self) -> usize {
+        self.lists.len()
+    }
+
+    fn list(&self, index: usize) -> Option<&[Const]> {
+        self.lists.get(index).map(Vec::as_slice)
     }
 }
 
+/// Proves `code` safe to run against an environment of `bounds`.
+///
+/// # Errors
+/// Returns what is wrong with the first op that is wrong.
+pub fn validate(code: &impl Code, bounds: Bounds) -> Result<(), ProgramError> {
+    let (ops, consts, lists) = (code.ops(), code.consts(), code.list_count());
+    if ops.is_empty()
+        || ops.len() > MAX_OPS
+        || consts.len() > MAX_CONSTS
+        || lists > MAX_CONSTS
+        || (0..lists).any(|i| code.list(i).is_some_and(|l| l.len() > MAX_CONSTS))
+    {
+        return Err(ProgramError::Size);
+    }
+    let mut depth: usize = 0;
+    for (at, op) in ops.iter().enumerate() {
+        let in_range = match *op {
+            Op::Const(i) => usize::from(i) < consts.len(),
+            Op::InList(i) => usize::from(i) < lists,
+            Op::Fact(i) => (i as usize) < bounds.facts,
+            Op::Signal(i) => (i as usize) < bounds.signals,
+            Op::InCart(i) | Op::Owns(i) | Op::Viewed(i) => (i as usize) < bounds.items,
+            _ => true,
+        };
+        if !in_range {
+            return Err(ProgramError::Index(at));
+        }
+        let (pops, pushes) = op.arity();
+        depth = depth.checked_sub(pops).ok_or(ProgramError::Stack(at))? + pushes;
+        if depth > MAX_STACK {
+            return Err(ProgramError::Stack(at));
+        }
+    }
+    if depth == 1 {
+        Ok(())
+    } else {
+        Err(ProgramError::Result)
+    }
+}
+
+/// Runs `code`. Call only on code that passed [`validate`] for this environment; on any other
+/// it still returns (false) rather than panicking.
+pub fn eval(code: &impl Code, env: &dyn Env) -> bool {
+    let mut stack = [Value::Flag(false); MAX_STACK];
+    let mut len = 0usize;
+    for op in code.ops() {
+        let (pops, _) = op.arity();
+        if len < pops {
+            return false;
+        }
+        let a = if pops == 2 {
+            stack.get(len - 2).copied()
+        } else {
+            stack.get(len.wrapping_sub(1)).copied()
+        };
+        let b = stack.get(len.wrapping_sub(1)).copied();
+        len -= pops;
+        let value = match *op {
+            Op::Const(i) => match code.consts().get(usize::from(i)) {
+                Some(c) => Value::of(c),
+                None => return false,
+            },
+            Op::Fact(i) => env.fact(i),
+            Op::Signal(i) => Value::Num(env.signal(i)),
+            Op::CartValue => Value::Num(env.cart_value()),
+            Op::CartSize => Value::Num(env.cart_size() as f64),
+            Op::OwnedCount => Value::Num(env.owned_count() as f64),
+            Op::ViewedCount => Value::Num(env.viewed_count() as f64),
+            Op::Readiness => Value::Num(env.readiness()),
+            Op::Risk => Value::Num(env.risk()),
+            Op::PriceSensitivity => Value::Num(env.price_sensitivity()),
+            Op::Stage => Value::Text(env.stage().as_str()),
+            Op::Surface => Value::Text(env.surface().as_str()),
+            Op::InCart(i) => Value::Flag(env.in_cart(i)),
+            Op::Owns(i) => Value::Flag(env.owns(i)),
+            Op::Viewed(i) => Value::Flag(env.viewed(i)),
+            _ => {
+                let (Some(a), Some(b)) = (a, b) else {
+                    return false;
+                };
+                apply(*op, a, b, code)
+            }
+        };
+        match stack.get_mut(len) {
+            Some(slot) => *slot = value,
+            None => return false,
+        }
+        len += 1;
+    }
+    len == 1 && stack.first().is_some_and(|v| v.truthy())
+}
+
 /// Applies an operator to its operands (`a` is the only operand of a unary op).
-fn apply<'a>(op: Op, a: Value<'a>, b: Value<'a>, program: &'a Program) -> Value<'a> {
+fn apply<'a>(op: Op, a: Value<'a>, b: Value<'a>, code: &'a impl Code) -> Value<'a> {
     use core::cmp::Ordering::{Equal, Greater, Less};
     let ordered =
         |want: &[core::cmp::Ordering]| Value::Flag(a.order(b).is_some_and(|o| want.contains(&o)));
@@ -332,9 +363,7 @@ fn apply<'a>(op: Op, a: Value<'a>, b: Value<'a>, program: &'a Program) -> Value<
         Op::And => Value::Flag(a.truthy() && b.truthy()),
         Op::Or => Value::Flag(a.truthy() || b.truthy()),
         Op::InList(i) => Value::Flag(
-            program
-                .lists
-                .get(usize::from(i))
+            code.list(usize::from(i))
                 .is_some_and(|list| list.iter().any(|c| a.same(Value::of(c)))),
         ),
         _ => Value::Flag(false),
@@ -432,8 +461,8 @@ mod tests {
                 Const::Text("youtube".into()),
             ]],
         };
-        assert_eq!(p.validate(BOUNDS), Ok(()));
-        p.eval(&Shopper)
+        assert_eq!(validate(&p, BOUNDS), Ok(()));
+        eval(&p, &Shopper)
     }
 
     #[test]
@@ -485,28 +514,28 @@ mod tests {
             consts: vec![Const::Num(1.0)],
             lists: vec![],
         };
-        assert_eq!(p(vec![]).validate(BOUNDS), Err(ProgramError::Size));
+        assert_eq!(validate(&p(vec![]), BOUNDS), Err(ProgramError::Size));
         assert_eq!(
-            p(vec![Op::And]).validate(BOUNDS),
+            validate(&p(vec![Op::And]), BOUNDS),
             Err(ProgramError::Stack(0))
         );
         assert_eq!(
-            p(vec![Op::Const(1)]).validate(BOUNDS),
+            validate(&p(vec![Op::Const(1)]), BOUNDS),
             Err(ProgramError::Index(0))
         );
         assert_eq!(
-            p(vec![Op::InCart(10)]).validate(BOUNDS),
+            validate(&p(vec![Op::InCart(10)]), BOUNDS),
             Err(ProgramError::Index(0))
         );
         assert_eq!(
-            p(vec![Op::CartSize, Op::CartSize]).validate(BOUNDS),
+            validate(&p(vec![Op::CartSize, Op::CartSize]), BOUNDS),
             Err(ProgramError::Result)
         );
         assert_eq!(
-            p(vec![Op::CartSize; MAX_STACK + 1]).validate(BOUNDS),
+            validate(&p(vec![Op::CartSize; MAX_STACK + 1]), BOUNDS),
             Err(ProgramError::Stack(MAX_STACK))
         );
         // An unvalidated bad program still returns instead of panicking.
-        assert!(!p(vec![Op::And, Op::InList(9)]).eval(&Shopper));
+        assert!(!eval(&p(vec![Op::And, Op::InList(9)]), &Shopper));
     }
 }

@@ -187,7 +187,6 @@ impl<'a, 's> Eligibility<'a, 's> {
     fn check(&self, index: u32) -> Option<Skip<'s>> {
         let shopper = self.shopper;
         let snapshot: &'s Snapshot = shopper.snapshot;
-        let payload = snapshot.payload();
         let offer = offer_of(snapshot, index);
         let item_name = |i: u32| item_name(snapshot, i);
         let left_out = |why: Why<'s>| Some(Skip::new(why));
@@ -240,8 +239,8 @@ impl<'a, 's> Eligibility<'a, 's> {
         }
         let holds = |program: Option<u32>| {
             program
-                .and_then(|p| payload.programs.get(p as usize))
-                .map(|p| p.eval(shopper))
+                .and_then(|p| snapshot.code(p))
+                .map(|code| crate::program::eval(&code, shopper))
         };
         if holds(offer.when) == Some(false) {
             return left_out(Why::When);

@@ -26,10 +26,8 @@ impl<'s> RuleEffects<'s> {
         let payload = shopper.snapshot.payload();
         let mut effects = RuleEffects::default();
         for rule in &payload.rules {
-            let holds = payload
-                .programs
-                .get(rule.when as usize)
-                .is_some_and(|p| p.eval(shopper));
+            let holds = (shopper.snapshot.code(rule.when))
+                .is_some_and(|code| crate::program::eval(&code, shopper));
             if !holds {
                 continue;
             }

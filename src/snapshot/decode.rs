@@ -17,10 +17,11 @@
 use super::SnapshotError;
 use super::wire::{
     Cap, EmailTiming, EmailWindow, Exploration, FactDecl, FactKind, Feature, FrameExploration,
-    Holdout, Item, ListRef, Loaded, LoadedOffer, Logistic, Model, NeighbourBlob, Offer, Pairing,
-    Payload, Policy, Rule, Span, SurfaceRules, Tables, Text, Thresholds, TierStep, Trigger,
+    Holdout, Item, ListRef, Loaded, LoadedOffer, LoadedProgram, Logistic, Model, NeighbourBlob,
+    Offer, Pairing, Payload, Policy, Rule, Span, SurfaceRules, Tables, Text, Thresholds, TierStep,
+    Trigger,
 };
-use crate::program::{Const, Op, Program};
+use crate::program::{Const, Op};
 use crate::reader::{ReadResult, Reader};
 use crate::vocab::{
     Frame, KindSet, OfferKind, Play, Stage, Surface, SurfaceSet, Tier, ViewedOffers,
@@ -57,7 +58,7 @@ fn read_payload(r: &mut Reader<'_>, tables: &mut Tables) -> ReadResult<Loaded> {
         surfaces: r.list(surface_rules)?,
         policy: policy(r)?,
         rules: r.list(|r| rule(r, tables))?,
-        programs: r.list(program)?,
+        programs: r.list(|r| program(r, tables))?,
         facts: r.list(|r| fact(r, tables))?,
         signals: r.list(|r| word(r, tables))?,
         pairings: r.list(pairing)?,
@@ -204,11 +205,23 @@ fn rule(r: &mut Reader<'_>, tables: &mut Tables) -> ReadResult<Rule<Text>> {
     })
 }
 
-fn program(r: &mut Reader<'_>) -> ReadResult<Program> {
-    Ok(Program {
-        ops: r.list(op)?,
-        consts: r.list(constant)?,
-        lists: r.list(|r| r.list(constant))?,
+/// A program, its ops, constants and constant lists appended to the tables of them.
+fn program(r: &mut Reader<'_>, tables: &mut Tables) -> ReadResult<LoadedProgram> {
+    let len = r.len()?;
+    let ops = tables.read_ops(len, || op(r))?;
+    let len = r.len()?;
+    let consts = tables.read_consts(len, || constant(r))?;
+    let lists = r.len()?;
+    let start = tables.list_total();
+    for _ in 0..lists {
+        let len = r.len()?;
+        let list = tables.read_consts(len, || constant(r))?;
+        tables.push_list(list);
+    }
+    Ok(LoadedProgram {
+        ops,
+        consts,
+        lists: tables.lists_since(start),
     })
 }
 

@@ -69,7 +69,7 @@ pub(super) fn validate(
     check_items(p, tables, body)?;
     let keys = check_offers(p, tables, body)?;
     check_surfaces_and_policy(p)?;
-    check_programs(p)?;
+    check_programs(p, tables)?;
     check_rules(p)?;
     check_names(p)?;
     check_pairings(p)?;
@@ -373,14 +373,14 @@ fn check_email_timing(email: Option<&wire::EmailTiming>) -> Result<(), SnapshotE
 }
 
 /// Every condition program: indexes in range, stack within bounds, one value left.
-fn check_programs(p: &Loaded) -> Result<(), SnapshotError> {
+fn check_programs(p: &Loaded, tables: &Tables) -> Result<(), SnapshotError> {
     let bounds = Bounds {
         facts: p.facts.len(),
         signals: p.signals.len(),
         items: p.items.len(),
     };
-    for (i, program) in p.programs.iter().enumerate() {
-        program.validate(bounds).map_err(|e| match e {
+    for (i, &program) in p.programs.iter().enumerate() {
+        crate::program::validate(&tables.code(program), bounds).map_err(|e| match e {
             ProgramError::Index(at) => invalid(
                 format!("programs[{i}].ops[{at}]"),
                 "refers to something out of range",
