@@ -28,7 +28,7 @@ use crate::vocab::{
 };
 
 /// The payload in `body`, which it must fill exactly, and the tables read out of it (its
-/// offers' lists and its words).
+/// offers' lists, its programs and its words).
 pub(crate) fn payload(body: &[u8]) -> Result<(Loaded, Tables), SnapshotError> {
     let mut r = Reader::new(body);
     let mut tables = Tables::default();
@@ -211,18 +211,12 @@ fn program(r: &mut Reader<'_>, tables: &mut Tables) -> ReadResult<LoadedProgram>
     let ops = tables.read_ops(len, || op(r))?;
     let len = r.len()?;
     let consts = tables.read_consts(len, || constant(r))?;
-    let lists = r.len()?;
-    let start = tables.list_total();
-    for _ in 0..lists {
+    let len = r.len()?;
+    let lists = tables.read_lists(len, |tables| {
         let len = r.len()?;
-        let list = tables.read_consts(len, || constant(r))?;
-        tables.push_list(list);
-    }
-    Ok(LoadedProgram {
-        ops,
-        consts,
-        lists: tables.lists_since(start),
-    })
+        tables.read_consts(len, || constant(r))
+    })?;
+    Ok(LoadedProgram { ops, consts, lists })
 }
 
 /// An op, by its position in `Op`'s declaration.

@@ -142,7 +142,8 @@ impl<T> ListRef<T> {
 
 /// What the loader copies out of the payload into tables of its own: every offer's lists,
 /// one after another (the numbers in one table, the copy in another; a [`ListRef`] names a
-/// run of one of them), and the words decisions read most, in one string: item ids and
+/// run of one of them), every condition program's ops, constants and constant lists
+/// ([`LoadedProgram`]), and the words decisions read most, in one string: item ids and
 /// names, offer ids, rule ids, and the names of categories, families, facts and signals.
 /// Every other [`Text`] is read where it lies in the payload,
 /// and checked as UTF-8 again when it is read, as the crate has no `unsafe` to skip the check:
@@ -248,19 +249,19 @@ impl Tables {
         append(&mut self.consts, len, read)
     }
 
-    /// Appends `list`, a run of the constants, to the table of constant lists.
-    pub(crate) fn push_list(&mut self, list: ListRef<Const>) {
-        self.lists.push(list);
-    }
-
-    /// The constant lists from `start` on, the run of them pushed since.
-    pub(crate) fn lists_since(&self, start: usize) -> ListRef<ListRef<Const>> {
-        ListRef::new(start, self.lists.len())
-    }
-
-    /// How many constant lists there are so far.
-    pub(crate) fn list_total(&self) -> usize {
-        self.lists.len()
+    /// Appends the `len` constant lists `read` reads (each a run it appends to the constants,
+    /// so it is given the tables) to the table of them, and returns their run.
+    pub(crate) fn read_lists<E>(
+        &mut self,
+        len: usize,
+        mut read: impl FnMut(&mut Self) -> Result<ListRef<Const>, E>,
+    ) -> Result<ListRef<ListRef<Const>>, E> {
+        let start = self.lists.len();
+        for _ in 0..len {
+            let list = read(self)?;
+            self.lists.push(list);
+        }
+        Ok(ListRef::new(start, self.lists.len()))
     }
 
     /// The program `program` names, readable as [`Code`].
