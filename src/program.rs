@@ -293,9 +293,10 @@ pub fn validate(code: &impl Code, bounds: Bounds) -> Result<(), ProgramError> {
 /// Runs `code`. Call only on code that passed [`validate`] for this environment; on any other
 /// it still returns (false) rather than panicking.
 pub fn eval(code: &impl Code, env: &dyn Env) -> bool {
+    let (ops, consts) = (code.ops(), code.consts());
     let mut stack = [Value::Flag(false); MAX_STACK];
     let mut len = 0usize;
-    for op in code.ops() {
+    for op in ops {
         let (pops, _) = op.arity();
         if len < pops {
             return false;
@@ -308,7 +309,7 @@ pub fn eval(code: &impl Code, env: &dyn Env) -> bool {
         let b = stack.get(len.wrapping_sub(1)).copied();
         len -= pops;
         let value = match *op {
-            Op::Const(i) => match code.consts().get(usize::from(i)) {
+            Op::Const(i) => match consts.get(usize::from(i)) {
                 Some(c) => Value::of(c),
                 None => return false,
             },
