@@ -70,7 +70,7 @@ pub fn payload(data: &[u8]) -> Result<(), &'static str> {
 /// # Errors
 /// `"snapshot.decode"` when both refuse the body.
 pub fn payload_readers_agree(body: &[u8]) -> Result<(), &'static str> {
-    let by_hand = crate::snapshot::decode_payload(body);
+    let by_hand = crate::snapshot::decode_payload(body, crate::snapshot::FORMAT_VERSION);
     let by_serde = postcard::take_from_bytes::<crate::snapshot::wire::Payload>(body);
     match (by_hand, by_serde) {
         (Ok((hand, tables)), Ok((serde, []))) => {

@@ -110,3 +110,26 @@ proptest! {
         }
     }
 }
+
+/// `name = ""` is no name: the item is named by its id, as one without `name` is (and both
+/// compile to the same snapshot, which stores no name for either).
+#[test]
+fn an_empty_item_name_is_the_id() {
+    let compiled = |text: &str| {
+        let source = Source {
+            name: "store.toml".into(),
+            text: text.into(),
+        };
+        compile_sources(source, None, &Options::default())
+            .unwrap()
+            .bytes
+    };
+    let without = compiled(STORE);
+    let empty = compiled(&STORE.replace("id = \"a\"\n", "id = \"a\"\nname = \"\"\n"));
+    let named = compiled(&STORE.replace("id = \"a\"\n", "id = \"a\"\nname = \"An A\"\n"));
+    assert_eq!(empty, without);
+    assert_ne!(named, without);
+    let snapshot = Snapshot::from_bytes(&empty).unwrap();
+    let a = &snapshot.payload().items[0];
+    assert_eq!((snapshot.text(a.id), snapshot.text(a.name)), ("a", "a"));
+}

@@ -248,7 +248,10 @@ impl Builder {
             }
             let category_index = categories.intern(item.category.get_ref());
             let price = self.money(file, &item.price, digits);
-            let name = item.name.clone().unwrap_or_else(|| id.clone());
+            // An empty name is no name: reasons would name the item with nothing.
+            let name = (item.name.clone())
+                .filter(|name| !name.is_empty())
+                .unwrap_or_else(|| id.clone());
             items.push(Item {
                 id: id.clone(),
                 name,

@@ -1,4 +1,4 @@
-//! The payload (format 4) read from its postcard bytes, field by field in the order of `wire.rs`.
+//! The payload (format 5; formats 1 to 4 too: see `ItemNames`) read from its postcard bytes, field by field in the order of `wire.rs`.
 //!
 //! Until 0.3 postcard and serde's derived visitors decoded it; they were most of the
 //! 36 KB that decoding and validation took of the module. This reader is the same format
@@ -27,9 +27,9 @@ use crate::vocab::{
     Frame, KindSet, OfferKind, Play, Stage, Surface, SurfaceSet, Tier, ViewedOffers,
 };
 
-/// The payload in `body`, which it must fill exactly, and the tables read out of it (its
-/// offers' lists, its programs and its words).
-pub(crate) fn payload(body: &[u8]) -> Result<(Loaded, Tables), SnapshotError> {
+/// The payload of format `version` in `body`, which it must fill exactly, and the tables read
+/// out of it (its offers' lists, its programs and its words).
+pub(crate) fn payload(body: &[u8], version: u16) -> Result<(Loaded, Tables), SnapshotError> {
     let mut r = Reader::new(body);
     let mut tables = Tables::default();
     // The words are about an eighth of a payload or less (7% of the 10,000-offer benchmark
@@ -37,7 +37,12 @@ pub(crate) fn payload(body: &[u8]) -> Result<(Loaded, Tables), SnapshotError> {
     // doubling its way there (4% of a 10,000-offer load under Node), and what is left over
     // is given back when the table is done.
     tables.reserve_words(body.len() / 8);
-    let payload = read_payload(&mut r, &mut tables).and_then(|p| r.finish().map(|()| p));
+    let names = if version >= NAMES_ONLY_WHERE_NOT_IDS {
+        ItemNames::EmptyIsId
+    } else {
+        ItemNames::AsWritten
+    };
+    let payload = read_payload(&mut r, &mut tables, names).and_then(|p| r.finish().map(|()| p));
     let payload = payload.map_err(|detail| SnapshotError::Decode { detail })?;
     let tables = tables.finish().ok_or_else(|| SnapshotError::Decode {
         detail: "the words are not UTF-8".into(),
@@ -45,13 +50,26 @@ pub(crate) fn payload(body: &[u8]) -> Result<(Loaded, Tables), SnapshotError> {
     Ok((payload, tables))
 }
 
-fn read_payload(r: &mut Reader<'_>, tables: &mut Tables) -> ReadResult<Loaded> {
+/// The first format whose items' names are written only where they differ from the ids
+/// (`wire::Item`'s `Serialize`): an empty name there is the item's id.
+pub(crate) const NAMES_ONLY_WHERE_NOT_IDS: u16 = 5;
+
+/// How an item's name is read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ItemNames {
+    /// As written: formats 1 to 4, whose empty name was shown empty.
+    AsWritten,
+    /// An empty name is the id (from format 5).
+    EmptyIsId,
+}
+
+fn read_payload(r: &mut Reader<'_>, tables: &mut Tables, names: ItemNames) -> ReadResult<Loaded> {
     Ok(Payload {
         store_id: r.string()?,
         store_name: r.string()?,
         currency: r.string()?,
         currency_digits: r.u8()?,
-        items: r.list(|r| item(r, tables))?,
+        items: r.list(|r| item(r, tables, names))?,
         categories: r.list(|r| word(r, tables))?,
         families: r.list(|r| word(r, tables))?,
         offers: r.list(|r| offer(r, tables))?,
@@ -92,10 +110,16 @@ fn word(r: &mut Reader<'_>, tables: &mut Tables) -> ReadResult<Text> {
     r.string_bytes().map(|word| tables.add_word(word))
 }
 
-fn item(r: &mut Reader<'_>, tables: &mut Tables) -> ReadResult<Item<Text>> {
+fn item(r: &mut Reader<'_>, tables: &mut Tables, names: ItemNames) -> ReadResult<Item<Text>> {
+    let id = word(r, tables)?;
+    let name = word(r, tables)?;
     Ok(Item {
-        id: word(r, tables)?,
-        name: word(r, tables)?,
+        id,
+        name: if name.is_empty() && names == ItemNames::EmptyIsId {
+            id
+        } else {
+            name
+        },
         category: r.u32()?,
         price: r.u64()?,
     })

@@ -1,14 +1,14 @@
 //! The snapshot: a store's catalog, offers, policy and model, compiled into one binary file.
 //!
-//! # Format (version 4)
+//! # Format (version 5)
 //!
 //! | offset | size | field                                                          |
 //! |-------:|-----:|----------------------------------------------------------------|
 //! | 0      | 4    | magic `TCTF`                                                   |
-//! | 4      | 2    | format version, little-endian (`4`; `1` to `3` are still read) |
+//! | 4      | 2    | format version, little-endian (`5`; `1` to `4` are still read) |
 //! | 6      | 2    | flags, little-endian; none are defined, so they must be zero   |
 //! | 8      | 4    | payload length in bytes, little-endian                         |
-//! | 12     | 8    | checksum of the payload, little-endian (see [`checksum`])      |
+//! | 12     | 8    | checksum of the payload and version, little-endian ([`checksum`]) |
 //! | 20     | n    | payload: `wire::Payload` in postcard's encoding                |
 //!
 //! Loading checks, in this order, and stops at the first failure with a [`SnapshotError`]:
@@ -44,7 +44,7 @@
 //! titles, jobs and copy; pairing notes; until 0.4.7 the ids and item names too, below) and
 //! the model's neighbour entries where they lie: the decoded payload holds their places
 //! (`wire::Text`, `wire::Span`), each checked at load to be in range and, for a string,
-//! UTF-8 and within [`MAX_TEXT_BYTES`]. The encoding is the same (format 4), so every format
+//! UTF-8 and within [`MAX_TEXT_BYTES`]. The encoding is the same (format 4 and 5), so every format
 //! loads this way. Against 0.4.3, the two alternating: natively 12.4–13.5 → 7.5–7.8 ms for
 //! 10,000 offers and 11–14 → 10 µs for the sample store; under Node `Engine.fromBytes` 22.4–23.3
 //! → 17.0 ms and 28 → 24 µs, and one 10,000-offer snapshot adds 17.8 MB to the process where
@@ -98,13 +98,20 @@
 //! | 2 | the payload ends with the timing of email offers (`wire::Payload::email`, the store file's `[email]`) |
 //! | 3 | then with frame exploration (`wire::Payload::frame_exploration`, `frame_percent` of `[policy] exploration`) |
 //! | 4 | then with where offers of viewed items go (`wire::Payload::offer_viewed`, `offer_viewed` of `[policy]`); the checksum is xxHash64 ([`checksum`]) |
+//! | 5 | an item's name that is its id is written empty and read as the id (`wire::Item`); the checksum is seeded with the version |
 //!
-//! All are postcard's encoding. Each version only appended one `Option` to the payload (and
-//! format 4 changed the checksum), which postcard writes as one zero byte when it is `None`:
-//! an older payload is read as the current one with one zero byte appended per later version,
-//! and decides exactly as before (the golden files `tests/golden/inkwell-v1.snap` to
-//! `inkwell-v3.snap` hold this to account). A later format that changes more than appending
-//! fields needs a frozen copy of the old types that changed, beside `wire.rs`.
+//! All are postcard's encoding. Formats 2 to 4 each only appended one `Option` to the payload
+//! (and format 4 changed the checksum), which postcard writes as one zero byte when it is
+//! `None`: an older payload is read as the current one with one zero byte appended per field
+//! appended since, and decides exactly as before (the golden files `tests/golden/inkwell-v1.snap`
+//! to `inkwell-v4.snap` hold this to account). Format 5 changed no type: it reads an empty item
+//! name as the id, which a format-4 payload reads as written, and so seeds its checksum with
+//! the version, which a flipped bit of the header cannot then turn into 4 unnoticed. The
+//! compiler writes the names of its catalog's unnamed items that way (a catalog of ids alone,
+//! such as `tactful evaluate` ships, had carried each id twice): Diginetica's 43,097 items,
+//! 20 neighbours each, compile to 3,990,056 bytes where they compiled to 4,194,435, which had
+//! been over the 4 MB a snapshot should stay under. A later format that changes more needs a
+//! frozen copy of the old types that changed, beside `wire.rs`.
 
 mod decode;
 mod error;
@@ -132,9 +139,13 @@ use xxhash_rust::xxh64::xxh64;
 /// The first four bytes of every snapshot.
 pub const MAGIC: [u8; 4] = *b"TCTF";
 /// The format version this build writes, and the newest it reads.
-pub const FORMAT_VERSION: u16 = 4;
+pub const FORMAT_VERSION: u16 = 5;
 /// Bytes before the payload.
 pub const HEADER_LEN: usize = 20;
+
+/// The formats that appended a field to the payload (see "Versions" above): `email`,
+/// `frame_exploration` and `offer_viewed`, in that order.
+const APPENDED_IN: [u16; 3] = [2, 3, 4];
 
 /// Largest snapshot accepted, in bytes.
 pub const MAX_SNAPSHOT_BYTES: usize = 64 << 20;
@@ -201,11 +212,18 @@ pub(crate) fn frame(body: &[u8]) -> Result<Vec<u8>, SnapshotError> {
     Ok(out)
 }
 
-/// The checksum of a payload of format `version`: xxHash64 (seed 0) from format 4, which reads
-/// eight bytes at a step; before it `hash::stable_hash` (FNV-1a 64, then splitmix64's
-/// finaliser), a byte at a step, which was a quarter of a 10,000-offer snapshot's load time.
+/// The checksum of a payload of format `version`: xxHash64 from format 4, which reads eight
+/// bytes at a step, seeded from format 5 with the version (format 4: seed 0); before it
+/// `hash::stable_hash` (FNV-1a 64, then splitmix64's finaliser), a byte at a step, which was a
+/// quarter of a 10,000-offer snapshot's load time.
+///
+/// The seed binds the payload to its version: formats 4 and 5 are the same encoding (format 5
+/// only reads an empty item name as the id), so a header whose version a flipped bit turned
+/// from 5 into 4 would otherwise load, with those names empty.
 pub fn checksum(version: u16, payload: &[u8]) -> u64 {
-    if version >= 4 {
+    if version >= 5 {
+        xxh64(payload, u64::from(version))
+    } else if version == 4 {
         xxh64(payload, 0)
     } else {
         stable_hash(&[payload])
@@ -374,15 +392,17 @@ impl Snapshot {
         // above): reading old payloads this way rather than through frozen copies of their
         // types keeps kilobytes out of the wasm module (the 100 KB budget).
         let byte_len = bytes.len();
-        bytes.resize(byte_len + usize::from(FORMAT_VERSION - version), 0);
+        let appended_since = APPENDED_IN.iter().filter(|&&added| added > version);
+        bytes.resize(byte_len + appended_since.count(), 0);
         let body = bytes.get(HEADER_LEN..).unwrap_or_default();
-        let (payload, tables) = decode::payload(body)?;
-        let later = [
-            (2, payload.email.is_some()),
-            (3, payload.frame_exploration.is_some()),
-            (4, payload.offer_viewed.is_some()),
+        let (payload, tables) = decode::payload(body, version)?;
+        let appended = [
+            payload.email.is_some(),
+            payload.frame_exploration.is_some(),
+            payload.offer_viewed.is_some(),
         ];
-        if later.iter().any(|&(added, some)| version < added && some) {
+        let mut later = APPENDED_IN.into_iter().zip(appended);
+        if later.any(|(added, some)| version < added && some) {
             return Err(SnapshotError::Decode {
                 detail: "the payload holds a field of a later format than its version".into(),
             });

@@ -45,14 +45,16 @@ pub fn sample_payload() -> Payload {
 }
 
 /// The snapshot checksum of a payload of format `version`, written independently of the
-/// crate from its documentation: from format 4 xxHash64 with seed 0 (the `xxhash-rust` crate
-/// the engine uses, checked below against the algorithm's published test vector), before it
-/// FNV-1a 64 over the payload, then the splitmix64 finaliser.
+/// crate from its documentation: from format 4 xxHash64 (the `xxhash-rust` crate the engine
+/// uses, checked below against the algorithm's published test vector) with the format version
+/// as its seed from format 5 and seed 0 in format 4; before it FNV-1a 64 over the payload, then
+/// the splitmix64 finaliser.
 pub fn checksum(version: u16, body: &[u8]) -> u64 {
     if version >= 4 {
         // xxHash's reference value for the empty input, seed 0.
         assert_eq!(xxhash_rust::xxh64::xxh64(b"", 0), 0xef46_db37_51d8_e999);
-        return xxhash_rust::xxh64::xxh64(body, 0);
+        let seed = if version == 4 { 0 } else { u64::from(version) };
+        return xxhash_rust::xxh64::xxh64(body, seed);
     }
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in body {

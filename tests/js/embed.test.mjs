@@ -26,13 +26,13 @@ test("prices in minor units are grouped by thousands, with the currency's symbol
   for (const [minor, currency, expected] of cases) assert.equal(formatMoney(minor, currency), expected, `${minor} ${currency}`);
 });
 
-test("the embed, the package and the engine carry one version: 0.4 (snapshot format 4, the `viewed` left-out reason)", async () => {
+test("the embed, the package and the engine carry one version: 0.5 (snapshot format 5, items named by their ids unless named)", async () => {
   const { readFileSync } = await import("node:fs");
   const { createRequire } = await import("node:module");
   const manifest = JSON.parse(readFileSync(join(root, "pkg-config/package.json"), "utf8"));
   const { Engine } = createRequire(import.meta.url)(join(root, "pkg/node/tactful.js"));
   const engine = Engine.fromBytes(new Uint8Array(readFileSync(join(root, "out/inkwell-studio.snap"))));
-  assert.equal(manifest.version, "0.4.8");
+  assert.equal(manifest.version, "0.5.0");
   assert.equal(VERSION, manifest.version);
   assert.equal(engine.info().engineVersion, manifest.version);
 });

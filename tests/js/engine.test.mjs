@@ -39,8 +39,8 @@ function expectError(fn, name, code) {
 test("loads the sample snapshot and describes it", () => {
   const info = Engine.fromBytes(bytes).info();
   assert.equal(info.storeId, "inkwell-studio");
-  assert.equal(info.formatVersion, 4);
-  assert.equal(info.engineFormatVersion, 4);
+  assert.equal(info.formatVersion, 5);
+  assert.equal(info.engineFormatVersion, 5);
   assert.equal(info.offers, 13);
   assert.match(info.snapshotId, /^inkwell-studio@[0-9a-f]{12}$/);
 });
