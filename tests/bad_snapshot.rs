@@ -736,11 +736,12 @@ fn a_payload_under_another_versions_header_is_refused() {
 /// truncation and for a flipped bit in every byte.
 #[test]
 fn a_kept_vector_loads_as_a_copy_does_for_every_format() {
-    let golden: [&[u8]; 4] = [
+    let golden: [&[u8]; 5] = [
         include_bytes!("golden/inkwell-v1.snap"),
         include_bytes!("golden/inkwell-v2.snap"),
         include_bytes!("golden/inkwell-v3.snap"),
         include_bytes!("golden/inkwell-v4.snap"),
+        include_bytes!("golden/inkwell-v5.snap"),
     ];
     for bytes in golden {
         let copied = Snapshot::from_bytes(bytes).unwrap();

@@ -27,6 +27,11 @@
 //!   was the newest, so that the next format has it to keep: the same command on that
 //!   release's sample store (5814 bytes, sha256 977b4a7d…ae76, checksummed with xxHash64). It
 //!   ranks an offer of only viewed items after every new one (`offer_viewed = "last"`).
+//! - `tests/golden/inkwell-v5.snap` (snapshot format 5, written by tactful 0.5.0 while format 5
+//!   was the newest): the same command on that release's sample store with the `name` of every
+//!   `[[items]]` entry taken out, so that what format 5 changed is in it: its items' names are
+//!   written empty and read as their ids (5539 bytes, sha256 4a09a75c…2abf, xxHash64 seeded
+//!   with the version).
 
 #![allow(
     clippy::unwrap_used,
@@ -45,6 +50,7 @@ const GOLDEN_SNAPSHOT: &[u8] = include_bytes!("golden/inkwell-v1.snap");
 const GOLDEN_SNAPSHOT_V2: &[u8] = include_bytes!("golden/inkwell-v2.snap");
 const GOLDEN_SNAPSHOT_V3: &[u8] = include_bytes!("golden/inkwell-v3.snap");
 const GOLDEN_SNAPSHOT_V4: &[u8] = include_bytes!("golden/inkwell-v4.snap");
+const GOLDEN_SNAPSHOT_V5: &[u8] = include_bytes!("golden/inkwell-v5.snap");
 const GOLDEN_MEMORY: &str = include_str!("golden/memory-v1.txt");
 const GOLDEN_MEMORY_V2: &str = include_str!("golden/memory-v2.txt");
 
@@ -494,6 +500,41 @@ fn golden_v4_snapshot_decides_as_format_4_did() {
 }
 
 #[test]
+fn golden_v5_snapshot_names_its_unnamed_items_by_their_ids() {
+    let snapshot = golden_of_format(GOLDEN_SNAPSHOT_V5, 5539, 5, "inkwell-studio@453b6db74758");
+    for item in &snapshot.payload().items {
+        assert_eq!(snapshot.text(item.name), snapshot.text(item.id));
+    }
+    // What tactful 0.5.0 decided from this file: decision id, play, offers (or would-have-shown).
+    let released = [
+        (
+            "demo-shopper-7",
+            "a78329dd41de077e",
+            "expand",
+            "creator-toolkit",
+        ),
+        (
+            "golden-shopper",
+            "cbc089c8c34f8750",
+            "expand",
+            "creator-toolkit",
+        ),
+        ("shopper-1", "a8d505d13c5f08f6", "expand", "creator-toolkit"),
+    ];
+    decides_on_the_sample_checkout(&snapshot, &released);
+    // And it says so by the items' ids.
+    let words = tactful::explain(&snapshot, &sample_checkout("demo-shopper-7"), "").unwrap();
+    assert_eq!(
+        words.offers[0].reasons[0],
+        "41% of buyers of course-foundations add pack-starter, part of this bundle, within 30 days"
+    );
+    assert_eq!(
+        words.offers[0].copy,
+        "Complete your toolkit: pack-starter + pack-portfolio + pack-social, for $49.00."
+    );
+}
+
+#[test]
 fn golden_payloads_read_alike_by_hand_and_by_serde() {
     // Each older payload as the loader reads it: with one zero byte (a `None`) appended per
     // later format version. The engine's reader and postcard with serde must take the same
@@ -503,6 +544,7 @@ fn golden_payloads_read_alike_by_hand_and_by_serde() {
         (GOLDEN_SNAPSHOT_V2, 2),
         (GOLDEN_SNAPSHOT_V3, 1),
         (GOLDEN_SNAPSHOT_V4, 0),
+        (GOLDEN_SNAPSHOT_V5, 0),
     ] {
         let mut body = golden[tactful::snapshot::HEADER_LEN..].to_vec();
         body.resize(body.len() + appended, 0);

@@ -33,11 +33,12 @@ use wasm_bindgen_test::wasm_bindgen_test;
 
 const GOLDEN_SNAPSHOT: &[u8] = include_bytes!("golden/inkwell-v1.snap");
 /// Every snapshot format's golden file, oldest first.
-const GOLDEN_SNAPSHOTS: [&[u8]; 4] = [
+const GOLDEN_SNAPSHOTS: [&[u8]; 5] = [
     GOLDEN_SNAPSHOT,
     include_bytes!("golden/inkwell-v2.snap"),
     include_bytes!("golden/inkwell-v3.snap"),
     include_bytes!("golden/inkwell-v4.snap"),
+    include_bytes!("golden/inkwell-v5.snap"),
 ];
 const GOLDEN_MEMORY: &str = include_str!("golden/memory-v1.txt");
 const CONTEXTS: [&str; 3] = [

@@ -103,15 +103,15 @@
 //! All are postcard's encoding. Formats 2 to 4 each only appended one `Option` to the payload
 //! (and format 4 changed the checksum), which postcard writes as one zero byte when it is
 //! `None`: an older payload is read as the current one with one zero byte appended per field
-//! appended since, and decides exactly as before (the golden files `tests/golden/inkwell-v1.snap`
-//! to `inkwell-v4.snap` hold this to account). Format 5 changed no type: it reads an empty item
-//! name as the id, which a format-4 payload reads as written, and so seeds its checksum with
-//! the version, which a flipped bit of the header cannot then turn into 4 unnoticed. The
-//! compiler writes the names of its catalog's unnamed items that way (a catalog of ids alone,
-//! such as `tactful evaluate` ships, had carried each id twice): Diginetica's 43,097 items,
-//! 20 neighbours each, compile to 3,990,056 bytes where they compiled to 4,194,435, which had
-//! been over the 4 MB a snapshot should stay under. A later format that changes more needs a
-//! frozen copy of the old types that changed, beside `wire.rs`.
+//! appended since, and decides exactly as before (the golden files
+//! `tests/golden/inkwell-v1.snap` to `inkwell-v4.snap` hold this to account). Format 5 changed
+//! no type: it reads an empty item name as the id, which a format-4 payload reads as written
+//! (`inkwell-v5.snap` holds its unnamed items), and so seeds its checksum with the version,
+//! which a flipped bit of the header cannot then turn into 4 unnoticed. The compiler writes the
+//! names of its catalog's unnamed items that way (a catalog of ids alone, such as `tactful
+//! evaluate` ships, had carried each id twice): Diginetica's 43,097 items, 20 neighbours each,
+//! compile to 3,990,056 bytes where they compiled to 4,194,435, over 4 MiB. A later format that
+//! changes more needs a frozen copy of the old types that changed, beside `wire.rs`.
 
 mod decode;
 mod error;
