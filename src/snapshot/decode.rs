@@ -1,4 +1,5 @@
-//! The payload (format 5; formats 1 to 4 too: see `ItemNames`) read from its postcard bytes, field by field in the order of `wire.rs`.
+//! The payload (format 5, and formats 1 to 4: see `ItemNames`) read from its postcard bytes,
+//! field by field in the order of `wire.rs`.
 //!
 //! Until 0.3 postcard and serde's derived visitors decoded it; they were most of the
 //! 36 KB that decoding and validation took of the module. This reader is the same format
@@ -52,7 +53,7 @@ pub(crate) fn payload(body: &[u8], version: u16) -> Result<(Loaded, Tables), Sna
 
 /// The first format whose items' names are written only where they differ from the ids
 /// (`wire::Item`'s `Serialize`): an empty name there is the item's id.
-pub(crate) const NAMES_ONLY_WHERE_NOT_IDS: u16 = 5;
+const NAMES_ONLY_WHERE_NOT_IDS: u16 = 5;
 
 /// How an item's name is read.
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -44,8 +44,8 @@
 //! titles, jobs and copy; pairing notes; until 0.4.7 the ids and item names too, below) and
 //! the model's neighbour entries where they lie: the decoded payload holds their places
 //! (`wire::Text`, `wire::Span`), each checked at load to be in range and, for a string,
-//! UTF-8 and within [`MAX_TEXT_BYTES`]. The encoding is the same (format 4 and 5), so every format
-//! loads this way. Against 0.4.3, the two alternating: natively 12.4–13.5 → 7.5–7.8 ms for
+//! UTF-8 and within [`MAX_TEXT_BYTES`]. The encoding is the same (formats 4 and 5), so every
+//! format loads this way. Against 0.4.3, the two alternating: natively 12.4–13.5 → 7.5–7.8 ms for
 //! 10,000 offers and 11–14 → 10 µs for the sample store; under Node `Engine.fromBytes` 22.4–23.3
 //! → 17.0 ms and 28 → 24 µs, and one 10,000-offer snapshot adds 17.8 MB to the process where
 //! it added 25.9; decisions unchanged within the noise (`www/docs/numbers.md`).
