@@ -143,9 +143,9 @@ pub const FORMAT_VERSION: u16 = 5;
 /// Bytes before the payload.
 pub const HEADER_LEN: usize = 20;
 
-/// The formats that appended a field to the payload (see "Versions" above): `email`,
-/// `frame_exploration` and `offer_viewed`, in that order.
-const APPENDED_IN: [u16; 3] = [2, 3, 4];
+/// The last format that appended a field to the payload (see "Versions" above): formats 2, 3
+/// and 4 appended one each.
+const LAST_APPENDED: u16 = 4;
 
 /// Largest snapshot accepted, in bytes.
 pub const MAX_SNAPSHOT_BYTES: usize = 64 << 20;
@@ -392,17 +392,16 @@ impl Snapshot {
         // above): reading old payloads this way rather than through frozen copies of their
         // types keeps kilobytes out of the wasm module (the 100 KB budget).
         let byte_len = bytes.len();
-        let appended_since = APPENDED_IN.iter().filter(|&&added| added > version);
-        bytes.resize(byte_len + appended_since.count(), 0);
+        let padding = usize::from(LAST_APPENDED.saturating_sub(version));
+        bytes.resize(byte_len + padding, 0);
         let body = bytes.get(HEADER_LEN..).unwrap_or_default();
         let (payload, tables) = decode::payload(body, version)?;
-        let appended = [
-            payload.email.is_some(),
-            payload.frame_exploration.is_some(),
-            payload.offer_viewed.is_some(),
+        let later = [
+            (2, payload.email.is_some()),
+            (3, payload.frame_exploration.is_some()),
+            (LAST_APPENDED, payload.offer_viewed.is_some()),
         ];
-        let mut later = APPENDED_IN.into_iter().zip(appended);
-        if later.any(|(added, some)| version < added && some) {
+        if later.iter().any(|&(added, some)| version < added && some) {
             return Err(SnapshotError::Decode {
                 detail: "the payload holds a field of a later format than its version".into(),
             });
