@@ -84,13 +84,15 @@ impl Sources {
 /// as they are checked, and how many more offers were found past [`MAX_CANDIDATES`] (never
 /// checked).
 pub fn generate(shopper: &Shopper<'_>) -> (Candidates, u32) {
-    group(&sightings(shopper))
+    group(sightings(shopper))
 }
 
 /// The best [`MAX_CANDIDATES`] offers found, best first, ordered only as far as they are
 /// taken: a decision stops once [`MAX_ELIGIBLE`] are eligible, on a large store after about a
 /// quarter of them.
 pub struct Candidates {
+    /// Every sighting, which the groups point into.
+    found: Vec<Sighting>,
     groups: Vec<Group>,
     /// Rank keys ([`rank_key`]) of the groups not taken yet, at most as many as may still be.
     order: Take<Ascending<u128>>,
@@ -101,7 +103,7 @@ impl Iterator for Candidates {
 
     fn next(&mut self) -> Option<Candidate> {
         let key = self.order.next()?;
-        self.groups.get(key as u32 as usize).map(Group::candidate)
+        (self.groups.get(key as u32 as usize)).map(|group| group.candidate(&self.found))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -113,7 +115,7 @@ impl ExactSizeIterator for Candidates {}
 
 /// Every sighting of an offer from every source, in the order found: at most
 /// [`MAX_SIGHTINGS`] plus what one seed and the popularity fallback add.
-fn sightings(shopper: &Shopper<'_>) -> Vec<(u32, f64, Source)> {
+fn sightings(shopper: &Shopper<'_>) -> Vec<Sighting> {
     let snapshot = shopper.snapshot;
     let payload = snapshot.payload();
     let seeds = [&shopper.cart, &shopper.owned, &shopper.viewed]
@@ -129,7 +131,7 @@ fn sightings(shopper: &Shopper<'_>) -> Vec<(u32, f64, Source)> {
     // merges its freed small blocks before a request that large); a large store's find
     // hundreds. The module's allocator under Node shows no difference either way.
     let room = payload.offers.len().clamp(32, 256);
-    let mut found: Vec<(u32, f64, Source)> = Vec::with_capacity(room);
+    let mut found: Vec<Sighting> = Vec::with_capacity(room);
     let mut categories_read: Vec<u32> = Vec::new();
     for (seed, weight) in seeds {
         // Checked per seed: one seed adds at most 256 neighbours x MAX_PER_SOURCE sightings.
@@ -198,27 +200,34 @@ fn sightings(shopper: &Shopper<'_>) -> Vec<(u32, f64, Source)> {
 /// A source ranks by its affinity, then by when it was found; a source found twice counts at
 /// its best. Sightings are grouped through a small hash table rather than by sorting them:
 /// a large store's decision sees a few thousand sightings, and sorting them was half its time.
-fn group(found: &[(u32, f64, Source)]) -> (Candidates, u32) {
+fn group(found: Vec<Sighting>) -> (Candidates, u32) {
     // At most one group per sighting: sized once rather than grown a doubling at a time.
     let mut groups: Vec<Group> = Vec::with_capacity(found.len());
     let mut table = GroupTable::for_sightings(found.len());
-    for &(offer, affinity, source) in found {
+    for (sighting, &(offer, ..)) in found.iter().enumerate() {
         let at = table.find_or_insert(offer, groups.len());
         if at == groups.len() {
             groups.push(Group::new(offer));
         }
         if let Some(group) = groups.get_mut(at) {
-            group.add(affinity, source);
+            group.add(sighting as u32, &found);
         }
     }
     // Best affinity first; ties by offer index (each offer has one group). One integer per
-    // group is ordered rather than the groups (six times the size), and compares in one step.
+    // group is ordered rather than the groups, and compares in one step.
     let keys = (groups.iter().enumerate())
-        .map(|(at, g)| rank_key(g.affinity(), g.offer, at))
+        .map(|(at, g)| rank_key(g.affinity(&found), g.offer, at))
         .collect();
     let cut = groups.len().saturating_sub(MAX_CANDIDATES) as u32;
     let order = Ascending::new(keys).take(MAX_CANDIDATES);
-    (Candidates { groups, order }, cut)
+    (
+        Candidates {
+            found,
+            groups,
+            order,
+        },
+        cut,
+    )
 }
 
 /// A key whose integer order is: greater affinity first (by `f64::total_cmp`), then smaller
@@ -245,37 +254,60 @@ fn shift_right<T>(tail: &mut [T]) {
     }
 }
 
-/// The sightings of one offer so far: its best three distinct sources.
+/// An offer seen from a source, at an affinity.
+type Sighting = (u32, f64, Source);
+
+/// The sightings of one offer so far: its best three distinct sources, as positions in the
+/// decision's sightings. Sixteen bytes, where the sightings themselves held here took eighty:
+/// a small store's groups then fit the allocator's caches of small blocks (see `sightings`).
 #[derive(Clone, Copy)]
 struct Group {
     offer: u32,
-    /// Best first; a later sighting ranks above a held one only with a greater affinity. The
-    /// first is the best sighting of all, so its affinity is the offer's.
-    best: [Option<(f64, Source)>; 3],
+    /// Best first ([`Group::NONE`] where there is none yet); a later sighting ranks above a
+    /// held one only with a greater affinity. The first is the best sighting of all, so its
+    /// affinity is the offer's.
+    best: [u32; 3],
 }
 
 impl Group {
+    /// No sighting.
+    const NONE: u32 = u32::MAX;
+
     fn new(offer: u32) -> Self {
         Self {
             offer,
-            best: [None; 3],
+            best: [Self::NONE; 3],
         }
     }
 
-    /// The best affinity found (every group holds at least one sighting).
-    fn affinity(&self) -> f64 {
-        (self.best.first().copied().flatten()).map_or(0.0, |(affinity, _)| affinity)
+    /// The sightings at `best`, in `found`.
+    fn held(best: [u32; 3], found: &[Sighting]) -> [Option<(f64, Source)>; 3] {
+        let one =
+            |at: u32| (found.get(at as usize)).map(|&(_, affinity, source)| (affinity, source));
+        // Not `best.map(one)`: the array's `map` was not inlined, and cost a sixth of a decision.
+        let [first, second, third] = best;
+        [one(first), one(second), one(third)]
     }
 
-    fn add(&mut self, affinity: f64, source: Source) {
+    /// The best affinity found (every group holds at least one sighting).
+    fn affinity(&self, found: &[Sighting]) -> f64 {
+        let best = self.best.first().and_then(|&at| found.get(at as usize));
+        best.map_or(0.0, |&(_, affinity, _)| affinity)
+    }
+
+    /// Takes sighting `at` of `found` into account.
+    fn add(&mut self, at: u32, found: &[Sighting]) {
+        let Some(&(_, affinity, source)) = found.get(at as usize) else {
+            return;
+        };
         let beats =
             |held: &Option<(f64, Source)>| held.is_none_or(|(a, _)| affinity.total_cmp(&a).is_gt());
-        if let Some(same) = self
-            .best
+        let held = Self::held(self.best, found);
+        if let Some(same) = held
             .iter()
             .position(|h| h.is_some_and(|(_, s)| s == source))
         {
-            if !self.best.get(same).is_some_and(beats) {
+            if !held.get(same).is_some_and(beats) {
                 return;
             }
             // Found again at a better affinity: it moves up from where it was.
@@ -283,24 +315,28 @@ impl Group {
                 shift_left(tail);
             }
             if let Some(last) = self.best.last_mut() {
-                *last = None;
+                *last = Self::NONE;
             }
         }
-        if let Some(at) = self.best.iter().position(beats) {
-            if let Some(tail) = self.best.get_mut(at..) {
+        if let Some(place) = Self::held(self.best, found).iter().position(beats) {
+            if let Some(tail) = self.best.get_mut(place..) {
                 shift_right(tail);
                 if let Some(first) = tail.first_mut() {
-                    *first = Some((affinity, source));
+                    *first = at;
                 }
             }
         }
     }
 
-    fn candidate(&self) -> Candidate {
+    fn candidate(&self, found: &[Sighting]) -> Candidate {
         Candidate {
             offer: self.offer,
-            affinity: self.affinity(),
-            sources: Sources(self.best.map(|held| held.map(|(_, source)| source))),
+            affinity: self.affinity(found),
+            sources: {
+                let [first, second, third] = Self::held(self.best, found);
+                let source = |held: Option<(f64, Source)>| held.map(|(_, source)| source);
+                Sources([source(first), source(second), source(third)])
+            },
         }
     }
 }
@@ -415,7 +451,7 @@ mod grouping_tests {
                     (next(offers) as u32, next(5) as f64 / 8.0, source)
                 })
                 .collect();
-            let (candidates, cut) = group(&found);
+            let (candidates, cut) = group(found.clone());
             assert_eq!(
                 (candidates.collect(), cut),
                 by_definition(&found),
