@@ -302,7 +302,7 @@ impl Group {
         };
         let beats =
             |held: &Option<(f64, Source)>| held.is_none_or(|(a, _)| affinity.total_cmp(&a).is_gt());
-        let held = Self::held(self.best, found);
+        let mut held = Self::held(self.best, found);
         if let Some(same) = held
             .iter()
             .position(|h| h.is_some_and(|(_, s)| s == source))
@@ -317,8 +317,9 @@ impl Group {
             if let Some(last) = self.best.last_mut() {
                 *last = Self::NONE;
             }
+            held = Self::held(self.best, found);
         }
-        if let Some(place) = Self::held(self.best, found).iter().position(beats) {
+        if let Some(place) = held.iter().position(beats) {
             if let Some(tail) = self.best.get_mut(place..) {
                 shift_right(tail);
                 if let Some(first) = tail.first_mut() {
