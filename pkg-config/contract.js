@@ -94,7 +94,7 @@ export const CARD_CSS_VARIABLES = {
  */
 export const CARD_CSS = `
 .tactful-slot { position: relative; }
-.tactful-card { box-sizing: border-box; position: absolute; inset: 0; overflow: auto;
+.tactful-card { box-sizing: border-box; position: absolute; inset: 0 0 auto; max-height: 100%; overflow: auto;
   display: flex; flex-direction: column; gap: .5rem; padding: var(--tactful-padding, .9rem 1rem);
   background: var(--tactful-bg, #fff); color: var(--tactful-fg, #1d1d1f);
   border: 1px solid var(--tactful-border, #d0d0d7); border-radius: var(--tactful-radius, .6rem);

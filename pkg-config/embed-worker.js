@@ -4,7 +4,7 @@
 // run, the embed imports this same module into the page and calls `answer` directly.
 //
 //   page → worker  { id, op: "open", snapshot, wasm }       → { id, value: info }
-//                  { id, op: "decide" | "openMemory" | "parse" | "merge" | "record", args } → { id, value }
+//                  { id, op: "decide" | "explain" | "openMemory" | "parseMemory" | "mergeMemory" | "record", args } → { id, value }
 //   worker → page  { id, error: { name, code, path, message } } for a refused request
 import init, { Engine } from "../web/tactful.js";
 
@@ -51,16 +51,15 @@ function nextTask() {
 }
 
 /**
- * Memory requests go to the engine's own methods, which bind memory to its store: another
- * store's copy (two stores on one cookie domain) is not taken as this shopper's.
+ * The engine's methods a request may name. The memory ones bind memory to the engine's store:
+ * another store's copy (two stores on one cookie domain) is not taken as this shopper's.
  */
-const MEMORY = { openMemory: "openMemory", parse: "parseMemory", merge: "mergeMemory", record: "record" };
+const METHODS = new Set(["decide", "explain", "openMemory", "parseMemory", "mergeMemory", "record"]);
 
 /** One request: `open` loads and returns the snapshot's info; the others call the engine. */
 export async function answer(engine, { op, args = [] }) {
-  if (op === "decide" || op === "explain") return (await engine)[op](...args);
   if (op === "open") return (await engine).info();
-  if (Object.hasOwn(MEMORY, op)) return (await engine)[MEMORY[op]](...args);
+  if (METHODS.has(op)) return (await engine)[op](...args);
   throw Object.assign(new Error(`no such request \`${op}\``), { name: "EmbedError", code: "embed.bad_request" });
 }
 

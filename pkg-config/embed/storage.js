@@ -73,7 +73,7 @@ export class MemoryStore {
       this.warn(opened.problem.code, `${where} held unreadable memory (${opened.problem.message}); starting from fresh memory`);
       return memory;
     }
-    return memory ? this.host.call("merge", memory, opened.memory) : opened.memory;
+    return memory ? this.host.call("mergeMemory", memory, opened.memory) : opened.memory;
   }
 
   /** Writes memory back, merged with whatever another tab wrote meanwhile. */
@@ -84,7 +84,7 @@ export class MemoryStore {
     let stored;
     for (let seen = null; (stored = read()) && stored !== this.memory && stored !== seen; seen = stored) {
       try {
-        this.memory = await this.host.call("merge", this.memory, await this.host.call("parse", stored));
+        this.memory = await this.host.call("mergeMemory", this.memory, await this.host.call("parseMemory", stored));
       } catch {
         // The stored copy is unreadable (a warning was given when it was read): ours replaces it.
       }
@@ -176,7 +176,7 @@ export class MemoryStore {
     return this.serial(async () => {
       const memory = this.memory;
       await this.load();
-      if (memory) this.memory = this.memory ? await this.host.call("merge", this.memory, memory) : memory;
+      if (memory) this.memory = this.memory ? await this.host.call("mergeMemory", this.memory, memory) : memory;
       await this.persist();
     });
   }

@@ -383,6 +383,10 @@ test("at 1280, 375 and 320 px every offer in the card is whole, no button is cli
       offers: [...card.querySelectorAll(".tactful-offer")].map((a) => ({ id: a.dataset.offerId, whole: inside(a.getBoundingClientRect()) })),
       buttonsWhole: [...card.querySelectorAll("button")].every((b) => inside(b.getBoundingClientRect())),
       scrolls: card.scrollHeight > card.clientHeight + 1,
+      // From the last offer's bottom to the card's: its padding and border, no blank space.
+      below: box.bottom - [...card.querySelectorAll(".tactful-offer")].at(-1).getBoundingClientRect().bottom,
+      room: parseFloat(getComputedStyle(card).paddingBottom) + parseFloat(getComputedStyle(card).borderBottomWidth),
+      pastSlot: card.classList.contains("tactful-card--flow") ? 0 : box.bottom - card.parentElement.getBoundingClientRect().bottom,
     };
   });
   for (const width of [1280, 375, 320]) {
@@ -404,6 +408,8 @@ test("at 1280, 375 and 320 px every offer in the card is whole, no button is cli
       assert.ok(seen.offers.every((o) => o.whole), `${where}: an offer is cut off: ${JSON.stringify(seen)}`);
       assert.ok(seen.buttonsWhole, `${where}: a button is clipped`);
       assert.equal(seen.scrolls, false, `${where}: the card scrolls`);
+      assert.ok(Math.abs(seen.below - seen.room) <= 1, `${where}: the card's border is not under its last offer: ${JSON.stringify(seen)}`);
+      assert.ok(seen.pastSlot <= 0.5, `${where}: the card reaches past its slot`);
       const exposure = (await reports(tab)).find((r) => r.type === "exposure");
       const ids = seen.offers.map((o) => o.id);
       assert.deepEqual(exposure.offers.map((o) => o.offerId), ids, `${where}: the exposure lists what is visible`);
