@@ -36,3 +36,21 @@ test("the embed, the package and the engine carry one version: 0.5 (snapshot for
   assert.equal(VERSION, manifest.version);
   assert.equal(engine.info().engineVersion, manifest.version);
 });
+
+test("the embed's worker answers the engine's own method names and refuses any other request", async () => {
+  const { readFileSync } = await import("node:fs");
+  const worker = await import(pathToFileURL(join(root, "pkg/embed/embed-worker.js")).href);
+  const engine = worker.load({
+    snapshot: new Uint8Array(readFileSync(join(root, "out/inkwell-studio.snap"))),
+    wasm: readFileSync(join(root, "pkg/web/tactful_bg.wasm")),
+  });
+  assert.equal((await worker.answer(engine, { op: "open" })).storeId, "inkwell-studio");
+  const memory = await worker.answer(engine, { op: "record", args: ["", { type: "dismiss", offerId: "creator-toolkit", at: 1763726400000 }] });
+  const parsed = await worker.answer(engine, { op: "parseMemory", args: [memory] });
+  assert.equal(await worker.answer(engine, { op: "mergeMemory", args: [memory, parsed] }), memory);
+  assert.equal((await worker.answer(engine, { op: "openMemory", args: [memory] })).memory, memory);
+  // The names before 0.5.1 ("parse", "merge"), and anything else, are refused by name.
+  for (const op of ["parse", "merge", "fromBytes", "constructor", "free"]) {
+    await assert.rejects(worker.answer(engine, { op, args: [] }), { name: "EmbedError", code: "embed.bad_request" }, op);
+  }
+});
