@@ -9,6 +9,29 @@
 // `JSON.stringify` called from the module went through a wrapper that cost more than the
 // call); one with no JSON form goes to `decideJson`, which throws the error that names it. A
 // decision record (with the context it was decided from) comes as its JSON text.
+//
+// Strings go into the module through wasm-bindgen's `passStringToWasm0`, which copies one
+// character at a time in JavaScript up to the first that is not ASCII: a context's 400-700
+// bytes were 5% of a decision. This one (same arguments, same result) asks `encodeInto` for
+// the whole string first, a native copy; only a string with other characters takes the
+// second step, which sizes the buffer for UTF-8 as wasm-bindgen does. `WASM_VECTOR_LEN`,
+// `cachedTextEncoder` and `getUint8ArrayMemory0` are the glue's own (a wasm-bindgen that
+// renamed them would fail every test at import).
+passStringToWasm0 = function passStringToWasm0ByEncodeInto(arg, malloc, realloc) {
+  const units = arg.length;
+  let ptr = malloc(units, 1) >>> 0;
+  const first = cachedTextEncoder.encodeInto(arg, getUint8ArrayMemory0().subarray(ptr, ptr + units));
+  let written = first.written;
+  if (first.read < units) {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit (a pair's 4 bytes are 2 per unit).
+    const room = written + (units - first.read) * 3;
+    ptr = realloc(ptr, units, room, 1) >>> 0;
+    written += cachedTextEncoder.encodeInto(arg.slice(first.read), getUint8ArrayMemory0().subarray(ptr + written, ptr + room)).written;
+    ptr = realloc(ptr, room, written, 1) >>> 0;
+  }
+  WASM_VECTOR_LEN = written;
+  return ptr;
+};
 let tapeMemory, tapeNumbers, tapeWords, tapeAt, wordsAt;
 const tapeNumber = () => {
   const x = tapeNumbers[tapeAt++];

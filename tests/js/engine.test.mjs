@@ -308,3 +308,36 @@ test("the exposure is the v1 log record: JSON.stringify of it is the engine's ow
   // A bad context is refused as ever, record or not.
   expectError(() => engine.decide({ surface: "checkout", now: 1, shopperKey: "k" }, "", { decisionRecord: true }), "ContextError", "context.time");
 });
+
+test("strings cross into the module as UTF-8, byte for byte, whatever characters they hold", () => {
+  const engine = Engine.fromBytes(bytes);
+  // A text fact is 1 to 256 bytes; the context's JSON around it is ASCII up to the fact.
+  const texts = [
+    "pro",
+    "é",
+    "café au lait",
+    "日本語のプラン",
+    "🎉 party",
+    "a🎉b🎉c",
+    "x".repeat(254) + "é",
+    "é".repeat(128),
+    "\u{10FFFF}\u007f\u0080\u07ff\u0800\uffff",
+  ];
+  for (const text of texts) {
+    // Decided with the decision record, which carries the context as the engine read it; the
+    // text crosses twice (the context's JSON as one string, and `facts.plan` inside it).
+    const context = { surface: "checkout", now: 1763726400000, shopperKey: "utf8-shopper", cart: ["course-foundations"], facts: { plan: text } };
+    const record = engine.decide(context, "", { decisionRecord: true }).decision.exposure;
+    assert.equal(record.context.facts.plan, text, JSON.stringify(text));
+  }
+  // A lone surrogate: JSON.stringify escapes it, and the engine's JSON reader refuses the
+  // escape by name; raw in a context given as text, it crosses as U+FFFD (as TextEncoder and
+  // wasm-bindgen's own copy write it).
+  const lone = { surface: "checkout", now: 1763726400000, shopperKey: "utf8-shopper", facts: { plan: "lone \ud800 x" } };
+  expectError(() => engine.decide(lone, ""), "ContextError", "context.json");
+  const raw = JSON.stringify({ ...lone, facts: { plan: "PLAN" } }).replace("PLAN", "lone \ud800 x");
+  assert.equal(engine.decide(raw, "", { decisionRecord: true }).decision.exposure.context.facts.plan, "lone \ufffd x");
+  // Bytes, not characters, are what limits count: 257 bytes in 129 characters is refused.
+  const over = { surface: "checkout", now: 1763726400000, shopperKey: "utf8-shopper", facts: { plan: "x" + "é".repeat(128) } };
+  expectError(() => engine.decide(over, ""), "ContextError", "context.text");
+});

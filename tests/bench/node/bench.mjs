@@ -79,9 +79,12 @@ const RUNS = {
   generated: { load: 100, peerLoad: 10, decisions: 10_000, peerDecisions: 200, check: 40, cold: 0 },
 };
 
+// The issue "A lean decision and a zero-copy snapshot" set the decisions' targets (the first
+// issue's 10,000-offer budget was 100 µs); the sample store's must also beat GrowthBook's p50
+// in the same run.
 const TARGETS = {
   sampleP50: 10, // µs, tactful decide on the sample store
-  generatedP50: 100, // µs, tactful decide on 10,000 offers
+  generatedP50: 60, // µs, tactful decide on 10,000 offers
   instantiate: 5, // ms, tactful compile + instantiate
 };
 
@@ -798,10 +801,11 @@ console.log("== targets (tactful) ==");
 const targets = [
   ["decide, sample store, p50 (Node)", `<= ${TARGETS.sampleP50} µs`, sample.rows[0].decide.p50, "µs", TARGETS.sampleP50],
   ["decide, 10k offers, p50 (Node)", `<= ${TARGETS.generatedP50} µs`, generated.rows[0].decide.p50, "µs", TARGETS.generatedP50],
+  ["decide, sample store, p50, below GrowthBook's", `< ${f(sample.rows[1].decide.p50, 2)} µs`, sample.rows[0].decide.p50, "µs", sample.rows[1].decide.p50 - 1e-9],
   ["compile + instantiate, fresh process, median", `<= ${TARGETS.instantiate} ms`, init.tactful.wasm, "ms", TARGETS.instantiate],
 ];
 for (const [what, target, value, unit, limit] of targets) {
-  console.log(`  ${padEnd(what, 48)} target ${padEnd(target, 9)} measured ${pad(`${f(value, 2)} ${unit}`, 10)}   ${verdict(value <= limit)}`);
+  console.log(`  ${padEnd(what, 48)} target ${padEnd(target, 10)} measured ${pad(`${f(value, 2)} ${unit}`, 10)}   ${verdict(value <= limit)}`);
 }
 console.log();
 console.log(`total bench time ${(ms(started, now()) / 1e3).toFixed(1)} s`);
