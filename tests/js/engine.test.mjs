@@ -324,8 +324,8 @@ test("strings cross into the module as UTF-8, byte for byte, whatever characters
     "\u{10FFFF}\u007f\u0080\u07ff\u0800\uffff",
   ];
   for (const text of texts) {
-    // Decided with the decision record, which carries the context as the engine read it; the
-    // text crosses twice (the context's JSON as one string, and `facts.plan` inside it).
+    // Decided with the decision record, which carries the context as the engine read it: the
+    // text crosses inside the context's JSON, one string, and comes back in the record.
     const context = { surface: "checkout", now: 1763726400000, shopperKey: "utf8-shopper", cart: ["course-foundations"], facts: { plan: text } };
     const record = engine.decide(context, "", { decisionRecord: true }).decision.exposure;
     assert.equal(record.context.facts.plan, text, JSON.stringify(text));
