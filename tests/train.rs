@@ -23,7 +23,7 @@ use tactful::train::input::{
     ColumnMap, ColumnRename, InputError, OutcomeKind, read_orders, read_outcomes, read_views,
 };
 use tactful::train::sessions::{self, Ranks, SessionScoring};
-use tactful::train::{HistoryBuilder, Settings, budget_cost, train};
+use tactful::train::{HistoryBuilder, Settings, WeightBits, budget_cost, train};
 
 fn data() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
@@ -297,7 +297,7 @@ fn a_budget_is_kept_and_its_cost_reported() {
     );
     assert!(tight.report.entries < free.report.entries);
     assert!((0.0..1.0).contains(&tight.report.strength_kept));
-    let cost = budget_cost(&data.history, &settings).unwrap();
+    let cost = budget_cost(&data.history, &settings, &tight).unwrap();
     assert!(cost.cases > 200);
     assert!(cost.unbudgeted > 0.0 && cost.budgeted > 0.0);
 }
@@ -751,6 +751,7 @@ fn weight_power_flattens_a_row_and_train_takes_it_as_evaluate_does() {
         let settings = Settings {
             shrinkage: 0.0,
             weight_power: power,
+            weight_bits: WeightBits::Eight,
             ..Settings::default()
         };
         let trained = train(&history, &settings);
@@ -798,6 +799,7 @@ fn second_hop_reaches_a_neighbours_neighbours() {
         let settings = Settings {
             shrinkage: 0.0,
             second_hop: hop,
+            weight_bits: WeightBits::Eight,
             ..Settings::default()
         };
         let trained = train(&history, &settings);
@@ -824,4 +826,105 @@ fn second_hop_reaches_a_neighbours_neighbours() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--second-hop 2 is outside"));
+}
+
+/// Sessions where `a`'s row is nine fillers co-viewed 30 times each, then `p` 16 times and `q`
+/// 15: 8 bits weigh them 136 and 128, so `p` is 10th; 4 bits put both at level 8 (136), and
+/// `q`, viewed more, wins the tie. The newest tenth (36 of 357 sessions) is `a` then `next`.
+fn weight_level_history(next: &str) -> tactful::train::History {
+    let mut builder = HistoryBuilder::default();
+    for filler in ["f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9"] {
+        for _ in 0..30 {
+            builder.session(&["a", filler]);
+        }
+    }
+    for (item, times) in [("p", 16), ("q", 15)] {
+        for _ in 0..times {
+            builder.session(&["a", item]);
+        }
+    }
+    for _ in 0..20 {
+        builder.session(&["q", "z"]);
+    }
+    for _ in 0..36 {
+        builder.session(&["a", next]);
+    }
+    builder.finish()
+}
+
+#[test]
+fn auto_weight_levels_keep_8_bits_only_where_4_lose_held_out_hits() {
+    let settings = Settings {
+        shrinkage: 0.0,
+        ..Settings::default()
+    };
+    // The held-out items are `p`: only 8 bits find them.
+    let trained = train(&weight_level_history("p"), &settings);
+    let choice = trained.report.weights;
+    assert_eq!(choice.bits, 8, "{choice:?}");
+    let held_out = choice.held_out.unwrap();
+    assert_eq!(
+        (held_out.cases, held_out.only_four, held_out.only_eight),
+        (36, 0, 36)
+    );
+    assert_eq!((held_out.four, held_out.eight), (0.0, 100.0));
+    // The model is then trained on the whole history at 8 bits: a filler is 30/52 of `p`.
+    let a = trained.items.get("a").unwrap() as usize;
+    let weights: Vec<u8> = trained.neighbours[a].iter().map(|n| n.weight).collect();
+    assert!(weights.contains(&147), "{weights:?}");
+    // The held-out items are a filler: both levels find them, and 4 bits are kept.
+    let trained = train(&weight_level_history("f1"), &settings);
+    let choice = trained.report.weights;
+    assert_eq!(choice.bits, 4, "{choice:?}");
+    assert_eq!(choice.held_out.unwrap().only_eight, 0);
+    assert!(
+        (trained.neighbours.iter().flatten()).all(|n| n.weight % 17 == 0 && n.weight > 0),
+        "every weight one of the 16 levels"
+    );
+    // Asked for, the levels are kept without a held-out measure.
+    for (bits, asked) in [(4, WeightBits::Four), (8, WeightBits::Eight)] {
+        let settings = Settings {
+            weight_bits: asked,
+            ..settings.clone()
+        };
+        let choice = train(&weight_level_history("p"), &settings).report.weights;
+        assert_eq!((choice.bits, choice.held_out), (bits, None));
+    }
+}
+
+#[test]
+fn train_reports_the_weight_levels_and_refuses_others() {
+    let mut csv = String::from("session,item\n");
+    let history = weight_level_history("p");
+    for (i, session) in history.sessions.iter().enumerate() {
+        for &item in session {
+            csv.push_str(&format!("{i},{}\n", history.items.name(item)));
+        }
+    }
+    let views = temp("weight-level-views.csv", csv.as_bytes());
+    let train_cli = |bits: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_tactful"))
+            .args(["train", "--views"])
+            .arg(&views)
+            .args(["--shrinkage", "0", "-o", "/dev/null"])
+            .args(bits)
+            .output()
+            .unwrap()
+    };
+    let out = train_cli(&[]);
+    assert!(out.status.success());
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        printed.contains("weights: 8 bits, chosen on 36 held-out cases (newest 10%): HR@10 0.00% at 4 bits, 100.00% at 8 (0 found at 4 bits only, 36 at 8 only)"),
+        "{printed}"
+    );
+    let out = train_cli(&["--weight-bits", "4"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("weights: 4 bits, as asked"));
+    let out = train_cli(&["--weight-bits", "6"]);
+    assert_eq!(out.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("'6'") && said.contains("auto, 4, 8"),
+        "{said}"
+    );
 }

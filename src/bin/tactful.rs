@@ -351,6 +351,10 @@ struct LearningArgs {
     /// Widen each item's row by its neighbours' neighbours, at this weight (0..=1; 0: none).
     #[arg(long, default_value_t = 0.0)]
     second_hop: f64,
+    /// Levels of a neighbour's weight: 4 bits (a smaller snapshot after compression), 8, or
+    /// auto: 4 unless 8 find measurably more of the newest tenth of the history.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "4", "8"])]
+    weight_bits: String,
 }
 
 #[derive(clap::Args)]
@@ -899,6 +903,8 @@ fn learning_settings(args: &LearningArgs) -> Result<tactful::train::Settings, Fa
         damping: within("damping", args.damping, 0.0, 2.0)?,
         weight_power: within("weight-power", args.weight_power, 0.1, 2.0)?,
         second_hop: within("second-hop", args.second_hop, 0.0, 1.0)?,
+        weight_bits: tactful::train::WeightBits::parse(&args.weight_bits)
+            .map_err(|e| Failure::Usage(format!("--weight-bits: {e}")))?,
         ..tactful::train::Settings::default()
     })
 }
@@ -967,6 +973,12 @@ fn run_train(args: &TrainArgs) -> Result<(), Failure> {
         r.sessions,
         elapsed.as_secs_f64()
     ))?;
+    if r.orders + r.sessions > 0 {
+        emit(format_args!(
+            "weights: {}",
+            weight_levels(settings.weight_bits, &r.weights)
+        ))?;
+    }
     if settings.budget.is_some() {
         emit(format_args!(
             "budget: kept {} of {} entries, {:.1}% of the neighbour strength",
@@ -974,7 +986,7 @@ fn run_train(args: &TrainArgs) -> Result<(), Failure> {
             r.entries_unbudgeted,
             100.0 * r.strength_kept
         ))?;
-        if let Some(cost) = train::budget_cost(&history, &settings) {
+        if let Some(cost) = train::budget_cost(&history, &settings, &trained) {
             emit(format_args!(
                 "budget cost: HR@10 {:.2}% with the budget, {:.2}% without, on {} held-out cases (newest 10%)",
                 cost.budgeted, cost.unbudgeted, cost.cases
@@ -982,6 +994,24 @@ fn run_train(args: &TrainArgs) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// What a model's weight levels are and what chose them, for a report line.
+fn weight_levels(
+    asked: tactful::train::WeightBits,
+    choice: &tactful::train::WeightChoice,
+) -> String {
+    match (choice.held_out, asked) {
+        (Some(h), _) => format!(
+            "{} bits, chosen on {} held-out cases (newest 10%): HR@10 {:.2}% at 4 bits, {:.2}% at 8 ({} found at 4 bits only, {} at 8 only)",
+            choice.bits, h.cases, h.four, h.eight, h.only_four, h.only_eight
+        ),
+        (None, tactful::train::WeightBits::Auto) => format!(
+            "{} bits (too little history to hold cases out and choose)",
+            choice.bits
+        ),
+        (None, _) => format!("{} bits, as asked", choice.bits),
+    }
 }
 
 /// The evaluation's settings from its options, each range checked.

@@ -84,6 +84,8 @@ pub struct Ranking {
     pub model_bytes: usize,
     /// Neighbour entries in the snapshot.
     pub neighbour_entries: usize,
+    /// The weights' levels, and what chose them.
+    pub weights: super::WeightChoice,
 }
 
 /// One off-policy estimate.
@@ -416,8 +418,23 @@ pub fn rank_baskets(
     cases: &[(u32, Vec<u32>)],
     k: usize,
 ) -> Ranking {
-    let mut ranker = Ranker::new(model);
     let mut metrics = Counter::new(model.item_count());
+    for_each_top(model, to_model, cases, k, |top, held_out| {
+        metrics.add(top, held_out);
+    });
+    metrics.finish(name, k)
+}
+
+/// Ranks each case's top `k` from the rest of its basket, and calls `visit` with it and the
+/// held-out item (both as the model's indexes).
+pub(crate) fn for_each_top(
+    model: &impl ItemModel,
+    to_model: &dyn Fn(u32) -> Option<u32>,
+    cases: &[(u32, Vec<u32>)],
+    k: usize,
+    mut visit: impl FnMut(&[u32], Option<u32>),
+) {
+    let mut ranker = Ranker::new(model);
     let mut seeds = Vec::new();
     for (held_out, rest) in cases {
         seeds.clear();
@@ -433,9 +450,8 @@ pub fn rank_baskets(
             },
             k,
         );
-        metrics.add(&top, to_model(*held_out));
+        visit(&top, to_model(*held_out));
     }
-    metrics.finish(name, k)
 }
 
 struct Counter {
@@ -511,6 +527,7 @@ pub fn basket_completion(
     ranking.trained_on = split.train.orders.len();
     ranking.snapshot_bytes = bytes;
     ranking.neighbour_entries = snapshot.info().neighbours;
+    ranking.weights = trained.report.weights;
     ranking.model_bytes = model_bytes(&snapshot);
     if let Some(dir) = splits {
         write_split(&dir.join(&data.name), &split)?;
@@ -699,7 +716,7 @@ pub fn table(results: &Results) -> String {
         let title = "basket completion";
         let _ = writeln!(
             out,
-            "{title}\n{:<22} {:>7} {:>8} {:>8} {:>8} {:>7} {:>11} {:>9} {:>10}",
+            "{title}\n{:<22} {:>7} {:>8} {:>8} {:>8} {:>7} {:>11} {:>9} {:>10} {:>4}",
             "data set",
             "cases",
             "HR@k %",
@@ -708,12 +725,13 @@ pub fn table(results: &Results) -> String {
             "items",
             "snapshot B",
             "model B",
-            "neighbours"
+            "neighbours",
+            "bits"
         );
         for r in rows {
             let _ = writeln!(
                 out,
-                "{:<22} {:>7} {:>8.2} {:>8.2} {:>8.2} {:>7} {:>11} {:>9} {:>10}   (k = {})",
+                "{:<22} {:>7} {:>8.2} {:>8.2} {:>8.2} {:>7} {:>11} {:>9} {:>10} {:>4}   (k = {})",
                 r.name,
                 r.cases,
                 r.hit_rate,
@@ -723,6 +741,7 @@ pub fn table(results: &Results) -> String {
                 r.snapshot_bytes,
                 r.model_bytes,
                 r.neighbour_entries,
+                r.weights.bits,
                 r.k
             );
         }

@@ -34,7 +34,7 @@ use serde::Serialize;
 use super::baselines::Baselines;
 use super::evaluate::{EvaluateError, data_error, model_bytes, open, ship};
 use super::rank::{Combine, ItemModel, Query, Ranker};
-use super::{History, HistoryBuilder, Settings, train};
+use super::{History, HistoryBuilder, Settings, WeightBits, train};
 
 /// The cut-offs reported.
 pub const CUTS: [usize; 3] = [5, 10, 20];
@@ -498,7 +498,16 @@ pub fn tune(
     let new_item: Vec<Case> = cases.iter().filter(|c| c.is_new()).cloned().collect();
     let mut tried = 0;
     let mut measure = |settings: &Settings| -> (f64, f64) {
-        let model = Shipped(train(&part, settings));
+        // `auto` weight levels would train three models per combination: the search holds
+        // them at 8 bits, and the model shipped chooses its own.
+        let searched = Settings {
+            weight_bits: match settings.weight_bits {
+                WeightBits::Auto => WeightBits::Eight,
+                given => given,
+            },
+            ..settings.clone()
+        };
+        let model = Shipped(train(&part, &searched));
         let mut best = (f64::MIN, 0.0);
         for recency in RECENCIES {
             let mut ranks = Ranks::default();
@@ -625,6 +634,8 @@ pub struct SessionResults {
     pub model_bytes: usize,
     /// Neighbour entries in the snapshot.
     pub neighbour_entries: usize,
+    /// The weights' levels, and what chose them.
+    pub weights: super::WeightChoice,
     /// Every method's metrics.
     pub methods: Vec<MethodScores>,
 }
@@ -669,6 +680,7 @@ pub fn evaluate_sessions(
         snapshot_bytes: bytes,
         model_bytes: model_bytes(&snapshot),
         neighbour_entries: snapshot.info().neighbours,
+        weights: trained.report.weights,
         methods: ranks.scores(&data.cases),
     };
     Ok((results, ranks))
@@ -679,7 +691,7 @@ pub fn table(r: &SessionResults) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "session next item: {} ({} cases: {} new item, {} repeat; {} items; trained on {} sessions; snapshot {} B, {} neighbour entries)",
+        "session next item: {} ({} cases: {} new item, {} repeat; {} items; trained on {} sessions; snapshot {} B, {} neighbour entries, {}-bit weights)",
         r.name,
         r.cases,
         r.new_item_cases,
@@ -687,7 +699,8 @@ pub fn table(r: &SessionResults) -> String {
         r.catalogue,
         r.trained_on,
         r.snapshot_bytes,
-        r.neighbour_entries
+        r.neighbour_entries,
+        r.weights.bits
     );
     let _ = write!(out, "{:<22}", "HR / MRR %");
     for kind in ["all", "new item", "repeat"] {
@@ -708,7 +721,7 @@ pub fn table(r: &SessionResults) -> String {
     }
     let _ = writeln!(
         out,
-        "scoring: recency {}, repeat {}; training: view window {}, view decay {}, backward {}, damping {}, shrinkage {}, weight power {}, second hop {}, neighbours {}",
+        "scoring: recency {}, repeat {}; training: view window {}, view decay {}, backward {}, damping {}, shrinkage {}, weight power {}, second hop {}, neighbours {}, weight bits {}",
         r.scoring.recency,
         r.scoring.repeat,
         r.settings.view_window,
@@ -718,7 +731,8 @@ pub fn table(r: &SessionResults) -> String {
         r.settings.shrinkage,
         r.settings.weight_power,
         r.settings.second_hop,
-        r.settings.neighbours
+        r.settings.neighbours,
+        r.settings.weight_bits.name()
     );
     if let Some(t) = &r.tuning {
         let _ = writeln!(

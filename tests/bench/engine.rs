@@ -1181,6 +1181,8 @@ impl Measured {
 struct SizeBreakdown {
     offers: usize,
     whole: usize,
+    /// The same store with its weights at 4 bits (`tactful train --weight-bits 4`).
+    whole_4bit: usize,
     without_neighbours: usize,
     without_neighbours_or_copy: usize,
 }
@@ -1190,6 +1192,13 @@ impl SizeBreakdown {
         let mut payload = generated_payload(template, TARGET_NEIGHBOURS);
         let brotli = |p: &Payload| brotli_len(&snapshot::encode(p).unwrap());
         let whole = brotli(&payload);
+        let mut at_4bit = payload.clone();
+        for entry in at_4bit.model.neighbours.entries.chunks_exact_mut(4) {
+            if let [_, _, weight, _] = entry {
+                *weight = tactful::train::weight_level(f64::from(*weight) / 255.0, 4);
+            }
+        }
+        let whole_4bit = brotli(&at_4bit);
         payload.model.neighbours = NeighbourBlob::default();
         let without_neighbours = brotli(&payload);
         for offer in &mut payload.offers {
@@ -1198,6 +1207,7 @@ impl SizeBreakdown {
         SizeBreakdown {
             offers: payload.offers.len(),
             whole,
+            whole_4bit,
             without_neighbours,
             without_neighbours_or_copy: brotli(&payload),
         }
@@ -1214,7 +1224,12 @@ impl SizeBreakdown {
         );
         for (part, bytes) in [
             ("whole snapshot", self.whole),
+            ("whole snapshot, 4-bit weights", self.whole_4bit),
             ("neighbours", self.whole - self.without_neighbours),
+            (
+                "neighbours, 4-bit weights",
+                self.whole_4bit - self.without_neighbours,
+            ),
             (
                 "offers' copy",
                 self.without_neighbours - self.without_neighbours_or_copy,
@@ -1494,6 +1509,12 @@ fn main() {
             "<= 20 KB",
             format!("{:.1} KB", target_size.per_1000(target_size.whole)),
             target_size.per_1000(target_size.whole) <= 20.0,
+        ),
+        (
+            "the same at 4-bit weights (`train --weight-bits 4`)",
+            "<= 20 KB",
+            format!("{:.1} KB", target_size.per_1000(target_size.whole_4bit)),
+            target_size.per_1000(target_size.whole_4bit) <= 20.0,
         ),
         (
             "snapshot brotli per 1,000 offers, sample store",
