@@ -29,7 +29,7 @@
 // shares).
 import { Widget } from "./embed/widget.js";
 
-const VERSION = "0.5.1";
+const VERSION = "0.5.2";
 
 /** Loads (once per snapshot URL) the module and a snapshot into an engine on this thread. */
 export async function load(options) {

@@ -32,7 +32,7 @@ test("the embed, the package and the engine carry one version: 0.5 (snapshot for
   const manifest = JSON.parse(readFileSync(join(root, "pkg-config/package.json"), "utf8"));
   const { Engine } = createRequire(import.meta.url)(join(root, "pkg/node/tactful.js"));
   const engine = Engine.fromBytes(new Uint8Array(readFileSync(join(root, "out/inkwell-studio.snap"))));
-  assert.equal(manifest.version, "0.5.1");
+  assert.equal(manifest.version, "0.5.2");
   assert.equal(VERSION, manifest.version);
   assert.equal(engine.info().engineVersion, manifest.version);
 });
