@@ -1,4 +1,5 @@
-// Every data-driven case file, replayed through the wasm build (pkg/node), must give the native
+// Every data-driven case file, replayed through each wasm build (pkg/node's, built for speed,
+// and pkg/web's, built for size, which pages and edge workers run), must give the native
 // engine's decision JSON byte for byte. `cargo test --test cases` (tests/cases.rs) exports each
 // case into <target dir>/tmp/cases/: the compiled snapshot, and every step with the context as
 // the engine read it, the memory going in and the native output text (or error code). Run by
@@ -7,12 +8,19 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { dirname, join, resolve } from "node:path";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const require = createRequire(import.meta.url);
-const { Engine, recordEvent } = require(join(root, "pkg/node/tactful.js"));
+// The two builds of the engine: one source at two optimisation levels (Cargo.toml's `wasm-node`
+// and `wasm` profiles), each held to the native engine on every case.
+const web = await import(pathToFileURL(join(root, "pkg/web/tactful.js")).href);
+web.initSync({ module: readFileSync(join(root, "pkg/web/tactful_bg.wasm")) });
+const BUILDS = [
+  ["the Node build (pkg/node, for speed)", require(join(root, "pkg/node/tactful.js"))],
+  ["the web build (pkg/web, for size)", web],
+];
 
 // Where cargo puts CARGO_TARGET_TMPDIR: <target dir>/tmp, the target dir being CARGO_TARGET_DIR
 // (relative to the working directory, as cargo reads it) or target/ in the project.
@@ -44,8 +52,9 @@ function thrown(fn) {
   return undefined;
 }
 
-/// Replays one exported case, carrying memory exactly as tests/cases.rs does; returns the counts.
-function replay(name) {
+/// Replays one exported case through one build, carrying memory exactly as tests/cases.rs does;
+/// returns the counts.
+function replay(name, { Engine, recordEvent }) {
   const engine = Engine.fromBytes(new Uint8Array(readFileSync(join(exportDir, `${name}.snap`))));
   const { steps } = JSON.parse(readFileSync(join(exportDir, `${name}.json`), "utf8"));
   const counts = { steps: 0, decisions: 0, errors: 0, records: 0 };
@@ -101,7 +110,7 @@ function replay(name) {
   return { counts, exported: steps.length };
 }
 
-test("every case file decides byte for byte as the native engine", (t) => {
+for (const [build, engine] of BUILDS) test(`every case file decides byte for byte as the native engine: ${build}`, (t) => {
   assert.ok(existsSync(manifestPath), `no case export at ${exportDir}: run cargo test --test cases first`);
   const { cases } = JSON.parse(readFileSync(manifestPath, "utf8"));
   // The export is whole and current: one exported case per case file, no more, no fewer.
@@ -114,7 +123,7 @@ test("every case file decides byte for byte as the native engine", (t) => {
   const total = { steps: 0, decisions: 0, errors: 0, records: 0 };
   let expected = 0;
   for (const { name, steps } of cases) {
-    const { counts, exported } = replay(name);
+    const { counts, exported } = replay(name, engine);
     assert.equal(exported, steps, `${name}: the manifest says ${steps} steps, the case file holds ${exported}`);
     assert.equal(counts.steps, steps, `${name}: compared ${counts.steps} of ${steps} steps`);
     for (const k of Object.keys(total)) total[k] += counts[k];
