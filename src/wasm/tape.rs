@@ -267,11 +267,16 @@ impl Tape {
     fn string(&mut self, text: &str) {
         // JavaScript counts a string's length in UTF-16 code units: one for each character,
         // that is each byte that does not continue one, and a second for a character past
-        // U+FFFF, whose UTF-8 starts with a byte of 0xF0 or more.
-        let units: usize = text
-            .bytes()
-            .map(|b| usize::from(b & 0xC0 != 0x80) + usize::from(b >= 0xF0))
-            .sum();
+        // U+FFFF, whose UTF-8 starts with a byte of 0xF0 or more. Ids, codes and memory are
+        // ASCII, one unit a byte, and `is_ascii` reads a word at a time where the count reads
+        // a byte.
+        let units: usize = if text.is_ascii() {
+            text.len()
+        } else {
+            text.bytes()
+                .map(|b| usize::from(b & 0xC0 != 0x80) + usize::from(b >= 0xF0))
+                .sum()
+        };
         self.number(units as f64);
         self.words.push_str(text);
     }
