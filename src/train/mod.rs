@@ -411,8 +411,9 @@ pub fn choose_weight_bits(history: &History, settings: &Settings) -> WeightChoic
             held_out: None,
         };
     };
+    let learned = learn_rows(&train_part, settings);
     let hits = |bits: u8| {
-        let model = train_at(&train_part, settings, bits);
+        let model = quantised(&train_part, settings, &learned, bits);
         let mut hit = Vec::with_capacity(cases.len());
         evaluate::for_each_top(&model, &Some, &cases, 10, |top, held_out| {
             hit.push(held_out.is_some_and(|h| top.contains(&h)));
@@ -468,6 +469,20 @@ fn held_out(history: &History) -> Option<(History, Vec<HeldOutCase>)> {
 
 /// Learns a model from `history` with weights of `bits` levels.
 fn train_at(history: &History, settings: &Settings, bits: u8) -> Trained {
+    quantised(history, settings, &learn_rows(history, settings), bits)
+}
+
+/// What training learns before its weights take a byte: each item's row of neighbours and
+/// weights in `0..=1`, strongest first; popularity; and the pairs counted. Counting is most of
+/// training's time, so the weight levels are tried on one count.
+struct Rows {
+    rows: Vec<Vec<(u32, f64)>>,
+    popularity: Vec<u8>,
+    pairs: usize,
+}
+
+/// Counts co-occurrences and ranks each item's row (see the module docs).
+fn learn_rows(history: &History, settings: &Settings) -> Rows {
     let n = history.items.len();
     let newest = history.orders.last().map_or(0, |o| o.time);
     let age_weight = |time: i64| match settings.half_life_days {
@@ -570,7 +585,18 @@ fn train_at(history: &History, settings: &Settings, bits: u8) -> Trained {
     if settings.second_hop > 0.0 {
         rows = second_hop(&rows, k, settings.second_hop);
     }
-    let mut neighbours: Vec<Vec<Neighbour>> = rows
+    Rows {
+        rows,
+        popularity,
+        pairs,
+    }
+}
+
+/// The model of `learned` rows with weights of `bits` levels, within the budget, with attach
+/// rates.
+fn quantised(history: &History, settings: &Settings, learned: &Rows, bits: u8) -> Trained {
+    let n = history.items.len();
+    let mut neighbours: Vec<Vec<Neighbour>> = (learned.rows)
         .iter()
         .map(|row| {
             row.iter()
@@ -588,7 +614,7 @@ fn train_at(history: &History, settings: &Settings, bits: u8) -> Trained {
     let entries_unbudgeted = neighbours.iter().map(Vec::len).sum();
     let wide = n > usize::from(u16::MAX);
     let strength_kept = match settings.budget {
-        Some(budget) => fit_budget(&mut neighbours, &popularity, budget, wide),
+        Some(budget) => fit_budget(&mut neighbours, &learned.popularity, budget, wide),
         None => 1.0,
     };
     attach_rates(history, &mut neighbours, settings);
@@ -597,7 +623,7 @@ fn train_at(history: &History, settings: &Settings, bits: u8) -> Trained {
         orders: history.orders.len(),
         sessions: history.sessions.len(),
         items: n,
-        pairs,
+        pairs: learned.pairs,
         entries_unbudgeted,
         entries: neighbours.iter().map(Vec::len).sum(),
         strength_kept,
@@ -609,7 +635,7 @@ fn train_at(history: &History, settings: &Settings, bits: u8) -> Trained {
     };
     Trained {
         items: history.items.clone(),
-        popularity,
+        popularity: learned.popularity.clone(),
         neighbours,
         attach_window_days: settings.attach_window_days,
         scores: Vec::new(),
