@@ -361,6 +361,16 @@ pub struct WeightChoice {
     pub held_out: Option<HeldOutHits>,
 }
 
+impl WeightChoice {
+    /// Levels taken without a held-out measure: asked for, or no history to measure on.
+    fn unmeasured(bits: u8) -> Self {
+        Self {
+            bits,
+            held_out: None,
+        }
+    }
+}
+
 /// HR@10 at 4 and at 8 bits on the same held-out cases.
 #[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
 pub struct HeldOutHits {
@@ -381,14 +391,8 @@ pub struct HeldOutHits {
 pub fn train(history: &History, settings: &Settings) -> Trained {
     let weights = match settings.weight_bits {
         WeightBits::Auto => choose_weight_bits(history, settings),
-        WeightBits::Four => WeightChoice {
-            bits: 4,
-            held_out: None,
-        },
-        WeightBits::Eight => WeightChoice {
-            bits: 8,
-            held_out: None,
-        },
+        WeightBits::Four => WeightChoice::unmeasured(4),
+        WeightBits::Eight => WeightChoice::unmeasured(8),
     };
     let mut trained = train_at(history, settings, weights.bits);
     trained.report.weights = weights;
@@ -406,10 +410,7 @@ pub fn train(history: &History, settings: &Settings) -> Trained {
 /// fifth smaller after brotli, on groceries a seventh (see `www/docs/training.md`).
 pub fn choose_weight_bits(history: &History, settings: &Settings) -> WeightChoice {
     let Some((train_part, cases)) = held_out(history) else {
-        return WeightChoice {
-            bits: 8,
-            held_out: None,
-        };
+        return WeightChoice::unmeasured(8);
     };
     let learned = learn_rows(&train_part, settings);
     let hits = |bits: u8| {
@@ -628,10 +629,7 @@ fn quantised(history: &History, settings: &Settings, learned: &Rows, bits: u8) -
         entries: neighbours.iter().map(Vec::len).sum(),
         strength_kept,
         neighbour_bytes: neighbour_bytes(&neighbours, wide),
-        weights: WeightChoice {
-            bits,
-            held_out: None,
-        },
+        weights: WeightChoice::unmeasured(bits),
     };
     Trained {
         items: history.items.clone(),
