@@ -394,7 +394,12 @@ pub fn train(history: &History, settings: &Settings) -> Trained {
         WeightBits::Four => WeightChoice::unmeasured(4),
         WeightBits::Eight => WeightChoice::unmeasured(8),
     };
-    let mut trained = train_at(history, settings, weights.bits);
+    let mut trained = quantised(
+        history,
+        settings,
+        &learn_rows(history, settings),
+        weights.bits,
+    );
     trained.report.weights = weights;
     trained
 }
@@ -466,11 +471,6 @@ fn held_out(history: &History) -> Option<(History, Vec<HeldOutCase>)> {
         (split.train, split.cases)
     };
     (!cases.is_empty()).then_some((train_part, cases))
-}
-
-/// Learns a model from `history` with weights of `bits` levels.
-fn train_at(history: &History, settings: &Settings, bits: u8) -> Trained {
-    quantised(history, settings, &learn_rows(history, settings), bits)
 }
 
 /// What training learns before its weights take a byte: each item's row of neighbours and
@@ -980,8 +980,10 @@ pub fn budget_cost(
         budget: None,
         ..settings.clone()
     };
+    // The budget only prunes the counted rows, so both models share one count.
+    let learned = learn_rows(&train_part, settings);
     let measure = |s: &Settings| {
-        let model = train_at(&train_part, s, trained.report.weights.bits);
+        let model = quantised(&train_part, s, &learned, trained.report.weights.bits);
         evaluate::rank_baskets("holdout", &model, &Some, &cases, 10).hit_rate
     };
     Some(BudgetCost {
